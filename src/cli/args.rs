@@ -1,0 +1,121 @@
+//! Flags shared by commands, and their resolution into one request before any work starts.
+
+use clap::Args;
+
+use crate::git::revisions::RevisionSelection;
+use crate::objects::targets::Targets;
+
+/// Which revisions and outputs: the same flags `dvc push` and `dvc status -c` take.
+#[derive(Debug, Clone, Args)]
+pub struct SelectionArgs {
+    /// Limit to these `.dvc` files, `dvc.yaml[:stage]` files, stage names or output paths.
+    #[arg(value_name = "TARGETS")]
+    pub targets: Vec<String>,
+
+    /// Remote to use instead of the default (`core.remote`). Outputs pinned to another
+    /// remote with `remote:` are skipped, as DVC does.
+    #[arg(short = 'r', long = "remote", value_name = "NAME")]
+    pub remote: Option<String>,
+
+    /// Also cover the tips of all local branches.
+    #[arg(short = 'a', long = "all-branches")]
+    pub all_branches: bool,
+
+    /// Also cover all tags (annotated tags peeled to their commits).
+    #[arg(short = 'T', long = "all-tags")]
+    pub all_tags: bool,
+
+    /// Also cover every commit reachable from HEAD, branches, remote-tracking branches and
+    /// tags.
+    #[arg(short = 'A', long = "all-commits")]
+    pub all_commits: bool,
+
+    /// Also cover this revision (that commit only) or range (`main~5..main`, every commit in
+    /// it). Repeatable.
+    #[arg(long = "rev", value_name = "REV")]
+    pub revs: Vec<String>,
+
+    /// Include the stages and files the targets depend on.
+    #[arg(short = 'd', long = "with-deps")]
+    pub with_deps: bool,
+
+    /// Treat directory targets as "every DVC file under it".
+    #[arg(short = 'R', long = "recursive")]
+    pub recursive: bool,
+
+    /// Expand targets as glob patterns.
+    #[arg(long = "glob")]
+    pub glob: bool,
+
+    /// Parallel storage operations (default: the remote's `jobs`, else 4 × CPUs).
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Print nothing but errors.
+    #[arg(short = 'q', long = "quiet", conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Explain what is being done (repeat for more).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Compare the cache with remote storage (the only mode git-dvc has; accepted for
+    /// compatibility with `dvc status -c`).
+    #[arg(short = 'c', long = "cloud", required = true)]
+    pub cloud: bool,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// Print the status as a JSON object `{path: state}`.
+    #[arg(long = "json")]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// A command's inputs, resolved.
+pub struct SyncRequest {
+    pub revisions: RevisionSelection,
+    pub targets: Option<Targets>,
+    pub remote: Option<String>,
+    pub jobs: Option<usize>,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl SyncRequest {
+    /// `prefix` is the current directory relative to the work tree root.
+    pub fn from_args(sel: &SelectionArgs, out: &OutputArgs, prefix: &str) -> SyncRequest {
+        let targets = (!sel.targets.is_empty())
+            .then(|| Targets::new(&sel.targets, prefix, sel.recursive, sel.with_deps, sel.glob));
+        SyncRequest {
+            revisions: RevisionSelection {
+                all_branches: sel.all_branches,
+                all_tags: sel.all_tags,
+                all_commits: sel.all_commits,
+                revs: sel.revs.clone(),
+            },
+            targets,
+            remote: sel.remote.clone(),
+            jobs: sel.jobs.map(usize::from),
+            quiet: out.quiet,
+            verbose: out.verbose,
+        }
+    }
+}

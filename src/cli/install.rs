@@ -1,0 +1,162 @@
+//! `git dvc install` / `git dvc uninstall`: the pre-push hook, written where git looks for
+//! hooks (`git rev-parse --git-path hooks`, so `core.hooksPath` and linked worktrees work).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+/// The hook script, as shipped in `hooks/pre-push`.
+pub const PRE_PUSH_HOOK: &str = include_str!("../../hooks/pre-push");
+/// Every git-dvc hook carries this line; it is how an installed hook is recognised.
+const MARKER: &str = "# git-dvc pre-push hook";
+/// An existing hook kept by `--chain` (or a git-lfs hook, kept automatically) is renamed to
+/// this and run first by git-dvc's hook, with the same stdin.
+pub const CHAINED_NAME: &str = "pre-push.before-git-dvc";
+
+#[derive(Debug, Clone, Args)]
+pub struct InstallArgs {
+    /// Overwrite an existing pre-push hook that git-dvc does not recognise.
+    #[arg(long, conflicts_with = "chain")]
+    pub force: bool,
+    /// Keep an existing pre-push hook and run it before git-dvc's (both get git's ref list).
+    #[arg(long)]
+    pub chain: bool,
+}
+
+pub fn install(args: InstallArgs) -> i32 {
+    match try_install(&args) {
+        Ok(message) => {
+            println!("{message}");
+            0
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            1
+        }
+    }
+}
+
+pub fn uninstall() -> i32 {
+    match try_uninstall() {
+        Ok(message) => {
+            println!("{message}");
+            0
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            1
+        }
+    }
+}
+
+fn try_install(args: &InstallArgs) -> Result<String, String> {
+    let dir = hooks_dir()?;
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let hook = dir.join("pre-push");
+    let chained = dir.join(CHAINED_NAME);
+    let mut note = String::new();
+    if let Ok(existing) = fs::read_to_string(&hook) {
+        if existing.contains(MARKER) {
+            if existing == PRE_PUSH_HOOK {
+                return Ok(format!(
+                    "git-dvc pre-push hook already installed in {}",
+                    hook.display()
+                ));
+            }
+        } else if existing.trim().is_empty() || args.force {
+        } else if args.chain || is_git_lfs_hook(&existing) {
+            if chained.exists() {
+                return Err(format!(
+                    "{} already exists; remove it or use --force to replace the current hook",
+                    chained.display()
+                ));
+            }
+            fs::rename(&hook, &chained)
+                .map_err(|e| format!("cannot move the existing hook aside: {e}"))?;
+            note = format!(
+                " (the previous hook now runs first, from {})",
+                chained.display()
+            );
+        } else {
+            return Err(format!(
+                "hook already exists: {}\n\n{}\nTo resolve this, either:\n  1: run `git dvc install --chain` to keep it and run git-dvc after it, or\n  2: run `git dvc install --force` to replace it.",
+                hook.display(),
+                indent(&existing)
+            ));
+        }
+    }
+    write_hook(&hook)?;
+    Ok(format!(
+        "git-dvc pre-push hook installed in {}{note}",
+        hook.display()
+    ))
+}
+
+fn try_uninstall() -> Result<String, String> {
+    let dir = hooks_dir()?;
+    let hook = dir.join("pre-push");
+    let chained = dir.join(CHAINED_NAME);
+    match fs::read_to_string(&hook) {
+        Ok(existing) if existing.contains(MARKER) => {
+            fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
+            if chained.exists() {
+                fs::rename(&chained, &hook)
+                    .map_err(|e| format!("cannot restore the previous hook: {e}"))?;
+                return Ok(format!(
+                    "git-dvc pre-push hook removed; the previous hook is back in {}",
+                    hook.display()
+                ));
+            }
+            Ok(format!(
+                "git-dvc pre-push hook removed from {}",
+                hook.display()
+            ))
+        }
+        Ok(_) => Err(format!(
+            "{} is not git-dvc's hook; left it in place",
+            hook.display()
+        )),
+        Err(_) => Ok("no git-dvc pre-push hook installed".to_string()),
+    }
+}
+
+fn write_hook(path: &Path) -> Result<(), String> {
+    let temp = path.with_extension("git-dvc-tmp");
+    fs::write(&temp, PRE_PUSH_HOOK).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
+    fs::set_permissions(&temp, fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("cannot chmod {}: {e}", temp.display()))?;
+    fs::rename(&temp, path).map_err(|e| format!("cannot install {}: {e}", path.display()))
+}
+
+fn is_git_lfs_hook(text: &str) -> bool {
+    text.contains("git lfs pre-push") && text.lines().filter(|l| !l.trim().is_empty()).count() <= 4
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// Where git runs hooks from, as git itself resolves it.
+fn hooks_dir() -> Result<PathBuf, String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "--git-path", "hooks"])
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "not in a git repository: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let raw = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let path = PathBuf::from(raw);
+    Ok(if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format!("no current directory: {e}"))?
+            .join(path)
+    })
+}

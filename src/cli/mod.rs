@@ -1,0 +1,69 @@
+//! Command-line definitions: one clap definition feeds `--help`, the man pages and the
+//! shell completions. Each command lives in its own file and is thin: it turns arguments
+//! into a request and prints the pipeline's outcome.
+
+pub mod args;
+pub mod install;
+pub mod pre_push;
+pub mod push;
+pub mod report;
+pub mod status;
+
+use clap::{Parser, Subcommand};
+
+/// Keep DVC data and git history in step.
+///
+/// git-dvc reads `.dvc` files, `dvc.yaml`/`dvc.lock` and `.dvc/config` straight from git
+/// objects, for any revisions, and uploads the data they reference to DVC remote storage,
+/// byte-compatible with DVC 3.
+#[derive(Debug, Parser)]
+#[command(name = "git-dvc", bin_name = "git dvc", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload the data that revisions reference to DVC remote storage.
+    ///
+    /// By default covers the current state, as `dvc push` does: HEAD's committed DVC files
+    /// plus uncommitted `.dvc`, `dvc.yaml`, `dvc.lock` and `.dvc/config` changes in the
+    /// work tree. `-a`, `-T`, `-A` and `--rev` add revisions, read from git objects without
+    /// checking anything out.
+    Push(args::PushArgs),
+    /// Show which data the remote is missing (`--cloud`), without uploading.
+    ///
+    /// Unlike `dvc status -c`, every member of a tracked directory is checked, not only its
+    /// `.dir` manifest.
+    Status(args::StatusArgs),
+    /// Install the pre-push hook, so every `git push` uploads the DVC data of the commits it
+    /// sends.
+    ///
+    /// The hook goes where git looks for hooks (`core.hooksPath` and linked worktrees
+    /// honoured). An existing hook git-dvc does not recognise is left alone unless
+    /// `--force` (replace it) or `--chain` (keep it and run it first); a git-lfs hook is
+    /// chained automatically.
+    Install(install::InstallArgs),
+    /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
+    Uninstall,
+    /// Run by the pre-push hook: upload the data of the commits being pushed.
+    ///
+    /// Reads git's `<local ref> <local oid> <remote ref> <remote oid>` lines on stdin. The
+    /// data of every commit the remote does not have is uploaded, to each commit's default
+    /// DVC remote (or `remote.<git remote>.dvcRemote` from git config); outputs' own
+    /// `remote:` is honoured. Data missing both locally and on the remote stops the push,
+    /// unless `git config dvc.allowIncompletePush true`. Set GIT_DVC_SKIP_PUSH=1 to skip.
+    PrePush(pre_push::PrePushArgs),
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Push(args) => push::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Install(args) => install::install(args),
+        Command::Uninstall => install::uninstall(),
+        Command::PrePush(args) => pre_push::run(args),
+    }
+}

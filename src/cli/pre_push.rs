@@ -1,0 +1,190 @@
+//! `git dvc pre-push <remote> <url>`: run by git's pre-push hook. Uploads the DVC data of
+//! exactly the commits this push sends, before git sends them, and stops the push when data
+//! is missing everywhere (fail closed).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use clap::Args;
+
+use super::report;
+use crate::dvc::hash::DvcHash;
+use crate::engine;
+use crate::error::Error;
+use crate::git::push_range;
+use crate::objects::collect::{self, CollectOptions};
+use crate::objects::snapshot::{self, RepoContext};
+use crate::objects::Provenance;
+use crate::sync;
+use crate::transfer::{self, progress::Progress};
+
+#[derive(Debug, Clone, Args)]
+pub struct PrePushArgs {
+    /// The git remote's name (or the URL, when pushing to a URL), as git passes it.
+    pub remote: String,
+    /// The URL being pushed to, as git passes it.
+    pub url: Option<String>,
+}
+
+/// Set to 1/true/yes to skip uploading (for example with `git push --dry-run`).
+pub const SKIP_ENV: &str = "GIT_DVC_SKIP_PUSH";
+/// git config: let a push through even when some data exists nowhere.
+pub const ALLOW_INCOMPLETE_KEY: &str = "dvc.allowIncompletePush";
+
+pub fn run(args: PrePushArgs) -> i32 {
+    if std::env::var(SKIP_ENV).is_ok_and(|v| is_truthy(&v)) {
+        return 0;
+    }
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        report::error(&format!(
+            "git-dvc pre-push: cannot read git's ref list: {e}"
+        ));
+        return 1;
+    }
+    match pre_push(&args, &input) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("git-dvc: cannot upload the DVC data of this push: {e}");
+            eprintln!(
+                "hint: fix the problem and push again, or skip the upload once with {SKIP_ENV}=1 git push ..."
+            );
+            1
+        }
+    }
+}
+
+fn is_truthy(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+}
+
+fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
+    let updates = push_range::parse_pre_push(input)?;
+    if updates.iter().all(|u| u.is_delete()) {
+        return Ok(0);
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Message(format!("no current directory: {e}")))?;
+    let ctx = RepoContext::open(&cwd)?;
+    let repo = ctx.git.local();
+    let url = args.url.as_deref().unwrap_or(&args.remote);
+    let remote_name = push_range::resolve_remote_name(&repo, &args.remote, url);
+    let range = push_range::commits_to_send(&repo, &updates, remote_name.as_deref())?;
+    if range.new_commits.is_empty() {
+        return Ok(0);
+    }
+    let config = repo.config_snapshot();
+    let allow_incomplete = config.boolean(ALLOW_INCOMPLETE_KEY).unwrap_or(false);
+    let default_remote = remote_name.as_ref().and_then(|n| {
+        config
+            .string(format!("remote.{n}.dvcRemote").as_str())
+            .map(|s| s.to_string())
+    });
+
+    let (snapshots, blobs, known) =
+        snapshot::build_for_revisions(&ctx, range.new_commits, false, &range.boundary_trees)?;
+    let options = CollectOptions {
+        default_remote,
+        known_nodes: known,
+        ..CollectOptions::default()
+    };
+    let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
+    if !collected.warnings.is_empty() && !allow_incomplete {
+        for w in &collected.warnings {
+            eprintln!("git-dvc: {w}");
+        }
+        return Err(Error::Message(format!(
+            "some pushed commits have DVC files git-dvc cannot read; fix them, or run `git config {ALLOW_INCOMPLETE_KEY} true` to push anyway"
+        )));
+    }
+
+    let mut assessments = Vec::new();
+    for dest in collected.destinations {
+        let jobs = engine::jobs_for(&dest.remote, None);
+        assessments.push((jobs, sync::assess(dest, &ctx.cache, jobs, false)?));
+    }
+    let mut missing: BTreeMap<String, (String, DvcHash)> = BTreeMap::new();
+    for (_, a) in &assessments {
+        for (hash, prov) in a.missing_everywhere() {
+            missing
+                .entry(format!("{prov}"))
+                .or_insert((a.remote.name.clone(), hash.clone()));
+        }
+    }
+    if !missing.is_empty() {
+        report_missing(&missing, allow_incomplete);
+        if !allow_incomplete {
+            return Ok(1);
+        }
+    }
+
+    let mut failed = 0usize;
+    for (jobs, a) in &assessments {
+        let plan = a.plan(&ctx.cache);
+        if plan.is_empty() {
+            continue;
+        }
+        let progress = Progress::new(
+            plan.len(),
+            &format!("Uploading DVC data to '{}'", a.remote.name),
+            false,
+        );
+        let outcome = transfer::run(a.storage.as_ref(), &plan, *jobs, &progress);
+        progress.finish();
+        for (hash, err) in &outcome.failed {
+            let prov: Option<&Provenance> = a
+                .set
+                .files
+                .get(hash)
+                .or_else(|| a.set.dirs.get(hash).map(|d| &d.provenance));
+            let used_by = prov.map(|p| format!(" ({p})")).unwrap_or_default();
+            eprintln!(
+                "git-dvc: failed to upload {}{used_by} to '{}': {err}",
+                hash.oid, a.remote.name
+            );
+            failed += 1;
+        }
+        if !outcome.uploaded.is_empty() {
+            eprintln!(
+                "git-dvc: {} pushed to DVC remote '{}'",
+                report::files(outcome.uploaded.len()),
+                a.remote.name
+            );
+        }
+    }
+    if failed > 0 {
+        eprintln!(
+            "git-dvc: {} failed to upload; the push was stopped so no commit reaches the server without its data. Retry the push.",
+            report::files(failed)
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn report_missing(missing: &BTreeMap<String, (String, DvcHash)>, allowed: bool) {
+    if allowed {
+        eprintln!("git-dvc: pushing although this DVC data is in neither the local cache nor its remote ({ALLOW_INCOMPLETE_KEY} is set):");
+    } else {
+        eprintln!(
+            "git-dvc: push refused: this DVC data is in neither the local cache nor its remote:"
+        );
+    }
+    const SHOWN: usize = 50;
+    for (place, (remote, hash)) in missing.iter().take(SHOWN) {
+        eprintln!(
+            "  (missing) {place} ({}: {}) [remote '{remote}']",
+            hash.kind.name(),
+            hash.oid
+        );
+    }
+    if missing.len() > SHOWN {
+        eprintln!("  … and {} more", missing.len() - SHOWN);
+    }
+    if !allowed {
+        eprintln!("hint: get the data into the cache (`dvc fetch`, or re-create it with `dvc add`/`dvc repro`) and push again;");
+        eprintln!(
+            "hint: or allow pushes with missing data: git config {ALLOW_INCOMPLETE_KEY} true"
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! `git dvc push`: upload what the selected revisions reference.
+
+use std::collections::BTreeMap;
+
+use super::args::{PushArgs, SyncRequest};
+use super::report;
+use crate::dvc::hash::DvcHash;
+use crate::engine;
+use crate::error::Error;
+use crate::objects::Provenance;
+use crate::sync;
+use crate::transfer::{self, progress::Progress};
+
+const WHAT: &str = "failed to push data to the cloud";
+
+pub fn run(args: PushArgs) -> i32 {
+    let cwd = match std::env::current_dir() {
+        Ok(c) => c,
+        Err(e) => return report::fail(WHAT, &Error::Message(format!("no current directory: {e}"))),
+    };
+    let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));
+    match push(&cwd, &request) {
+        Ok(code) => code,
+        Err(e) => report::fail(WHAT, &e),
+    }
+}
+
+fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
+    let (ctx, collected) = engine::collect(cwd, request)?;
+    for w in &collected.warnings {
+        report::warn(w);
+    }
+    let mut pushed = 0usize;
+    let mut failed: Vec<(DvcHash, String)> = Vec::new();
+    for dest in collected.destinations {
+        let jobs = engine::jobs_for(&dest.remote, request.jobs);
+        let assessment = sync::assess(dest, &ctx.cache, jobs, false)?;
+        for (hash, message) in &assessment.invalid_manifests {
+            failed.push((hash.clone(), message.clone()));
+        }
+        let missing = assessment.missing_everywhere();
+        if !missing.is_empty() && !request.quiet {
+            report::warn(&missing_message(&missing));
+        }
+        let plan = assessment.plan(&ctx.cache);
+        if plan.is_empty() {
+            continue;
+        }
+        let progress = Progress::new(
+            plan.len(),
+            &format!("Pushing to '{}'", assessment.remote.name),
+            request.quiet,
+        );
+        let outcome = transfer::run(assessment.storage.as_ref(), &plan, jobs, &progress);
+        progress.finish();
+        pushed += outcome.uploaded.len();
+        let provenance = |h: &DvcHash| -> Option<&Provenance> {
+            assessment
+                .set
+                .files
+                .get(h)
+                .or_else(|| assessment.set.dirs.get(h).map(|d| &d.provenance))
+        };
+        for (hash, err) in outcome.failed {
+            let used_by = provenance(&hash)
+                .map(|p| format!(" (used by {p})"))
+                .unwrap_or_default();
+            let hint = if err.kind == crate::storage::ErrorKind::Corrupt {
+                "; delete it from the cache and recreate it (`dvc add`/`dvc repro`) or fetch a good copy (`dvc fetch`)"
+            } else {
+                ""
+            };
+            failed.push((hash, format!("{err}{used_by}{hint}")));
+        }
+    }
+    if !failed.is_empty() {
+        for (hash, message) in &failed {
+            report::error(&format!("failed to transfer '{}' - {message}", hash.oid));
+        }
+        report::error(&format!(
+            "{WHAT} - {} failed to upload",
+            report::files(failed.len())
+        ));
+        return Ok(1);
+    }
+    if !request.quiet {
+        if pushed == 0 {
+            println!("Everything is up to date.");
+        } else {
+            println!("{} pushed", report::files(pushed));
+        }
+    }
+    Ok(0)
+}
+
+/// DVC's warning for objects that exist neither in the cache nor on the remote, with the
+/// output and revision that need each.
+pub fn missing_message(missing: &BTreeMap<&DvcHash, &Provenance>) -> String {
+    let mut lines = vec![
+        "Some of the cache files do not exist neither locally nor on remote. Missing cache files:"
+            .to_string(),
+    ];
+    for (hash, prov) in missing {
+        lines.push(format!("{}: {} ({prov})", hash.kind.name(), hash.oid));
+    }
+    lines.join("\n")
+}

@@ -1,0 +1,27 @@
+//! How commands talk to people: DVC's `ERROR:`/`WARNING:` prefixes on stderr, summaries on
+//! stdout.
+
+use crate::error::Error;
+
+pub fn warn(message: &str) {
+    eprintln!("WARNING: {message}");
+}
+
+pub fn error(message: &str) {
+    eprintln!("ERROR: {message}");
+}
+
+/// Prints `ERROR: <what> - <error>` and returns DVC's exit code for it.
+pub fn fail(what: &str, err: &Error) -> i32 {
+    error(&format!("{what} - {err}"));
+    1
+}
+
+/// DVC's pluralised count: `1 file`, `3 files`.
+pub fn files(n: usize) -> String {
+    if n == 1 {
+        "1 file".to_string()
+    } else {
+        format!("{n} files")
+    }
+}

@@ -1,0 +1,1047 @@
+//! DVC configuration: the config files DVC reads, merged as DVC merges them, and the
+//! queries git-dvc needs (default remote, remote settings, cache directory).
+//!
+//! This follows `dvc/config.py`, `dvc/config_schema.py` and `dvc/fs/__init__.py` of
+//! DVC 3.67.1.
+//!
+//! # Files and precedence
+//!
+//! DVC reads up to four files. Later ones win, key by key inside each section and
+//! inside each remote:
+//!
+//! 1. system: [`system_config_path`], i.e. `$DVC_SYSTEM_CONFIG_DIR/config`, else
+//!    `<first absolute entry of $XDG_CONFIG_DIRS, else /etc/xdg>/dvc/config`;
+//! 2. global: [`global_config_path`], i.e. `$DVC_GLOBAL_CONFIG_DIR/config`, else
+//!    `$XDG_CONFIG_HOME/dvc/config` (if absolute), else `$HOME/.config/dvc/config`;
+//! 3. repo: `<dvc_dir>/config` ([`repo_config_path`]);
+//! 4. local: `<dvc_dir>/config.local` ([`local_config_path`]).
+//!
+//! [`DvcConfig::from_levels`] merges levels in the order given. [`DvcConfig::load`] reads
+//! the four standard files. For a push of an older revision, give a [`ConfigLevel`]
+//! parsed from that revision's committed `.dvc/config` instead of the workspace one.
+//!
+//! # What a file may contain
+//!
+//! The syntax is ConfigObj's (see [`super::configobj`]). On top of that, DVC:
+//!
+//! * lower-cases section names, keys **and remote names**
+//!   (`['remote "MyRemote"']` defines remote `myremote`). When two spellings of the
+//!   same section occur in one file, the later one replaces the earlier one entirely.
+//!   Files from different levels are merged key by key;
+//! * reads `['remote "name"']`, `[remote "name"]` and other spellings matching
+//!   `^\s*(remote|machine|db)\s*"(.*)"\s*$` as named sections;
+//! * lower-cases `core.remote`.
+//!
+//! # Values
+//!
+//! All values are strings. A ConfigObj list (an unquoted value with commas, such as
+//! `type = reflink,copy`) is joined back with `,`. For `cache.type`, the only list DVC
+//! uses, that is equivalent: DVC splits the string on commas. Every other DVC option is
+//! a plain string, and DVC rejects a list there, so joining loses nothing in a valid
+//! file. Path options and `core.remote` given as a list are an error.
+//!
+//! # Paths
+//!
+//! As in DVC's `Config._resolve`, these options are resolved when a file is read, against
+//! the `origin_dir` of the [`ConfigLevel`] (the directory of the file that sets them):
+//! `cache.dir`, and the remote options `url`, `keyfile`, `credentialpath`, `configpath`,
+//! `cert_path`, `key_path`, `gdrive_user_credentials_file` and
+//! `gdrive_service_account_json_file_path`. (`machine` sections also get
+//! `startup_script` and `setup_script` resolved.) A value matching `^\w+://` is kept as
+//! it is, and so is an absolute path. A leading `~` or `~/` is expanded with `$HOME`.
+//! Anything else is joined to `origin_dir` and normalised lexically (`..` removed, like
+//! `os.path.abspath`). So `url = ../../remote` in `/repo/.dvc/config` is `/remote`, and
+//! the empty `url =` is the `.dvc` directory itself.
+//!
+//! `remote://base/sub` is resolved by [`DvcConfig::remote`]: it takes the base remote's
+//! settings, lets this remote's own settings override them, and sets the URL to
+//! `<base url>/sub`. The URL is built like DVC builds it, by joining the two strings with
+//! `/` without normalising (a base URL ending in `/` gives `//`). Chains are followed, and
+//! a loop is an error, where DVC would hit `RecursionError`.
+//!
+//! # Differences from DVC
+//!
+//! * No schema validation. Unknown sections and keys are kept, not rejected, and a remote
+//!   without `url` is an error only when it is looked up.
+//! * A `key = value` line before the first section is an error here. DVC also rejects
+//!   it, with "extra keys not allowed". A plain `[remote]`, `[machine]` or `[db]` section
+//!   is an error too.
+//! * `~user/...` is not expanded (DVC looks the user up in the password database), and
+//!   neither is `~` when `$HOME` is unset. Such a value is then a relative path.
+//! * Paths are handled as UTF-8 strings. A non-UTF-8 `origin_dir` is converted lossily.
+//! * Error messages add the file name to DVC's wording, except the two remote lookup
+//!   errors, which are worded exactly as in DVC.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+
+use super::configobj::{self, Value};
+
+/// Settings of one section or one named section: lower-cased key → value.
+pub type Settings = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file that cannot be parsed. `message` is configobj's wording, or ours for
+    /// things DVC rejects later.
+    #[error("config file error: {file}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("config file error: {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// DVC's `RemoteNotFoundError`. Holds the name as the caller or the `remote://`
+    /// URL spelled it.
+    #[error("config file error: remote '{0}' doesn't exist")]
+    RemoteNotFound(String),
+    /// DVC's schema error for a remote without `url` (lower-cased name).
+    #[error("config file error: expected 'url' for dictionary value @ data['remote']['{0}']")]
+    MissingUrl(String),
+    /// `remote://` URLs that lead back to a remote already on the path.
+    #[error("config file error: remote:// URLs form a loop: {}", .0.join(" -> "))]
+    RemoteLoop(Vec<String>),
+}
+
+/// The contents of one config file, with names lower-cased and paths resolved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigData {
+    /// Plain sections: `core`, `cache`, … → settings.
+    pub sections: BTreeMap<String, Settings>,
+    /// Named sections: kind (`remote`, `machine`, `db`) → lower-cased name → settings.
+    pub named: BTreeMap<String, BTreeMap<String, Settings>>,
+}
+
+/// One config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigLevel {
+    /// The directory relative paths in this file were resolved against.
+    pub origin_dir: PathBuf,
+    /// Where the text came from, for messages: a path, or e.g. `v1.0:.dvc/config`.
+    pub source: String,
+    pub data: ConfigData,
+}
+
+/// A remote's settings, after following `remote://` references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteConfig {
+    /// Lower-cased name.
+    pub name: String,
+    /// Resolved URL: a URL, or an absolute local path.
+    pub url: String,
+    /// Every other option (lower-cased key → value; lists joined with `,`). Path options
+    /// are already resolved.
+    pub options: Settings,
+}
+
+/// The merged configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DvcConfig {
+    levels: Vec<ConfigLevel>,
+    merged: ConfigData,
+}
+
+/// Options holding paths, resolved relative to the file that sets them
+/// (`Config._map_dirs`).
+const REMOTE_PATH_OPTIONS: &[&str] = &[
+    "url",
+    "gdrive_user_credentials_file",
+    "gdrive_service_account_json_file_path",
+    "credentialpath",
+    "configpath",
+    "keyfile",
+    "cert_path",
+    "key_path",
+];
+const MACHINE_PATH_OPTIONS: &[&str] = &["startup_script", "setup_script"];
+const NAMED_KINDS: &[&str] = &["remote", "machine", "db"];
+
+impl ConfigLevel {
+    /// Parses one config file's text. `origin_dir` should be absolute: it is the
+    /// directory relative paths are resolved against (normally the file's directory).
+    pub fn parse(
+        text: &str,
+        origin_dir: impl Into<PathBuf>,
+        source: impl Into<String>,
+    ) -> Result<Self, ConfigError> {
+        let origin_dir = origin_dir.into();
+        let source = source.into();
+        let syntax = |line: usize, message: String| ConfigError::Syntax {
+            file: source.clone(),
+            line,
+            message,
+        };
+        let doc = configobj::parse(text).map_err(|e| syntax(e.line, e.message))?;
+        if let Some(entry) = doc.scalars.first() {
+            return Err(syntax(
+                entry.line,
+                format!(
+                    "key '{}' at line {} is outside any section.",
+                    entry.key, entry.line
+                ),
+            ));
+        }
+
+        // `_lower_keys`: a dict keyed by the lower-cased name, so a later spelling
+        // replaces an earlier one but keeps its position.
+        let mut lowered: Vec<(String, &configobj::Section)> = Vec::new();
+        for section in &doc.sections {
+            let name = section.name.to_lowercase();
+            match lowered.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = section,
+                None => lowered.push((name, section)),
+            }
+        }
+
+        let mut data = ConfigData::default();
+        for (name, section) in lowered {
+            let mut values: BTreeMap<String, (&Value, usize)> = BTreeMap::new();
+            for entry in &section.entries {
+                values.insert(entry.key.to_lowercase(), (&entry.value, entry.line));
+            }
+            let kind_and_name = parse_named(&name);
+            let path_options: &[&str] = match (&kind_and_name, name.as_str()) {
+                (Some(("remote", _)), _) => REMOTE_PATH_OPTIONS,
+                (Some(("machine", _)), _) => MACHINE_PATH_OPTIONS,
+                (None, "cache") => &["dir"],
+                _ => &[],
+            };
+            let mut settings = Settings::new();
+            for (key, (value, line)) in values {
+                let is_path = path_options.contains(&key.as_str());
+                let text = match value {
+                    Value::Str(s) => s.clone(),
+                    Value::List(_) if is_path || (name == "core" && key == "remote") => {
+                        return Err(syntax(
+                            line,
+                            format!(
+                                "'{key}' at line {line} must be a single value; quote values \
+                                 that contain commas."
+                            ),
+                        ))
+                    }
+                    Value::List(items) => items.join(","),
+                };
+                let text = if is_path {
+                    resolve_path(&origin_dir, &text)
+                } else if name == "core" && key == "remote" {
+                    text.to_lowercase()
+                } else {
+                    text
+                };
+                settings.insert(key, text);
+            }
+            match kind_and_name {
+                Some((kind, named)) => {
+                    data.named
+                        .entry(kind.to_string())
+                        .or_default()
+                        .insert(named.to_string(), settings);
+                }
+                None if NAMED_KINDS.contains(&name.as_str()) => {
+                    return Err(syntax(
+                        section.line,
+                        format!(
+                            "section [{name}] at line {} needs a name, as in ['{name} \"name\"'].",
+                            section.line
+                        ),
+                    ))
+                }
+                None => {
+                    data.sections.insert(name, settings);
+                }
+            }
+        }
+        Ok(ConfigLevel {
+            origin_dir,
+            source,
+            data,
+        })
+    }
+
+    /// Reads and parses a config file. A missing file is `Ok(None)`, as in DVC.
+    /// Relative paths in it resolve against the file's directory, made absolute.
+    pub fn load_file(path: &Path) -> Result<Option<Self>, ConfigError> {
+        let io_error = |source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(e)),
+        };
+        let source = path.display().to_string();
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+            ConfigError::Syntax {
+                file: source.clone(),
+                line,
+                message: format!("invalid UTF-8 at line {line}."),
+            }
+        })?;
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().map_err(io_error)?.join(path)
+        };
+        let origin_dir = normalize(absolute.parent().unwrap_or(Path::new("/")));
+        Self::parse(&text, origin_dir, source).map(Some)
+    }
+}
+
+impl DvcConfig {
+    /// Merges levels in the order given (system, global, repo, local): a later level
+    /// overrides single keys of a section or remote, not whole sections.
+    pub fn from_levels(levels: Vec<ConfigLevel>) -> Self {
+        let mut merged = ConfigData::default();
+        for level in &levels {
+            for (name, settings) in &level.data.sections {
+                let into = merged.sections.entry(name.clone()).or_default();
+                into.extend(settings.clone());
+            }
+            for (kind, by_name) in &level.data.named {
+                let into = merged.named.entry(kind.clone()).or_default();
+                for (name, settings) in by_name {
+                    into.entry(name.clone())
+                        .or_default()
+                        .extend(settings.clone());
+                }
+            }
+        }
+        DvcConfig { levels, merged }
+    }
+
+    /// Reads the system, global, repo and local config files of the repository whose
+    /// `.dvc` directory is `dvc_dir`. Missing files are skipped.
+    pub fn load(dvc_dir: &Path) -> Result<Self, ConfigError> {
+        let paths = [
+            Some(system_config_path()),
+            global_config_path(),
+            Some(repo_config_path(dvc_dir)),
+            Some(local_config_path(dvc_dir)),
+        ];
+        let mut levels = Vec::new();
+        for path in paths.iter().flatten() {
+            levels.extend(ConfigLevel::load_file(path)?);
+        }
+        Ok(Self::from_levels(levels))
+    }
+
+    /// The levels this config was merged from.
+    pub fn levels(&self) -> &[ConfigLevel] {
+        &self.levels
+    }
+
+    /// The merged contents.
+    pub fn data(&self) -> &ConfigData {
+        &self.merged
+    }
+
+    /// A plain section's value, e.g. `get("cache", "type")`. Names are matched
+    /// case-insensitively. Path options come back resolved.
+    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+        let settings = self.merged.sections.get(&section.to_lowercase())?;
+        settings.get(&key.to_lowercase()).map(String::as_str)
+    }
+
+    /// `core.remote`, lower-cased. An empty value counts as unset, as in DVC.
+    pub fn core_remote(&self) -> Option<String> {
+        self.get("core", "remote")
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+    }
+
+    /// The names of all remotes (lower-cased, sorted).
+    pub fn remote_names(&self) -> Vec<&str> {
+        self.merged
+            .named
+            .get("remote")
+            .map(|remotes| remotes.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// A remote's settings, looked up by name case-insensitively, with `remote://`
+    /// references followed.
+    pub fn remote(&self, name: &str) -> Result<RemoteConfig, ConfigError> {
+        let mut settings = self.remote_settings(name, &mut Vec::new())?;
+        let url = settings.remove("url").unwrap_or_default();
+        Ok(RemoteConfig {
+            name: name.to_lowercase(),
+            url,
+            options: settings,
+        })
+    }
+
+    /// `dvc/fs/__init__.py: get_fs_config` and `_resolve_remote_refs`. `chain` holds
+    /// the remotes whose `remote://` URL led here, for loop detection.
+    fn remote_settings(
+        &self,
+        name: &str,
+        chain: &mut Vec<String>,
+    ) -> Result<Settings, ConfigError> {
+        let key = name.to_lowercase();
+        let settings = self
+            .merged
+            .named
+            .get("remote")
+            .and_then(|remotes| remotes.get(&key))
+            .ok_or_else(|| ConfigError::RemoteNotFound(name.to_string()))?;
+        let url = settings
+            .get("url")
+            .ok_or_else(|| ConfigError::MissingUrl(key.clone()))?;
+        let Some((base, path)) = split_remote_url(url) else {
+            return Ok(settings.clone());
+        };
+        let looped = chain.contains(&key);
+        chain.push(key);
+        if looped {
+            return Err(ConfigError::RemoteLoop(chain.clone()));
+        }
+        let mut merged = self.remote_settings(base, chain)?;
+        chain.pop();
+        let url = format!(
+            "{}/{}",
+            merged.get("url").map_or("", String::as_str),
+            path.trim_start_matches('/')
+        );
+        merged.extend(settings.clone());
+        merged.insert("url".to_string(), url);
+        Ok(merged)
+    }
+
+    /// `cache.dir`, resolved against the directory of the file that set it.
+    /// `None` means the default, `<dvc_dir>/cache`.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        self.get("cache", "dir").map(PathBuf::from)
+    }
+}
+
+/// `_parse_named`: `remote "name"` (already lower-cased) → `("remote", "name")`, for
+/// the regex `^\s*(remote|machine|db)\s*"(.*)"\s*$`.
+fn parse_named(section: &str) -> Option<(&'static str, &str)> {
+    let is_space = |c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c);
+    let section = section.trim_start_matches(is_space);
+    NAMED_KINDS.iter().find_map(|&kind| {
+        let rest = section.strip_prefix(kind)?.trim_start_matches(is_space);
+        let quoted = rest.strip_prefix('"')?.trim_end_matches(is_space);
+        Some((kind, quoted.strip_suffix('"')?))
+    })
+}
+
+/// The base remote name and path of a `remote://name/path` URL, split like Python's
+/// `urlsplit` (scheme compared case-insensitively, query and fragment dropped).
+fn split_remote_url(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once(':')?;
+    if !scheme.eq_ignore_ascii_case("remote") {
+        return None;
+    }
+    let (netloc, path) = match rest.strip_prefix("//") {
+        Some(rest) => rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len())),
+        None => ("", rest),
+    };
+    Some((netloc, &path[..path.find(['?', '#']).unwrap_or(path.len())]))
+}
+
+/// `Config._resolve`: URLs and absolute paths as they are, `~` expanded, anything
+/// else joined to `dir` and normalised.
+fn resolve_path(dir: &Path, value: &str) -> String {
+    let scheme_len = value
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(value.len());
+    if (scheme_len > 0 && value[scheme_len..].starts_with("://")) || value.starts_with('/') {
+        return value.to_string();
+    }
+    let expanded = expand_user(value);
+    if expanded.starts_with('/') {
+        return expanded; // DVC does not normalise these
+    }
+    // DVC joins the original value, not a non-absolute expansion.
+    normalize(&dir.join(value)).to_string_lossy().into_owned()
+}
+
+/// `os.path.expanduser` for `~` and `~/...` when `$HOME` is set.
+fn expand_user(path: &str) -> String {
+    let Some(rest) = path.strip_prefix('~') else {
+        return path.to_string();
+    };
+    let home = match std::env::var_os("HOME") {
+        Some(home) if rest.is_empty() || rest.starts_with('/') => home,
+        _ => return path.to_string(),
+    };
+    let home = home.to_string_lossy();
+    let expanded = format!("{}{rest}", home.trim_end_matches('/'));
+    if expanded.is_empty() {
+        "/".to_string()
+    } else {
+        expanded
+    }
+}
+
+/// Lexical normalisation like `os.path.normpath`: drops `.` and resolves `..`
+/// without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    let mut depth = 0; // normal components in `out` that `..` may remove
+    for component in path.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => out.push(component),
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => {
+                out.pop();
+                depth -= 1;
+            }
+            Component::ParentDir if out.has_root() => {}
+            Component::ParentDir => out.push(".."),
+            Component::Normal(name) => {
+                out.push(name);
+                depth += 1;
+            }
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// The system config file: `$DVC_SYSTEM_CONFIG_DIR/config`, else platformdirs'
+/// `site_config_dir("dvc")/config`, which is `<first absolute entry of
+/// $XDG_CONFIG_DIRS>/dvc/config`, else `/etc/xdg/dvc/config`.
+pub fn system_config_path() -> PathBuf {
+    system_config_path_from(|name| std::env::var_os(name))
+}
+
+fn system_config_path_from(env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    let env = |name: &str| env(name).filter(|v| !v.is_empty());
+    if let Some(dir) = env("DVC_SYSTEM_CONFIG_DIR") {
+        return PathBuf::from(dir).join("config");
+    }
+    let xdg = env("XDG_CONFIG_DIRS")
+        .and_then(|dirs| std::env::split_paths(&dirs).find(|dir| dir.is_absolute()));
+    xdg.unwrap_or_else(|| PathBuf::from("/etc/xdg"))
+        .join("dvc")
+        .join("config")
+}
+
+/// The global (per-user) config file: `$DVC_GLOBAL_CONFIG_DIR/config`, else
+/// platformdirs' `user_config_dir("dvc")/config`, which is
+/// `$XDG_CONFIG_HOME/dvc/config` if that is absolute, else `$HOME/.config/dvc/config`.
+/// `None` when `$HOME` is unset or relative (platformdirs would then ask the password
+/// database).
+pub fn global_config_path() -> Option<PathBuf> {
+    global_config_path_from(|name| std::env::var_os(name))
+}
+
+fn global_config_path_from(env: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    if let Some(dir) = env("DVC_GLOBAL_CONFIG_DIR").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir).join("config"));
+    }
+    let absolute = |name: &str| env(name).map(PathBuf::from).filter(|p| p.is_absolute());
+    let base = match absolute("XDG_CONFIG_HOME") {
+        Some(dir) => dir,
+        None => absolute("HOME")?.join(".config"),
+    };
+    Some(base.join("dvc").join("config"))
+}
+
+/// `<dvc_dir>/config`, the committed repo config.
+pub fn repo_config_path(dvc_dir: &Path) -> PathBuf {
+    dvc_dir.join("config")
+}
+
+/// `<dvc_dir>/config.local`, the untracked local config.
+pub fn local_config_path(dvc_dir: &Path) -> PathBuf {
+    dvc_dir.join("config.local")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `.dvc/config` exactly as DVC 3.67.1 wrote it for:
+    /// `dvc remote add -d MyRemote ../remote`, `dvc remote add s3r s3://…`,
+    /// `dvc remote modify s3r endpointurl …`, `dvc config cache.dir ../mycache`,
+    /// `dvc config cache.type reflink,copy`, `dvc remote modify h password " lead trail "`,
+    /// `… custom_auth_header 'a"b#c'`, `… user "x'y"`, `… ssl_verify ""`,
+    /// `dvc remote add sub remote://MyRemote/sub/dir`, `… keyfile '~/k'`,
+    /// `… credentialpath keys/c.json`, all run in /tmp/cfgx/r1.
+    const REPO: &str = r#"[core]
+    remote = myremote
+[cache]
+    dir = ../../mycache
+    type = "reflink,copy"
+['remote "myremote"']
+    url = ../../remote
+['remote "s3r"']
+    url = s3://mybucket/some/prefix
+    endpointurl = http://127.0.0.1:9000
+['remote "h"']
+    url = https://example.com/dvc
+    method = PUT
+    password = " lead trail "
+    custom_auth_header = 'a"b#c'
+    user = x'y
+    ssl_verify = ""
+['remote "sub"']
+    url = remote://MyRemote/sub/dir
+    keyfile = ~/k
+    credentialpath = ../keys/c.json
+"#;
+
+    /// `.dvc/config.local` as DVC wrote it for `dvc remote modify --local s3r
+    /// access_key_id AKIA`, `… secret_access_key 's3cr#t,x'`,
+    /// `… session_token "it's \"q\""` and `dvc remote add --local loc ./rel/path`.
+    const LOCAL: &str = r#"['remote "s3r"']
+    access_key_id = AKIA
+    secret_access_key = "s3cr#t,x"
+    session_token = '''it's "q"'''
+['remote "loc"']
+    url = ../rel/path
+"#;
+
+    /// `dvc remote add --local w webdavs://…` then `modify --local` of `token`
+    /// (with a newline), `password "a'''b"`, `user "  "`, `custom_auth_header "#x"`,
+    /// `cert_path "a,b"`.
+    const LOCAL_WEBDAV: &str = "['remote \"w\"']
+    url = webdavs://example.com/x
+    token = '''multi
+line'''
+    password = a'''b
+    user = \"  \"
+    custom_auth_header = \"#x\"
+    cert_path = \"../a,b\"
+";
+
+    fn level(text: &str, dir: &str) -> ConfigLevel {
+        ConfigLevel::parse(text, dir, format!("{dir}/config")).unwrap()
+    }
+
+    fn repo_and_local() -> DvcConfig {
+        DvcConfig::from_levels(vec![
+            level(REPO, "/tmp/cfgx/r1/.dvc"),
+            level(LOCAL, "/tmp/cfgx/r1/.dvc"),
+        ])
+    }
+
+    fn opts(pairs: &[(&str, &str)]) -> Settings {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_files_written_by_dvc() {
+        let config = repo_and_local();
+        assert_eq!(config.core_remote().as_deref(), Some("myremote"));
+        assert_eq!(
+            config.remote_names(),
+            ["h", "loc", "myremote", "s3r", "sub"]
+        );
+        // Values match `dvc config -l --show-origin`.
+        assert_eq!(config.cache_dir(), Some(PathBuf::from("/tmp/cfgx/mycache")));
+        assert_eq!(config.get("cache", "type"), Some("reflink,copy"));
+        let myremote = config.remote("myremote").unwrap();
+        assert_eq!(myremote.url, "/tmp/cfgx/remote");
+        assert!(myremote.options.is_empty());
+
+        let s3r = config.remote("s3r").unwrap();
+        assert_eq!(s3r.url, "s3://mybucket/some/prefix");
+        assert_eq!(
+            s3r.options,
+            opts(&[
+                ("access_key_id", "AKIA"),
+                ("endpointurl", "http://127.0.0.1:9000"),
+                ("secret_access_key", "s3cr#t,x"),
+                ("session_token", "it's \"q\""),
+            ])
+        );
+
+        let h = config.remote("h").unwrap();
+        assert_eq!(
+            h.options,
+            opts(&[
+                ("custom_auth_header", "a\"b#c"),
+                ("method", "PUT"),
+                ("password", " lead trail "),
+                ("ssl_verify", ""),
+                ("user", "x'y"),
+            ])
+        );
+        assert_eq!(config.remote("loc").unwrap().url, "/tmp/cfgx/r1/rel/path");
+    }
+
+    #[test]
+    fn multi_line_and_quoted_values() {
+        let config = DvcConfig::from_levels(vec![level(LOCAL_WEBDAV, "/r/.dvc")]);
+        let w = config.remote("w").unwrap();
+        assert_eq!(w.url, "webdavs://example.com/x");
+        assert_eq!(w.options["token"], "multi\nline");
+        assert_eq!(w.options["password"], "a'''b");
+        assert_eq!(w.options["user"], "  ");
+        assert_eq!(w.options["custom_auth_header"], "#x");
+        assert_eq!(w.options["cert_path"], "/r/a,b");
+    }
+
+    #[test]
+    fn remote_refs() {
+        let config = repo_and_local();
+        let sub = config.remote("sub").unwrap();
+        assert_eq!(sub.name, "sub");
+        assert_eq!(sub.url, "/tmp/cfgx/remote/sub/dir");
+        assert_eq!(sub.options["credentialpath"], "/tmp/cfgx/r1/keys/c.json");
+        match std::env::var("HOME") {
+            Ok(home) if home.starts_with('/') => assert_eq!(
+                sub.options["keyfile"],
+                format!("{}/k", home.trim_end_matches('/'))
+            ),
+            _ => {}
+        }
+
+        // Options of the base are inherited and shadowed; chains are followed.
+        let text = r#"
+['remote "server"']
+    url = ssh://localhost
+    user = root
+    ask_password = true
+['remote "images"']
+    url = remote://server/tmp/pictures
+    user = alice
+    password = asdf1234
+['remote "Thumbs"']
+    url = remote://IMAGES//small?ignored
+    port = 2222
+['remote "top"']
+    url = remote://server
+"#;
+        let config = DvcConfig::from_levels(vec![level(text, "/r/.dvc")]);
+        let images = config.remote("images").unwrap();
+        assert_eq!(images.url, "ssh://localhost/tmp/pictures");
+        assert_eq!(
+            images.options,
+            opts(&[
+                ("ask_password", "true"),
+                ("password", "asdf1234"),
+                ("user", "alice")
+            ])
+        );
+        let thumbs = config.remote("THUMBS").unwrap();
+        assert_eq!(thumbs.url, "ssh://localhost/tmp/pictures/small");
+        assert_eq!(thumbs.options["port"], "2222");
+        assert_eq!(thumbs.options["user"], "alice");
+        // DVC joins with "/" even when the path is empty.
+        assert_eq!(config.remote("top").unwrap().url, "ssh://localhost/");
+    }
+
+    #[test]
+    fn remote_ref_errors() {
+        let text = r#"
+['remote "a"']
+    url = remote://b/x
+['remote "b"']
+    url = remote://A/y
+['remote "c"']
+    url = remote://Missing/z
+"#;
+        let config = DvcConfig::from_levels(vec![level(text, "/r/.dvc")]);
+        let err = config.remote("a").unwrap_err();
+        assert!(matches!(&err, ConfigError::RemoteLoop(chain) if chain == &["a", "b", "a"]));
+        assert_eq!(
+            err.to_string(),
+            "config file error: remote:// URLs form a loop: a -> b -> a"
+        );
+        assert_eq!(
+            config.remote("c").unwrap_err().to_string(),
+            "config file error: remote 'Missing' doesn't exist"
+        );
+    }
+
+    #[test]
+    fn unknown_remote_and_missing_url() {
+        let config = repo_and_local();
+        assert_eq!(
+            config.remote("NoSuch").unwrap_err().to_string(),
+            "config file error: remote 'NoSuch' doesn't exist"
+        );
+        let config = DvcConfig::from_levels(vec![level("[remote \"NoURL\"]\nfoo = 1\n", "/r")]);
+        assert_eq!(
+            config.remote("nourl").unwrap_err().to_string(),
+            "config file error: expected 'url' for dictionary value @ data['remote']['nourl']"
+        );
+        assert_eq!(DvcConfig::default().core_remote(), None);
+        assert!(DvcConfig::default().remote_names().is_empty());
+    }
+
+    #[test]
+    fn names_are_case_insensitive() {
+        let text = "[CORE]\nRemote = MyRemote\n['Remote \"MyRemote\"']\nURL = s3://b\n";
+        let config = DvcConfig::from_levels(vec![level(text, "/r/.dvc")]);
+        assert_eq!(config.core_remote().as_deref(), Some("myremote"));
+        assert_eq!(config.get("Core", "REMOTE"), Some("myremote"));
+        assert_eq!(config.remote_names(), ["myremote"]);
+        let remote = config.remote("MYREMOTE").unwrap();
+        assert_eq!(
+            (remote.name.as_str(), remote.url.as_str()),
+            ("myremote", "s3://b")
+        );
+        // Within one file a later spelling of a section replaces the earlier one.
+        let config = DvcConfig::from_levels(vec![level("[core]\na = 1\n[Core]\nb = 2\n", "/r")]);
+        assert_eq!(
+            (config.get("core", "a"), config.get("core", "b")),
+            (None, Some("2"))
+        );
+    }
+
+    #[test]
+    fn section_spellings() {
+        let text = "[remote \"a\"]\nurl = s3://a\n[ remote\"b\" ]\nurl = s3://b\n\
+                    [\"remote \"c\"\"]\nurl = s3://c\n['remote \"d\" ']\nurl = s3://d\n";
+        let config = DvcConfig::from_levels(vec![level(text, "/r")]);
+        assert_eq!(config.remote_names(), ["a", "b", "c", "d"]);
+        // Backslash escapes do not exist: this is a plain section, not a remote.
+        let config = DvcConfig::from_levels(vec![level("[\"remote \\\"e\\\"\"]\n", "/r")]);
+        assert!(config.remote_names().is_empty());
+        assert!(config.data().sections.contains_key("remote \\\"e\\\""));
+    }
+
+    #[test]
+    fn precedence_is_per_key() {
+        let system = level(
+            "[core]\nremote = sys\nchecksum_jobs = 2\n[cache]\ntype = copy\n",
+            "/etc/xdg/dvc",
+        );
+        let global = level(
+            "[core]\nremote = glob\n['remote \"r\"']\nurl = /g\nregion = eu\n",
+            "/home/u/.config/dvc",
+        );
+        let repo = level(
+            "['remote \"r\"']\nurl = s3://repo\nprofile = p\n",
+            "/repo/.dvc",
+        );
+        let local = level(
+            "[core]\nremote = R\n['remote \"r\"']\nprofile = local\n",
+            "/repo/.dvc",
+        );
+        let config = DvcConfig::from_levels(vec![system, global, repo, local]);
+        assert_eq!(config.core_remote().as_deref(), Some("r"));
+        assert_eq!(config.get("core", "checksum_jobs"), Some("2"));
+        assert_eq!(config.get("cache", "type"), Some("copy"));
+        let r = config.remote("r").unwrap();
+        assert_eq!(r.url, "s3://repo");
+        assert_eq!(r.options, opts(&[("profile", "local"), ("region", "eu")]));
+        assert_eq!(config.levels().len(), 4);
+    }
+
+    #[test]
+    fn relative_paths_resolve_per_level() {
+        let global = level(
+            "[cache]\ndir = cache\n['remote \"g\"']\nurl = ../store\nkeyfile = ./id\n",
+            "/home/u/.config/dvc",
+        );
+        let repo = level("['remote \"r\"']\nurl = ../../rem/\n", "/w/repo/.dvc");
+        let local = level(
+            "['remote \"g\"']\nurl = up/./x/../y\n['remote \"e\"']\nurl =\n",
+            "/w/repo/.dvc",
+        );
+        let config = DvcConfig::from_levels(vec![global, repo, local]);
+        assert_eq!(
+            config.cache_dir(),
+            Some(PathBuf::from("/home/u/.config/dvc/cache"))
+        );
+        assert_eq!(config.remote("r").unwrap().url, "/w/rem");
+        let g = config.remote("g").unwrap();
+        // The url was overridden by the local file, so it resolves there; keyfile
+        // still comes from (and resolves against) the global file.
+        assert_eq!(g.url, "/w/repo/.dvc/up/y");
+        assert_eq!(g.options["keyfile"], "/home/u/.config/dvc/id");
+        assert_eq!(config.remote("e").unwrap().url, "/w/repo/.dvc");
+
+        // URLs and absolute paths are kept verbatim; only path options are resolved.
+        let text = "['remote \"x\"']\nurl = /a/../b\nregion = ../not/a/path\n\
+                    configpath = gs_x://y\ncert_path = c:d\n";
+        let x = DvcConfig::from_levels(vec![level(text, "/r/.dvc")])
+            .remote("x")
+            .unwrap();
+        assert_eq!(x.url, "/a/../b");
+        assert_eq!(x.options["region"], "../not/a/path");
+        assert_eq!(x.options["configpath"], "gs_x://y");
+        assert_eq!(x.options["cert_path"], "/r/.dvc/c:d");
+
+        // A committed config read from git: the caller picks the origin.
+        let old = ConfigLevel::parse(
+            "['remote \"r\"']\nurl = ../../rem\n",
+            "/w/repo/.dvc",
+            "v1.0:.dvc/config",
+        )
+        .unwrap();
+        assert_eq!(old.source, "v1.0:.dvc/config");
+        assert_eq!(
+            DvcConfig::from_levels(vec![old]).remote("r").unwrap().url,
+            "/w/rem"
+        );
+    }
+
+    #[test]
+    fn lists() {
+        let text =
+            "[cache]\ntype = reflink, copy # both\n['remote \"r\"']\nurl = s3://b\nx = a,b,\n";
+        let config = DvcConfig::from_levels(vec![level(text, "/r")]);
+        assert_eq!(config.get("cache", "type"), Some("reflink,copy"));
+        assert_eq!(config.remote("r").unwrap().options["x"], "a,b");
+        for bad in [
+            "['remote \"r\"']\nurl = a,b\n",
+            "[core]\nremote = a,b\n",
+            "[cache]\ndir = a,b\n",
+        ] {
+            let err = ConfigLevel::parse(bad, "/r", "f").unwrap_err();
+            assert!(matches!(err, ConfigError::Syntax { line: 2, .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_carry_file_and_line() {
+        let err = ConfigLevel::parse("[core]\nremote = x\nfoo\n", "/r", ".dvc/config").unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { line: 3, .. }));
+        assert_eq!(
+            err.to_string(),
+            "config file error: .dvc/config: Invalid line ('foo') (matched as neither section \
+             nor keyword) at line 3."
+        );
+        let err = ConfigLevel::parse("# c\nremote = x\n", "/r", "f").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config file error: f: key 'remote' at line 2 is outside any section."
+        );
+        let err = ConfigLevel::parse("[remote]\nurl = x\n", "/r", "f").unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { line: 1, .. }), "{err}");
+        // DVC writes `%(x)s` unchanged and then cannot read its own file.
+        let err = ConfigLevel::parse(
+            "['remote \"r\"']\nurl = s3://b\nsse_customer_key = ab%(x)s\n",
+            "/r",
+            "f",
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { line: 3, .. }), "{err}");
+        assert!(err
+            .to_string()
+            .contains("missing option \"x\" in interpolation"));
+    }
+
+    #[test]
+    fn load_file() {
+        let dir = std::env::temp_dir().join(format!("git-dvc-config-test-{}", std::process::id()));
+        let dvc_dir = dir.join("repo").join(".dvc");
+        std::fs::create_dir_all(&dvc_dir).unwrap();
+        assert!(ConfigLevel::load_file(&dvc_dir.join("config"))
+            .unwrap()
+            .is_none());
+
+        std::fs::write(
+            repo_config_path(&dvc_dir),
+            "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../store\n",
+        )
+        .unwrap();
+        std::fs::write(local_config_path(&dvc_dir), "[cache]\n    dir = ../c\n").unwrap();
+        // Through a `..` in the path: the origin is normalised as os.path.abspath does.
+        let level = ConfigLevel::load_file(&dvc_dir.join("../.dvc/config"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(level.origin_dir, dvc_dir);
+        let local = ConfigLevel::load_file(&local_config_path(&dvc_dir))
+            .unwrap()
+            .unwrap();
+        let config = DvcConfig::from_levels(vec![level, local]);
+        assert_eq!(
+            config.remote("r").unwrap().url,
+            dir.join("store").to_str().unwrap()
+        );
+        assert_eq!(config.cache_dir(), Some(dir.join("repo").join("c")));
+
+        std::fs::write(local_config_path(&dvc_dir), b"[core]\n\xff\n").unwrap();
+        let err = ConfigLevel::load_file(&local_config_path(&dvc_dir)).unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { line: 2, .. }), "{err}");
+        let err = ConfigLevel::load_file(&dvc_dir).unwrap_err();
+        assert!(matches!(err, ConfigError::Io { .. }), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn standard_paths() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        assert_eq!(
+            system_config_path_from(env(&[])),
+            PathBuf::from("/etc/xdg/dvc/config")
+        );
+        assert_eq!(
+            system_config_path_from(env(&[("XDG_CONFIG_DIRS", "rel:/a/b:/c")])),
+            PathBuf::from("/a/b/dvc/config")
+        );
+        assert_eq!(
+            system_config_path_from(env(&[
+                ("DVC_SYSTEM_CONFIG_DIR", "/s"),
+                ("XDG_CONFIG_DIRS", "/a")
+            ])),
+            PathBuf::from("/s/config")
+        );
+        assert_eq!(
+            system_config_path_from(env(&[("DVC_SYSTEM_CONFIG_DIR", "")])),
+            PathBuf::from("/etc/xdg/dvc/config")
+        );
+        assert_eq!(
+            global_config_path_from(env(&[("HOME", "/home/u")])),
+            Some(PathBuf::from("/home/u/.config/dvc/config"))
+        );
+        assert_eq!(
+            global_config_path_from(env(&[("HOME", "/home/u"), ("XDG_CONFIG_HOME", "rel")])),
+            Some(PathBuf::from("/home/u/.config/dvc/config"))
+        );
+        assert_eq!(
+            global_config_path_from(env(&[("HOME", "/home/u"), ("XDG_CONFIG_HOME", "/x/")])),
+            Some(PathBuf::from("/x/dvc/config"))
+        );
+        assert_eq!(
+            global_config_path_from(env(&[("DVC_GLOBAL_CONFIG_DIR", "/g"), ("HOME", "/h")])),
+            Some(PathBuf::from("/g/config"))
+        );
+        assert_eq!(global_config_path_from(env(&[("HOME", "rel")])), None);
+        assert_eq!(
+            local_config_path(Path::new("/r/.dvc")),
+            PathBuf::from("/r/.dvc/config.local")
+        );
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(parse_named("remote \"a b\""), Some(("remote", "a b")));
+        assert_eq!(parse_named("  db\"x\"  "), Some(("db", "x")));
+        assert_eq!(
+            parse_named("remote \"a\" \"b\""),
+            Some(("remote", "a\" \"b"))
+        );
+        assert_eq!(parse_named("remote \"\""), Some(("remote", "")));
+        assert_eq!(parse_named("remotes \"a\""), None);
+        assert_eq!(parse_named("remote 'a'"), None);
+        assert_eq!(split_remote_url("remote://b/x/y"), Some(("b", "/x/y")));
+        assert_eq!(split_remote_url("REMOTE://b"), Some(("b", "")));
+        assert_eq!(split_remote_url("s3://b/x"), None);
+        assert_eq!(
+            normalize(Path::new("/a/../../b/./c/")),
+            PathBuf::from("/b/c")
+        );
+        assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
+    }
+}

@@ -1,0 +1,308 @@
+//! `.dir` manifests: the JSON list DVC stores for a tracked directory.
+//!
+//! The bytes must match DVC's exactly, because the object id of a directory is the md5 of
+//! those bytes (`dvc_data/hashfile/tree.py`: `json.dumps(tree.as_list(), sort_keys=True)`).
+//! [`serialize`] reproduces Python's `json.dumps` defaults byte for byte: entries sorted by
+//! `relpath` as Python `str` (code-point order, which is UTF-8 byte order), keys sorted
+//! (`md5` before `relpath`), `", "` and `": "` separators, and `ensure_ascii` escaping.
+//!
+//! [`parse`] reads a manifest from a cache or remote and refuses any `relpath` that could
+//! escape or confuse a directory walk (absolute, `..`, `.`, empty components, NUL,
+//! backslashes): DVC itself never writes such paths.
+//!
+//! ```
+//! use git_dvc::dvc::dir_manifest;
+//! let entries = dir_manifest::parse(br#"[{"md5": "60b725f10c9c85c70d97880dfe8191b3", "relpath": "a.txt"}]"#).unwrap();
+//! assert_eq!(dir_manifest::serialize(&entries), br#"[{"md5": "60b725f10c9c85c70d97880dfe8191b3", "relpath": "a.txt"}]"#);
+//! ```
+
+use std::fmt::Write as _;
+
+use md5::{Digest, Md5};
+use serde::Deserialize;
+
+use super::hash::{InvalidObjectId, ObjectId};
+use super::output::ManifestEntry;
+
+/// Why a `.dir` manifest was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("not a DVC directory manifest: {0}")]
+    Json(String),
+    #[error("manifest entry {index}: {source}")]
+    Hash {
+        index: usize,
+        source: InvalidObjectId,
+    },
+    #[error("manifest entry {index}: unsafe relpath {relpath:?}: {reason}")]
+    RelPath {
+        index: usize,
+        relpath: String,
+        reason: &'static str,
+    },
+}
+
+/// One list item as DVC writes it. Other keys (meta some tools add) are ignored.
+#[derive(Deserialize)]
+struct RawEntry {
+    md5: String,
+    relpath: String,
+}
+
+/// Parses manifest bytes, validating every hash and relpath. Entries keep their stored order.
+pub fn parse(bytes: &[u8]) -> Result<Vec<ManifestEntry>, ManifestError> {
+    let raw: Vec<RawEntry> =
+        serde_json::from_slice(bytes).map_err(|e| ManifestError::Json(e.to_string()))?;
+    raw.into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            check_relpath(&entry.relpath).map_err(|reason| ManifestError::RelPath {
+                index,
+                relpath: entry.relpath.chars().take(200).collect(),
+                reason,
+            })?;
+            let md5 = ObjectId::parse(&entry.md5)
+                .map_err(|source| ManifestError::Hash { index, source })?;
+            Ok(ManifestEntry {
+                relpath: entry.relpath,
+                md5,
+            })
+        })
+        .collect()
+}
+
+/// Checks that a member path is a plain relative `/`-separated path that stays inside its
+/// directory. Returns the reason it is not.
+pub fn check_relpath(relpath: &str) -> Result<(), &'static str> {
+    if relpath.is_empty() {
+        return Err("empty path");
+    }
+    if relpath.contains('\0') {
+        return Err("contains NUL");
+    }
+    // DVC writes posix relpaths; a backslash would become a separator on Windows.
+    if relpath.contains('\\') {
+        return Err("contains a backslash");
+    }
+    if relpath.starts_with('/') {
+        return Err("absolute path");
+    }
+    for component in relpath.split('/') {
+        match component {
+            ".." => return Err("contains a '..' component"),
+            "." => return Err("contains a '.' component"),
+            "" => return Err("contains an empty component"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The exact bytes DVC writes for these entries (they need not be sorted).
+pub fn serialize(entries: &[ManifestEntry]) -> Vec<u8> {
+    let mut sorted: Vec<&ManifestEntry> = entries.iter().collect();
+    // Stable, like Python's `sorted`; `str` order is byte order for UTF-8.
+    sorted.sort_by(|a, b| a.relpath.cmp(&b.relpath));
+    let mut out = String::with_capacity(2 + entries.len() * 80);
+    out.push('[');
+    for (i, entry) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str("{\"md5\": \"");
+        // Object ids are lowercase hex (plus `.dir`): nothing to escape.
+        write!(out, "{}", entry.md5).expect("writing to a String cannot fail");
+        out.push_str("\", \"relpath\": ");
+        push_json_string(&mut out, &entry.relpath);
+        out.push('}');
+    }
+    out.push(']');
+    out.into_bytes()
+}
+
+/// The directory's object id: md5 of [`serialize`], with the `.dir` suffix.
+pub fn digest(entries: &[ManifestEntry]) -> ObjectId {
+    ObjectId::from_digest(Md5::digest(serialize(entries)).into(), true)
+}
+
+/// Python's `json.encoder.py_encode_basestring_ascii`: printable ASCII stays, `"` and `\`
+/// are backslash-escaped, and everything else is `\uXXXX` in lowercase hex, with UTF-16
+/// surrogate pairs beyond the BMP.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(out, "\\u{unit:04x}").expect("writing to a String cannot fail");
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(relpath: &str, md5: &str) -> ManifestEntry {
+        ManifestEntry {
+            relpath: relpath.into(),
+            md5: ObjectId::parse(md5).unwrap(),
+        }
+    }
+
+    /// dvc-push-internals §4.1, verified against `dvc add`.
+    const REFERENCE: &str = r#"[{"md5": "60b725f10c9c85c70d97880dfe8191b3", "relpath": "a.txt"}, {"md5": "3b5d5c3712955042212316173ccf37be", "relpath": "sub/b.txt"}, {"md5": "66ddcd97cfdeabb2f6fb8a999b4bc76f", "relpath": "\u00e9.txt"}]"#;
+
+    /// Written by `dvc add data` (DVC 3.67.1) for a directory holding unicode, emoji, empty
+    /// files, nested and empty directories and control characters. Object
+    /// `e209ee3f79f3597045b8cf1a1284d053.dir`.
+    const REAL_DVC: &str = r#"[{"md5": "b999a7c3bcc5535b4c8e277e18b7b6e1", "relpath": "a-b"}, {"md5": "60b725f10c9c85c70d97880dfe8191b3", "relpath": "a.txt"}, {"md5": "187ef4436122d1cc2f40dc2b92f0eba0", "relpath": "a/b"}, {"md5": "d02c4c4cde7ae76252540d116a40f23a", "relpath": "a0"}, {"md5": "7c9df801238abe28cae2675fd3166a1a", "relpath": "back\\slash"}, {"md5": "612aae0a87469b795c172dee0a3693c3", "relpath": "ctl\u0001x"}, {"md5": "d2bcc286168bf8e040885c5cb7b6df13", "relpath": "del\u007fx"}, {"md5": "3ddaeb82fbba964fb3461d4e4f1342eb", "relpath": "emoji \ud83d\ude00.txt"}, {"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "empty"}, {"md5": "7694f4a66316e53c8cdd9d9954bd611d", "relpath": "quo\"te"}, {"md5": "3b5d5c3712955042212316173ccf37be", "relpath": "sub/b.txt"}, {"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "sub/empty2"}, {"md5": "e358efa489f58062f10dd7316b65649e", "relpath": "tab\tname"}, {"md5": "6627415e807ee33c7302917216e7da68", "relpath": "x/y/z/deep.txt"}, {"md5": "9ffbf43126e33be52cd2bf7e01d627f9", "relpath": "\u00e9.txt"}, {"md5": "25b7ade9bb42ba5854528c4a9a9a801a", "relpath": "\u65e5\u672c.txt"}]"#;
+
+    #[test]
+    fn reference_example_round_trips() {
+        let entries = parse(REFERENCE.as_bytes()).unwrap();
+        assert_eq!(entries[2].relpath, "é.txt");
+        assert_eq!(serialize(&entries), REFERENCE.as_bytes());
+        assert_eq!(
+            digest(&entries).to_string(),
+            "e3b65558f28f88d8938ad6e1ccba8cdf.dir"
+        );
+    }
+
+    #[test]
+    fn order_does_not_matter_on_input() {
+        let mut entries = parse(REFERENCE.as_bytes()).unwrap();
+        entries.reverse();
+        assert_eq!(serialize(&entries), REFERENCE.as_bytes());
+    }
+
+    #[test]
+    fn matches_real_dvc_bytes_for_awkward_names() {
+        // Built without `parse`, which (rightly) refuses the backslash name.
+        #[derive(Deserialize)]
+        struct Raw {
+            md5: String,
+            relpath: String,
+        }
+        let raw: Vec<Raw> = serde_json::from_str(REAL_DVC).unwrap();
+        let mut entries: Vec<ManifestEntry> =
+            raw.iter().map(|r| entry(&r.relpath, &r.md5)).collect();
+        assert!(entries.iter().any(|e| e.relpath == "emoji 😀.txt"));
+        assert!(entries.iter().any(|e| e.relpath == "日本.txt"));
+        entries.rotate_left(5);
+        assert_eq!(String::from_utf8(serialize(&entries)).unwrap(), REAL_DVC);
+        assert_eq!(
+            digest(&entries).to_string(),
+            "e209ee3f79f3597045b8cf1a1284d053.dir"
+        );
+    }
+
+    #[test]
+    fn empty_directory() {
+        assert_eq!(serialize(&[]), b"[]");
+        assert_eq!(
+            digest(&[]).to_string(),
+            "d751713988987e9331980363e24189ce.dir"
+        );
+        assert_eq!(parse(b"[]").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn escapes_like_python() {
+        let e = entry(
+            "\u{8}\u{c}\r\n\u{1f}/\u{10ffff}\u{ff}",
+            "d41d8cd98f00b204e9800998ecf8427e",
+        );
+        assert_eq!(
+            String::from_utf8(serialize(&[e])).unwrap(),
+            r#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "\b\f\r\n\u001f/\udbff\udfff\u00ff"}]"#
+        );
+    }
+
+    #[test]
+    fn sorts_by_code_point() {
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+        let names = ["é", "a0", "a/b", "a-b", "\u{1F600}", "\u{FFFD}", "Z"];
+        let entries: Vec<_> = names.iter().map(|n| entry(n, md5)).collect();
+        let text = String::from_utf8(serialize(&entries)).unwrap();
+        let order: Vec<&str> = text.split("\"relpath\": ").skip(1).collect();
+        let expected = [
+            r#""Z""#,
+            r#""a-b""#,
+            r#""a/b""#,
+            r#""a0""#,
+            r#""\u00e9""#,
+            r#""\ufffd""#,
+            r#""\ud83d\ude00""#,
+        ];
+        for (got, want) in order.iter().zip(expected) {
+            assert!(got.starts_with(want), "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn parse_ignores_extra_keys_and_lowercases() {
+        let entries = parse(
+            br#"[{"relpath": "x", "md5": "D41D8CD98F00B204E9800998ECF8427E", "size": 0, "isexec": false}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            entries,
+            vec![entry("x", "d41d8cd98f00b204e9800998ecf8427e")]
+        );
+    }
+
+    #[test]
+    fn parse_refuses_unsafe_relpaths() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a/..",
+            "./a",
+            "a//b",
+            "a/",
+            "a\\b",
+            "a\0b",
+        ] {
+            let json = serde_json::to_string(&serde_json::json!(
+                [{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": bad}]
+            ))
+            .unwrap();
+            let err = parse(json.as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, ManifestError::RelPath { index: 0, .. }),
+                "{bad:?}: {err}"
+            );
+        }
+        assert!(check_relpath("a..b/..c/.d").is_ok());
+    }
+
+    #[test]
+    fn parse_refuses_bad_json_and_hashes() {
+        assert!(matches!(parse(b"{}"), Err(ManifestError::Json(_))));
+        assert!(matches!(
+            parse(b"[{\"relpath\": \"a\"}]"),
+            Err(ManifestError::Json(_))
+        ));
+        assert!(matches!(
+            parse(b"[{\"md5\": 5, \"relpath\": \"a\"}]"),
+            Err(ManifestError::Json(_))
+        ));
+        let err = parse(br#"[{"md5": "../../x", "relpath": "a"}]"#).unwrap_err();
+        assert!(matches!(err, ManifestError::Hash { index: 0, .. }), "{err}");
+    }
+}

@@ -1,0 +1,13 @@
+//! DVC's formats and local state: `.dvc` files, `dvc.yaml`/`dvc.lock`, `.dir` manifests,
+//! configuration, hashes and the cache. Nothing here knows git.
+
+pub mod cache;
+pub mod config;
+pub mod configobj;
+pub mod dir_manifest;
+pub mod dvcfile;
+pub mod hash;
+pub mod output;
+pub mod pipeline;
+pub mod stage_deps;
+pub mod yaml;

@@ -1,0 +1,65 @@
+//! The shared front half of every command: from a resolved request to per-remote object
+//! sets (revision selection → tree scan → parse → routing).
+
+use std::path::Path;
+
+use crate::cli::args::SyncRequest;
+use crate::dvc::config::RemoteConfig;
+use crate::error::Error;
+use crate::objects::collect::{self, CollectOptions, Collected};
+use crate::objects::snapshot::{self, RepoContext};
+
+/// Opens the repository around `cwd` and collects what `request` covers.
+pub fn collect(cwd: &Path, request: &SyncRequest) -> Result<(RepoContext, Collected), Error> {
+    let ctx = RepoContext::open(cwd)?;
+    let (snapshots, blobs) = snapshot::build(&ctx, &request.revisions, true)?;
+    if snapshots.is_empty() {
+        return Err(Error::Message(
+            "nothing to do: this is a bare repository and no revisions were selected; \
+             use -a, -T, -A or --rev"
+                .to_string(),
+        ));
+    }
+    let options = CollectOptions {
+        remote_override: request.remote.clone(),
+        targets: request.targets.as_ref(),
+        ..CollectOptions::default()
+    };
+    let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
+    Ok((ctx, collected))
+}
+
+/// The current directory relative to the work tree, for targets given from a subdirectory.
+pub fn cwd_prefix(cwd: &Path) -> String {
+    let Ok(repo) = crate::git::GitRepo::discover(cwd) else {
+        return String::new();
+    };
+    let Some(work_dir) = repo.work_dir() else {
+        return String::new();
+    };
+    let (Ok(cwd), Ok(work_dir)) = (cwd.canonicalize(), work_dir.canonicalize()) else {
+        return String::new();
+    };
+    cwd.strip_prefix(&work_dir)
+        .ok()
+        .and_then(|p| p.to_str())
+        .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"))
+        .unwrap_or_default()
+}
+
+/// `-j`, else the remote's `jobs`, else 4 × CPUs as DVC defaults.
+pub fn jobs_for(remote: &RemoteConfig, requested: Option<usize>) -> usize {
+    requested
+        .or_else(|| {
+            remote
+                .options
+                .get("jobs")
+                .and_then(|j| j.parse::<usize>().ok())
+        })
+        .unwrap_or_else(|| {
+            4 * std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1)
+}

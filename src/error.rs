@@ -1,0 +1,41 @@
+//! The errors commands report, and the exit codes they map to (DVC's: 1 for a failed
+//! operation, 255 for an unexpected error).
+
+use std::path::PathBuf;
+
+use crate::dvc::config::ConfigError;
+use crate::git::GitError;
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("config file error: {0}")]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// No `-r`, no `core.remote`, and an output without `remote:`.
+    #[error("{}", no_remote_message(.root, *.remotes_exist))]
+    NoRemote { root: PathBuf, remotes_exist: bool },
+    /// A DVC file the pipeline cannot load, in the only revision being processed.
+    #[error("{0}")]
+    BadInput(String),
+    /// Anything else worth one clear line.
+    #[error("{0}")]
+    Message(String),
+}
+
+fn no_remote_message(root: &std::path::Path, remotes_exist: bool) -> String {
+    if remotes_exist {
+        format!(
+            "config file error: no remote specified in {}. Setup default remote with\n    dvc remote default <remote name>\nor use:\n    dvc <command> -r <remote name>",
+            root.display()
+        )
+    } else {
+        format!(
+            "config file error: no remote specified in {}. Create a default remote with\n    dvc remote add -d <remote name> <remote url>",
+            root.display()
+        )
+    }
+}

@@ -1,0 +1,115 @@
+//! Everything git-dvc knows about git: opening the repository (also inside a pre-receive
+//! quarantine), choosing revisions, and scanning their trees for DVC metadata files.
+//!
+//! Nothing here knows DVC formats; it hands out blob ids and bytes.
+
+pub mod push_range;
+pub mod revisions;
+pub mod tree_scan;
+pub mod workspace;
+
+use std::path::{Path, PathBuf};
+
+pub use gix::ObjectId as GitOid;
+
+/// A git failure, with what git-dvc was doing when it happened.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}: {source}")]
+pub struct GitError {
+    pub context: String,
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl GitError {
+    pub fn new(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> GitError {
+        GitError {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    pub fn msg(context: impl Into<String>, message: impl Into<String>) -> GitError {
+        let message: String = message.into();
+        GitError::new(context, message)
+    }
+}
+
+/// An opened repository, shareable across threads (each worker takes a thread-local handle).
+#[derive(Clone)]
+pub struct GitRepo {
+    repo: gix::ThreadSafeRepository,
+    git_dir: PathBuf,
+    work_dir: Option<PathBuf>,
+}
+
+impl GitRepo {
+    /// Finds the repository containing `dir`, as git does (`GIT_DIR` honoured).
+    pub fn discover(dir: &Path) -> Result<GitRepo, GitError> {
+        let repo = if let Some(git_dir) = std::env::var_os("GIT_DIR") {
+            gix::open(PathBuf::from(git_dir))
+        } else {
+            gix::discover(dir)
+        }
+        .map_err(|e| {
+            GitError::new(
+                format!("{} is not inside a git repository", dir.display()),
+                e,
+            )
+        })?;
+        let git_dir = repo.git_dir().to_path_buf();
+        let work_dir = repo.workdir().map(Path::to_path_buf);
+        Ok(GitRepo {
+            repo: repo.into_sync(),
+            git_dir,
+            work_dir,
+        })
+    }
+
+    /// A handle for the current thread. Cheap; the object store is shared.
+    pub fn local(&self) -> gix::Repository {
+        let mut repo = self.repo.to_thread_local();
+        // Every tree and blob is read once, so an object cache only costs.
+        repo.object_cache_size(None);
+        repo
+    }
+
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
+    /// The work tree root, `None` for a bare repository.
+    pub fn work_dir(&self) -> Option<&Path> {
+        self.work_dir.as_deref()
+    }
+
+    /// Where the repository's `.dvc` directory is, or would be: relative URLs in committed
+    /// configs resolve against it. For a bare repository that is `<git dir>/.dvc`, as if the
+    /// bare directory were the work tree.
+    pub fn dvc_dir(&self) -> PathBuf {
+        match &self.work_dir {
+            Some(w) => w.join(".dvc"),
+            None => self.git_dir.join(".dvc"),
+        }
+    }
+
+    /// Reads a blob's bytes.
+    pub fn read_blob(repo: &gix::Repository, oid: &GitOid) -> Result<Vec<u8>, GitError> {
+        use gix::prelude::FindExt;
+        let mut buf = Vec::new();
+        repo.objects
+            .find_blob(oid, &mut buf)
+            .map_err(|e| GitError::new(format!("cannot read blob {oid}"), e))?;
+        Ok(buf)
+    }
+}
+
+/// git's id of a blob with these bytes, so work-tree files share parse results with
+/// committed blobs of the same content.
+pub fn blob_oid(bytes: &[u8]) -> GitOid {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+        .expect("sha1 hashing of in-memory bytes cannot fail")
+}

@@ -1,0 +1,251 @@
+//! Tree scan: finds every `*.dvc`, `dvc.yaml`, `dvc.lock` and `.dvc/config` in a set of root
+//! trees, straight from git objects.
+//!
+//! Results are memoised per tree id, so a tree shared by a thousand commits is read once, and
+//! subtrees without DVC files collapse to nothing. The result for one root is a small DAG of
+//! [`DvcTree`] nodes shared between revisions: later stages walk each distinct node once.
+//!
+//! A `.dvcignore` makes a subtree's result depend on where it sits, so below one the memo key
+//! also carries the path and the active ignore files.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use gix::prelude::FindExt;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use rayon::prelude::*;
+
+use super::{GitError, GitOid, GitRepo};
+
+/// Git trees deeper than this are refused rather than risking the stack.
+const MAX_TREE_DEPTH: usize = 512;
+
+/// The DVC metadata files of one directory and, recursively, of its subdirectories.
+/// Only directories that (transitively) hold DVC files appear.
+#[derive(Debug, Default)]
+pub struct DvcTree {
+    /// `*.dvc` files directly in this directory: (file name, blob id).
+    pub dvc_files: Vec<(String, GitOid)>,
+    /// `dvc.yaml` in this directory, with its sibling `dvc.lock` if there is one.
+    pub pipeline: Option<PipelineFiles>,
+    pub children: Vec<(String, Arc<DvcTree>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PipelineFiles {
+    pub dvc_yaml: GitOid,
+    pub dvc_lock: Option<GitOid>,
+}
+
+/// What one root tree holds.
+#[derive(Debug, Clone, Default)]
+pub struct ScannedRoot {
+    pub tree: Option<Arc<DvcTree>>,
+    /// The committed `.dvc/config` blob, if any.
+    pub config: Option<GitOid>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum MemoKey {
+    Plain(GitOid),
+    /// Below a `.dvcignore`: the result depends on the path and the ignore files in force.
+    Ignored(GitOid, String, Vec<GitOid>),
+}
+
+struct IgnoreFrame {
+    blob: GitOid,
+    matcher: Gitignore,
+}
+
+type IgnoreStack = Vec<Arc<IgnoreFrame>>;
+
+/// A reusable scanner; keep one for all the revisions of a command so trees are shared.
+pub struct TreeScan {
+    repo: GitRepo,
+    memo: Mutex<HashMap<MemoKey, Option<Arc<DvcTree>>>>,
+}
+
+impl TreeScan {
+    pub fn new(repo: GitRepo) -> TreeScan {
+        TreeScan {
+            repo,
+            memo: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Scans the given root trees in parallel.
+    pub fn scan_roots(&self, roots: &[GitOid]) -> Result<HashMap<GitOid, ScannedRoot>, GitError> {
+        let mut unique: Vec<GitOid> = roots.to_vec();
+        unique.sort();
+        unique.dedup();
+        let results: Result<Vec<(GitOid, ScannedRoot)>, GitError> = unique
+            .par_iter()
+            .map_init(
+                || self.repo.local(),
+                |repo, root| {
+                    let tree = self.walk(repo, *root, "", &Vec::new(), 0)?;
+                    let config = find_dvc_config(repo, *root)?;
+                    Ok((*root, ScannedRoot { tree, config }))
+                },
+            )
+            .collect();
+        Ok(results?.into_iter().collect())
+    }
+
+    fn walk(
+        &self,
+        repo: &gix::Repository,
+        tree: GitOid,
+        path: &str,
+        ignores: &IgnoreStack,
+        depth: usize,
+    ) -> Result<Option<Arc<DvcTree>>, GitError> {
+        if depth > MAX_TREE_DEPTH {
+            return Err(GitError::msg(
+                format!("tree {tree} at '{path}'"),
+                format!("directory nesting deeper than {MAX_TREE_DEPTH} levels"),
+            ));
+        }
+        let entries = read_tree(repo, tree)?;
+        let mut ignores = ignores.clone();
+        if let Some(e) = entries.iter().find(|e| e.name == ".dvcignore" && e.is_blob) {
+            ignores.push(Arc::new(load_dvcignore(repo, e.oid, path)?));
+        }
+        let key = if ignores.is_empty() {
+            MemoKey::Plain(tree)
+        } else {
+            MemoKey::Ignored(
+                tree,
+                path.to_string(),
+                ignores.iter().map(|f| f.blob).collect(),
+            )
+        };
+        if let Some(hit) = self.memo.lock().expect("memo lock").get(&key) {
+            return Ok(hit.clone());
+        }
+
+        // A directory with its own `.dvc` directory is a nested DVC repository: DVC skips it.
+        let nested_repo = depth > 0 && entries.iter().any(|e| e.name == ".dvc" && e.is_tree);
+        let mut node = DvcTree::default();
+        let mut dvc_yaml = None;
+        let mut dvc_lock = None;
+        if !nested_repo {
+            for entry in &entries {
+                let child_path = if path.is_empty() {
+                    entry.name.clone()
+                } else {
+                    format!("{path}/{}", entry.name)
+                };
+                if is_ignored(&ignores, &child_path, entry.is_tree) {
+                    continue;
+                }
+                if entry.is_tree {
+                    if depth == 0 && entry.name == ".dvc" {
+                        continue;
+                    }
+                    if let Some(child) =
+                        self.walk(repo, entry.oid, &child_path, &ignores, depth + 1)?
+                    {
+                        node.children.push((entry.name.clone(), child));
+                    }
+                } else if entry.is_blob {
+                    match entry.name.as_str() {
+                        "dvc.yaml" => dvc_yaml = Some(entry.oid),
+                        "dvc.lock" => dvc_lock = Some(entry.oid),
+                        name if name.ends_with(".dvc") && name != ".dvc" => {
+                            node.dvc_files.push((entry.name.clone(), entry.oid))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        node.pipeline = dvc_yaml.map(|dvc_yaml| PipelineFiles { dvc_yaml, dvc_lock });
+        let result =
+            (!node.dvc_files.is_empty() || node.pipeline.is_some() || !node.children.is_empty())
+                .then(|| Arc::new(node));
+        self.memo
+            .lock()
+            .expect("memo lock")
+            .insert(key, result.clone());
+        Ok(result)
+    }
+}
+
+struct TreeEntry {
+    name: String,
+    oid: GitOid,
+    is_tree: bool,
+    /// A regular or executable file; symlinks and submodules are neither tree nor blob here.
+    is_blob: bool,
+}
+
+fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, GitError> {
+    let mut buf = Vec::new();
+    let decoded = repo
+        .objects
+        .find_tree(&tree, &mut buf)
+        .map_err(|e| GitError::new(format!("cannot read tree {tree}"), e))?;
+    Ok(decoded
+        .entries
+        .iter()
+        .map(|e| TreeEntry {
+            // Non-UTF-8 names cannot be DVC files we understand; lossy is enough to skip them.
+            name: String::from_utf8_lossy(e.filename).into_owned(),
+            oid: e.oid.to_owned(),
+            is_tree: e.mode.is_tree(),
+            is_blob: e.mode.is_blob(),
+        })
+        .collect())
+}
+
+fn find_dvc_config(repo: &gix::Repository, root: GitOid) -> Result<Option<GitOid>, GitError> {
+    let entries = read_tree(repo, root)?;
+    let Some(dvc_dir) = entries.iter().find(|e| e.name == ".dvc" && e.is_tree) else {
+        return Ok(None);
+    };
+    Ok(read_tree(repo, dvc_dir.oid)?
+        .into_iter()
+        .find(|e| e.name == "config" && e.is_blob)
+        .map(|e| e.oid))
+}
+
+fn load_dvcignore(
+    repo: &gix::Repository,
+    blob: GitOid,
+    dir: &str,
+) -> Result<IgnoreFrame, GitError> {
+    let bytes = GitRepo::read_blob(repo, &blob)?;
+    let matcher = build_ignore(dir, &String::from_utf8_lossy(&bytes));
+    Ok(IgnoreFrame { blob, matcher })
+}
+
+/// Builds a gitignore matcher for a `.dvcignore` in `dir` (repository-relative). Paths are
+/// matched under a virtual root `/`; bad patterns are skipped, as git skips them.
+pub fn build_ignore(dir: &str, text: &str) -> Gitignore {
+    let root = if dir.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{dir}")
+    };
+    let mut builder = GitignoreBuilder::new(root);
+    for line in text.lines() {
+        let _ = builder.add_line(None, line);
+    }
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
+}
+
+/// Deepest `.dvcignore` with an opinion wins, as in git.
+fn is_ignored(stack: &IgnoreStack, path: &str, is_dir: bool) -> bool {
+    let abs = format!("/{path}");
+    for frame in stack.iter().rev() {
+        let m = frame.matcher.matched(&abs, is_dir);
+        if m.is_ignore() {
+            return true;
+        }
+        if m.is_whitelist() {
+            return false;
+        }
+    }
+    false
+}

@@ -1,0 +1,17 @@
+//! git-dvc: keeps DVC data and git history in step.
+//!
+//! The pipeline, one module per stage: [`git`] selects revisions and scans their trees,
+//! [`dvc`] parses DVC's files, [`objects`] builds per-remote object sets, [`remote_status`]
+//! asks storage what it has, [`sync`] classifies and plans, [`transfer`] uploads through
+//! [`storage`]. [`cli`] holds the thin commands.
+
+pub mod cli;
+pub mod dvc;
+pub mod engine;
+pub mod error;
+pub mod git;
+pub mod objects;
+pub mod remote_status;
+pub mod storage;
+pub mod sync;
+pub mod transfer;

@@ -1,0 +1,392 @@
+//! From snapshots to per-destination object sets.
+//!
+//! 1. Every distinct DVC file (a `.dvc` blob, or a `dvc.yaml` + `dvc.lock` pair) reachable
+//!    from any snapshot is parsed once, in parallel.
+//! 2. A snapshot holding a file DVC rejects is skipped with a warning, as DVC skips it; if
+//!    it is the only snapshot, that is an error naming `path@revision`.
+//! 3. Snapshots sharing a config are walked together, each distinct tree node once, and each
+//!    pushable output's hash lands in the set of the remote it goes to.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::snapshot::{BlobSource, ConfigKey, Snapshot};
+use super::targets::Targets;
+use super::{DestinationObjects, Provenance};
+use crate::dvc::config::DvcConfig;
+use crate::dvc::output::DvcOutput;
+use crate::dvc::{dvcfile, pipeline, stage_deps};
+use crate::error::Error;
+use crate::git::tree_scan::{DvcTree, PipelineFiles};
+use crate::git::GitOid;
+
+/// Biggest DVC metadata blob parsed; larger blobs are rejected as not plausibly DVC files.
+pub const MAX_METADATA_BLOB: usize = 64 * 1024 * 1024;
+
+/// One DVC file as the parser sees it, independent of where it sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    DvcFile(GitOid),
+    Pipeline(PipelineFiles),
+}
+
+#[derive(Debug)]
+pub struct ParsedUnit {
+    pub outputs: Vec<DvcOutput>,
+    /// `dvc import` from a git repository: never pushed.
+    pub is_repo_import: bool,
+    /// `(stage, dependency path)` for pipelines, for `-d/--with-deps`.
+    pub deps: Vec<(String, String)>,
+}
+
+/// A unit as found in a walk: where it is and what it parsed to.
+pub struct FoundUnit<'a> {
+    /// Repository-relative directory of the declaring file (`""` at the root).
+    pub dir: String,
+    /// Repository-relative path of the declaring file (`x.dvc`, `sub/dvc.yaml`).
+    pub file: String,
+    pub unit: Unit,
+    pub parsed: &'a ParsedUnit,
+}
+
+#[derive(Default)]
+pub struct CollectOptions<'a> {
+    /// `-r`: the remote for outputs without `remote:`, and a filter on those with one.
+    pub remote_override: Option<String>,
+    /// Replaces `core.remote` only (outputs' own `remote:` still honoured): the hook's
+    /// per-git-remote setting.
+    pub default_remote: Option<String>,
+    pub targets: Option<&'a Targets>,
+    /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
+    /// files are skipped, so only what new commits introduce is collected.
+    pub known_nodes: HashSet<*const DvcTree>,
+}
+
+pub struct Collected {
+    pub destinations: Vec<DestinationObjects>,
+    pub warnings: Vec<String>,
+    /// Every output had its own `remote:` and there is no default: DVC warns about that.
+    pub used_no_default: bool,
+    /// Labels of the snapshots that were used.
+    pub snapshots_used: usize,
+}
+
+pub fn collect(
+    snapshots: &[Snapshot],
+    blobs: &BlobSource,
+    options: &CollectOptions<'_>,
+    repo_root: &std::path::Path,
+) -> Result<Collected, Error> {
+    // 1. Distinct units, with where each was first seen (for messages).
+    let mut first_seen: HashMap<Unit, (String, String)> = HashMap::new();
+    let mut seen_nodes: HashSet<*const DvcTree> = options.known_nodes.clone();
+    for snap in snapshots {
+        if let Some(root) = &snap.root {
+            visit(root, "", &mut seen_nodes, &mut |dir, file, unit| {
+                first_seen
+                    .entry(unit)
+                    .or_insert_with(|| (file.to_string(), snap.label.clone()));
+                let _ = dir;
+            });
+        }
+    }
+    let units: Vec<Unit> = first_seen.keys().copied().collect();
+    let parsed: HashMap<Unit, Result<ParsedUnit, String>> = units
+        .par_iter()
+        .map_init(
+            || blobs.git().local(),
+            |repo, unit| (*unit, parse_unit(repo, blobs, unit)),
+        )
+        .collect();
+
+    // 2. Snapshots with an unloadable file are skipped, as DVC's brancher skips them.
+    let mut warnings = Vec::new();
+    let mut usable: Vec<&Snapshot> = Vec::new();
+    let mut last_error = None;
+    for snap in snapshots {
+        match first_failure(snap, &parsed, &options.known_nodes) {
+            None => usable.push(snap),
+            Some((file, message)) => {
+                let line = format!("{file}@{}: {message}", snap.label);
+                warnings.push(format!(
+                    "failed to collect '{}', skipping\n  {line}",
+                    snap.label
+                ));
+                last_error = Some(line);
+            }
+        }
+    }
+    if usable.is_empty() {
+        if let Some(line) = last_error {
+            return Err(Error::BadInput(line));
+        }
+    }
+
+    // 3. Group by config, walk, route outputs to remotes.
+    let mut groups: Vec<(ConfigKey, Arc<DvcConfig>, Vec<&Snapshot>)> = Vec::new();
+    for snap in &usable {
+        match groups.iter_mut().find(|g| g.0 == snap.config_key) {
+            Some(g) => g.2.push(snap),
+            None => groups.push((snap.config_key.clone(), snap.config.clone(), vec![snap])),
+        }
+    }
+    let mut router = Router::new(
+        options.remote_override.clone(),
+        options.default_remote.clone(),
+        repo_root,
+    );
+    for (_, config, snaps) in &groups {
+        let mut found: Vec<FoundUnit> = Vec::new();
+        let mut seen: HashSet<*const DvcTree> = options.known_nodes.clone();
+        for snap in snaps {
+            if let Some(root) = &snap.root {
+                visit(root, "", &mut seen, &mut |dir, file, unit| {
+                    if let Some(Ok(p)) = parsed.get(&unit) {
+                        found.push(FoundUnit {
+                            dir: dir.to_string(),
+                            file: file.to_string(),
+                            unit,
+                            parsed: p,
+                        });
+                    }
+                });
+            }
+        }
+        let selection = match options.targets {
+            Some(t) => Some(t.select(&found)?),
+            None => None,
+        };
+        for (i, unit) in found.iter().enumerate() {
+            if unit.parsed.is_repo_import {
+                continue;
+            }
+            for (j, out) in unit.parsed.outputs.iter().enumerate() {
+                if let Some(sel) = &selection {
+                    if !sel.contains(&(i, j)) {
+                        continue;
+                    }
+                }
+                if !out.is_pushable() {
+                    continue;
+                }
+                let Some(path) = repo_path(&unit.dir, &out.path) else {
+                    continue; // outside the repository: DVC never pushes external outputs
+                };
+                let revision = first_seen
+                    .get(&unit.unit)
+                    .map(|(_, label)| label.clone())
+                    .unwrap_or_default();
+                router.route(config, out, Provenance { path, revision })?;
+            }
+        }
+    }
+    let used_no_default = router.used_no_default;
+    Ok(Collected {
+        destinations: router.finish(),
+        warnings,
+        used_no_default,
+        snapshots_used: usable.len(),
+    })
+}
+
+/// Visits each node of a DAG once, depth first, reporting its units with their paths.
+pub fn visit(
+    node: &Arc<DvcTree>,
+    dir: &str,
+    seen: &mut HashSet<*const DvcTree>,
+    f: &mut dyn FnMut(&str, &str, Unit),
+) {
+    if !seen.insert(Arc::as_ptr(node)) {
+        return;
+    }
+    let join = |name: &str| {
+        if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        }
+    };
+    for (name, blob) in &node.dvc_files {
+        f(dir, &join(name), Unit::DvcFile(*blob));
+    }
+    if let Some(p) = node.pipeline {
+        f(dir, &join("dvc.yaml"), Unit::Pipeline(p));
+    }
+    for (name, child) in &node.children {
+        visit(child, &join(name), seen, f);
+    }
+}
+
+fn parse_unit(
+    repo: &gix::Repository,
+    blobs: &BlobSource,
+    unit: &Unit,
+) -> Result<ParsedUnit, String> {
+    let read = |oid: &GitOid| -> Result<Arc<Vec<u8>>, String> {
+        let bytes = blobs.read(repo, oid).map_err(|e| e.to_string())?;
+        if bytes.len() > MAX_METADATA_BLOB {
+            return Err(format!(
+                "file is {} bytes, over the {MAX_METADATA_BLOB}-byte limit for DVC files",
+                bytes.len()
+            ));
+        }
+        Ok(bytes)
+    };
+    match unit {
+        Unit::DvcFile(oid) => {
+            let bytes = read(oid)?;
+            let file = dvcfile::parse_dvc_file(&bytes).map_err(|e| e.to_string())?;
+            Ok(ParsedUnit {
+                outputs: file.outputs,
+                is_repo_import: file.is_repo_import,
+                deps: Vec::new(),
+            })
+        }
+        Unit::Pipeline(p) => {
+            let yaml = read(&p.dvc_yaml)?;
+            let lock = match &p.dvc_lock {
+                Some(l) => Some(read(l)?),
+                None => None,
+            };
+            let lock = lock.as_deref().map(|v| v.as_slice());
+            let outputs = pipeline::parse_pipeline(&yaml, lock).map_err(|e| e.to_string())?;
+            Ok(ParsedUnit {
+                outputs,
+                is_repo_import: false,
+                deps: stage_deps::stage_deps(&yaml, lock),
+            })
+        }
+    }
+}
+
+/// The first file in a snapshot that failed to parse: (path, reason).
+fn first_failure(
+    snap: &Snapshot,
+    parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
+    known: &HashSet<*const DvcTree>,
+) -> Option<(String, String)> {
+    let root = snap.root.as_ref()?;
+    let mut failure = None;
+    let mut seen = known.clone();
+    visit(root, "", &mut seen, &mut |_, file, unit| {
+        if failure.is_none() {
+            if let Some(Err(message)) = parsed.get(&unit) {
+                let file = match unit {
+                    Unit::Pipeline(p) if message.contains("dvc.lock") || p.dvc_lock.is_none() => {
+                        file.to_string()
+                    }
+                    _ => file.to_string(),
+                };
+                failure = Some((file, message.clone()));
+            }
+        }
+    });
+    failure
+}
+
+/// Joins an output path (relative to its DVC file's directory) onto that directory;
+/// `None` when the result leaves the repository.
+pub fn repo_path(dir: &str, out_path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in out_path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+/// Decides each output's remote and accumulates per-remote object sets.
+struct Router<'a> {
+    remote_override: Option<String>,
+    default_remote: Option<String>,
+    used_no_default: bool,
+    repo_root: &'a std::path::Path,
+    /// Keyed by (remote name, resolved URL): the same name may point elsewhere in an old
+    /// revision's config.
+    destinations: BTreeMap<(String, String), DestinationObjects>,
+}
+
+impl<'a> Router<'a> {
+    fn new(
+        remote_override: Option<String>,
+        default_remote: Option<String>,
+        repo_root: &'a std::path::Path,
+    ) -> Router<'a> {
+        Router {
+            remote_override: remote_override.map(|r| r.to_lowercase()),
+            default_remote: default_remote.map(|r| r.to_lowercase()),
+            used_no_default: false,
+            repo_root,
+            destinations: BTreeMap::new(),
+        }
+    }
+
+    fn route(
+        &mut self,
+        config: &DvcConfig,
+        out: &DvcOutput,
+        provenance: Provenance,
+    ) -> Result<(), Error> {
+        let Some(hash) = &out.hash else {
+            return Ok(());
+        };
+        let name = match (&self.remote_override, &out.remote) {
+            (Some(chosen), Some(own)) if own != chosen => return Ok(()),
+            (Some(chosen), _) => chosen.clone(),
+            (None, Some(own)) => {
+                if self.default_remote.is_none() && config.core_remote().is_none() {
+                    self.used_no_default = true;
+                }
+                own.clone()
+            }
+            (None, None) => match self.default_remote.clone().or_else(|| config.core_remote()) {
+                Some(default) => default,
+                None => {
+                    return Err(Error::NoRemote {
+                        root: self.repo_root.to_path_buf(),
+                        remotes_exist: !config.remote_names().is_empty(),
+                    })
+                }
+            },
+        };
+        let remote = config.remote(&name)?;
+        let key = (remote.name.clone(), remote.url.clone());
+        let dest = self
+            .destinations
+            .entry(key)
+            .or_insert_with(|| DestinationObjects {
+                remote,
+                objects: BTreeMap::new(),
+            });
+        dest.objects.entry(hash.clone()).or_insert(provenance);
+        Ok(())
+    }
+
+    fn finish(self) -> Vec<DestinationObjects> {
+        self.destinations.into_values().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repo_path;
+
+    #[test]
+    fn joins_and_refuses_escapes() {
+        assert_eq!(repo_path("", "data"), Some("data".into()));
+        assert_eq!(repo_path("sub", "../x"), Some("x".into()));
+        assert_eq!(repo_path("a/b", "./c/d"), Some("a/b/c/d".into()));
+        assert_eq!(repo_path("", "../outside"), None);
+        assert_eq!(repo_path("sub", ".."), None);
+    }
+}

@@ -1,0 +1,34 @@
+//! The object set: which DVC objects each destination (remote × layout) must hold, derived
+//! from snapshots' DVC files, with `.dir` manifests expanded to their members.
+
+pub mod collect;
+pub mod expand;
+pub mod snapshot;
+pub mod targets;
+
+use std::collections::BTreeMap;
+
+use crate::dvc::config::RemoteConfig;
+use crate::dvc::hash::DvcHash;
+
+/// Where an object was first seen: for messages that name the output and revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// Repository-relative output path (for a directory member, `dir/relpath`).
+    pub path: String,
+    /// `workspace`, a branch or tag name, or a short commit id.
+    pub revision: String,
+}
+
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.path, self.revision)
+    }
+}
+
+/// One remote and the objects it must hold: the outputs' own hashes (files and `.dir`s).
+#[derive(Debug)]
+pub struct DestinationObjects {
+    pub remote: RemoteConfig,
+    pub objects: BTreeMap<DvcHash, Provenance>,
+}

@@ -1,0 +1,223 @@
+//! Snapshots: the states whose data a command covers. A snapshot is the work tree or one
+//! commit: its DVC files (as a shared [`DvcTree`] DAG) and the DVC config in force for it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::dvc::cache::LocalCache;
+use crate::dvc::config::{self, ConfigLevel, DvcConfig};
+use crate::error::Error;
+use crate::git::revisions::{self, Revision, RevisionSelection};
+use crate::git::tree_scan::{DvcTree, TreeScan};
+use crate::git::{workspace, GitOid, GitRepo};
+
+/// Which config a snapshot uses: snapshots with the same key resolve remotes identically.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConfigKey {
+    /// The config files on disk (work tree).
+    Files,
+    /// A revision's committed `.dvc/config` blob (or none) plus the machine's other levels.
+    Committed(Option<GitOid>),
+}
+
+pub struct Snapshot {
+    /// `workspace`, a branch or tag name, or a short commit id.
+    pub label: String,
+    pub commit: Option<GitOid>,
+    pub root: Option<Arc<DvcTree>>,
+    pub config_key: ConfigKey,
+    pub config: Arc<DvcConfig>,
+}
+
+/// The repository as DVC sees it: git, the config levels outside git, the local cache.
+pub struct RepoContext {
+    pub git: GitRepo,
+    /// Printed in "no remote specified in …" messages, like DVC's repo root.
+    pub root: PathBuf,
+    pub dvc_dir: PathBuf,
+    machine_levels: (Option<ConfigLevel>, Option<ConfigLevel>),
+    local_level: Option<ConfigLevel>,
+    pub workspace_config: Arc<DvcConfig>,
+    pub cache: LocalCache,
+}
+
+impl RepoContext {
+    pub fn open(cwd: &Path) -> Result<RepoContext, Error> {
+        let git = GitRepo::discover(cwd)?;
+        let root = git
+            .work_dir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| git.git_dir().to_path_buf());
+        let dvc_dir = git.dvc_dir();
+        let load = |path: Option<PathBuf>| -> Result<Option<ConfigLevel>, Error> {
+            match path {
+                Some(p) => Ok(ConfigLevel::load_file(&p)?),
+                None => Ok(None),
+            }
+        };
+        let system = load(Some(config::system_config_path()))?;
+        let global = load(config::global_config_path())?;
+        let repo_level = if git.work_dir().is_some() {
+            load(Some(dvc_dir.join("config")))?
+        } else {
+            None
+        };
+        let local_level = load(Some(dvc_dir.join("config.local")))?;
+        let workspace_config = Arc::new(DvcConfig::from_levels(
+            [
+                system.clone(),
+                global.clone(),
+                repo_level,
+                local_level.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        ));
+        let cache = LocalCache::new(
+            workspace_config
+                .cache_dir()
+                .unwrap_or_else(|| dvc_dir.join("cache")),
+        );
+        Ok(RepoContext {
+            git,
+            root,
+            dvc_dir,
+            machine_levels: (system, global),
+            local_level,
+            workspace_config,
+            cache,
+        })
+    }
+
+    /// The config of a revision: its committed `.dvc/config` between the machine levels and
+    /// the work tree's `config.local`, as DVC does for `-a/-T/-A`. Relative paths in the
+    /// committed file resolve against the real `.dvc` directory (DVC 3.67 resolves them
+    /// against `/`, which writes to the filesystem root).
+    fn committed_config(&self, text: Option<(&str, String)>) -> Result<DvcConfig, Error> {
+        let mut levels: Vec<ConfigLevel> = Vec::new();
+        levels.extend(self.machine_levels.0.clone());
+        levels.extend(self.machine_levels.1.clone());
+        if let Some((text, source)) = text {
+            levels.push(ConfigLevel::parse(text, self.dvc_dir.clone(), source)?);
+        }
+        levels.extend(self.local_level.clone());
+        Ok(DvcConfig::from_levels(levels))
+    }
+}
+
+/// Where parsers get bytes: the work tree's files, or git's object database.
+pub struct BlobSource {
+    git: GitRepo,
+    workspace: HashMap<GitOid, Arc<Vec<u8>>>,
+    /// Keeps the boundary's nodes alive while their addresses serve as "known" markers.
+    _boundary: Vec<Arc<DvcTree>>,
+}
+
+impl BlobSource {
+    pub fn read(&self, repo: &gix::Repository, oid: &GitOid) -> Result<Arc<Vec<u8>>, Error> {
+        if let Some(bytes) = self.workspace.get(oid) {
+            return Ok(bytes.clone());
+        }
+        Ok(Arc::new(GitRepo::read_blob(repo, oid)?))
+    }
+
+    pub fn git(&self) -> &GitRepo {
+        &self.git
+    }
+}
+
+/// Builds the snapshots for a command: the work tree first when `include_workspace` (and
+/// there is one), then each selected revision once.
+pub fn build(
+    ctx: &RepoContext,
+    selection: &RevisionSelection,
+    include_workspace: bool,
+) -> Result<(Vec<Snapshot>, BlobSource), Error> {
+    let revisions = revisions::select(&ctx.git, selection)?;
+    let (snapshots, blobs, _) = build_for_revisions(ctx, revisions, include_workspace, &[])?;
+    Ok((snapshots, blobs))
+}
+
+/// Like [`build`] for explicit revisions; also scans `boundary` root trees (commits the
+/// remote already has) and returns their nodes, so collection can skip what they share.
+pub fn build_for_revisions(
+    ctx: &RepoContext,
+    revisions: Vec<Revision>,
+    include_workspace: bool,
+    boundary: &[GitOid],
+) -> Result<(Vec<Snapshot>, BlobSource, HashSet<*const DvcTree>), Error> {
+    let mut snapshots = Vec::new();
+    let mut workspace_blobs = HashMap::new();
+    if include_workspace {
+        if let Some(work_dir) = ctx.git.work_dir() {
+            let scan = workspace::scan(work_dir)?;
+            workspace_blobs = scan.blobs;
+            snapshots.push(Snapshot {
+                label: "workspace".to_string(),
+                commit: None,
+                root: scan.root.tree,
+                config_key: ConfigKey::Files,
+                config: ctx.workspace_config.clone(),
+            });
+        }
+    }
+
+    let scanner = TreeScan::new(ctx.git.clone());
+    let mut roots: Vec<GitOid> = revisions.iter().map(|r| r.tree).collect();
+    roots.extend_from_slice(boundary);
+    let scanned = scanner.scan_roots(&roots)?;
+    let mut known = HashSet::new();
+    let mut boundary_roots = Vec::new();
+    for tree in boundary {
+        if let Some(node) = scanned.get(tree).and_then(|r| r.tree.as_ref()) {
+            mark_known(node, &mut known);
+            boundary_roots.push(node.clone());
+        }
+    }
+    let repo = ctx.git.local();
+    let mut configs: HashMap<Option<GitOid>, Arc<DvcConfig>> = HashMap::new();
+    for rev in revisions {
+        let root = scanned.get(&rev.tree).cloned().unwrap_or_default();
+        let config = match configs.get(&root.config) {
+            Some(c) => c.clone(),
+            None => {
+                let text = match root.config {
+                    Some(oid) => Some(
+                        String::from_utf8_lossy(&GitRepo::read_blob(&repo, &oid)?).into_owned(),
+                    ),
+                    None => None,
+                };
+                let source = format!("{}:.dvc/config", rev.label);
+                let config = Arc::new(ctx.committed_config(text.as_deref().map(|t| (t, source)))?);
+                configs.insert(root.config, config.clone());
+                config
+            }
+        };
+        snapshots.push(Snapshot {
+            label: rev.label,
+            commit: Some(rev.commit),
+            root: root.tree,
+            config_key: ConfigKey::Committed(root.config),
+            config,
+        });
+    }
+    Ok((
+        snapshots,
+        BlobSource {
+            git: ctx.git.clone(),
+            workspace: workspace_blobs,
+            _boundary: boundary_roots,
+        },
+        known,
+    ))
+}
+
+fn mark_known(node: &Arc<DvcTree>, known: &mut HashSet<*const DvcTree>) {
+    if known.insert(Arc::as_ptr(node)) {
+        for (_, child) in &node.children {
+            mark_known(child, known);
+        }
+    }
+}

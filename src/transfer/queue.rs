@@ -1,0 +1,116 @@
+//! The transfer queue: `jobs` workers pull uploads from a shared list. Files go first; a
+//! `.dir` goes only after all its pending members succeeded. A failed object never stops the
+//! others.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::BufReader;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::plan::{FileUpload, TransferPlan};
+use super::progress::Progress;
+use super::verify::VerifyingReader;
+use crate::dvc::hash::DvcHash;
+use crate::storage::{ErrorKind, Storage, StorageError};
+
+/// Attempts per object for transient failures.
+const MAX_ATTEMPTS: u32 = 4;
+
+#[derive(Debug, Default)]
+pub struct TransferOutcome {
+    pub uploaded: Vec<DvcHash>,
+    pub failed: Vec<(DvcHash, StorageError)>,
+    /// Manifests held back because a member is missing or failed.
+    pub dirs_held_back: Vec<DvcHash>,
+}
+
+pub fn run(
+    storage: &dyn Storage,
+    plan: &TransferPlan,
+    jobs: usize,
+    progress: &Progress,
+) -> TransferOutcome {
+    let outcome = Mutex::new(TransferOutcome::default());
+    let files: Vec<&FileUpload> = plan.files.iter().collect();
+    upload_all(storage, &files, jobs, progress, &outcome);
+
+    let done: HashSet<DvcHash> = outcome
+        .lock()
+        .expect("outcome lock")
+        .uploaded
+        .iter()
+        .cloned()
+        .collect();
+    let mut ready = Vec::new();
+    for dir in &plan.dirs {
+        if !dir.incomplete && dir.pending_members.iter().all(|m| done.contains(m)) {
+            ready.push(&dir.manifest);
+        } else {
+            progress.inc();
+            outcome
+                .lock()
+                .expect("outcome lock")
+                .dirs_held_back
+                .push(dir.manifest.hash.clone());
+        }
+    }
+    upload_all(storage, &ready, jobs, progress, &outcome);
+    outcome.into_inner().expect("outcome lock")
+}
+
+fn upload_all(
+    storage: &dyn Storage,
+    items: &[&FileUpload],
+    jobs: usize,
+    progress: &Progress,
+    outcome: &Mutex<TransferOutcome>,
+) {
+    let next = AtomicUsize::new(0);
+    let workers = jobs.clamp(1, items.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = upload_with_retries(storage, item);
+                progress.inc();
+                let mut out = outcome.lock().expect("outcome lock");
+                match result {
+                    Ok(()) => out.uploaded.push(item.hash.clone()),
+                    Err(e) => out.failed.push((item.hash.clone(), e)),
+                }
+            });
+        }
+    });
+}
+
+fn upload_with_retries(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match upload_once(storage, item) {
+            Err(e) if e.kind == ErrorKind::Transient && attempt < MAX_ATTEMPTS => {
+                std::thread::sleep(backoff(attempt));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn upload_once(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageError> {
+    let file = File::open(&item.source)
+        .map_err(|e| StorageError::from_io(&format!("cannot open {}", item.source.display()), e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader =
+        VerifyingReader::new(BufReader::with_capacity(1 << 20, file), item.hash.clone());
+    storage.put(&item.hash.relative_key(), &mut reader, size)
+}
+
+/// Exponential backoff with jitter: 0.2 s, 0.4 s, 0.8 s … plus up to 50%.
+fn backoff(attempt: u32) -> Duration {
+    let base = 200u64 << (attempt - 1).min(6);
+    let jitter = rand::random_range(0..=base / 2);
+    Duration::from_millis(base + jitter)
+}
