@@ -413,6 +413,7 @@ mod tests {
                 push: true,
                 cache: true,
                 files: None,
+                stage: None,
             }
         );
         assert!(out.is_pushable());

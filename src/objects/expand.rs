@@ -54,11 +54,7 @@ pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Stora
                 .or_insert_with(|| prov.clone());
         }
     }
-    let loaded: Vec<(
-        DvcHash,
-        Provenance,
-        Result<Option<Vec<ManifestEntry>>, String>,
-    )> = dirs
+    let loaded: Vec<(DvcHash, Provenance, ManifestLoad)> = dirs
         .par_iter()
         .map(|(hash, prov)| {
             (
@@ -102,11 +98,14 @@ pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Stora
     set
 }
 
+/// A manifest's members; `None` when no copy exists; `Err` when it cannot be read or parsed.
+type ManifestLoad = Result<Option<Vec<ManifestEntry>>, String>;
+
 fn load_manifest(
     hash: &DvcHash,
     cache: &LocalCache,
     storage: &dyn Storage,
-) -> Result<Option<Vec<ManifestEntry>>, String> {
+) -> ManifestLoad {
     let bytes = match std::fs::read(cache.object_path(hash)) {
         Ok(b) => Some(b),
         Err(_) => storage
