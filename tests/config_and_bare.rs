@@ -1,0 +1,178 @@
+//! Where the data goes: relative remote URLs (also in multi-revision mode,
+//! where DVC 3.67.1 wrongly resolves them against `/`), each revision's
+//! committed config, and bare repositories.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+fn obj(content: &str) -> String {
+    md5_hex(content.as_bytes())
+}
+
+/// True if `path` did not exist before and does now (so we can say "git-dvc
+/// wrote to the filesystem root" without tripping over a machine that has
+/// such a directory for other reasons).
+fn created(path: &Path, existed_before: bool) -> bool {
+    !existed_before && path.exists()
+}
+
+#[test]
+fn relative_url_resolves_against_the_config_dir_in_every_mode() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("work/repo");
+    // Run from the repo root, DVC stores this as ../../remote in .dvc/config.
+    repo.dvc(&["remote", "add", "-d", "r", "../remote"]);
+    let config = String::from_utf8(repo.read(".dvc/config")).unwrap();
+    assert!(config.contains("url = ../../remote"), "{config}");
+    repo.write("a.txt", "a\n");
+    repo.dvc(&["add", "-q", "a.txt"]);
+    repo.commit_all("a");
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write("a.txt", "other\n");
+    repo.dvc(&["add", "-q", "a.txt"]);
+    repo.commit_all("other");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.dvc(&["checkout", "-q", "--force"]);
+
+    let expected_remote = env.path("work/remote");
+    let root_remote = Path::new("/remote");
+    let root_existed = root_remote.exists();
+
+    repo.git_dvc(&["push"]).assert_stdout_is("1 file pushed");
+    assert!(remote_has(&expected_remote, &obj("a\n"), false));
+
+    repo.git_dvc(&["push", "-a"])
+        .assert_stdout_is("1 file pushed");
+    assert!(
+        remote_has(&expected_remote, &obj("other\n"), false),
+        "with -a a relative url must still resolve against .dvc/ (not /)"
+    );
+    assert!(
+        !created(root_remote, root_existed),
+        "git-dvc wrote to /remote"
+    );
+    check_remote(&expected_remote, RemoteCheck::Complete);
+
+    // From a sub-directory: still relative to .dvc/, not to the cwd.
+    fs::create_dir_all(repo.path("sub/dir")).unwrap();
+    let run = env.git_dvc(&repo.path("sub/dir"), &["push", "-a"]);
+    run.assert_stdout_is("Everything is up to date.");
+    assert!(!repo.path("remote").exists() && !repo.path("sub/remote").exists());
+}
+
+#[test]
+fn each_revision_uses_its_committed_remote_url_like_dvc() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    let old_url = env.path("old-remote");
+    let new_url = env.path("new-remote");
+    repo.dvc(&["remote", "add", "-d", "r", old_url.to_str().unwrap()]);
+    repo.write("a.txt", "old\n");
+    repo.dvc(&["add", "-q", "a.txt"]);
+    repo.commit_all("old");
+    repo.git(&["tag", "old"]);
+    repo.dvc(&["remote", "modify", "r", "url", new_url.to_str().unwrap()]);
+    repo.write("a.txt", "new\n");
+    repo.dvc(&["add", "-q", "a.txt"]);
+    repo.commit_all("new");
+
+    // git-dvc first; then move its results aside and let DVC do the same.
+    let run = repo.git_dvc(&["push", "-T"]);
+    let ours_old = env.path("ours/old-remote");
+    let ours_new = env.path("ours/new-remote");
+    fs::create_dir_all(env.path("ours")).unwrap();
+    assert!(
+        old_url.exists(),
+        "the tag's objects go to the tag's url\n{}",
+        run.describe()
+    );
+    fs::rename(&old_url, &ours_old).unwrap();
+    fs::rename(&new_url, &ours_new).unwrap();
+    let dvc = repo.dvc(&["push", "-T"]);
+    assert_eq!(run.out(), dvc.out());
+    assert_same_files("tag's remote (A = git-dvc, B = dvc)", &ours_old, &old_url);
+    assert_same_files(
+        "work tree's remote (A = git-dvc, B = dvc)",
+        &ours_new,
+        &new_url,
+    );
+    assert!(remote_has(&ours_old, &obj("old\n"), false));
+    assert!(remote_has(&ours_new, &obj("new\n"), false));
+    assert!(!remote_has(&ours_new, &obj("old\n"), false));
+}
+
+/// Bare repositories have no work tree and no `.dvc/config.local`. git-dvc
+/// treats the bare repository directory as the repository root: the
+/// committed `.dvc/config` is taken to live at `<bare>/.dvc/config`, so a
+/// relative url resolves against `<bare>/.dvc/` — `../../remote` in
+/// `srv/repo.git` means `srv/remote`, just as it means `work/remote` for the
+/// work repository at `work/repo`. The cache is the committed `cache.dir`
+/// (here an absolute path shared by both).
+#[test]
+fn bare_repository_push_uses_committed_config() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("work/repo");
+    let cache = env.path("shared-cache");
+    repo.dvc(&["cache", "dir", cache.to_str().unwrap()]);
+    repo.dvc(&["remote", "add", "-d", "r", "../remote"]);
+    let config = String::from_utf8(repo.read(".dvc/config")).unwrap();
+    assert!(config.contains("url = ../../remote"), "{config}");
+    assert!(config.contains(cache.to_str().unwrap()), "{config}");
+    repo.write("a.txt", "a\n");
+    repo.write("d/x", "x\n");
+    repo.write("d/y/z", "z\n");
+    repo.dvc(&["add", "-q", "a.txt", "d"]);
+    repo.commit_all("data");
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write("b.txt", "b on other\n");
+    repo.dvc(&["add", "-q", "b.txt"]);
+    repo.commit_all("other");
+    repo.git(&["checkout", "-q", "main"]);
+    assert!(
+        cache.join("files/md5").is_dir(),
+        "data went to the shared cache"
+    );
+
+    let bare = env.path("srv/repo.git");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            repo.dir.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let bare_remote = env.path("srv/remote");
+
+    let run = env.git_dvc(&bare, &["push", "-a"]);
+    run.assert_stdout_is(&pushed_line(5));
+    assert!(
+        !env.path("work/remote").exists(),
+        "the work repo's remote is not the bare one's"
+    );
+    check_remote(&bare_remote, RemoteCheck::Complete);
+    assert!(remote_has(&bare_remote, &obj("b on other\n"), false));
+
+    // Same files as dvc push -a from the work repository.
+    let dvc_remote = env.path("dvc-remote");
+    repo.set_local_remotes(&[("r", &dvc_remote)]);
+    repo.dvc(&["push", "-a"]);
+    assert_same_files("bare (A = git-dvc, B = dvc)", &bare_remote, &dvc_remote);
+
+    // Default mode in a bare repository: HEAD's commit.
+    env.git_dvc(&bare, &["push"])
+        .assert_stdout_is("Everything is up to date.");
+    env.git_dvc(&bare, &["status", "-c", "-a"])
+        .assert_stdout_is(&in_sync_line("r"));
+    // Also run as `git dvc` with GIT_DIR-style discovery from the bare dir.
+    let via_git = env.try_git(&bare, &["dvc", "push", "-a"]);
+    via_git
+        .assert_success()
+        .assert_stdout_is("Everything is up to date.");
+}
