@@ -11,8 +11,17 @@ use crate::objects::snapshot::{self, RepoContext};
 
 /// Opens the repository around `cwd` and collects what `request` covers.
 pub fn collect(cwd: &Path, request: &SyncRequest) -> Result<(RepoContext, Collected), Error> {
+    collect_with(cwd, request, true)
+}
+
+/// Like [`collect`]; `include_workspace` false covers committed revisions only.
+pub fn collect_with(
+    cwd: &Path,
+    request: &SyncRequest,
+    include_workspace: bool,
+) -> Result<(RepoContext, Collected), Error> {
     let ctx = RepoContext::open(cwd)?;
-    let (snapshots, blobs) = snapshot::build(&ctx, &request.revisions, true)?;
+    let (snapshots, blobs) = snapshot::build(&ctx, &request.revisions, include_workspace)?;
     if snapshots.is_empty() {
         return Err(Error::Message(
             "nothing to do: this is a bare repository and no revisions were selected; \

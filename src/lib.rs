@@ -5,6 +5,7 @@
 //! asks storage what it has, [`sync`] classifies and plans, [`transfer`] uploads through
 //! [`storage`]. [`cli`] holds the thin commands.
 
+pub mod check;
 pub mod cli;
 pub mod dvc;
 pub mod engine;

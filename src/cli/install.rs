@@ -9,8 +9,11 @@ use clap::Args;
 
 /// The hook script, as shipped in `hooks/pre-push`.
 pub const PRE_PUSH_HOOK: &str = include_str!("../../hooks/pre-push");
-/// Every git-dvc hook carries this line; it is how an installed hook is recognised.
+/// The server hook, as shipped in `hooks/pre-receive`.
+pub const PRE_RECEIVE_HOOK: &str = include_str!("../../hooks/pre-receive");
+/// Every git-dvc pre-push hook carries this line; it is how an installed hook is recognised.
 const MARKER: &str = "# git-dvc pre-push hook";
+const SERVER_MARKER: &str = "# git-dvc pre-receive hook";
 /// An existing hook kept by `--chain` (or a git-lfs hook, kept automatically) is renamed to
 /// this and run first by git-dvc's hook, with the same stdin.
 pub const CHAINED_NAME: &str = "pre-push.before-git-dvc";
@@ -23,6 +26,9 @@ pub struct InstallArgs {
     /// Keep an existing pre-push hook and run it before git-dvc's (both get git's ref list).
     #[arg(long)]
     pub chain: bool,
+    /// Install the server-side pre-receive hook (in a bare repository) instead.
+    #[arg(long, conflicts_with = "chain")]
+    pub server: bool,
 }
 
 pub fn install(args: InstallArgs) -> i32 {
@@ -52,6 +58,9 @@ pub fn uninstall() -> i32 {
 }
 
 fn try_install(args: &InstallArgs) -> Result<String, String> {
+    if args.server {
+        return install_server(args.force);
+    }
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let hook = dir.join("pre-push");
@@ -122,9 +131,38 @@ fn try_uninstall() -> Result<String, String> {
     }
 }
 
+fn install_server(force: bool) -> Result<String, String> {
+    let dir = hooks_dir()?;
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let hook = dir.join("pre-receive");
+    if let Ok(existing) = fs::read_to_string(&hook) {
+        if !existing.contains(SERVER_MARKER) && !existing.trim().is_empty() && !force {
+            return Err(format!(
+                "hook already exists: {}\n\n{}\nRun `git dvc install --server --force` to replace it.",
+                hook.display(),
+                indent(&existing)
+            ));
+        }
+    }
+    write_file(&hook, PRE_RECEIVE_HOOK)?;
+    let config = git_dir()?.join("dvc").join("config");
+    let mut message = format!("git-dvc pre-receive hook installed in {}", hook.display());
+    if !config.exists() {
+        message.push_str(&format!(
+            "\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage",
+            config.display()
+        ));
+    }
+    Ok(message)
+}
+
 fn write_hook(path: &Path) -> Result<(), String> {
+    write_file(path, PRE_PUSH_HOOK)
+}
+
+fn write_file(path: &Path, content: &str) -> Result<(), String> {
     let temp = path.with_extension("git-dvc-tmp");
-    fs::write(&temp, PRE_PUSH_HOOK).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
+    fs::write(&temp, content).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
     fs::set_permissions(&temp, fs::Permissions::from_mode(0o755))
         .map_err(|e| format!("cannot chmod {}: {e}", temp.display()))?;
     fs::rename(&temp, path).map_err(|e| format!("cannot install {}: {e}", path.display()))
@@ -140,8 +178,16 @@ fn indent(text: &str) -> String {
 
 /// Where git runs hooks from, as git itself resolves it.
 fn hooks_dir() -> Result<PathBuf, String> {
+    git_path(&["rev-parse", "--git-path", "hooks"])
+}
+
+fn git_dir() -> Result<PathBuf, String> {
+    git_path(&["rev-parse", "--git-dir"])
+}
+
+fn git_path(args: &[&str]) -> Result<PathBuf, String> {
     let output = std::process::Command::new("git")
-        .args(["rev-parse", "--git-path", "hooks"])
+        .args(args)
         .output()
         .map_err(|e| format!("cannot run git: {e}"))?;
     if !output.status.success() {
@@ -152,11 +198,13 @@ fn hooks_dir() -> Result<PathBuf, String> {
     }
     let raw = String::from_utf8_lossy(&output.stdout).trim().to_string();
     let path = PathBuf::from(raw);
-    Ok(if path.is_absolute() {
+    let path = if path.is_absolute() {
         path
     } else {
         std::env::current_dir()
             .map_err(|e| format!("no current directory: {e}"))?
             .join(path)
-    })
+    };
+    // `.` components read badly in messages; the path may not exist yet (hooks dir).
+    Ok(path.components().collect())
 }

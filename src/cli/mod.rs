@@ -3,8 +3,10 @@
 //! into a request and prints the pipeline's outcome.
 
 pub mod args;
+pub mod check;
 pub mod install;
 pub mod pre_push;
+pub mod pre_receive;
 pub mod push;
 pub mod report;
 pub mod status;
@@ -43,7 +45,8 @@ pub enum Command {
     /// The hook goes where git looks for hooks (`core.hooksPath` and linked worktrees
     /// honoured). An existing hook git-dvc does not recognise is left alone unless
     /// `--force` (replace it) or `--chain` (keep it and run it first); a git-lfs hook is
-    /// chained automatically.
+    /// chained automatically. With `--server`, in a bare repository, installs the
+    /// pre-receive hook instead.
     Install(install::InstallArgs),
     /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
     Uninstall,
@@ -55,6 +58,20 @@ pub enum Command {
     /// `remote:` is honoured. Data missing both locally and on the remote stops the push,
     /// unless `git config dvc.allowIncompletePush true`. Set GIT_DVC_SKIP_PUSH=1 to skip.
     PrePush(pre_push::PrePushArgs),
+    /// Run by the server's pre-receive hook: reject pushes whose data is not in storage.
+    ///
+    /// Checks only commits new to the repository, reading them inside git's quarantine.
+    /// Storage is configured in `$GIT_DIR/dvc/config` (DVC's format); the pushed
+    /// `.dvc/config` is never used. Settings in the server's git config:
+    /// `dvc.preReceive.timeout` (seconds, default 120), `dvc.preReceive.maxObjects`
+    /// (default 1000000), `dvc.preReceive.failOpen` (default false: reject when storage is
+    /// unreachable or time runs out), `dvc.preReceive.refs` (repeatable glob; default all).
+    PreReceive,
+    /// Check that the data of committed revisions is in remote storage (for CI).
+    ///
+    /// Same selection flags as push (HEAD when none given); exit 1 when anything is
+    /// missing. Every member of a tracked directory is checked.
+    Check(check::CheckArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -65,5 +82,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),
         Command::PrePush(args) => pre_push::run(args),
+        Command::PreReceive => pre_receive::run(),
+        Command::Check(args) => check::run(args),
     }
 }

@@ -4,6 +4,7 @@
 //! Nothing here knows DVC formats; it hands out blob ids and bytes.
 
 pub mod push_range;
+pub mod quarantine;
 pub mod revisions;
 pub mod tree_scan;
 pub mod workspace;
@@ -44,6 +45,8 @@ pub struct GitRepo {
     repo: gix::ThreadSafeRepository,
     git_dir: PathBuf,
     work_dir: Option<PathBuf>,
+    /// Set inside a pre-receive quarantine: the store that also sees the pushed objects.
+    env_objects: Option<std::sync::Arc<quarantine::EnvObjectStore>>,
 }
 
 impl GitRepo {
@@ -62,16 +65,22 @@ impl GitRepo {
         })?;
         let git_dir = repo.git_dir().to_path_buf();
         let work_dir = repo.workdir().map(Path::to_path_buf);
+        let env_objects = quarantine::from_env()?.map(std::sync::Arc::new);
         Ok(GitRepo {
             repo: repo.into_sync(),
             git_dir,
             work_dir,
+            env_objects,
         })
     }
 
     /// A handle for the current thread. Cheap; the object store is shared.
     pub fn local(&self) -> gix::Repository {
         let mut repo = self.repo.to_thread_local();
+        if let Some(env) = &self.env_objects {
+            let handle: gix::odb::Handle = env.store.to_handle().into();
+            repo.objects = handle.into();
+        }
         // Every tree and blob is read once, so an object cache only costs.
         repo.object_cache_size(None);
         repo

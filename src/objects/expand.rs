@@ -101,11 +101,7 @@ pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Stora
 /// A manifest's members; `None` when no copy exists; `Err` when it cannot be read or parsed.
 type ManifestLoad = Result<Option<Vec<ManifestEntry>>, String>;
 
-fn load_manifest(
-    hash: &DvcHash,
-    cache: &LocalCache,
-    storage: &dyn Storage,
-) -> ManifestLoad {
+fn load_manifest(hash: &DvcHash, cache: &LocalCache, storage: &dyn Storage) -> ManifestLoad {
     let bytes = match std::fs::read(cache.object_path(hash)) {
         Ok(b) => Some(b),
         Err(_) => storage

@@ -1,0 +1,98 @@
+//! Validation without uploading: is every object the selected commits reference in
+//! storage? Shared by `git dvc check` (CI) and `git dvc pre-receive` (server). A `.dir`
+//! counts as stored only with its manifest and every member stored.
+
+use serde::Serialize;
+
+use crate::dvc::cache::LocalCache;
+use crate::error::Error;
+use crate::objects::DestinationObjects;
+use crate::sync;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingObject {
+    pub path: String,
+    pub revision: String,
+    pub hash: String,
+    pub remote: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Validation {
+    /// Objects looked up (files, `.dir`s and members), across remotes.
+    pub checked: usize,
+    pub missing: Vec<MissingObject>,
+}
+
+/// Checks each destination; `max_objects` bounds the work (an error past it).
+pub fn validate(
+    destinations: Vec<DestinationObjects>,
+    cache: &LocalCache,
+    jobs: impl Fn(&DestinationObjects) -> usize,
+    max_objects: Option<usize>,
+) -> Result<Validation, Error> {
+    let mut result = Validation::default();
+    for dest in destinations {
+        let jobs = jobs(&dest);
+        let a = sync::assess(dest, cache, jobs, false)?;
+        result.checked += a.set.len();
+        if let Some(max) = max_objects {
+            if result.checked > max {
+                return Err(Error::Message(format!(
+                    "the pushed commits reference more than {max} DVC objects, over the configured limit"
+                )));
+            }
+        }
+        for (hash, message) in &a.invalid_manifests {
+            let prov = &a.set.dirs[hash].provenance;
+            result.missing.push(MissingObject {
+                path: prov.path.clone(),
+                revision: prov.revision.clone(),
+                hash: format!("{} ({message})", hash.oid),
+                remote: a.remote.name.clone(),
+            });
+        }
+        for (hash, prov) in &a.set.files {
+            if !a.present.contains(hash) {
+                result.missing.push(MissingObject {
+                    path: prov.path.clone(),
+                    revision: prov.revision.clone(),
+                    hash: hash.oid.to_string(),
+                    remote: a.remote.name.clone(),
+                });
+            }
+        }
+        for (hash, dir) in &a.set.dirs {
+            if !a.present.contains(hash) {
+                result.missing.push(MissingObject {
+                    path: dir.provenance.path.clone(),
+                    revision: dir.provenance.revision.clone(),
+                    hash: hash.oid.to_string(),
+                    remote: a.remote.name.clone(),
+                });
+            }
+        }
+    }
+    result
+        .missing
+        .sort_by(|a, b| (&a.path, &a.revision, &a.hash).cmp(&(&b.path, &b.revision, &b.hash)));
+    Ok(result)
+}
+
+/// `path@revision (hash) [remote 'r']` lines, at most `shown`, then a count of the rest.
+pub fn missing_lines(missing: &[MissingObject], shown: usize) -> Vec<String> {
+    let mut lines: Vec<String> = missing
+        .iter()
+        .take(shown)
+        .map(|m| {
+            format!(
+                "  {}@{} ({}) [remote '{}']",
+                m.path, m.revision, m.hash, m.remote
+            )
+        })
+        .collect();
+    if missing.len() > shown {
+        lines.push(format!("  … and {} more", missing.len() - shown));
+    }
+    lines
+}

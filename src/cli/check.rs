@@ -1,0 +1,79 @@
+//! `git dvc check`: for CI. Is every object the selected commits reference in remote
+//! storage? Exit 1 when anything is missing. No upload, no work tree: committed state only
+//! (HEAD by default).
+
+use clap::Args;
+
+use super::args::{OutputArgs, SelectionArgs, SyncRequest};
+use super::report;
+use crate::check;
+use crate::engine;
+use crate::error::Error;
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
+    /// Print the result as JSON: `{"checked": N, "missing": [{path, revision, hash, remote}]}`.
+    #[arg(long = "json")]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const WHAT: &str = "failed to check data in the cloud";
+
+pub fn run(args: CheckArgs) -> i32 {
+    let cwd = match std::env::current_dir() {
+        Ok(c) => c,
+        Err(e) => return report::fail(WHAT, &Error::Message(format!("no current directory: {e}"))),
+    };
+    let mut request =
+        SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));
+    if request.revisions.is_empty() {
+        request.revisions.revs.push("HEAD".to_string());
+    }
+    let result = engine::collect_with(&cwd, &request, false).and_then(|(ctx, collected)| {
+        for w in &collected.warnings {
+            if !args.json {
+                report::warn(w);
+            }
+        }
+        check::validate(
+            collected.destinations,
+            &ctx.cache,
+            |d| engine::jobs_for(&d.remote, request.jobs),
+            None,
+        )
+    });
+    let validation = match result {
+        Ok(v) => v,
+        Err(e) => return report::fail(WHAT, &e),
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&validation).expect("plain data serialises")
+        );
+    } else if validation.missing.is_empty() {
+        if !request.quiet {
+            println!(
+                "All {} referenced DVC objects are in remote storage.",
+                validation.checked
+            );
+        }
+    } else {
+        eprintln!(
+            "{} of {} referenced DVC objects are missing from remote storage:",
+            validation.missing.len(),
+            validation.checked
+        );
+        for line in check::missing_lines(&validation.missing, usize::MAX) {
+            eprintln!("{line}");
+        }
+        eprintln!("hint: push them with `git dvc push` and the same revision flags");
+    }
+    i32::from(!validation.missing.is_empty())
+}
