@@ -17,8 +17,13 @@
 //! 4. local: `<dvc_dir>/config.local` ([`local_config_path`]).
 //!
 //! [`DvcConfig::from_levels`] merges levels in the order given. [`DvcConfig::load`] reads
-//! the four standard files. For a push of an older revision, give a [`ConfigLevel`]
-//! parsed from that revision's committed `.dvc/config` instead of the workspace one.
+//! the four standard files. For a push of an older revision, DVC uses that revision's
+//! committed `.dvc/config` in place of the workspace one (and the workspace
+//! `config.local`): parse it with [`ConfigLevel::parse`], giving the source (e.g.
+//! `v1.0:.dvc/config`) and the origin directory. DVC 3.67.1 resolves relative paths in a
+//! committed config against `/.dvc` (the root of its git tree view), so
+//! `url = ../../rem` becomes `/rem`. Passing the real `.dvc` directory as `origin_dir`
+//! avoids that bug.
 //!
 //! # What a file may contain
 //!
@@ -30,7 +35,9 @@
 //!   Files from different levels are merged key by key;
 //! * reads `['remote "name"']`, `[remote "name"]` and other spellings matching
 //!   `^\s*(remote|machine|db)\s*"(.*)"\s*$` as named sections;
-//! * lower-cases `core.remote`.
+//! * lower-cases `core.remote`;
+//! * gets `%(name)s` replaced by configobj's interpolation. A missing name is an error.
+//!   DVC writes such values as given and then cannot read its own file.
 //!
 //! # Values
 //!
@@ -64,8 +71,10 @@
 //! * No schema validation. Unknown sections and keys are kept, not rejected, and a remote
 //!   without `url` is an error only when it is looked up.
 //! * A `key = value` line before the first section is an error here. DVC also rejects
-//!   it, with "extra keys not allowed". A plain `[remote]`, `[machine]` or `[db]` section
-//!   is an error too.
+//!   it, with "extra keys not allowed". A plain `[remote]` (or `[machine]`, `[db]`)
+//!   section with keys is an error too, as it is in DVC. An empty one replaces DVC's
+//!   dict of remotes, so it drops the remotes defined above it in the same file. That
+//!   is reproduced.
 //! * `~user/...` is not expanded (DVC looks the user up in the password database), and
 //!   neither is `~` when `$HOME` is unset. Such a value is then a relative path.
 //! * Paths are handled as UTF-8 strings. A non-UTF-8 `origin_dir` is converted lossily.
@@ -199,63 +208,47 @@ impl ConfigLevel {
             }
         }
 
-        let mut data = ConfigData::default();
-        for (name, section) in lowered {
-            let mut values: BTreeMap<String, (&Value, usize)> = BTreeMap::new();
-            for entry in &section.entries {
-                values.insert(entry.key.to_lowercase(), (&entry.value, entry.line));
+        // `_parse_named`, in that order: a later section for the same remote replaces
+        // the earlier one.
+        let mut plain = BTreeMap::new();
+        let mut named: BTreeMap<&str, BTreeMap<&str, &configobj::Section>> = BTreeMap::new();
+        for (name, section) in &lowered {
+            if let Some((kind, remote)) = parse_named(name) {
+                named.entry(kind).or_default().insert(remote, section);
+            } else if let Some(&kind) = NAMED_KINDS.iter().find(|&&kind| kind == name) {
+                // A plain `[remote]` replaces DVC's whole dict of remotes: an empty one
+                // forgets the remotes above it, a non-empty one fails DVC's schema.
+                if !section.entries.is_empty() {
+                    let message = format!(
+                        "section [{name}] at line {} needs a name, as in ['{name} \"name\"'].",
+                        section.line
+                    );
+                    return Err(syntax(section.line, message));
+                }
+                named.insert(kind, BTreeMap::new());
+            } else {
+                plain.insert(name.as_str(), *section);
             }
-            let kind_and_name = parse_named(&name);
-            let path_options: &[&str] = match (&kind_and_name, name.as_str()) {
-                (Some(("remote", _)), _) => REMOTE_PATH_OPTIONS,
-                (Some(("machine", _)), _) => MACHINE_PATH_OPTIONS,
-                (None, "cache") => &["dir"],
+        }
+
+        let mut data = ConfigData::default();
+        for (name, section) in plain {
+            let path_options: &[&str] = if name == "cache" { &["dir"] } else { &[] };
+            let settings = settings(section, path_options, name == "core", &origin_dir)
+                .map_err(|(line, message)| syntax(line, message))?;
+            data.sections.insert(name.to_string(), settings);
+        }
+        for (kind, sections) in named.into_iter().filter(|(_, s)| !s.is_empty()) {
+            let path_options = match kind {
+                "remote" => REMOTE_PATH_OPTIONS,
+                "machine" => MACHINE_PATH_OPTIONS,
                 _ => &[],
             };
-            let mut settings = Settings::new();
-            for (key, (value, line)) in values {
-                let is_path = path_options.contains(&key.as_str());
-                let text = match value {
-                    Value::Str(s) => s.clone(),
-                    Value::List(_) if is_path || (name == "core" && key == "remote") => {
-                        return Err(syntax(
-                            line,
-                            format!(
-                                "'{key}' at line {line} must be a single value; quote values \
-                                 that contain commas."
-                            ),
-                        ))
-                    }
-                    Value::List(items) => items.join(","),
-                };
-                let text = if is_path {
-                    resolve_path(&origin_dir, &text)
-                } else if name == "core" && key == "remote" {
-                    text.to_lowercase()
-                } else {
-                    text
-                };
-                settings.insert(key, text);
-            }
-            match kind_and_name {
-                Some((kind, named)) => {
-                    data.named
-                        .entry(kind.to_string())
-                        .or_default()
-                        .insert(named.to_string(), settings);
-                }
-                None if NAMED_KINDS.contains(&name.as_str()) => {
-                    return Err(syntax(
-                        section.line,
-                        format!(
-                            "section [{name}] at line {} needs a name, as in ['{name} \"name\"'].",
-                            section.line
-                        ),
-                    ))
-                }
-                None => {
-                    data.sections.insert(name, settings);
-                }
+            let into = data.named.entry(kind.to_string()).or_default();
+            for (name, section) in sections {
+                let settings = settings(section, path_options, false, &origin_dir)
+                    .map_err(|(line, message)| syntax(line, message))?;
+                into.insert(name.to_string(), settings);
             }
         }
         Ok(ConfigLevel {
@@ -422,6 +415,48 @@ impl DvcConfig {
     pub fn cache_dir(&self) -> Option<PathBuf> {
         self.get("cache", "dir").map(PathBuf::from)
     }
+}
+
+/// One section's settings: keys lower-cased (a later spelling wins), lists joined,
+/// path options resolved, and `core.remote` lower-cased. Errors are (line, message).
+fn settings(
+    section: &configobj::Section,
+    path_options: &[&str],
+    is_core: bool,
+    origin_dir: &Path,
+) -> Result<Settings, (usize, String)> {
+    let mut values = BTreeMap::new();
+    for entry in &section.entries {
+        values.insert(entry.key.to_lowercase(), entry);
+    }
+    let mut settings = Settings::new();
+    for (key, entry) in values {
+        let is_path = path_options.contains(&key.as_str());
+        let is_remote_name = is_core && key == "remote";
+        let text = match &entry.value {
+            Value::Str(s) => s.clone(),
+            Value::List(_) if is_path || is_remote_name => {
+                let line = entry.line;
+                return Err((
+                    line,
+                    format!(
+                        "'{key}' at line {line} must be a single value; quote values that \
+                         contain commas."
+                    ),
+                ));
+            }
+            Value::List(items) => items.join(","),
+        };
+        let text = if is_path {
+            resolve_path(origin_dir, &text)
+        } else if is_remote_name {
+            text.to_lowercase()
+        } else {
+            text
+        };
+        settings.insert(key, text);
+    }
+    Ok(settings)
 }
 
 /// `_parse_named`: `remote "name"` (already lower-cased) → `("remote", "name")`, for
@@ -887,6 +922,20 @@ line'''
             DvcConfig::from_levels(vec![old]).remote("r").unwrap().url,
             "/w/rem"
         );
+    }
+
+    #[test]
+    fn later_sections_replace_earlier_ones_in_a_file() {
+        // `remote"a"` and `remote "A"` are different configobj sections naming the same
+        // remote: the second wins whole, so the first one's list URL does not matter.
+        let text = "[remote\"a\"]\nurl = a,b\njobs = 4\n[remote \"A\"]\nurl = s3://x\n";
+        let config = DvcConfig::from_levels(vec![level(text, "/r")]);
+        let a = config.remote("a").unwrap();
+        assert_eq!((a.url.as_str(), a.options.len()), ("s3://x", 0));
+        // An empty plain `[remote]` drops the remotes above it.
+        let text = "['remote \"a\"']\nurl = /a\n[remote]\n['remote \"b\"']\nurl = /b\n";
+        let config = DvcConfig::from_levels(vec![level(text, "/r")]);
+        assert_eq!(config.remote_names(), ["b"]);
     }
 
     #[test]
