@@ -316,7 +316,17 @@ pub fn classify(
     err: opendal::Error,
 ) -> StorageError {
     use opendal::ErrorKind as K;
-    let detail = err.to_string();
+    // opendal's Display dumps the whole request context (response headers and all); the
+    // kind, its message and the causes say what happened in one line.
+    let mut detail = format!("{}: {}", err.kind(), err.message());
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        detail.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    if err.kind() == K::NotFound && action == "cannot upload" {
+        detail.push_str(" (does the bucket or container exist? git-dvc does not create it)");
+    }
     let kind = match err.kind() {
         K::PermissionDenied => ErrorKind::Denied,
         K::RateLimited => ErrorKind::Transient,
