@@ -1,0 +1,134 @@
+//! The S3 backend against a real S3-compatible server (moto in server mode, started by
+//! `scripts/test.sh`: `GIT_DVC_TEST_S3_ENDPOINT`, and `GIT_DVC_TEST_MOTO_SERVER` for
+//! private instances).
+
+mod common;
+
+use std::process::Command;
+
+use common::remotes::{self, FaultServer, RemoteSetup, Server};
+use common::TestEnv;
+
+/// Creates a bucket; moto accepts unsigned requests.
+fn create_bucket(endpoint: &str, bucket: &str) {
+    let resp = reqwest::blocking::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .unwrap_or_else(|e| panic!("cannot reach {endpoint}: {e}"));
+    assert!(
+        resp.status().is_success(),
+        "create bucket: {}",
+        resp.status()
+    );
+}
+
+fn remote(endpoint: &str, bucket: &str) -> RemoteSetup {
+    RemoteSetup::new(
+        format!("s3://{bucket}/some/prefix"),
+        &[
+            ("endpointurl", endpoint),
+            ("access_key_id", "testing"),
+            ("secret_access_key", "testing"),
+            ("region", "us-east-1"),
+        ],
+    )
+}
+
+#[test]
+fn git_dvc_push_then_dvc_pull() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let bucket = remotes::unique("push-pull");
+    create_bucket(&endpoint, &bucket);
+    remotes::push_then_dvc_pull(&TestEnv::new(), &remote(&endpoint, &bucket));
+}
+
+#[test]
+fn dvc_push_then_git_dvc_status_in_sync() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let bucket = remotes::unique("dvc-push");
+    create_bucket(&endpoint, &bucket);
+    remotes::dvc_push_then_status(&TestEnv::new(), &remote(&endpoint, &bucket));
+}
+
+#[test]
+fn credentials_from_a_credentials_file_and_profile() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let bucket = remotes::unique("profile");
+    create_bucket(&endpoint, &bucket);
+    let creds = env.path("aws-credentials");
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = nope\naws_secret_access_key = nope\n\
+         [dvc]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let creds = creds.to_str().unwrap().to_string();
+    let remote = RemoteSetup::new(
+        format!("s3://{bucket}"),
+        &[
+            ("endpointurl", endpoint.as_str()),
+            ("credentialpath", creds.as_str()),
+            ("profile", "dvc"),
+        ],
+    );
+    remotes::push_then_dvc_pull(&env, &remote);
+}
+
+#[test]
+fn missing_bucket_is_a_clear_error() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 5);
+    remotes::configure_remote(&repo, &remote(&endpoint, &remotes::unique("absent")));
+    let run = repo.try_git_dvc(&["push"]);
+    run.assert_code(1);
+    run.assert_stderr_contains("remote 'r'");
+    assert!(
+        run.stderr.contains("NoSuchBucket") || run.stderr.contains("bucket"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn server_stopped_mid_push() {
+    let Some([moto]) = remotes::server_vars(["GIT_DVC_TEST_MOTO_SERVER"]) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let port = remotes::free_port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let bucket = "fault";
+    let log = env.path("moto.log");
+    let start = || {
+        let mut cmd = Command::new(&moto);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Server::start("moto", cmd, port, &log)
+    };
+    // moto keeps everything in memory: a restarted server needs its bucket again.
+    let prepare = || create_bucket(&endpoint, bucket);
+    let has_objects = || {
+        reqwest::blocking::get(format!("{endpoint}/{bucket}?list-type=2"))
+            .and_then(|r| r.text())
+            .is_ok_and(|body| body.contains("<Key>"))
+    };
+    remotes::stop_mid_push(
+        &env,
+        &remote(&endpoint, bucket),
+        FaultServer {
+            start: &start,
+            prepare: &prepare,
+            has_objects: &has_objects,
+        },
+    );
+}
