@@ -101,7 +101,12 @@ fn wrong_key_is_refused_once_with_what_to_check() {
     let repo = env.dvc_repo("repo");
     remotes::sample_data(&repo, 4);
     let remote = RemoteSetup::new(
-        format!("ssh://127.0.0.1:{}{}/{}", s.port, s.root, remotes::unique("denied")),
+        format!(
+            "ssh://127.0.0.1:{}{}/{}",
+            s.port,
+            s.root,
+            remotes::unique("denied")
+        ),
         &[
             ("user", s.user.as_str()),
             ("keyfile", bad.to_str().unwrap()),

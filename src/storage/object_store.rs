@@ -318,7 +318,14 @@ pub fn classify(
     use opendal::ErrorKind as K;
     // opendal's Display dumps the whole request context (response headers and all); the
     // kind, its message and the causes say what happened in one line.
-    let mut detail = format!("{}: {}", err.kind(), err.message());
+    let message = err.message();
+    let message = if message.trim_start().starts_with('<') {
+        // An HTML error page: its title is enough.
+        html_title(message).unwrap_or("(an HTML error page)")
+    } else {
+        message
+    };
+    let mut detail = format!("{}: {}", err.kind(), message);
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {
         detail.push_str(&format!(": {s}"));
@@ -327,8 +334,13 @@ pub fn classify(
     if err.kind() == K::NotFound && action == "cannot upload" {
         detail.push_str(" (does the bucket or container exist? git-dvc does not create it)");
     }
+    // Some services (WebDAV listing) report 401/403 as `Unexpected`; the response status
+    // in the error's context tells.
+    let full = err.to_string();
+    let refused = full.contains("status: 401") || full.contains("status: 403");
     let kind = match err.kind() {
         K::PermissionDenied => ErrorKind::Denied,
+        _ if refused => ErrorKind::Denied,
         K::RateLimited => ErrorKind::Transient,
         _ if err.is_temporary() => ErrorKind::Transient,
         // Connection failures surface as `Unexpected` with a source; treat those as
@@ -343,6 +355,12 @@ pub fn classify(
             format!("{action} {key} on remote '{remote}' ({url}): {detail}"),
         ),
     }
+}
+
+fn html_title(page: &str) -> Option<&str> {
+    let start = page.find("<title>")? + "<title>".len();
+    let end = page[start..].find("</title>")? + start;
+    Some(page[start..end].trim())
 }
 
 fn looks_like_connection_failure(detail: &str) -> bool {
