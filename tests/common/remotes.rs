@@ -371,7 +371,7 @@ pub fn stop_mid_push(env: &TestEnv, remote: &RemoteSetup, server: FaultServer<'_
     (server.prepare)();
     let rerun = repo.git_dvc(&["push"]);
     let n = super::parse_pushed_line(rerun.out()).expect("a push summary");
-    assert!(n >= 1 && n <= FAULT_FILES + 1, "{}", rerun.describe());
+    assert!((1..=FAULT_FILES + 1).contains(&n), "{}", rerun.describe());
     repo.git_dvc(&["status", "-c"])
         .assert_stdout_is(&in_sync_line(&remote.name));
     repo.dvc(&["status", "-c"])
