@@ -74,8 +74,7 @@ fn account_name_and_key_options() {
     let Some(conn) = remotes::server_var("GIT_DVC_TEST_AZURE_CONNECTION_STRING") else {
         return;
     };
-    // The account is given by name and key; the endpoint comes from the connection string
-    // in the environment, as adlfs merges them.
+    // An explicit account_key option next to the connection string wins, as in adlfs.
     let container = remotes::unique("acctkey").to_lowercase();
     create_container(&conn, &container);
     let env = TestEnv::new();
