@@ -168,19 +168,19 @@ impl HttpStorage {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.with_auth(req)
             .send()
-            .map_err(|e| self.transport_error(action, key, &e))
+            .map_err(|e| self.transport_error(action, key, e))
     }
 
-    fn transport_error(&self, action: &str, key: &str, e: &reqwest::Error) -> StorageError {
+    fn transport_error(&self, action: &str, key: &str, e: reqwest::Error) -> StorageError {
         let kind = if e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() {
             ErrorKind::Transient
         } else {
             ErrorKind::Other
         };
-        // reqwest's message names the URL; ours has no credentials in it (they are
-        // options, never URL parts we add).
+        // Without the URL: it could carry `user:password@`; ours is redacted.
+        let e = e.without_url();
         let mut detail = e.to_string();
-        let mut source = std::error::Error::source(e);
+        let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
             detail.push_str(&format!(": {s}"));
             source = s.source();
@@ -288,7 +288,7 @@ impl Storage for HttpStorage {
         }
         resp.bytes()
             .map(|b| Some(b.to_vec()))
-            .map_err(|e| self.transport_error("cannot read", key, &e))
+            .map_err(|e| self.transport_error("cannot read", key, e))
     }
 
     fn put(

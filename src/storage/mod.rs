@@ -80,9 +80,12 @@ pub trait Storage: Send + Sync {
     /// object. If `source` fails (including a verification failure at its end), nothing is
     /// left behind.
     ///
-    /// `md5` is the expected MD5 of the bytes when the caller knows it (DVC 3 `md5` objects:
-    /// the key's own hash). Backends that can have the server check it (S3's `Content-MD5`)
-    /// do; it is never sent for DVC 2-era keys, whose hash is not a plain md5 of the bytes.
+    /// `md5` is the expected MD5 of the bytes when the caller knows it: the key's own hash
+    /// for DVC 3 `md5` objects, `None` for DVC 2-era keys, whose hash is not a plain md5 of
+    /// the bytes. The source already fails at its end when the bytes do not match; the
+    /// object-store backends additionally send S3's `Content-MD5` computed over the bytes
+    /// they verified (equal to `md5` when it is given), so the server rejects bytes damaged
+    /// in transit.
     fn put(
         &self,
         key: &str,
