@@ -218,3 +218,36 @@ fn url_scheme(url: &str) -> Option<&str> {
             .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
     .then_some(scheme)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(classify_status(401), ErrorKind::Denied);
+        assert_eq!(classify_status(403), ErrorKind::Denied);
+        assert_eq!(classify_status(429), ErrorKind::Transient);
+        assert_eq!(classify_status(503), ErrorKind::Transient);
+        assert_eq!(classify_status(404), ErrorKind::Other);
+    }
+
+    #[test]
+    fn urls_lose_passwords() {
+        assert_eq!(redact_url("https://u:pw@h/x"), "https://u:***@h/x");
+        assert_eq!(redact_url("webdav://u@h/x"), "webdav://u@h/x");
+        assert_eq!(redact_url("/local/path"), "/local/path");
+    }
+
+    #[test]
+    fn unknown_schemes_are_named() {
+        let remote = RemoteConfig {
+            name: "g".into(),
+            url: "gdrive://folder".into(),
+            options: Default::default(),
+        };
+        let err = open(&remote).err().expect("refused");
+        assert!(err.message.contains("'gdrive://'"), "{}", err.message);
+        assert!(err.message.contains("dvc push -r g"), "{}", err.message);
+    }
+}

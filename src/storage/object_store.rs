@@ -492,3 +492,69 @@ pub fn root_for(prefix: &str) -> String {
         format!("/{prefix}/")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opendal::ErrorKind as K;
+
+    fn kind_of(err: opendal::Error) -> (ErrorKind, String) {
+        let e = classify(
+            "r",
+            "s3://b/p",
+            "the credentials",
+            "cannot upload",
+            "k",
+            err,
+        );
+        (e.kind, e.message)
+    }
+
+    #[test]
+    fn refusals_name_remote_url_and_what_to_check() {
+        let (kind, msg) = kind_of(opendal::Error::new(K::PermissionDenied, "AccessDenied"));
+        assert_eq!(kind, ErrorKind::Denied);
+        assert!(msg.contains("remote 'r' (s3://b/p)"), "{msg}");
+        assert!(msg.contains("check the credentials"), "{msg}");
+    }
+
+    #[test]
+    fn transient_failures_are_retried() {
+        let (kind, _) = kind_of(opendal::Error::new(K::RateLimited, "slow down"));
+        assert_eq!(kind, ErrorKind::Transient);
+        let (kind, _) = kind_of(opendal::Error::new(K::Unexpected, "x").set_temporary());
+        assert_eq!(kind, ErrorKind::Transient);
+        let (kind, _) = kind_of(opendal::Error::new(
+            K::Unexpected,
+            "send http request: tcp connect error: Connection refused",
+        ));
+        assert_eq!(kind, ErrorKind::Transient);
+        let (kind, msg) = kind_of(opendal::Error::new(K::NotFound, "NoSuchBucket"));
+        assert_eq!(kind, ErrorKind::Other);
+        assert!(msg.contains("does the bucket or container exist"), "{msg}");
+    }
+
+    #[test]
+    fn html_error_pages_shrink_to_their_title() {
+        let page = "<html><head><title>401 Access not authorized</title></head></html>";
+        let (_, msg) = kind_of(opendal::Error::new(K::Unexpected, page));
+        assert!(msg.contains("401 Access not authorized"), "{msg}");
+        assert!(!msg.contains("<html>"), "{msg}");
+    }
+
+    #[test]
+    fn bucket_and_prefix_split() {
+        let r = RemoteConfig {
+            name: "r".into(),
+            url: String::new(),
+            options: Default::default(),
+        };
+        assert_eq!(bucket_and_prefix(&r, "s3://b/x/y/").unwrap(), ("b", "x/y"));
+        assert_eq!(bucket_and_prefix(&r, "gs://b").unwrap(), ("b", ""));
+        assert!(bucket_and_prefix(&r, "azure:///x").is_err());
+        assert_eq!(root_for(""), "/");
+        assert_eq!(root_for("a/b"), "/a/b/");
+        assert!(temp_key("files/md5/ab/cd").starts_with("files/md5/ab/."));
+        assert!(temp_key("files/md5/ab/cd").ends_with(".tmp"));
+    }
+}
