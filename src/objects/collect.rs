@@ -132,6 +132,8 @@ pub fn collect(
             None => groups.push((snap.config_key.clone(), snap.config.clone(), vec![snap])),
         }
     }
+    let mut target_error = None;
+    let mut groups_selected = 0usize;
     let mut router = Router::new(
         options.remote_override.clone(),
         options.default_remote.clone(),
@@ -154,10 +156,19 @@ pub fn collect(
                 });
             }
         }
+        // A target missing from some revisions only skips those, as DVC skips a revision
+        // that fails to collect; missing everywhere is an error (below).
         let selection = match options.targets {
-            Some(t) => Some(t.select(&found)?),
+            Some(t) => match t.select(&found) {
+                Ok(sel) => Some(sel),
+                Err(e) => {
+                    target_error = Some(e);
+                    continue;
+                }
+            },
             None => None,
         };
+        groups_selected += 1;
         for (i, unit) in found.iter().enumerate() {
             if unit.parsed.is_repo_import {
                 continue;
@@ -180,6 +191,11 @@ pub fn collect(
                     .unwrap_or_default();
                 router.route(config, out, Provenance { path, revision })?;
             }
+        }
+    }
+    if groups_selected == 0 {
+        if let Some(e) = target_error {
+            return Err(e);
         }
     }
     let used_no_default = router.used_no_default;
