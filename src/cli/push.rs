@@ -53,6 +53,10 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
             report::warn(&missing_message(&missing));
         }
         let plan = assessment.plan(&ctx.cache);
+        let cleaned = assessment.storage.remove_stale_temporaries();
+        if request.verbose > 0 && cleaned > 0 {
+            eprintln!("git-dvc: removed {cleaned} temporary files left by interrupted uploads");
+        }
         if request.verbose > 0 {
             eprintln!(
                 "git-dvc: remote '{}' ({}): {} objects referenced, {} present, {} to upload",

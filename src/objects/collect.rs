@@ -62,6 +62,9 @@ pub struct CollectOptions<'a> {
     /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
     /// files are skipped, so only what new commits introduce is collected.
     pub known_nodes: HashSet<*const DvcTree>,
+    /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
+    /// `.dvc` file next to a changed one is not new.
+    pub known_units: HashSet<Unit>,
 }
 
 pub struct Collected {
@@ -84,11 +87,12 @@ pub fn collect(
     let mut seen_nodes: HashSet<*const DvcTree> = options.known_nodes.clone();
     for snap in snapshots {
         if let Some(root) = &snap.root {
-            visit(root, "", &mut seen_nodes, &mut |dir, file, unit| {
-                first_seen
-                    .entry(unit)
-                    .or_insert_with(|| (file.to_string(), snap.label.clone()));
-                let _ = dir;
+            visit(root, "", &mut seen_nodes, &mut |_, file, unit| {
+                if !options.known_units.contains(&unit) {
+                    first_seen
+                        .entry(unit)
+                        .or_insert_with(|| (file.to_string(), snap.label.clone()));
+                }
             });
         }
     }
@@ -256,7 +260,7 @@ fn parse_unit(
             let file = dvcfile::parse_dvc_file(&bytes).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs: file.outputs,
-                is_repo_import: file.is_repo_import,
+                is_repo_import: file.is_repo_import || file.is_versioned_import,
                 deps: Vec::new(),
             })
         }
@@ -371,6 +375,7 @@ impl<'a> Router<'a> {
                     return Err(Error::NoRemote {
                         root: self.repo_root.to_path_buf(),
                         remotes_exist: !config.remote_names().is_empty(),
+                        command: "<command>",
                     })
                 }
             },
