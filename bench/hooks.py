@@ -106,16 +106,23 @@ def pre_push_overhead(work, env, dvc, rounds):
         results[mode] = statistics.median(times)
         if mode != "no-verify":
             results[mode + " hook alone"] = hook_alone(repo, server, env, rounds)
+        else:
+            # What any hook costs: a shell script that only reads git's stdin.
+            noop = os.path.join(base, "noop-hook")
+            with open(noop, "w") as f:
+                f.write("#!/bin/sh\ncat >/dev/null\n")
+            os.chmod(noop, 0o755)
+            results["noop hook alone"] = hook_alone(repo, server, env, rounds, noop)
     return results
 
 
-def hook_alone(repo, server, env, rounds):
+def hook_alone(repo, server, env, rounds, hook=None):
     """The installed pre-push hook run directly with the ref line of the last push, so
     the figure is the hook's own cost without the noise of a whole `git push`."""
     head = run(["git", "rev-parse", "HEAD"], repo, env).stdout.strip()
     parent = run(["git", "rev-parse", "HEAD~1"], repo, env).stdout.strip()
     line = f"refs/heads/main {head} refs/heads/main {parent}\n"
-    hook = os.path.join(repo, ".git", "hooks", "pre-push")
+    hook = hook or os.path.join(repo, ".git", "hooks", "pre-push")
     times = []
     for _ in range(rounds):
         t = time.perf_counter()
@@ -201,9 +208,10 @@ def main():
     print("| --- | ---: | ---: |")
     for mode, label in [("no-verify", "none (`--no-verify`)"), ("git-dvc", "git-dvc (`git dvc install`)"), ("dvc", "DVC (`dvc install`)")]:
         print(f"| {label} | {pp[mode] * 1000:.1f} ms | {(pp[mode] - base) * 1000:+.1f} ms |")
-    g, d = pp["git-dvc hook alone"], pp["dvc hook alone"]
+    g, d, n = pp["git-dvc hook alone"], pp["dvc hook alone"], pp["noop hook alone"]
     print(f"\nThe hook alone (run directly with the push's ref line, median of {args.rounds}): "
-          f"git-dvc {g * 1000:.1f} ms, DVC {d * 1000:.0f} ms ({d / g:.0f}× git-dvc).")
+          f"a no-op shell hook {n * 1000:.1f} ms, git-dvc {g * 1000:.1f} ms "
+          f"(+{(g - n) * 1000:.1f} ms over the no-op), DVC {d * 1000:.0f} ms ({d / g:.0f}× git-dvc).")
     pr, files, checked = pre_receive(args.work, env, max(3, args.rounds // 3))
     cost = pr["with git-dvc pre-receive"] - pr["without hook"]
     print(f"\n## pre-receive: 100 new commits touching {files} `.dvc` files\n")
