@@ -253,8 +253,10 @@ run_clippy() {
 }
 
 run_tests() {
+    # --no-fail-fast: run every test binary and report all failures, not just
+    # the first failing file's.
     section "cargo test --release"
-    cargo test --release
+    cargo test --release --no-fail-fast
 }
 
 main() {
