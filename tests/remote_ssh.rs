@@ -1,7 +1,7 @@
 //! The SSH/SFTP backend against a real OpenSSH sshd on a high port, started by
 //! `scripts/test.sh` as the current user with generated keys
-//! (`GIT_DVC_TEST_SSH_PORT`, `_USER`, `_KEY`, `_ROOT`; `GIT_DVC_TEST_SSHD` and
-//! `GIT_DVC_TEST_SSHD_CONFIG` for private instances).
+//! (`GIT_DVC_TEST_SFTP_PORT`, `_USER`, `_KEY`, `_ROOT`; `GIT_DVC_TEST_SFTPD` and
+//! `GIT_DVC_TEST_SFTPD_CONFIG` for private instances).
 
 mod common;
 
@@ -22,10 +22,10 @@ struct Ssh {
 
 fn ssh() -> Option<Ssh> {
     let [port, user, key, root] = remotes::server_vars([
-        "GIT_DVC_TEST_SSH_PORT",
-        "GIT_DVC_TEST_SSH_USER",
-        "GIT_DVC_TEST_SSH_KEY",
-        "GIT_DVC_TEST_SSH_ROOT",
+        "GIT_DVC_TEST_SFTP_PORT",
+        "GIT_DVC_TEST_SFTP_USER",
+        "GIT_DVC_TEST_SFTP_KEY",
+        "GIT_DVC_TEST_SFTP_ROOT",
     ])?;
     Some(Ssh {
         port,
@@ -124,10 +124,10 @@ fn wrong_key_is_refused_once_with_what_to_check() {
 #[test]
 fn server_stopped_mid_push() {
     let Some([sshd, config, user, key]) = remotes::server_vars([
-        "GIT_DVC_TEST_SSHD",
-        "GIT_DVC_TEST_SSHD_CONFIG",
-        "GIT_DVC_TEST_SSH_USER",
-        "GIT_DVC_TEST_SSH_KEY",
+        "GIT_DVC_TEST_SFTPD",
+        "GIT_DVC_TEST_SFTPD_CONFIG",
+        "GIT_DVC_TEST_SFTP_USER",
+        "GIT_DVC_TEST_SFTP_KEY",
     ]) else {
         return;
     };
