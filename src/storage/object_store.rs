@@ -27,6 +27,9 @@ pub const SINGLE_PUT_LIMIT: u64 = 100 << 20;
 /// than S3's 10 000 parts.
 const PART_SIZE: usize = 50 << 20;
 const MAX_PARTS: u64 = 10_000;
+/// Parts of one upload in flight at once (a few large files would otherwise go one part
+/// at a time each). Memory: about (1 + this) parts per streamed upload, times `jobs`.
+const PART_CONCURRENCY: usize = 2;
 /// Attempts for the read-only calls (exists, read, list) on transient failures; uploads
 /// are retried by the transfer queue.
 const READ_ATTEMPTS: u32 = 3;
@@ -248,7 +251,13 @@ impl ObjectStore {
         let rt = runtime();
         let chunk = PART_SIZE.max(size.div_ceil(MAX_PARTS) as usize);
         let mut writer = rt
-            .block_on(async { self.stream_op.writer_with(&target).chunk(chunk).await })
+            .block_on(async {
+                self.stream_op
+                    .writer_with(&target)
+                    .chunk(chunk)
+                    .concurrent(PART_CONCURRENCY)
+                    .await
+            })
             .map_err(|e| self.error("cannot start uploading", key, e))?;
         loop {
             // A fresh buffer per part, handed over without a copy.
