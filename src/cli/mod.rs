@@ -19,7 +19,13 @@ use clap::{Parser, Subcommand};
 /// objects, for any revisions, and uploads the data they reference to DVC remote storage,
 /// byte-compatible with DVC 3.
 #[derive(Debug, Parser)]
-#[command(name = "git-dvc", bin_name = "git dvc", version, max_term_width = 100)]
+#[command(
+    name = "git-dvc",
+    bin_name = "git dvc",
+    version,
+    max_term_width = 100,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
