@@ -2,6 +2,7 @@
 //! shell completions. Each command lives in its own file and is thin: it turns arguments
 //! into a request and prints the pipeline's outcome.
 
+pub mod add;
 pub mod args;
 pub mod check;
 pub mod install;
@@ -33,6 +34,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Track files and directories with DVC, exactly as `dvc add` does.
+    ///
+    /// Hashes the data (md5, in parallel), stores it in the DVC cache (`.dvc/cache`, or
+    /// `cache.dir`), writes `<path>.dvc` beside each path and adds `/<name>` to the
+    /// `.gitignore` there. The files stay in place. Commit the `.dvc` and `.gitignore` files;
+    /// `git dvc push` (or the pre-push hook) uploads the data. Adding a path again whose data
+    /// has not changed changes nothing.
+    Add(add::AddArgs),
     /// Upload the data that revisions reference to DVC remote storage.
     ///
     /// By default covers the current state, as `dvc push` does: HEAD's committed DVC files
@@ -83,6 +92,7 @@ pub enum Command {
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
+        Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),
         Command::Status(args) => status::run(args),
         Command::Install(args) => install::install(args),

@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows DVC formats; it hands out blob ids and bytes.
 
+pub mod porcelain;
 pub mod push_range;
 pub mod quarantine;
 pub mod revisions;
