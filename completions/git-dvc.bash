@@ -16,6 +16,9 @@ _git_dvc_words() {
             ",$1")
                 cmd="git_dvc"
                 ;;
+            git_dvc,add)
+                cmd="git_dvc__subcmd__add"
+                ;;
             git_dvc,check)
                 cmd="git_dvc__subcmd__check"
                 ;;
@@ -44,8 +47,22 @@ _git_dvc_words() {
 
     case "${cmd}" in
         git_dvc)
-            opts="-h -V --help --version push status install uninstall pre-push pre-receive check"
+            opts="-h -V --help --version add push status install uninstall pre-push pre-receive check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__add)
+            opts="-q -h --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

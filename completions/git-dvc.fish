@@ -26,6 +26,7 @@ end
 
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -s V -l version -d 'Print version'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "add" -d 'Track files and directories with DVC, exactly as `dvc add` does'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "push" -d 'Upload the data that revisions reference to DVC remote storage'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "status" -d 'Show which data the remote is missing (`--cloud`), without uploading'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "install" -d 'Install the pre-push hook, so every `git push` uploads the DVC data of the commits it sends'
@@ -33,6 +34,8 @@ complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "uninstall" -d 'Remo
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "pre-push" -d 'Run by the pre-push hook: upload the data of the commits being pushed'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "pre-receive" -d 'Run by the server\'s pre-receive hook: reject pushes whose data is not in storage'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "check" -d 'Check that the data of committed revisions is in remote storage (for CI)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-
 const UPDATE_ENV: &str = "GIT_DVC_UPDATE_DOCS";
 
 fn root() -> PathBuf {
@@ -167,7 +166,10 @@ fn man_pages_and_completions_are_current() {
 #[test]
 fn every_command_has_a_page_that_man_can_read() {
     let files = generated();
-    for sub in command().get_subcommands().filter(|s| s.get_name() != "help") {
+    for sub in command()
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+    {
         let rel = format!("man/git-dvc-{}.1", sub.get_name());
         assert!(files.contains_key(&rel), "no page {rel}");
     }
@@ -247,12 +249,18 @@ printf '%s\n' "${{COMPREPLY[@]}}"
             .split_whitespace()
             .map(str::to_string)
             .collect();
-        eprintln!("{line:?}: {words:?}\n{}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "{line:?}: {words:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         words
     };
     for line in ["git dvc pu", "git-dvc pu"] {
         let got = complete(line);
-        assert!(got.contains(&"push".to_string()), "{line:?} completes to {got:?}");
+        assert!(
+            got.contains(&"push".to_string()),
+            "{line:?} completes to {got:?}"
+        );
     }
     for line in [
         "git dvc push --all-",

@@ -101,7 +101,13 @@ mod tests {
 
     #[test]
     fn relative_paths() {
-        assert_eq!(relative_to(Path::new("/r/a/b.dvc"), Path::new("/r")), "a/b.dvc");
-        assert_eq!(relative_to(Path::new("/r/b.dvc"), Path::new("/r/a")), "../b.dvc");
+        assert_eq!(
+            relative_to(Path::new("/r/a/b.dvc"), Path::new("/r")),
+            "a/b.dvc"
+        );
+        assert_eq!(
+            relative_to(Path::new("/r/b.dvc"), Path::new("/r/a")),
+            "../b.dvc"
+        );
     }
 }

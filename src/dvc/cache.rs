@@ -105,7 +105,9 @@ impl LocalCache {
         source_path: &Path,
     ) -> Result<(), CacheError> {
         let target = self.md5_object_path(oid);
-        let dir = target.parent().expect("object paths have a shard directory");
+        let dir = target
+            .parent()
+            .expect("object paths have a shard directory");
         fs::create_dir_all(dir).map_err(io("create", dir))?;
         let temp = dir.join(crate::storage::local::temp_name());
         let result = copy_verified(source, source_path, &temp, oid).and_then(|()| {
@@ -170,7 +172,10 @@ mod tests {
             .path()
             .join("cache/files/md5/b1/946ac92492d2347c6235b4d2611184");
         assert_eq!(fs::read(&obj).unwrap(), b"hello\n");
-        assert_eq!(fs::metadata(&obj).unwrap().permissions().mode() & 0o777, 0o444);
+        assert_eq!(
+            fs::metadata(&obj).unwrap().permissions().mode() & 0o777,
+            0o444
+        );
         assert!(!cache.insert_file(&src, &oid).unwrap());
 
         let wrong = ObjectId::parse("d41d8cd98f00b204e9800998ecf8427e").unwrap();

@@ -42,56 +42,132 @@ pub struct AddedOutput {
     pub path: String,
 }
 
+/// A value of one output key, as `dvc add` writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    Str(String),
+    Int(u64),
+    True,
+}
+
+/// The keys `dvc add` writes for an output, in its order.
+const KEYS: [&str; 6] = ["md5", "size", "nfiles", "isexec", "hash", "path"];
+
 impl AddedOutput {
-    /// The exact text `dvc add` writes.
+    /// The exact text `dvc add` writes for a path it did not track before.
     pub fn to_dvc_file(&self) -> String {
-        let mut out = String::from("outs:\n- md5:");
-        mapping_value(&mut out, &self.oid.to_string());
-        out.push_str(&format!("  size: {}\n", self.size));
-        if let Some(n) = self.nfiles {
-            out.push_str(&format!("  nfiles: {n}\n"));
+        render(&self.fields())
+    }
+
+    /// The text `dvc add` writes when it updates `old`, a `.dvc` file holding only what
+    /// [`to_dvc_file`](Self::to_dvc_file) writes (in any key order, as DVC's own updates
+    /// leave it). DVC loads the old file with ruamel's round-trip loader and applies the new
+    /// values (`apply_diff`): keys already there keep their place, new ones (`isexec` when a
+    /// file became executable, `hash` for a DVC 2 file) go last, dropped ones disappear.
+    /// `None` when `old` holds anything else (fields such as `desc`, `remote` or `push`,
+    /// comments, other formatting): DVC keeps those, and git-dvc leaves such files to it.
+    pub fn update(&self, old: &[u8]) -> Option<String> {
+        let old = parse_simple(old)?;
+        let new = self.fields();
+        let value = |key: &str| new.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
+        let mut fields: Vec<(&'static str, Value)> = old
+            .iter()
+            .filter_map(|(k, _)| value(k).map(|v| (*k, v)))
+            .collect();
+        for (k, v) in &new {
+            if !old.iter().any(|(o, _)| o == k) {
+                fields.push((k, v.clone()));
+            }
         }
-        if self.isexec {
-            out.push_str("  isexec: true\n");
-        }
-        out.push_str("  hash: md5\n  path:");
-        mapping_value(&mut out, &self.path);
-        out
+        Some(render(&fields))
     }
 
     /// Reads a `.dvc` file back when it is exactly what [`to_dvc_file`](Self::to_dvc_file)
-    /// writes: one output, no other fields, no comments, DVC's own formatting. `None` for
-    /// anything else (a `desc:`, `remote:`, `push: false`, a comment, a DVC 2 file, an
-    /// import…), which git-dvc leaves for `dvc add` to update.
+    /// or [`update`](Self::update) writes: one output, only `dvc add`'s keys, DVC's own
+    /// formatting, `hash: md5`. `None` for anything else (a `desc:`, `remote:`,
+    /// `push: false`, a comment, a DVC 2 file, an import…).
     pub fn from_canonical(bytes: &[u8]) -> Option<AddedOutput> {
-        let doc = yaml::parse(bytes).ok()?;
-        let top = doc.as_map()?;
-        let [(key, outs)] = top else { return None };
-        if key.as_str()? != "outs" {
+        let fields = parse_simple(bytes)?;
+        let get = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        if get("hash") != Some(&Value::Str("md5".into())) {
             return None;
         }
-        let [out] = outs.as_seq()? else { return None };
-        let int = |v: &Yaml| match v {
-            Yaml::Int(digits) => digits.parse::<u64>().ok(),
+        let int = |key: &str| match get(key) {
+            Some(Value::Int(n)) => Some(Some(*n)),
+            None => Some(None),
             _ => None,
         };
-        let md5 = match out.get("md5")? {
-            Yaml::Str(s) => s.clone(),
-            Yaml::Int(digits) => digits.clone(),
+        let Some(Value::Str(md5)) = get("md5") else {
+            return None;
+        };
+        let Some(Value::Str(path)) = get("path") else {
+            return None;
+        };
+        Some(AddedOutput {
+            oid: ObjectId::parse(md5).ok()?,
+            size: int("size")??,
+            nfiles: int("nfiles")?,
+            isexec: get("isexec") == Some(&Value::True),
+            path: path.clone(),
+        })
+    }
+
+    fn fields(&self) -> Vec<(&'static str, Value)> {
+        let mut fields = vec![
+            ("md5", Value::Str(self.oid.to_string())),
+            ("size", Value::Int(self.size)),
+        ];
+        if let Some(n) = self.nfiles {
+            fields.push(("nfiles", Value::Int(n)));
+        }
+        if self.isexec {
+            fields.push(("isexec", Value::True));
+        }
+        fields.push(("hash", Value::Str("md5".into())));
+        fields.push(("path", Value::Str(self.path.clone())));
+        fields
+    }
+}
+
+fn render(fields: &[(&str, Value)]) -> String {
+    let mut out = String::from("outs:\n");
+    for (i, (key, value)) in fields.iter().enumerate() {
+        out.push_str(if i == 0 { "- " } else { "  " });
+        out.push_str(key);
+        out.push(':');
+        match value {
+            Value::Str(s) => mapping_value(&mut out, s),
+            Value::Int(n) => out.push_str(&format!(" {n}\n")),
+            Value::True => out.push_str(" true\n"),
+        }
+    }
+    out
+}
+
+/// The keys and values of a `.dvc` file that holds one output with only `dvc add`'s keys
+/// (each at most once, any order) and that [`render`] reproduces byte for byte.
+fn parse_simple(bytes: &[u8]) -> Option<Vec<(&'static str, Value)>> {
+    let doc = yaml::parse(bytes).ok()?;
+    let [(key, outs)] = doc.as_map()? else {
+        return None;
+    };
+    if key.as_str()? != "outs" {
+        return None;
+    }
+    let [out] = outs.as_seq()? else { return None };
+    let mut fields = Vec::new();
+    for (k, v) in out.as_map()? {
+        let key = KEYS.into_iter().find(|known| Some(*known) == k.as_str())?;
+        let value = match (key, v) {
+            ("md5", Yaml::Int(digits)) => Value::Str(digits.clone()),
+            ("md5" | "hash" | "path", Yaml::Str(s)) => Value::Str(s.clone()),
+            ("size" | "nfiles", Yaml::Int(digits)) => Value::Int(digits.parse().ok()?),
+            ("isexec", Yaml::Bool(true)) => Value::True,
             _ => return None,
         };
-        let parsed = AddedOutput {
-            oid: ObjectId::parse(&md5).ok()?,
-            size: int(out.get("size")?)?,
-            nfiles: match out.get("nfiles") {
-                Some(v) => Some(int(v)?),
-                None => None,
-            },
-            isexec: out.get("isexec").is_some(),
-            path: out.get("path")?.as_str()?.to_string(),
-        };
-        (parsed.to_dvc_file().as_bytes() == bytes).then_some(parsed)
+        fields.push((key, value));
     }
+    (render(&fields).as_bytes() == bytes).then_some(fields)
 }
 
 #[cfg(test)]
@@ -143,13 +219,39 @@ mod tests {
         assert_eq!(AddedOutput::from_canonical(text.as_bytes()), Some(out));
     }
 
+    /// DVC's `apply_diff` keeps the old key order and appends new keys.
+    #[test]
+    fn updates_keep_the_old_order() {
+        let old = "outs:\n- md5: 4e03dd5f05f68ca4f8941fd80c63e0b2\n  size: 10\n  hash: md5\n  path: crlf.txt\n";
+        let mut out = AddedOutput::from_canonical(old.as_bytes()).unwrap();
+        out.isexec = true;
+        let updated = out.update(old.as_bytes()).unwrap();
+        assert_eq!(
+            updated,
+            "outs:\n- md5: 4e03dd5f05f68ca4f8941fd80c63e0b2\n  size: 10\n  hash: md5\n  path: crlf.txt\n  isexec: true\n"
+        );
+        assert_eq!(
+            AddedOutput::from_canonical(updated.as_bytes()),
+            Some(out.clone())
+        );
+        out.isexec = false;
+        assert_eq!(out.update(updated.as_bytes()).unwrap(), old);
+        // A DVC 2 file gains `hash: md5` at the end.
+        let legacy =
+            "outs:\n- md5: 4e03dd5f05f68ca4f8941fd80c63e0b2\n  size: 10\n  path: crlf.txt\n";
+        assert_eq!(AddedOutput::from_canonical(legacy.as_bytes()), None);
+        assert_eq!(
+            out.update(legacy.as_bytes()).unwrap(),
+            "outs:\n- md5: 4e03dd5f05f68ca4f8941fd80c63e0b2\n  size: 10\n  path: crlf.txt\n  hash: md5\n"
+        );
+    }
+
     #[test]
     fn anything_else_is_not_canonical() {
         for text in [
             "outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: f\n  remote: r\n",
             "# comment\nouts:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: f\n",
             "outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  path: f\n",
-            "outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  hash: md5\n  size: 6\n  path: f\n",
             "outs:\n  - md5: b1946ac92492d2347c6235b4d2611184\n    size: 6\n    hash: md5\n    path: f\n",
             "md5: abc\nouts:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: f\n",
             "",

@@ -32,7 +32,9 @@ const BEST_WIDTH: usize = 80;
 const VALUE_INDENT: usize = 4;
 
 const BREAKS: &[char] = &['\n', '\u{85}', '\u{2028}', '\u{2029}'];
-const WHITESPACE_OR_END: &[char] = &['\0', ' ', '\t', '\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'];
+const WHITESPACE_OR_END: &[char] = &[
+    '\0', ' ', '\t', '\r', '\n', '\u{85}', '\u{2028}', '\u{2029}',
+];
 
 /// Appends ` <value>\n` to `out`, which must end with a key and its `:` on the current line
 /// (`- md5:` or `  path:`), exactly as ruamel writes that mapping value.
@@ -458,8 +460,7 @@ impl Writer<'_> {
 
     fn write_indent(&mut self) {
         let indent = VALUE_INDENT;
-        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace)
-        {
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.write_line_break(None);
         }
         if self.column < indent {
@@ -555,8 +556,7 @@ impl Writer<'_> {
                     self.write_breaks(&text[start..end]);
                     start = end;
                 }
-            } else if ch.is_none_or(|c| c == ' ' || c == '\'' || BREAKS.contains(&c))
-                && start < end
+            } else if ch.is_none_or(|c| c == ' ' || c == '\'' || BREAKS.contains(&c)) && start < end
             {
                 self.write(&text[start..end]);
                 start = end;
@@ -621,10 +621,12 @@ impl Writer<'_> {
             if 0 < end
                 && end + 1 < text.len()
                 && (ch == Some(' ') || start >= end)
-                && self.column + end.saturating_sub(start) > BEST_WIDTH
+                // Signed, as in Python: right after an escape `start` is `end + 1`.
+                && self.column as isize + end as isize - start as isize > BEST_WIDTH as isize
             {
                 let need_backslash = needs_backslash(text, start, end);
-                let mut data: Vec<char> = text[start..end].to_vec();
+                // Python's `text[start:end]`: empty when an escape moved `start` past `end`.
+                let mut data: Vec<char> = text.get(start..end).unwrap_or_default().to_vec();
                 if need_backslash {
                     data.push('\\');
                 }
@@ -753,16 +755,64 @@ mod tests {
     #[test]
     fn resolver_patterns() {
         for s in [
-            "1", "-1", "+1_000", "0b101", "0o17", "017", "0x1f", "1.5", "1.", "-.5", "1e3",
-            "1E-3", ".5e+3", ".inf", "-.Inf", ".NaN", "2001-12-14", "2001-12-14t21:59:43.10-05:00",
-            "2001-12-14 21:59:43.10 -5", "2001-12-14 21:59:43.10 Z", "2001-1-1T1:00:00", "~",
-            "null", "TRUE", "<<", "=", "!", "", "1_",
+            "1",
+            "-1",
+            "+1_000",
+            "0b101",
+            "0o17",
+            "017",
+            "0x1f",
+            "1.5",
+            "1.",
+            "-.5",
+            "1e3",
+            "1E-3",
+            ".5e+3",
+            ".inf",
+            "-.Inf",
+            ".NaN",
+            "2001-12-14",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14 21:59:43.10 -5",
+            "2001-12-14 21:59:43.10 Z",
+            "2001-1-1T1:00:00",
+            "~",
+            "null",
+            "TRUE",
+            "<<",
+            "=",
+            "!",
+            "",
+            "1_",
         ] {
-            assert!(!resolves_to_str(s), "{s:?} should not read back as a string");
+            assert!(
+                !resolves_to_str(s),
+                "{s:?} should not read back as a string"
+            );
         }
         for s in [
-            "yes", "no", "on", "0b", "0x", "1e", ".e3", ".5e3", "1.5.5", "2001-12-1", "2001-12-14T",
-            "2001-12-14 21:59", "nan", ".nan", "inf", "1:20", "x1", "Null ", "a", "-", "+", "_1",
+            "yes",
+            "no",
+            "on",
+            "0b",
+            "0x",
+            "1e",
+            ".e3",
+            ".5e3",
+            "1.5.5",
+            "2001-12-1",
+            "2001-12-14T",
+            "2001-12-14 21:59",
+            "nan",
+            ".nan",
+            "inf",
+            "1:20",
+            "x1",
+            "Null ",
+            "a",
+            "-",
+            "+",
+            "_1",
             "__",
         ] {
             // `.nan` is the one listed form that matches; the rest are strings.

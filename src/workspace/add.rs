@@ -8,10 +8,10 @@
 //! 3. `<name>.dvc` is written beside the target ([`AddedOutput::to_dvc_file`]);
 //! 4. `/<name>` goes into the `.gitignore` beside the target, unless git ignores it already;
 //! 5. the work-tree copy stays a plain file. DVC replaces a single file with a fresh copy of
-//!    the cache object, so its mode becomes `0666 & ~umask` (plus `u+x` when executable) and
-//!    a symbolic link becomes the file; git-dvc sets the same mode in place, and copies only
-//!    where DVC's copy would differ from what is there (a link, a hard link). Files inside a
-//!    directory are left as they are, as DVC leaves them.
+//!    the cache object, so its mode becomes `0666 & ~umask` (plus `u+x` when executable);
+//!    git-dvc sets the same mode in place. Symbolic and hard links (also inside a directory)
+//!    become copies of their own, as DVC makes them; other files inside a directory are left
+//!    as they are.
 //!
 //! Adding a path again whose data has not changed changes nothing. Everything is checked
 //! before anything is written: a target outside the repository, inside `.git` or `.dvc`,
@@ -94,8 +94,6 @@ struct Target {
     rel: String,
     abs: PathBuf,
     is_dir: bool,
-    /// A symbolic link to a file: DVC hashes the file and leaves a copy in its place.
-    is_link: bool,
     dvc_file_rel: String,
     /// The `.dvc` file's current bytes, when it exists and tracks this path.
     existing: Option<Vec<u8>>,
@@ -175,7 +173,12 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
     let mut planned = Vec::new();
     let mut next = hashes.iter();
     for (target, files) in targets.iter().zip(&members) {
-        let name = target.rel.rsplit('/').next().unwrap_or(&target.rel).to_string();
+        let name = target
+            .rel
+            .rsplit('/')
+            .next()
+            .unwrap_or(&target.rel)
+            .to_string();
         let mut objects: Vec<(ObjectId, &Path)> = Vec::new();
         let (output, manifest) = if target.is_dir {
             let mut entries = Vec::with_capacity(files.len());
@@ -217,22 +220,34 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
             };
             (output, None)
         };
-        let text = output.to_dvc_file();
-        let write_dvc_file = match &target.existing {
-            None => true,
-            Some(bytes) if bytes == text.as_bytes() => false,
-            Some(bytes) if AddedOutput::from_canonical(bytes).is_some() => true,
-            // A `.dvc` file with more than `dvc add` writes (desc, remote, comments, a DVC 2
-            // file, …): fine while the data is the same, DVC's job when it changed.
-            Some(_) if target.existing_oid.as_ref() == Some(&output.oid) => false,
-            Some(_) => {
-                return Err(refused(format!(
-                    "'{}' changed, and {} holds more than `dvc add` writes (other fields, \
-                     comments or a DVC 2 format), which git-dvc does not rewrite; update it \
-                     with `dvc add {}`",
-                    target.rel, target.dvc_file_rel, target.rel
-                )))
-            }
+        let same_data = target.existing_oid.as_ref() == Some(&output.oid);
+        let (text, write_dvc_file) = match &target.existing {
+            None => (output.to_dvc_file(), true),
+            Some(old) => match output.update(old) {
+                Some(text) if text.as_bytes() == old.as_slice() => (text, false),
+                // A DVC 3 file `dvc add` wrote: update it as DVC would.
+                Some(text) if AddedOutput::from_canonical(old).is_some() => (text, true),
+                // A DVC 2 file (its md5 is the CRLF-blind legacy hash): unchanged as long as
+                // the hash still agrees; converting it is DVC's call.
+                Some(_) if same_data => (String::new(), false),
+                Some(_) => {
+                    return Err(refused(format!(
+                        "'{}' is tracked by {}, a DVC 2 file, and its data changed; git-dvc \
+                         does not convert DVC 2 files, so update it with `dvc add {}`",
+                        target.rel, target.dvc_file_rel, target.rel
+                    )))
+                }
+                // More than `dvc add` writes (desc, remote, comments, …): fine while the
+                // data is the same; DVC's job when it changed.
+                None if same_data => (String::new(), false),
+                None => {
+                    return Err(refused(format!(
+                        "'{}' changed, and {} holds more than `dvc add` writes (other fields \
+                         or comments), which git-dvc does not rewrite; update it with `dvc add {}`",
+                        target.rel, target.dvc_file_rel, target.rel
+                    )))
+                }
+            },
         };
         planned.push((target, output, manifest, objects, text, write_dvc_file));
     }
@@ -256,8 +271,13 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
         let dvc_path = root.join(&target.dvc_file_rel);
         if write_dvc_file {
             write_atomically(&dvc_path, text.as_bytes())?;
-            if !target.is_dir {
-                settle_workspace_file(target, &output, cache, umask)?;
+            if target.is_dir {
+                for (oid, path) in &objects {
+                    settle_workspace_file(path, oid, None, cache, umask)?;
+                }
+            } else {
+                let mode = (0o666 & !umask) | if output.isexec { 0o100 } else { 0 };
+                settle_workspace_file(&target.abs, &output.oid, Some(mode), cache, umask)?;
             }
         }
         report.to_track.insert(target.dvc_file_rel.clone());
@@ -393,7 +413,6 @@ fn resolve(root: &Path, cwd: &Path, given: &Path) -> Result<Target, AddError> {
         rel,
         abs,
         is_dir: target_meta.is_dir(),
-        is_link,
         dvc_file_rel,
         existing: None,
         existing_oid: None,
@@ -436,17 +455,20 @@ fn existing_outputs(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<Known
     collect::visit(tree, "", &mut Default::default(), &mut |dir, file, unit| {
         units.push((dir.to_string(), file.to_string(), unit));
     });
-    let read = |oid| scan.blobs.get(&oid).map(|b| b.as_slice()).unwrap_or_default();
+    let read = |oid| {
+        scan.blobs
+            .get(&oid)
+            .map(|b| b.as_slice())
+            .unwrap_or_default()
+    };
     let mut outputs = Vec::new();
     for (dir, file, unit) in units {
         let parsed = match unit {
             Unit::DvcFile(oid) => dvcfile::parse_dvc_file(read(oid))
                 .map(|f| f.outputs)
                 .map_err(|e| e.to_string()),
-            Unit::Pipeline(p) => {
-                pipeline::parse_pipeline(read(p.dvc_yaml), p.dvc_lock.map(read))
-                    .map_err(|e| e.to_string())
-            }
+            Unit::Pipeline(p) => pipeline::parse_pipeline(read(p.dvc_yaml), p.dvc_lock.map(read))
+                .map_err(|e| e.to_string()),
         };
         match parsed {
             Ok(outs) => {
@@ -574,31 +596,35 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AddError> {
     })
 }
 
-/// Leaves the work-tree file as DVC's checkout of it would be: a plain file (not a link) with
-/// mode `0666 & ~umask`, plus `u+x` when it is executable.
+/// Leaves a work-tree file as DVC's checkout of it would be: a plain file of its own, not a
+/// symbolic or hard link (DVC removes those and copies the object in), with mode
+/// `0666 & ~umask`, plus `u+x` when executable. `mode` is `None` for a member of a
+/// directory, whose mode DVC leaves alone unless it copies the file in.
 fn settle_workspace_file(
-    target: &Target,
-    output: &AddedOutput,
+    path: &Path,
+    oid: &ObjectId,
+    mode: Option<u32>,
     cache: &LocalCache,
     umask: u32,
 ) -> Result<(), AddError> {
-    let mode = (0o666 & !umask) | if output.isexec { 0o100 } else { 0 };
     let err = |source| AddError::Write {
-        path: target.abs.clone(),
+        path: path.to_path_buf(),
         source,
     };
-    let shared = fs::symlink_metadata(&target.abs).map_err(err)?.nlink() > 1;
-    if target.is_link || shared {
-        // DVC removes the link and copies the object in its place.
-        let dir = target.abs.parent().expect("a target has a directory");
+    let meta = fs::symlink_metadata(path).map_err(err)?;
+    if meta.file_type().is_symlink() || meta.nlink() > 1 {
+        let dir = path.parent().expect("a target has a directory");
         let temp = dir.join(crate::storage::local::temp_name());
-        fs::copy(cache.md5_object_path(&output.oid), &temp).map_err(err)?;
+        let mode = mode.unwrap_or(0o666 & !umask);
+        fs::copy(cache.md5_object_path(oid), &temp).map_err(err)?;
         fs::set_permissions(&temp, fs::Permissions::from_mode(mode)).map_err(err)?;
-        fs::rename(&temp, &target.abs).map_err(|e| {
+        fs::rename(&temp, path).map_err(|e| {
             let _ = fs::remove_file(&temp);
             err(e)
         })
+    } else if let Some(mode) = mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(err)
     } else {
-        fs::set_permissions(&target.abs, fs::Permissions::from_mode(mode)).map_err(err)
+        Ok(())
     }
 }

@@ -4,7 +4,8 @@
 //! `.git` (file or directory), `.hg/` and `.dvc/` directories never do, patterns in
 //! `.dvcignore` files apply, symbolic links to files count as the file they point to, and
 //! symbolic links to directories are not followed (so they contribute nothing). Only files
-//! are listed: empty directories vanish from the `.dir` manifest.
+//! are listed: empty directories vanish from the `.dir` manifest. A `.dvcignore` file inside
+//! the directory is an error, as in DVC.
 
 use std::fs;
 use std::io::Read;
@@ -38,6 +39,9 @@ pub enum TreeError {
     BrokenLink { path: PathBuf },
     #[error("the name of {} is not valid UTF-8; DVC records names as text, so rename it", path.display())]
     NotUtf8 { path: PathBuf },
+    /// DVC's `IgnoreInCollectedDirError`.
+    #[error(".dvcignore file should not be in collected dir path: '{}'; DVC does not allow one inside a tracked directory, so move its patterns to a .dvcignore above it", dir.display())]
+    DvcIgnoreInside { dir: PathBuf },
 }
 
 /// Names DVC never looks inside (`DvcIgnoreFilter`'s defaults `.hg/`, `.git/`, `.git`,
@@ -80,6 +84,10 @@ pub fn list_files(dir: &Path) -> Result<Vec<DirMember>, TreeError> {
             }
         } else if !file_type.is_file() {
             continue;
+        }
+        if entry.file_name() == ".dvcignore" {
+            let dir = path.parent().unwrap_or(dir).to_path_buf();
+            return Err(TreeError::DvcIgnoreInside { dir });
         }
         let rel = path.strip_prefix(dir).expect("walk stays under its root");
         let relpath = rel
@@ -129,7 +137,7 @@ mod tests {
     #[test]
     fn lists_like_dvc() {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
+        let d = &dir.path().join("d");
         for (rel, bytes) in [
             ("a", "a"),
             (".hidden", "h"),
@@ -138,36 +146,34 @@ mod tests {
             ("x/.git", "gitfile"),
             (".dvc/config", "c"),
             ("ignored.tmp", "t"),
-            ("keep/.dvcignore", "*.bin\n"),
-            ("keep/drop.bin", "b"),
             ("keep/stay.txt", "s"),
         ] {
             let p = d.join(rel);
             fs::create_dir_all(p.parent().unwrap()).unwrap();
             fs::write(p, bytes).unwrap();
         }
-        fs::write(d.join(".dvcignore"), "*.tmp\n").unwrap();
+        // Patterns from a .dvcignore above the directory apply.
+        fs::write(dir.path().join(".dvcignore"), "*.tmp\n").unwrap();
         fs::create_dir_all(d.join("empty/deeper")).unwrap();
         std::os::unix::fs::symlink("a", d.join("link-to-file")).unwrap();
         std::os::unix::fs::symlink("sub", d.join("link-to-dir")).unwrap();
-        let names: Vec<String> = list_files(d).unwrap().into_iter().map(|m| m.relpath).collect();
+        let names: Vec<String> = list_files(d)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.relpath)
+            .collect();
         assert_eq!(
             names,
-            [
-                ".dvcignore",
-                ".hidden",
-                "a",
-                "keep/.dvcignore",
-                "keep/stay.txt",
-                "link-to-file",
-                "sub/b"
-            ]
+            [".hidden", "a", "keep/stay.txt", "link-to-file", "sub/b"]
         );
-        std::os::unix::fs::symlink("nowhere", d.join("broken")).unwrap();
+        fs::write(d.join("keep/.dvcignore"), "*.bin\n").unwrap();
         assert!(matches!(
             list_files(d),
-            Err(TreeError::BrokenLink { .. })
+            Err(TreeError::DvcIgnoreInside { .. })
         ));
+        fs::remove_file(d.join("keep/.dvcignore")).unwrap();
+        std::os::unix::fs::symlink("nowhere", d.join("broken")).unwrap();
+        assert!(matches!(list_files(d), Err(TreeError::BrokenLink { .. })));
     }
 
     #[test]
