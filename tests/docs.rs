@@ -216,11 +216,11 @@ fn which(program: &str) -> Option<PathBuf> {
 /// `git dvc <TAB>` and `git-dvc <TAB>` in bash, through git's own completion.
 #[test]
 fn bash_completion_completes_git_dvc() {
-    let bash_completion = Path::new("/usr/share/bash-completion/bash_completion");
+    let framework = Path::new("/usr/share/bash-completion/bash_completion");
     assert!(
-        bash_completion.exists(),
+        framework.exists(),
         "{} is missing: run the suite with `bash scripts/test.sh`, which installs bash-completion",
-        bash_completion.display()
+        framework.display()
     );
     // The generated script (equal to the checked-in one when `man_pages_and_completions_are_current`
     // passes), so that regenerating the files does not race with this test.
@@ -239,7 +239,7 @@ COMP_LINE="$LINE"; COMP_POINT=${{#LINE}}
 "$(complete -p "${{COMP_WORDS[0]}}" | sed -E 's/.*-F ([^ ]+).*/\1/')" "${{COMP_WORDS[0]}}" "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
 printf '%s\n' "${{COMPREPLY[@]}}"
 "#,
-            bc = bash_completion.display(),
+            bc = framework.display(),
             ours = ours.display()
         );
         let out = std::process::Command::new("bash")
