@@ -167,6 +167,18 @@ impl Run {
     }
 
     #[track_caller]
+    pub fn assert_stdout_contains_all(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stdout.contains(needle),
+                "stdout does not contain {needle:?}\n{}",
+                self.describe()
+            );
+        }
+        self
+    }
+
+    #[track_caller]
     pub fn assert_stderr_contains(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
