@@ -130,7 +130,8 @@ def repo_stats(repo: str, gen: dict) -> dict:
         parts = r.split()
         revs.add(parts[2] if parts[1] == "tag" else parts[-1])
     dvc_blobs = set()
-    for line in git(repo, "rev-list", "--objects", "--all").splitlines():
+    blobs = git(repo, "rev-list", "--objects", "--all", "--filter=object:type=blob")
+    for line in blobs.splitlines():
         oid, _, path = line.partition(" ")
         if path.endswith(".dvc"):
             dvc_blobs.add(oid)
@@ -246,7 +247,7 @@ def main(argv=None) -> int:
     ap.add_argument("--work", required=True, help="working directory (repo, remotes, logs)")
     ap.add_argument("--regen", action="store_true", help="regenerate even if WORK has a repo")
     ap.add_argument("--noop-runs", type=int, default=5, help="git-dvc no-op repetitions")
-    ap.add_argument("--dvc-timeout", type=float, default=1800, help="seconds per DVC run")
+    ap.add_argument("--dvc-timeout", type=float, default=5400, help="seconds per DVC run")
     ap.add_argument("--git-dvc-timeout", type=float, default=600,
                     help="seconds per git-dvc run")
     ap.add_argument("--skip-dvc", action="store_true",
@@ -263,6 +264,7 @@ def main(argv=None) -> int:
     stats_file = os.path.join(gen_dir, "stats.json")
     args_file = os.path.join(gen_dir, "gen-args.json")
     t_start = time.time()
+    load_start = os.getloadavg()
 
     # -- 1. the repository
     reuse = (not a.regen and os.path.exists(stats_file) and os.path.exists(args_file)
@@ -311,6 +313,13 @@ def main(argv=None) -> int:
     results: dict[str, Run] = {}
     push = ["push", "-a", "-T"]
 
+    # Pin the git-dvc binary now: the DVC runs take long, and a build in the
+    # source tree meanwhile must not swap the binary under the benchmark.
+    gd_bin = os.path.join(work, "bin")
+    if a.git_dvc:
+        os.makedirs(gd_bin, exist_ok=True)
+        shutil.copy2(a.git_dvc, os.path.join(gd_bin, "git-dvc"))
+
     # -- 2-4. DVC
     dvc_version = subprocess.run([a.dvc, "--version"], capture_output=True, text=True,
                                  env=base_env).stdout.strip()
@@ -334,11 +343,11 @@ def main(argv=None) -> int:
     gd_version = None
     if a.git_dvc:
         gd_env = dict(base_env)
-        gd_env["PATH"] = os.path.dirname(os.path.abspath(a.git_dvc)) + os.pathsep + \
-            gd_env.get("PATH", "")
+        gd_env["PATH"] = gd_bin + os.pathsep + gd_env.get("PATH", "")
         gd_version = subprocess.run(["git", "dvc", "--version"], cwd=repo, env=gd_env,
                                     capture_output=True, text=True).stdout.strip()
-        print(f"git-dvc {gd_version or '(no --version)'}: {a.git_dvc}", flush=True)
+        print(f"{gd_version or 'git-dvc (no --version)'}: {a.git_dvc} (copied to {gd_bin})",
+              flush=True)
         results["gd_first"] = measure("git dvc first push", ["git", "dvc", *push], repo,
                                       gd_env, logs, a.git_dvc_timeout)
         if results["gd_first"].ok:
@@ -409,7 +418,9 @@ def main(argv=None) -> int:
               + "\n")
     md.append(f"Versions: {dvc_version and 'DVC ' + dvc_version}"
               f"{', ' + gd_version if gd_version else ''}; {os.cpu_count()} CPUs; "
-              f"bench wall time {time.time() - t_start:.0f} s.\n")
+              f"bench wall time {time.time() - t_start:.0f} s; load average (1/5/15 min) "
+              f"{'/'.join(f'{x:.1f}' for x in load_start)} at start, "
+              f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())} at end.\n")
     report = "\n".join(md)
     print()
     if problems:
@@ -424,7 +435,8 @@ def main(argv=None) -> int:
                    "dvc_version": dvc_version, "git_dvc_version": gd_version,
                    "runs": {k: r.as_dict() for k, r in results.items()},
                    "git_dvc_noops": [r.as_dict() for r in gd_noops],
-                   "problems": problems}, f, indent=2)
+                   "problems": problems, "loadavg_start": load_start,
+                   "loadavg_end": os.getloadavg()}, f, indent=2)
     failed = [r for r in list(results.values()) + gd_noops if not r.ok]
     return 1 if problems or failed else 0
 

@@ -244,15 +244,12 @@ class Generator:
     # ---- files of a commit ------------------------------------------------
     def single_dvc(self, path: str, st: State) -> tuple[str, bytes]:
         oid, size = st.singles[path]
-        data = out_dvc_file(os.path.basename(path), oid, size)
-        self.dvc_blobs.add(data)
-        return path + ".dvc", data
+        return path + ".dvc", out_dvc_file(os.path.basename(path), oid, size)
 
     def dir_dvc(self, path: str, st: State) -> tuple[str, bytes]:
         d = st.dirs[path]
-        data = out_dvc_file(os.path.basename(path), d.oid, d.size, len(d.members))
-        self.dvc_blobs.add(data)
-        return path + ".dvc", data
+        return path + ".dvc", out_dvc_file(os.path.basename(path), d.oid, d.size,
+                                           len(d.members))
 
     def pipeline_files(self, st: State) -> list[tuple[str, bytes]]:
         p = st.pipe
@@ -449,7 +446,9 @@ class Generator:
                 ref = f"refs/heads/{branch_names[x]}"
                 branch_mark[x] = mark
                 msg = f"{branch_names[x]} commit {j}"
-            write_commit(out, ref, mark, parent, EPOCH + 60 * idx, msg, dedupe(changes))
+            changes = dedupe(changes)
+            self.dvc_blobs.update(data for path, data in changes if path.endswith(".dvc"))
+            write_commit(out, ref, mark, parent, EPOCH + 60 * idx, msg, changes)
             tip = (kind == "main" and x == n_main - 1) or (kind == "branch" and j == per_branch - 1)
             if tip or idx in tags_at:
                 expected |= state.pushed_objects()

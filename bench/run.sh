@@ -6,7 +6,7 @@
 #   bench/run.sh [bench.py options] [-- gen_repo.py options]
 #
 # bench.py options: --work DIR (default target/bench/full or target/bench/small),
-# --regen, --noop-runs N (default 5), --dvc-timeout S, --git-dvc-timeout S, --skip-dvc.
+# --regen, --noop-runs N (default 5), --dvc-timeout S (default 5400), --git-dvc-timeout S, --skip-dvc.
 # Environment: GIT_DVC_BENCH_DVC=/path/to/dvc uses that DVC instead of installing the
 # pinned one into target/bench-env; GIT_DVC_BENCH_NO_BUILD=1 skips `cargo build --release`.
 #

@@ -131,6 +131,141 @@ setup_system_tools() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# sshd on 127.0.0.1 for `git push` over ssh (tests/hooks_pre_receive.rs): the server side
+# of the push runs the pre-receive hook inside an ssh session, as a real git server does.
+# Runs as the current user (root in CI) with its own host key, client key and config under
+# target/test-env/sshd-git; the only system-wide change is installing Debian's
+# openssh-server when no sshd exists (and /run/sshd, which sshd insists on as root).
+# Idempotent: a second call reuses the running server; a server left behind by an
+# interrupted run (recognised by its config path) is stopped first.
+# Exports GIT_DVC_TEST_SSH_PORT, GIT_DVC_TEST_SSH_KEY (private key) and
+# GIT_DVC_TEST_SSH_USER.
+SSHD_GIT_DIR="$ENV_DIR/sshd-git"
+SSHD_GIT_PID=""
+
+find_sshd_git() {
+    local candidate
+    for candidate in "$(command -v sshd 2>/dev/null || true)" /usr/sbin/sshd /usr/local/sbin/sshd; do
+        if [[ -n "$candidate" && -x "$candidate" ]]; then
+            printf '%s\n' "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+free_port_sshd_git() {
+    local python
+    python="$(command -v python3 || true)"
+    if [[ -n "$python" ]]; then
+        "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    else
+        echo $((20000 + RANDOM % 40000))
+    fi
+}
+
+ssh_sshd_git() {
+    ssh -i "$SSHD_GIT_DIR/id_ed25519" -p "$1" -o BatchMode=yes -o IdentitiesOnly=yes \
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+        -o ConnectTimeout=2 "$(id -un)@127.0.0.1" "${@:2}"
+}
+
+setup_sshd_git() {
+    section "sshd for git over ssh (127.0.0.1, target/test-env/sshd-git)"
+    if [[ -n "$SSHD_GIT_PID" ]] && kill -0 "$SSHD_GIT_PID" 2>/dev/null; then
+        echo "already running: pid $SSHD_GIT_PID, port $GIT_DVC_TEST_SSH_PORT"
+        return 0
+    fi
+    local sshd
+    if ! sshd="$(find_sshd_git)"; then
+        if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            echo "installing openssh-server"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get install -y -q openssh-server >/dev/null ||
+                { apt-get update -q >/dev/null && apt-get install -y -q openssh-server >/dev/null; } ||
+                die "could not install openssh-server"
+            sshd="$(find_sshd_git)" || die "openssh-server is installed but sshd is not found"
+        else
+            die "sshd not found: install openssh-server (the git-over-ssh tests need it)"
+        fi
+    fi
+    command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 ||
+        die "ssh and ssh-keygen are needed (openssh-client)"
+
+    local dir="$SSHD_GIT_DIR" old
+    if [[ -f "$dir/sshd.pid" ]]; then
+        old="$(cat "$dir/sshd.pid" 2>/dev/null || true)"
+        if [[ "$old" =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$old/cmdline" | grep -qF "$dir/sshd_config"; then
+            echo "stopping a leftover sshd (pid $old)"
+            kill "$old" 2>/dev/null || true
+        fi
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    ssh-keygen -q -t ed25519 -N '' -C git-dvc-test-host -f "$dir/host_ed25519"
+    ssh-keygen -q -t ed25519 -N '' -C git-dvc-test-client -f "$dir/id_ed25519"
+    cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
+    chmod 600 "$dir/authorized_keys"
+    if [[ "$(id -u)" == 0 ]]; then
+        mkdir -p /run/sshd
+        chmod 755 /run/sshd
+    fi
+
+    local attempt port i
+    for attempt in 1 2 3 4 5; do
+        port="$(free_port_sshd_git)"
+        cat >"$dir/sshd_config" <<CONFIG
+Port $port
+ListenAddress 127.0.0.1
+AddressFamily inet
+HostKey $dir/host_ed25519
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+AuthenticationMethods publickey
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowUsers $(id -un)
+StrictModes no
+UsePAM no
+PrintMotd no
+MaxStartups 64:30:128
+MaxSessions 64
+LogLevel ERROR
+CONFIG
+        "$sshd" -f "$dir/sshd_config" -D -E "$dir/sshd.log" &
+        SSHD_GIT_PID=$!
+        # Bounded wait: 10 s for the first login to work.
+        for i in $(seq 1 50); do
+            if ssh_sshd_git "$port" true 2>/dev/null; then
+                export GIT_DVC_TEST_SSH_PORT="$port"
+                export GIT_DVC_TEST_SSH_KEY="$dir/id_ed25519"
+                export GIT_DVC_TEST_SSH_USER="$(id -un)"
+                echo "sshd pid $SSHD_GIT_PID on 127.0.0.1:$port (user $GIT_DVC_TEST_SSH_USER)"
+                echo "GIT_DVC_TEST_SSH_PORT=$GIT_DVC_TEST_SSH_PORT GIT_DVC_TEST_SSH_KEY=$GIT_DVC_TEST_SSH_KEY"
+                return 0
+            fi
+            kill -0 "$SSHD_GIT_PID" 2>/dev/null || break
+            sleep 0.2
+        done
+        echo "sshd did not come up on port $port (attempt $attempt):" >&2
+        cat "$dir/sshd.log" >&2 || true
+        stop_sshd_git
+    done
+    die "could not start sshd (see $dir/sshd.log)"
+}
+
+stop_sshd_git() {
+    if [[ -n "$SSHD_GIT_PID" ]]; then
+        kill "$SSHD_GIT_PID" 2>/dev/null || true
+        wait "$SSHD_GIT_PID" 2>/dev/null || true
+        SSHD_GIT_PID=""
+    fi
+}
+CLEANUP_ACTIONS+=(stop_sshd_git)
+
 run_fmt() {
     section "cargo fmt --check"
     cargo fmt --all --check
@@ -178,6 +313,7 @@ main() {
     setup_dvc3
     setup_dvc2
     setup_system_tools
+    setup_sshd_git
 
     if [[ "${1:-}" == "--setup-only" ]]; then
         section "setup done (--setup-only)"

@@ -21,14 +21,12 @@ pub fn collect_with(
     include_workspace: bool,
 ) -> Result<(RepoContext, Collected), Error> {
     let ctx = RepoContext::open(cwd)?;
-    let (snapshots, blobs) = snapshot::build(&ctx, &request.revisions, include_workspace)?;
-    if snapshots.is_empty() {
-        return Err(Error::Message(
-            "nothing to do: this is a bare repository and no revisions were selected; \
-             use -a, -T, -A or --rev"
-                .to_string(),
-        ));
+    let mut revisions = request.revisions.clone();
+    if ctx.git.work_dir().is_none() && revisions.is_empty() {
+        // A bare repository has no work tree: its current state is HEAD.
+        revisions.revs.push("HEAD".to_string());
     }
+    let (snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
     let options = CollectOptions {
         remote_override: request.remote.clone(),
         targets: request.targets.as_ref(),

@@ -11,13 +11,19 @@ use crate::storage::StorageError;
 pub enum Error {
     #[error(transparent)]
     Git(#[from] GitError),
-    #[error("config file error: {0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// No `-r`, no `core.remote`, and an output without `remote:`.
-    #[error("{}", no_remote_message(.root, *.remotes_exist))]
-    NoRemote { root: PathBuf, remotes_exist: bool },
+    /// `command` is what the hint suggests after `dvc`: DVC's push prints `<command>`
+    /// literally, its status prints `status`.
+    #[error("{}", no_remote_message(.root, *.remotes_exist, .command))]
+    NoRemote {
+        root: PathBuf,
+        remotes_exist: bool,
+        command: &'static str,
+    },
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),
@@ -26,10 +32,10 @@ pub enum Error {
     Message(String),
 }
 
-fn no_remote_message(root: &std::path::Path, remotes_exist: bool) -> String {
+fn no_remote_message(root: &std::path::Path, remotes_exist: bool, command: &str) -> String {
     if remotes_exist {
         format!(
-            "config file error: no remote specified in {}. Setup default remote with\n    dvc remote default <remote name>\nor use:\n    dvc <command> -r <remote name>",
+            "config file error: no remote specified in {}. Setup default remote with\n    dvc remote default <remote name>\nor use:\n    dvc {command} -r <remote name>",
             root.display()
         )
     } else {

@@ -20,14 +20,22 @@ fn created(path: &Path, existed_before: bool) -> bool {
     !existed_before && path.exists()
 }
 
+/// Name of the remote directory next to the work repository. Unusual, so
+/// that a url wrongly resolved against `/` (DVC 3.67.1's multi-revision bug)
+/// is noticed, and cleaned up, without touching anything else.
+const REL_REMOTE: &str = "git-dvc-test-relative-remote";
+
 #[test]
 fn relative_url_resolves_against_the_config_dir_in_every_mode() {
     let env = TestEnv::new();
     let repo = env.dvc_repo("work/repo");
-    // Run from the repo root, DVC stores this as ../../remote in .dvc/config.
-    repo.dvc(&["remote", "add", "-d", "r", "../remote"]);
+    // Run from the repo root, DVC stores ../X as ../../X in .dvc/config.
+    repo.dvc(&["remote", "add", "-d", "r", &format!("../{REL_REMOTE}")]);
     let config = String::from_utf8(repo.read(".dvc/config")).unwrap();
-    assert!(config.contains("url = ../../remote"), "{config}");
+    assert!(
+        config.contains(&format!("url = ../../{REL_REMOTE}")),
+        "{config}"
+    );
     repo.write("a.txt", "a\n");
     repo.dvc(&["add", "-q", "a.txt"]);
     repo.commit_all("a");
@@ -38,30 +46,40 @@ fn relative_url_resolves_against_the_config_dir_in_every_mode() {
     repo.git(&["checkout", "-q", "main"]);
     repo.dvc(&["checkout", "-q", "--force"]);
 
-    let expected_remote = env.path("work/remote");
-    let root_remote = Path::new("/remote");
+    let expected_remote = env.path(&format!("work/{REL_REMOTE}"));
+    let root_remote = Path::new("/").join(REL_REMOTE);
     let root_existed = root_remote.exists();
+    let check_root = || {
+        if created(&root_remote, root_existed) {
+            make_writable(&root_remote);
+            let _ = fs::remove_dir_all(&root_remote);
+            panic!(
+                "git-dvc resolved the relative url against / (wrote {})",
+                root_remote.display()
+            );
+        }
+    };
 
-    repo.git_dvc(&["push"]).assert_stdout_is("1 file pushed");
+    let run = repo.git_dvc(&["push"]);
+    check_root();
+    run.assert_stdout_is("1 file pushed");
     assert!(remote_has(&expected_remote, &obj("a\n"), false));
 
-    repo.git_dvc(&["push", "-a"])
-        .assert_stdout_is("1 file pushed");
+    let run = repo.git_dvc(&["push", "-a"]);
+    check_root();
+    run.assert_stdout_is("1 file pushed");
     assert!(
         remote_has(&expected_remote, &obj("other\n"), false),
         "with -a a relative url must still resolve against .dvc/ (not /)"
-    );
-    assert!(
-        !created(root_remote, root_existed),
-        "git-dvc wrote to /remote"
     );
     check_remote(&expected_remote, RemoteCheck::Complete);
 
     // From a sub-directory: still relative to .dvc/, not to the cwd.
     fs::create_dir_all(repo.path("sub/dir")).unwrap();
     let run = env.git_dvc(&repo.path("sub/dir"), &["push", "-a"]);
+    check_root();
     run.assert_stdout_is("Everything is up to date.");
-    assert!(!repo.path("remote").exists() && !repo.path("sub/remote").exists());
+    assert!(!repo.path(REL_REMOTE).exists() && !repo.path(&format!("sub/{REL_REMOTE}")).exists());
 }
 
 #[test]
@@ -105,12 +123,14 @@ fn each_revision_uses_its_committed_remote_url_like_dvc() {
     assert!(!remote_has(&ours_new, &obj("old\n"), false));
 }
 
+const BARE_REMOTE: &str = "git-dvc-test-bare-remote";
+
 /// Bare repositories have no work tree and no `.dvc/config.local`. git-dvc
 /// treats the bare repository directory as the repository root: the
 /// committed `.dvc/config` is taken to live at `<bare>/.dvc/config`, so a
-/// relative url resolves against `<bare>/.dvc/` — `../../remote` in
-/// `srv/repo.git` means `srv/remote`, just as it means `work/remote` for the
-/// work repository at `work/repo`. The cache is the committed `cache.dir`
+/// relative url resolves against `<bare>/.dvc/` — `../../X` in
+/// `srv/repo.git` means `srv/X`, just as it means `work/X` for the work
+/// repository at `work/repo`. The cache is the committed `cache.dir`
 /// (here an absolute path shared by both).
 #[test]
 fn bare_repository_push_uses_committed_config() {
@@ -118,9 +138,12 @@ fn bare_repository_push_uses_committed_config() {
     let repo = env.dvc_repo("work/repo");
     let cache = env.path("shared-cache");
     repo.dvc(&["cache", "dir", cache.to_str().unwrap()]);
-    repo.dvc(&["remote", "add", "-d", "r", "../remote"]);
+    repo.dvc(&["remote", "add", "-d", "r", &format!("../{BARE_REMOTE}")]);
     let config = String::from_utf8(repo.read(".dvc/config")).unwrap();
-    assert!(config.contains("url = ../../remote"), "{config}");
+    assert!(
+        config.contains(&format!("url = ../../{BARE_REMOTE}")),
+        "{config}"
+    );
     assert!(config.contains(cache.to_str().unwrap()), "{config}");
     repo.write("a.txt", "a\n");
     repo.write("d/x", "x\n");
@@ -148,12 +171,19 @@ fn bare_repository_push_uses_committed_config() {
             bare.to_str().unwrap(),
         ],
     );
-    let bare_remote = env.path("srv/remote");
+    let bare_remote = env.path(&format!("srv/{BARE_REMOTE}"));
+    let root_remote = Path::new("/").join(BARE_REMOTE);
+    let root_existed = root_remote.exists();
 
-    let run = env.git_dvc(&bare, &["push", "-a"]);
-    run.assert_stdout_is(&pushed_line(5));
+    let run = env.try_git_dvc(&bare, &["push", "-a"]);
+    if created(&root_remote, root_existed) {
+        make_writable(&root_remote);
+        let _ = fs::remove_dir_all(&root_remote);
+        panic!("git-dvc resolved the bare repo's relative url against /");
+    }
+    run.assert_success().assert_stdout_is(&pushed_line(5));
     assert!(
-        !env.path("work/remote").exists(),
+        !env.path(&format!("work/{BARE_REMOTE}")).exists(),
         "the work repo's remote is not the bare one's"
     );
     check_remote(&bare_remote, RemoteCheck::Complete);

@@ -218,7 +218,7 @@ fn pipeline_repo(env: &TestEnv) -> Repo<'_> {
         "model.bin",
         "-m",
         "score.json",
-        "cp prepared.txt model.bin && echo '{\"s\": 1}' > score.json",
+        "(cat prepared.txt; echo trained) > model.bin && echo '{\"s\": 1}' > score.json",
     ]);
     repo.dvc(&["repro", "-q"]);
     repo.commit_all("pipeline");

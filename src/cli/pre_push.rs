@@ -85,7 +85,8 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         snapshot::build_for_revisions(&ctx, range.new_commits, false, &range.boundary_trees)?;
     let options = CollectOptions {
         default_remote,
-        known_nodes: known,
+        known_nodes: known.nodes,
+        known_units: known.units,
         ..CollectOptions::default()
     };
     let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
@@ -121,6 +122,7 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     let mut failed = 0usize;
     for (jobs, a) in &assessments {
         let plan = a.plan(&ctx.cache);
+        a.storage.remove_stale_temporaries();
         if plan.is_empty() {
             continue;
         }

@@ -149,9 +149,14 @@ fn validate_push(
     if tips.is_empty() {
         return Ok(None);
     }
-    // Commits new to the repository: not reachable from any ref it already has.
+    // Commits new to the repository: not reachable from any ref it already has. With a ref
+    // filter, only refs the filter covers count: a commit reachable only from an unchecked
+    // ref (say `refs/wip/x`) was never validated.
     let mut existing = Vec::new();
-    for (_, oid) in refs_with_prefix(&repo, "refs/")? {
+    for (name, oid) in refs_with_prefix(&repo, "refs/")? {
+        if !settings.refs.is_empty() && !settings.refs.iter().any(|m| m.is_match(&name)) {
+            continue;
+        }
         if let Some(c) = peel_to_commit(&repo, oid).ok().flatten() {
             existing.push(c);
         }

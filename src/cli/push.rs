@@ -30,6 +30,16 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
     for w in &collected.warnings {
         report::warn(w);
     }
+    if collected.used_no_default && !request.quiet {
+        report::warn("No remote provided and no default remote set.");
+    }
+    if request.verbose > 0 {
+        eprintln!(
+            "git-dvc: {} revision(s) scanned, {} remote(s) to update",
+            collected.snapshots_used,
+            collected.destinations.len()
+        );
+    }
     let mut pushed = 0usize;
     let mut failed: Vec<(DvcHash, String)> = Vec::new();
     for dest in collected.destinations {
@@ -43,6 +53,20 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
             report::warn(&missing_message(&missing));
         }
         let plan = assessment.plan(&ctx.cache);
+        let cleaned = assessment.storage.remove_stale_temporaries();
+        if request.verbose > 0 && cleaned > 0 {
+            eprintln!("git-dvc: removed {cleaned} temporary files left by interrupted uploads");
+        }
+        if request.verbose > 0 {
+            eprintln!(
+                "git-dvc: remote '{}' ({}): {} objects referenced, {} present, {} to upload",
+                assessment.remote.name,
+                assessment.storage.describe(),
+                assessment.set.len(),
+                assessment.present.len(),
+                plan.len()
+            );
+        }
         if plan.is_empty() {
             continue;
         }

@@ -11,9 +11,14 @@ pub fn error(message: &str) {
     eprintln!("ERROR: {message}");
 }
 
-/// Prints `ERROR: <what> - <error>` and returns DVC's exit code for it.
+/// Prints `ERROR: <what> - <error>` (just `ERROR: <error>` when `what` is empty, as DVC's
+/// status does) and returns DVC's exit code for it.
 pub fn fail(what: &str, err: &Error) -> i32 {
-    error(&format!("{what} - {err}"));
+    if what.is_empty() {
+        error(&err.to_string());
+    } else {
+        error(&format!("{what} - {err}"));
+    }
     1
 }
 

@@ -8,7 +8,8 @@ use crate::engine;
 use crate::error::Error;
 use crate::sync::{self, ObjectState};
 
-const WHAT: &str = "failed to obtain data status";
+/// DVC's status prints its errors without a "failed to …" prefix.
+const WHAT: &str = "";
 
 pub fn run(args: StatusArgs) -> i32 {
     let cwd = match std::env::current_dir() {
@@ -18,6 +19,18 @@ pub fn run(args: StatusArgs) -> i32 {
     let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));
     match status(&cwd, &request, args.json) {
         Ok(code) => code,
+        Err(Error::NoRemote {
+            root,
+            remotes_exist,
+            ..
+        }) => report::fail(
+            WHAT,
+            &Error::NoRemote {
+                root,
+                remotes_exist,
+                command: "status",
+            },
+        ),
         Err(e) => report::fail(WHAT, &e),
     }
 }

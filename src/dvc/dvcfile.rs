@@ -18,6 +18,8 @@
 //!
 //! The helpers for one output's hash and path are shared with [`super::pipeline`].
 
+use std::collections::HashMap;
+
 use super::dir_manifest;
 use super::hash::{DvcHash, HashKind, ObjectId};
 use super::output::{DvcOutput, ManifestEntry};
@@ -162,6 +164,7 @@ fn manifest_from_files(
     location: &str,
 ) -> Result<Option<Vec<ManifestEntry>>, FormatError> {
     let mut entries: Vec<ManifestEntry> = Vec::with_capacity(files.len());
+    let mut positions: HashMap<&str, usize> = HashMap::with_capacity(files.len());
     for (index, file) in files.iter().enumerate() {
         let at = || format!("{location} -> files -> {index}");
         let relpath = file
@@ -179,11 +182,17 @@ fn manifest_from_files(
             location: format!("{} -> md5", at()),
             source,
         })?;
-        entries.retain(|e| e.relpath != relpath);
-        entries.push(ManifestEntry {
+        let entry = ManifestEntry {
             relpath: relpath.to_owned(),
             md5,
-        });
+        };
+        match positions.get(relpath) {
+            Some(&at) => entries[at] = entry,
+            None => {
+                positions.insert(relpath, entries.len());
+                entries.push(entry);
+            }
+        }
     }
     Ok(Some(entries))
 }
@@ -721,7 +730,10 @@ mod tests {
         // A later duplicate wins, as in DVC's `Tree.from_list` (checked: 8c2df71b….dir).
         let files = dup.files.unwrap();
         assert_eq!(files.len(), 2);
-        assert_eq!(files[1].md5.hex(), md5('c'));
+        assert_eq!(
+            (files[0].relpath.as_str(), files[0].md5.hex()),
+            ("a", md5('c'))
+        );
         assert_eq!(
             dup.hash.unwrap().oid.to_string(),
             "8c2df71bfe91b351fca3ac33746f1fd7.dir"

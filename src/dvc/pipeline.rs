@@ -21,6 +21,8 @@
 //! at the top level, no `schema: '2.0'`) fails as in DVC: `required key not provided, in
 //! schema`.
 
+use std::collections::{BTreeMap, HashMap};
+
 use super::dvcfile::{hash_of, resolve_path, DATA_FIELDS, HASH_AND_META};
 use super::hash::DvcHash;
 use super::output::{DvcOutput, ManifestEntry};
@@ -37,10 +39,19 @@ pub fn parse_pipeline(
         Some(bytes) => load(bytes, &LOCKFILE).map_err(|e| FormatError::Lock(Box::new(e)))?,
         None => Yaml::Map(Vec::new()),
     };
-    let lock_stages = lock
+    let lock_stages: Vec<(&str, &Yaml)> = lock
         .get("stages")
         .and_then(Yaml::as_map)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str()?, v)))
+        .collect();
+    // Lock stage names, sorted for prefix lookups, with their position in the file.
+    let by_name: BTreeMap<&str, usize> = lock_stages
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (*name, i))
+        .collect();
 
     let mut outputs = Vec::new();
     let stages = pipeline
@@ -59,10 +70,9 @@ pub fn parse_pipeline(
         let templates = stage_templates(name, body)?;
         let wdir = body.get("wdir").and_then(Yaml::as_str);
 
-        let instances: Vec<(&str, &Yaml)> = lock_stages
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?, v)))
-            .filter(|(lock_name, _)| belongs_to(lock_name, name, generated))
+        let instances: Vec<(&str, &Yaml)> = instances_of(&by_name, name, generated)
+            .into_iter()
+            .map(|i| lock_stages[i])
             .collect();
         // A template lacking a lock entry (in some instance, or with no instance at all) gives
         // one hash-less output per stage, however many instances there are.
@@ -79,21 +89,25 @@ pub fn parse_pipeline(
                 };
                 let entry = &lock_outs[out_index];
                 let location = format!("stages -> {lock_name} -> outs -> {out_index}");
-                let (hash, files) =
-                    hash_of(entry, &location).map_err(|e| FormatError::Lock(Box::new(e)))?;
                 let path = entry.get("path").and_then(Yaml::as_str).unwrap_or_default();
-                outputs.extend(output(
-                    &templates[index],
-                    wdir,
-                    path,
-                    hash,
-                    files,
-                    lock_name,
-                )?);
+                let output = hash_of(entry, &location).and_then(|(hash, files)| {
+                    output(
+                        &templates[index],
+                        wdir,
+                        path,
+                        hash,
+                        files,
+                        lock_name,
+                        &location,
+                    )
+                });
+                outputs.extend(output.map_err(|e| FormatError::Lock(Box::new(e)))?);
             }
         }
+        let location = format!("stages -> {name}");
         for (template, _) in templates.iter().zip(unmatched).filter(|(_, u)| *u) {
-            outputs.extend(output(template, wdir, &template.path, None, None, name)?);
+            let output = output(template, wdir, &template.path, None, None, name, &location);
+            outputs.extend(output?);
         }
     }
     Ok(outputs)
@@ -109,16 +123,24 @@ fn load(bytes: &[u8], schema: &Rule) -> Result<Yaml, FormatError> {
     Ok(doc)
 }
 
-fn belongs_to(lock_name: &str, stage: &str, generated: bool) -> bool {
-    if generated {
-        lock_name
-            .strip_prefix(stage)
-            .is_some_and(|key| key.starts_with('@'))
-    } else {
-        lock_name == stage
+/// Positions of the lock stages generated from `stage`: the one named `stage`, or for
+/// `foreach`/`matrix` stages all named `stage@…`, in lock file order.
+fn instances_of(by_name: &BTreeMap<&str, usize>, stage: &str, generated: bool) -> Vec<usize> {
+    if !generated {
+        return by_name.get(stage).copied().into_iter().collect();
     }
+    let prefix = format!("{stage}@");
+    let mut found: Vec<usize> = by_name
+        .range(prefix.as_str()..)
+        .take_while(|(name, _)| name.starts_with(&prefix))
+        .map(|(_, i)| *i)
+        .collect();
+    found.sort_unstable();
+    found
 }
 
+/// The output for `template` at `path`; `None` if external. `stage` is the lock stage it was
+/// matched in (`train`, `each@x`), or the `dvc.yaml` stage name when it has no lock entry.
 fn output(
     template: &Template,
     wdir: Option<&str>,
@@ -126,8 +148,9 @@ fn output(
     hash: Option<DvcHash>,
     files: Option<Vec<ManifestEntry>>,
     stage: &str,
+    location: &str,
 ) -> Result<Option<DvcOutput>, FormatError> {
-    let Some(path) = resolve_path(wdir, path, &format!("stages -> {stage}"))? else {
+    let Some(path) = resolve_path(wdir, path, location)? else {
         return Ok(None);
     };
     Ok(Some(DvcOutput {
@@ -137,7 +160,7 @@ fn output(
         push: template.push,
         cache: template.cache,
         files,
-        stage: Some(stage.to_string()),
+        stage: Some(stage.to_owned()),
     }))
 }
 
@@ -160,6 +183,7 @@ fn stage_templates(stage: &str, body: &Yaml) -> Result<Vec<Template>, FormatErro
     let mut templates = Vec::new();
     for key in ["outs", "metrics", "plots"] {
         let mut merged: Vec<(&str, Vec<Flags>)> = Vec::new();
+        let mut positions: HashMap<&str, usize> = HashMap::new();
         let items = body.get(key).and_then(Yaml::as_seq).unwrap_or_default();
         for (index, item) in items.iter().enumerate() {
             let entries: Vec<(&Yaml, &Yaml)> = match item {
@@ -182,9 +206,12 @@ fn stage_templates(stage: &str, body: &Yaml) -> Result<Vec<Template>, FormatErro
                         })
                     }
                 };
-                match merged.iter_mut().find(|(p, _)| *p == path) {
-                    Some((_, all)) => all.push(flags),
-                    None => merged.push((path, vec![flags])),
+                match positions.get(path) {
+                    Some(&at) => merged[at].1.push(flags),
+                    None => {
+                        positions.insert(path, merged.len());
+                        merged.push((path, vec![flags]));
+                    }
                 }
             }
         }
@@ -227,10 +254,14 @@ fn match_outs(templates: &[Template], lock_outs: &[Yaml]) -> Vec<Option<usize>> 
         .iter()
         .map(|o| o.get("path").and_then(Yaml::as_str).unwrap_or_default())
         .collect();
+    let mut first_with_path: HashMap<&str, usize> = HashMap::with_capacity(lock_paths.len());
+    for (i, path) in lock_paths.iter().enumerate().rev() {
+        first_with_path.insert(path, i);
+    }
     let mut claimed = vec![false; lock_outs.len()];
     let mut found: Vec<Option<usize>> = vec![None; templates.len()];
     for (t, template) in templates.iter().enumerate() {
-        if let Some(i) = lock_paths.iter().position(|p| *p == template.path) {
+        if let Some(&i) = first_with_path.get(template.path.as_str()) {
             found[t] = Some(i);
             claimed[i] = true;
         }
@@ -708,6 +739,25 @@ stages:
     }
 
     #[test]
+    fn outputs_name_their_lock_stage() {
+        let stages = |outputs: Vec<DvcOutput>| -> Vec<String> {
+            outputs.into_iter().map(|o| o.stage.unwrap()).collect()
+        };
+        assert_eq!(
+            stages(parse(DVC_YAML, Some(DVC_LOCK))),
+            [
+                "gen", "gen", "gen", "gen", "gen", "gen", "each@x", "each@y", "mat@1-p", "mat@2-p",
+                "insub", "insub", "dictfe@a", "dictfe@b",
+            ]
+        );
+        // Without a lock entry, the `dvc.yaml` stage name.
+        assert_eq!(
+            stages(parse(DVC_YAML, None)),
+            ["gen", "gen", "gen", "gen", "gen", "gen", "each", "mat", "insub", "insub", "dictfe"]
+        );
+    }
+
+    #[test]
     fn without_lock_nothing_has_a_hash() {
         let outputs = parse(DVC_YAML, None);
         assert!(outputs.iter().all(|o| o.hash.is_none()));
@@ -923,6 +973,16 @@ stages:
             error("stages:\n  a:\n    cmd: x\n    outs: ${outs}\n", None),
             "validation failed: expected a list, in stages -> a -> outs"
         );
-        assert!(parse_pipeline(b"stages:\n  a:\n    cmd: x\n    outs: [\"\\0\"]\n", None).is_err());
+        assert_eq!(
+            error("stages:\n  a:\n    cmd: x\n    outs: [\"\\0\"]\n", None),
+            "invalid path in stages -> a: path \"\\0\" contains NUL"
+        );
+        assert_eq!(
+            error(
+                "stages:\n  a:\n    cmd: x\n    outs: [\"${x}\"]\n",
+                Some("schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: \"\\0\"\n")
+            ),
+            "dvc.lock: invalid path in stages -> a -> outs -> 0: path \"\\0\" contains NUL"
+        );
     }
 }

@@ -5,12 +5,20 @@
 //!
 //! * input larger than a caller-given cap is refused before parsing;
 //! * bytes must be UTF-8, as DVC opens these files with `encoding="utf-8"`;
-//! * nesting deeper than [`MAX_DEPTH`] is refused (serde_yaml_ng alone allows 128);
+//! * nesting deeper than [`MAX_DEPTH`] is refused (serde_yaml_ng alone allows 128). Flow
+//!   nesting (`[[[…` or `{a: {a: …`) is also estimated before parsing, because libyaml's
+//!   scanner does work proportional to the flow depth for every token: 400 kB of `{a: ` took
+//!   about 40 s in a release build, growing quadratically;
 //! * alias expansion is bounded by a node budget proportional to the input size, which stops
 //!   "billion laughs" documents long before serde_yaml_ng's own repetition limit (100 × the
 //!   event count, far too generous for a 16 MiB input);
 //! * duplicate mapping keys are an error, as in ruamel (DVC's parser); merge keys (`<<`) are
 //!   applied, as ruamel's safe loader does.
+//!
+//! Time is linear in the input once these checks pass. Memory is not small: serde_yaml_ng
+//! holds every event of the document, so peak use is about 20× the input for block-style
+//! files and up to about 100× for flow lists of one-letter scalars (1.5 GB for 16 MiB of
+//! `[a,a,…]`). Choose the cap with that in mind.
 //!
 //! Values load into [`Yaml`] rather than `serde_yaml_ng::Value` because DVC's checksums may be
 //! written as unquoted integers: a 32-digit decimal md5 exceeds `u64`, which `Value` cannot hold
@@ -23,6 +31,7 @@
 //! `extra keys not allowed, in outs -> 0 -> metric`.
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -34,7 +43,7 @@ pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest nesting of sequences and mappings accepted. DVC files need fewer than ten levels.
 pub const MAX_DEPTH: usize = 64;
 /// Nodes allowed on top of one per input byte, for legitimate alias use. An alias-free document
-/// never has more nodes than bytes, so only alias expansion can reach the budget.
+/// has at most about one node per byte, so only alias expansion can reach the budget.
 const ALIAS_NODE_SLACK: usize = 100_000;
 
 /// A loaded YAML value. Mappings keep document order, which error messages follow.
@@ -139,9 +148,18 @@ pub fn parse_with_limit(bytes: &[u8], max_bytes: usize) -> Result<Yaml, YamlErro
     let text = std::str::from_utf8(bytes).map_err(|e| YamlError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
+    if flow_nesting_exceeds(bytes, MAX_DEPTH) {
+        return Err(YamlError::TooDeep);
+    }
+    load(text)
+}
+
+/// Parses one document with the node budget and depth limit, without the pre-scan.
+fn load(text: &str) -> Result<Yaml, YamlError> {
+    let limit = text.len().saturating_add(ALIAS_NODE_SLACK);
     let budget = Budget {
-        nodes_left: Cell::new(bytes.len().saturating_add(ALIAS_NODE_SLACK)),
-        limit: bytes.len().saturating_add(ALIAS_NODE_SLACK),
+        nodes_left: Cell::new(limit),
+        limit,
         failure: Cell::new(None),
     };
     let mut documents = serde_yaml_ng::Deserializer::from_str(text);
@@ -164,6 +182,137 @@ pub fn parse_with_limit(bytes: &[u8], max_bytes: usize) -> Result<Yaml, YamlErro
         return Err(YamlError::MultipleDocuments);
     }
     Ok(value)
+}
+
+/// Whether flow collections (`[…]`, `{…}`) may nest deeper than `limit`, estimated by a
+/// small scan that follows libyaml's tokenisation where it decides what a bracket is.
+///
+/// Inside flow collections it is close to exact: brackets always count there, except in
+/// comments and in quoted scalars, which (like libyaml) it recognises only where a token may
+/// start, not inside plain scalars. In block context it is approximate: a bracket counts where
+/// a node may start (line start, after `- `, `? `, `: `, `---` or a property). It does not
+/// track block scalars or multi-line scalars, so text in those can look like flow syntax;
+/// that errs towards counting too much. A crafted document could still hide flow collections
+/// from it behind a multi-line scalar, so this is a guard against plain nesting bombs, not a
+/// YAML parser.
+fn flow_nesting_exceeds(text: &[u8], limit: usize) -> bool {
+    let is_blank = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let blank_or_end = |i: usize| text.get(i).is_none_or(|c| is_blank(*c));
+    let skip_while = |i: usize, keep: &dyn Fn(u8) -> bool| {
+        text[i..]
+            .iter()
+            .position(|c| !keep(*c))
+            .map_or(text.len(), |p| i + p)
+    };
+    let line_end = |c: u8| c != b'\n' && c != b'\r';
+    // libyaml: anchor and alias names are `[0-9A-Za-z_-]`; tags end at a blank (or `,`).
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let tag_char = |c: u8| !is_blank(c) && !b",[]{}".contains(&c);
+
+    let mut depth = 0usize;
+    // Block context: whether a node (so a flow collection) may start here.
+    let mut node_start = true;
+    // Flow context: whether we are inside a plain scalar (else at a token start).
+    let mut in_plain = false;
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i];
+        let after_blank = i == 0 || is_blank(text[i - 1]);
+        if depth == 0 {
+            let line_start = i == 0 || matches!(text[i - 1], b'\n' | b'\r');
+            match c {
+                b'\n' | b'\r' => node_start = true,
+                b' ' | b'\t' => {}
+                b'#' if node_start || after_blank => {
+                    i = skip_while(i, &line_end);
+                    continue;
+                }
+                b'-' | b'.'
+                    if line_start && text[i..].starts_with(&[c; 3]) && blank_or_end(i + 3) =>
+                {
+                    node_start = true;
+                    i += 3;
+                    continue;
+                }
+                b'-' | b'?' | b':' if blank_or_end(i + 1) && (node_start || c == b':') => {
+                    node_start = true;
+                }
+                b'&' if node_start => {
+                    i = skip_while(i + 1, &name_char);
+                    continue;
+                }
+                b'!' if node_start => {
+                    i = skip_while(i + 1, &tag_char);
+                    continue;
+                }
+                b'[' | b'{' if node_start => {
+                    depth = 1;
+                    in_plain = false;
+                    if depth > limit {
+                        return true;
+                    }
+                }
+                _ => node_start = false,
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'[' | b'{' => {
+                depth += 1;
+                in_plain = false;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => {
+                depth -= 1;
+                in_plain = false;
+                node_start = false;
+            }
+            b',' => in_plain = false,
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            b'#' if !in_plain || after_blank => {
+                in_plain = false;
+                i = skip_while(i, &line_end);
+                continue;
+            }
+            // At a token start `?` and `:` are always indicators in flow context; inside a
+            // plain scalar only `: ` ends it.
+            b'?' if !in_plain => {}
+            b':' if !in_plain || blank_or_end(i + 1) => in_plain = false,
+            b'\'' | b'"' if !in_plain => {
+                i = skip_quoted(text, i);
+                continue;
+            }
+            b'&' | b'*' if !in_plain => {
+                i = skip_while(i + 1, &name_char);
+                continue;
+            }
+            b'!' if !in_plain => {
+                i = skip_while(i + 1, &tag_char);
+                continue;
+            }
+            _ => in_plain = true,
+        }
+        i += 1;
+    }
+    depth > limit
+}
+
+/// The index after the quoted scalar starting at `start` (or the end of text if unterminated).
+fn skip_quoted(text: &[u8], start: usize) -> usize {
+    let quote = text[start];
+    let mut i = start + 1;
+    while i < text.len() {
+        match text[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && text.get(i + 1) == Some(&b'\'') => i += 2,
+            c if c == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    text.len()
 }
 
 struct Budget {
@@ -276,14 +425,16 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Yaml, A::Error> {
         let inner = self.nested()?;
         let mut entries: Vec<(Yaml, Yaml)> = Vec::new();
+        let mut seen = KeySet::default();
         let mut merges = Vec::new();
         while let Some(key) = map.next_key_seed(inner)? {
             let value = map.next_value_seed(inner)?;
-            if key == Yaml::Str("<<".into()) {
+            // A quoted '<<' is indistinguishable here; it merges too.
+            if matches!(&key, Yaml::Str(k) if k == "<<") {
                 merges.push(value);
                 continue;
             }
-            if entries.iter().any(|(k, _)| *k == key) {
+            if !seen.insert(&key) {
                 return Err(de::Error::custom(format!(
                     "duplicate mapping key {}",
                     describe_key(&key)
@@ -292,14 +443,57 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
             entries.push((key, value));
         }
         for merge in merges {
-            apply_merge(&mut entries, merge).map_err(de::Error::custom)?;
+            apply_merge(&mut entries, &mut seen, merge).map_err(de::Error::custom)?;
         }
         Ok(Yaml::Map(entries))
     }
 }
 
+/// The keys of one mapping, for duplicate detection in linear time: scalars are hashed,
+/// collection keys (rare) compared one by one.
+#[derive(Default)]
+struct KeySet {
+    scalars: HashSet<ScalarKey>,
+    collections: Vec<Yaml>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+enum ScalarKey {
+    Null,
+    Bool(bool),
+    Int(String),
+    Float(u64),
+    Str(String),
+}
+
+impl KeySet {
+    /// Records `key`; `false` if it was already there.
+    fn insert(&mut self, key: &Yaml) -> bool {
+        let scalar = match key {
+            Yaml::Null => ScalarKey::Null,
+            Yaml::Bool(b) => ScalarKey::Bool(*b),
+            Yaml::Int(s) => ScalarKey::Int(s.clone()),
+            // `+ 0.0` folds -0.0 into 0.0, which compare equal.
+            Yaml::Float(f) => ScalarKey::Float((f + 0.0).to_bits()),
+            Yaml::Str(s) => ScalarKey::Str(s.clone()),
+            Yaml::Seq(_) | Yaml::Map(_) => {
+                if self.collections.contains(key) {
+                    return false;
+                }
+                self.collections.push(key.clone());
+                return true;
+            }
+        };
+        self.scalars.insert(scalar)
+    }
+}
+
 /// YAML merge keys: keys written in the mapping win, then earlier merged mappings.
-fn apply_merge(entries: &mut Vec<(Yaml, Yaml)>, merge: Yaml) -> Result<(), &'static str> {
+fn apply_merge(
+    entries: &mut Vec<(Yaml, Yaml)>,
+    seen: &mut KeySet,
+    merge: Yaml,
+) -> Result<(), &'static str> {
     let sources = match merge {
         Yaml::Map(m) => vec![m],
         Yaml::Seq(items) => items
@@ -313,7 +507,7 @@ fn apply_merge(entries: &mut Vec<(Yaml, Yaml)>, merge: Yaml) -> Result<(), &'sta
     };
     for source in sources {
         for (key, value) in source {
-            if !entries.iter().any(|(k, _)| *k == key) {
+            if seen.insert(&key) {
                 entries.push((key, value));
             }
         }
@@ -681,6 +875,162 @@ mod tests {
         assert_eq!(parse(deep.as_bytes()), Err(YamlError::TooDeep));
         let very_deep = "[".repeat(100_000);
         assert!(parse(very_deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn refuses_deep_flow_nesting_before_parsing() {
+        // Quadratic in libyaml: this must be refused by the pre-scan, quickly.
+        let maps = "{a: ".repeat(1_000_000);
+        let started = std::time::Instant::now();
+        assert_eq!(parse(maps.as_bytes()), Err(YamlError::TooDeep));
+        assert!(started.elapsed().as_secs() < 5);
+        let deep = |open: &str, close: &str, n: usize| {
+            format!("k: {}{}\n", open.repeat(n), close.repeat(n))
+        };
+        assert!(flow_nesting_exceeds(deep("[", "]", 65).as_bytes(), 64));
+        assert!(!flow_nesting_exceeds(deep("[", "]", 64).as_bytes(), 64));
+        assert!(flow_nesting_exceeds(deep("{a: ", "}", 65).as_bytes(), 64));
+        assert!(flow_nesting_exceeds(
+            format!("--- {}", "[".repeat(65)).as_bytes(),
+            64
+        ));
+        assert!(flow_nesting_exceeds(
+            format!("- &a !t {}", "[".repeat(65)).as_bytes(),
+            64
+        ));
+        // Quoted closers inside flow collections do not close anything.
+        let quoted = format!("k: {}", "[\"]\", ']', '\\\"]', ".repeat(65));
+        assert!(flow_nesting_exceeds(quoted.as_bytes(), 64));
+        // A quote inside a plain scalar does not start a quoted scalar, even across lines.
+        let plain = format!("k: [a'b\n {}", "[".repeat(65));
+        assert!(flow_nesting_exceeds(plain.as_bytes(), 64));
+        // `?` at a token start is an indicator, so the quote after it is a real one.
+        let key = format!("k: [? ']]]]', {}", "[".repeat(65));
+        assert!(flow_nesting_exceeds(key.as_bytes(), 64));
+        // Anchors end at the first character outside `[0-9A-Za-z_-]`.
+        let anchor = format!("k: [[&a], {}", "[".repeat(64));
+        assert!(flow_nesting_exceeds(anchor.as_bytes(), 64));
+        let alias = format!("k: [*a, &b {}", "[".repeat(65));
+        assert!(flow_nesting_exceeds(alias.as_bytes(), 64));
+    }
+
+    fn depth(value: &Yaml) -> usize {
+        match value {
+            Yaml::Seq(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Yaml::Map(entries) => {
+                1 + entries
+                    .iter()
+                    .map(|(k, v)| depth(k).max(depth(v)))
+                    .max()
+                    .unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) as usize % n
+        }
+    }
+
+    /// A random valid flow node, with separators and scalars chosen to trip a naive scanner.
+    fn flow_node(rng: &mut Lcg, depth: usize, out: &mut String) {
+        const SEPARATORS: [&str; 6] = [" ", "", "\n  ", " # ]]} '\"\n  ", "\t", "\n\n   "];
+        const SCALARS: [&str; 12] = [
+            "a",
+            "\"]\"",
+            "'['",
+            "a'b",
+            "\"\\\"]\"",
+            "'it''s]'",
+            "x:y",
+            "-a",
+            "&n a",
+            "!t b",
+            "'multi\n  line ]'",
+            "a #b",
+        ];
+        let sep = |rng: &mut Lcg, out: &mut String| out.push_str(SEPARATORS[rng.next(6)]);
+        let kind = if depth > 6 { 0 } else { rng.next(3) };
+        match kind {
+            0 => {
+                let scalar = SCALARS[rng.next(SCALARS.len())];
+                out.push_str(scalar);
+                if scalar.ends_with("#b") {
+                    out.push('\n');
+                }
+            }
+            _ => {
+                let (open, close) = if kind == 1 { ('[', ']') } else { ('{', '}') };
+                out.push(open);
+                for i in 0..rng.next(4) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    sep(rng, out);
+                    if kind == 2 {
+                        out.push_str(["k", "\"k\"", "'k'"][rng.next(3)]);
+                        out.push_str([": ", ":"][rng.next(2)]);
+                        if out.ends_with("k:") {
+                            out.push(' ');
+                        }
+                    }
+                    flow_node(rng, depth + 1, out);
+                    sep(rng, out);
+                }
+                out.push(close);
+            }
+        }
+    }
+
+    /// Whenever libyaml accepts a document, the pre-scan must not have estimated a shallower
+    /// flow nesting than the real one.
+    #[test]
+    fn flow_prescan_never_underestimates() {
+        let mut rng = Lcg(0x2545_f491_4f6c_dd1d);
+        let mut accepted = 0;
+        let mut deepest = 0;
+        let runs = 20_000;
+        for _ in 0..runs {
+            let mut text = String::from("k: ");
+            flow_node(&mut rng, 0, &mut text);
+            text.push('\n');
+            let Ok(value) = load(&text) else { continue };
+            accepted += 1;
+            // Nesting below the top-level mapping is all flow here.
+            let flow_depth = depth(&value).saturating_sub(1);
+            deepest = deepest.max(flow_depth);
+            if flow_depth > 0 {
+                assert!(
+                    flow_nesting_exceeds(text.as_bytes(), flow_depth - 1),
+                    "{text:?}"
+                );
+            }
+        }
+        assert!(accepted > runs / 2 && deepest >= 6, "{accepted} {deepest}");
+    }
+
+    #[test]
+    fn flow_prescan_ignores_brackets_that_are_text() {
+        let many = "[".repeat(100);
+        for text in [
+            format!("cmd: echo {many}\n"),
+            format!("cmd: \"{many}\"\n"),
+            format!("# {many}\nk: v # {many}\n"),
+            format!("k: [\"{many}\", '{many}', \"a'b\"]\n"),
+            format!("k: [a, b] # {many}\n"),
+            format!("k: a:b{many}\n"),
+            format!("k: -{many}\n"),
+        ] {
+            assert!(!flow_nesting_exceeds(text.as_bytes(), 64), "{text}");
+            assert!(parse(text.as_bytes()).is_ok(), "{text}");
+        }
     }
 
     #[test]

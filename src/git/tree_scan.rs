@@ -199,7 +199,8 @@ fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, Git
         .collect())
 }
 
-fn find_dvc_config(repo: &gix::Repository, root: GitOid) -> Result<Option<GitOid>, GitError> {
+/// The `.dvc/config` blob in a root tree, if any.
+pub fn find_dvc_config(repo: &gix::Repository, root: GitOid) -> Result<Option<GitOid>, GitError> {
     let entries = read_tree(repo, root)?;
     let Some(dvc_dir) = entries.iter().find(|e| e.name == ".dvc" && e.is_tree) else {
         return Ok(None);

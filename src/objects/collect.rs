@@ -62,6 +62,9 @@ pub struct CollectOptions<'a> {
     /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
     /// files are skipped, so only what new commits introduce is collected.
     pub known_nodes: HashSet<*const DvcTree>,
+    /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
+    /// `.dvc` file next to a changed one is not new.
+    pub known_units: HashSet<Unit>,
 }
 
 pub struct Collected {
@@ -84,11 +87,12 @@ pub fn collect(
     let mut seen_nodes: HashSet<*const DvcTree> = options.known_nodes.clone();
     for snap in snapshots {
         if let Some(root) = &snap.root {
-            visit(root, "", &mut seen_nodes, &mut |dir, file, unit| {
-                first_seen
-                    .entry(unit)
-                    .or_insert_with(|| (file.to_string(), snap.label.clone()));
-                let _ = dir;
+            visit(root, "", &mut seen_nodes, &mut |_, file, unit| {
+                if !options.known_units.contains(&unit) {
+                    first_seen
+                        .entry(unit)
+                        .or_insert_with(|| (file.to_string(), snap.label.clone()));
+                }
             });
         }
     }
@@ -132,6 +136,8 @@ pub fn collect(
             None => groups.push((snap.config_key.clone(), snap.config.clone(), vec![snap])),
         }
     }
+    let mut target_error = None;
+    let mut groups_selected = 0usize;
     let mut router = Router::new(
         options.remote_override.clone(),
         options.default_remote.clone(),
@@ -154,10 +160,19 @@ pub fn collect(
                 });
             }
         }
+        // A target missing from some revisions only skips those, as DVC skips a revision
+        // that fails to collect; missing everywhere is an error (below).
         let selection = match options.targets {
-            Some(t) => Some(t.select(&found)?),
+            Some(t) => match t.select(&found) {
+                Ok(sel) => Some(sel),
+                Err(e) => {
+                    target_error = Some(e);
+                    continue;
+                }
+            },
             None => None,
         };
+        groups_selected += 1;
         for (i, unit) in found.iter().enumerate() {
             if unit.parsed.is_repo_import {
                 continue;
@@ -180,6 +195,11 @@ pub fn collect(
                     .unwrap_or_default();
                 router.route(config, out, Provenance { path, revision })?;
             }
+        }
+    }
+    if groups_selected == 0 {
+        if let Some(e) = target_error {
+            return Err(e);
         }
     }
     let used_no_default = router.used_no_default;
@@ -240,7 +260,7 @@ fn parse_unit(
             let file = dvcfile::parse_dvc_file(&bytes).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs: file.outputs,
-                is_repo_import: file.is_repo_import,
+                is_repo_import: file.is_repo_import || file.is_versioned_import,
                 deps: Vec::new(),
             })
         }
@@ -355,6 +375,7 @@ impl<'a> Router<'a> {
                     return Err(Error::NoRemote {
                         root: self.repo_root.to_path_buf(),
                         remotes_exist: !config.remote_names().is_empty(),
+                        command: "<command>",
                     })
                 }
             },

@@ -61,7 +61,7 @@ impl RepoContext {
         let repo_level = if git.work_dir().is_some() {
             load(Some(dvc_dir.join("config")))?
         } else {
-            None
+            head_config(&git, &dvc_dir)?
         };
         let local_level = load(Some(dvc_dir.join("config.local")))?;
         let workspace_config = Arc::new(DvcConfig::from_levels(
@@ -107,6 +107,25 @@ impl RepoContext {
     }
 }
 
+/// A bare repository's repo-level config: HEAD's committed `.dvc/config`, as if the bare
+/// directory were the work tree (so `cache.dir` and relative URLs mean what they mean there).
+fn head_config(git: &GitRepo, dvc_dir: &Path) -> Result<Option<ConfigLevel>, Error> {
+    let repo = git.local();
+    let Ok(head) = repo.head_id() else {
+        return Ok(None); // unborn HEAD: nothing committed yet
+    };
+    let tree = revisions::root_tree(&repo, head.detach())?;
+    let Some(blob) = crate::git::tree_scan::find_dvc_config(&repo, tree)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&GitRepo::read_blob(&repo, &blob)?).into_owned();
+    Ok(Some(ConfigLevel::parse(
+        &text,
+        dvc_dir.to_path_buf(),
+        "HEAD:.dvc/config",
+    )?))
+}
+
 /// Where parsers get bytes: the work tree's files, or git's object database.
 pub struct BlobSource {
     git: GitRepo,
@@ -147,7 +166,7 @@ pub fn build_for_revisions(
     revisions: Vec<Revision>,
     include_workspace: bool,
     boundary: &[GitOid],
-) -> Result<(Vec<Snapshot>, BlobSource, HashSet<*const DvcTree>), Error> {
+) -> Result<(Vec<Snapshot>, BlobSource, Known), Error> {
     let mut snapshots = Vec::new();
     let mut workspace_blobs = HashMap::new();
     if include_workspace {
@@ -168,11 +187,13 @@ pub fn build_for_revisions(
     let mut roots: Vec<GitOid> = revisions.iter().map(|r| r.tree).collect();
     roots.extend_from_slice(boundary);
     let scanned = scanner.scan_roots(&roots)?;
-    let mut known = HashSet::new();
+    let mut known = Known::default();
     let mut boundary_roots = Vec::new();
     for tree in boundary {
         if let Some(node) = scanned.get(tree).and_then(|r| r.tree.as_ref()) {
-            mark_known(node, &mut known);
+            crate::objects::collect::visit(node, "", &mut known.nodes, &mut |_, _, unit| {
+                known.units.insert(unit);
+            });
             boundary_roots.push(node.clone());
         }
     }
@@ -214,10 +235,10 @@ pub fn build_for_revisions(
     ))
 }
 
-fn mark_known(node: &Arc<DvcTree>, known: &mut HashSet<*const DvcTree>) {
-    if known.insert(Arc::as_ptr(node)) {
-        for (_, child) in &node.children {
-            mark_known(child, known);
-        }
-    }
+/// What the boundary (commits the remote already has) holds: its tree nodes, and its DVC
+/// files wherever they sit.
+#[derive(Default)]
+pub struct Known {
+    pub nodes: HashSet<*const DvcTree>,
+    pub units: HashSet<crate::objects::collect::Unit>,
 }

@@ -80,6 +80,12 @@ pub trait Storage: Send + Sync {
         let _ = prefix;
         None
     }
+
+    /// Deletes temporary files that interrupted uploads left behind (where a backend has
+    /// them); returns how many. Never touches an upload still in flight.
+    fn remove_stale_temporaries(&self) -> usize {
+        0
+    }
 }
 
 /// Opens the storage a remote's URL names.

@@ -1245,3 +1245,107 @@ pub fn use_remotes(repo: &Repo<'_>, remotes: &[&str], dirs: &[PathBuf]) {
         .collect();
     repo.set_local_remotes(&pairs);
 }
+
+// ---------------------------------------------------------------------------
+// Hooks: bare servers, pushes through git, PATH control
+// (tests/hooks_pre_push.rs, hooks_install.rs, hooks_pre_receive.rs, check.rs)
+// ---------------------------------------------------------------------------
+
+/// The all-zero object id git uses for "no object" (new refs, deletes).
+pub const ZERO_OID: &str = "0000000000000000000000000000000000000000";
+
+impl TestEnv {
+    /// A new bare repository at `root/rel` (`git init --bare -b main`).
+    pub fn bare_repo(&self, rel: &str) -> Repo<'_> {
+        let dir = self.mkdir(rel);
+        self.git(&dir, &["init", "-q", "--bare", "-b", "main"]);
+        Repo { env: self, dir }
+    }
+
+    /// Runs `program` in the isolated environment plus `envs` (applied last, so they can
+    /// override PATH, for example). Does not panic on failure.
+    pub fn run_with_env(
+        &self,
+        program: impl AsRef<OsStr>,
+        dir: &Path,
+        args: &[&str],
+        envs: &[(&str, &OsStr)],
+    ) -> Run {
+        let mut cmd = self.command(program, dir);
+        cmd.args(args);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        run_command(cmd, COMMAND_TIMEOUT)
+    }
+
+    /// The PATH commands get (git-dvc's directory first), with `dirs` in front of it.
+    pub fn path_with(&self, dirs: &[&Path]) -> std::ffi::OsString {
+        let base = self
+            .command("true", self.root())
+            .get_envs()
+            .find(|(k, _)| *k == "PATH")
+            .and_then(|(_, v)| v.map(OsStr::to_os_string))
+            .unwrap_or_default();
+        let mut all: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+        all.extend(std::env::split_paths(&base));
+        std::env::join_paths(all).unwrap()
+    }
+
+    /// The system PATH without any directory that holds a `git-dvc` (so hooks cannot find it).
+    pub fn path_without_git_dvc(&self) -> std::ffi::OsString {
+        let system = std::env::var_os("PATH").unwrap_or_default();
+        let dirs: Vec<PathBuf> = std::env::split_paths(&system)
+            .filter(|d| !d.join("git-dvc").exists())
+            .collect();
+        std::env::join_paths(dirs).unwrap()
+    }
+}
+
+impl Repo<'_> {
+    /// git with extra environment variables (see [`TestEnv::run_with_env`]); no panic.
+    pub fn try_git_with_env(&self, args: &[&str], envs: &[(&str, &OsStr)]) -> Run {
+        self.env.run_with_env("git", &self.dir, args, envs)
+    }
+
+    /// The object a ref or revision names, `None` if it does not resolve.
+    pub fn try_rev_parse(&self, rev: &str) -> Option<String> {
+        let run = self.try_git(&["rev-parse", "--verify", "-q", rev]);
+        run.success().then(|| run.stdout.trim().to_string())
+    }
+
+    /// Whether this repository's object store holds `oid` (any type).
+    pub fn has_object(&self, oid: &str) -> bool {
+        self.try_git(&["cat-file", "-e", oid]).success()
+    }
+
+    /// Writes `rel` and `dvc add`s it; returns the object's md5.
+    #[track_caller]
+    pub fn dvc_add_file(&self, rel: &str, bytes: impl AsRef<[u8]>) -> String {
+        self.write(rel, bytes.as_ref());
+        self.dvc(&["add", "-q", rel]);
+        md5_hex(bytes.as_ref())
+    }
+}
+
+/// Writes an executable (0755) script, creating parent directories.
+pub fn write_script(path: &Path, text: &str) {
+    write_file(path, text.as_bytes());
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The permission bits of `path` (`0o755`, ...).
+pub fn file_mode(path: &Path) -> u32 {
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Removes the object `oid` from a cache or a local remote (3.x layout); panics if absent.
+#[track_caller]
+pub fn remove_object(store: &Path, oid: &str) {
+    let p = store.join(object_rel_path(oid, false));
+    fs::remove_file(&p).unwrap_or_else(|e| panic!("remove {}: {e}", p.display()));
+}

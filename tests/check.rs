@@ -1,0 +1,186 @@
+//! `git dvc check`, the CI form of the server check: is every object the selected commits
+//! reference in remote storage? Exit 0 when so, 1 with the missing ones listed; `--json`
+//! for machines; the same revision flags as push (`--rev` ranges, `-a`, `-T`, `-A`);
+//! committed state only, every directory member checked.
+
+mod common;
+
+use common::*;
+
+/// A DVC repo whose default remote `r` points at `root/storage`.
+fn setup(env: &TestEnv) -> (Repo<'_>, std::path::PathBuf) {
+    let repo = env.dvc_repo_with_remote("repo");
+    let storage = env.path("storage");
+    repo.set_local_remotes(&[("r", &storage)]);
+    (repo, storage)
+}
+
+fn short(oid: &str) -> &str {
+    &oid[..7]
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("--json output does not parse: {e}\n{}", run.describe()))
+}
+
+#[test]
+fn in_sync_exits_0_and_missing_exits_1_with_a_list() {
+    let env = TestEnv::new();
+    let (repo, storage) = setup(&env);
+    repo.write("data.txt", "data\n");
+    repo.write("dir/a.txt", "member a\n");
+    repo.write("dir/sub/b.txt", "member b\n");
+    repo.dvc(&["add", "-q", "data.txt", "dir"]);
+    repo.commit_all("data");
+    repo.git_dvc(&["push", "-q"]);
+
+    // data.txt, the .dir and its two members
+    repo.git_dvc(&["check"])
+        .assert_stdout_is("All 4 referenced DVC objects are in remote storage.");
+    let run = repo.git_dvc(&["check", "-q"]);
+    assert!(
+        run.stdout.is_empty() && run.stderr.is_empty(),
+        "{}",
+        run.describe()
+    );
+
+    // Work-tree changes do not count: committed state only.
+    repo.dvc_add_file("uncommitted.txt", "not committed\n");
+    repo.git_dvc(&["check"])
+        .assert_stdout_is("All 4 referenced DVC objects are in remote storage.");
+    repo.git(&["reset", "-q", "--hard"]);
+    repo.git(&["clean", "-q", "-f", "-d"]);
+
+    // A member missing from storage (its .dir is there).
+    let member = md5_hex(b"member b\n");
+    remove_object(&storage, &member);
+    let run = repo.try_git_dvc(&["check"]);
+    run.assert_code(1);
+    assert!(run.stdout.is_empty(), "{}", run.describe());
+    run.assert_stderr_contains("1 of 4 referenced DVC objects are missing from remote storage:")
+        .assert_stderr_contains(&format!("  dir/sub/b.txt@HEAD ({member}) [remote 'r']"))
+        .assert_stderr_contains("git dvc push");
+    repo.git_dvc(&["push", "-q"]);
+    repo.git_dvc(&["check", "-q"]);
+
+    // A new commit whose data was never pushed.
+    let new = repo.dvc_add_file("data.txt", "data, version 2\n");
+    repo.commit_all("v2");
+    let run = repo.try_git_dvc(&["check"]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!("  data.txt@HEAD ({new}) [remote 'r']"));
+    assert!(!run.stderr.contains("dir/"), "{}", run.describe());
+}
+
+#[test]
+fn json_output_parses() {
+    let env = TestEnv::new();
+    let (repo, _storage) = setup(&env);
+    repo.dvc_add_file("pushed.txt", "pushed\n");
+    repo.commit_all("pushed");
+    repo.git_dvc(&["push", "-q"]);
+    let run = repo.git_dvc(&["check", "--json"]);
+    let v = json(&run);
+    assert_eq!(v["checked"], 1, "{v}");
+    assert_eq!(v["missing"], serde_json::json!([]), "{v}");
+
+    let oid = repo.dvc_add_file("missing.txt", "missing\n");
+    repo.commit_all("missing");
+    let run = repo.try_git_dvc(&["check", "--json"]);
+    run.assert_code(1);
+    let v = json(&run);
+    assert_eq!(v["checked"], 2, "{v}");
+    assert_eq!(
+        v["missing"],
+        serde_json::json!([{
+            "path": "missing.txt",
+            "revision": "HEAD",
+            "hash": oid,
+            "remote": "r",
+        }]),
+        "{v}"
+    );
+}
+
+/// `--rev a..b` covers every commit in the range (an intermediate version too), and only
+/// those.
+#[test]
+fn rev_range() {
+    let env = TestEnv::new();
+    let (repo, _storage) = setup(&env);
+    let base = repo.rev_parse("HEAD");
+    let v1 = repo.dvc_add_file("x.txt", "version 1\n");
+    let a = repo.commit_all("A");
+    repo.dvc_add_file("x.txt", "version 2\n");
+    let b = repo.commit_all("B");
+    repo.git_dvc(&["push", "-q"]); // HEAD only
+
+    repo.git_dvc(&["check", "-q"]);
+    repo.git_dvc(&["check", "-q", "--rev", &format!("{a}..{b}")]);
+    let run = repo.try_git_dvc(&["check", "--rev", &format!("{base}..{b}")]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!("  x.txt@{} ({v1}) [remote 'r']", short(&a)));
+    let run = repo.try_git_dvc(&["check", "--json", "--rev", "main~2..main"]);
+    run.assert_code(1);
+    let v = json(&run);
+    assert_eq!(v["missing"][0]["revision"], short(&a), "{v}");
+    assert_eq!(v["missing"].as_array().unwrap().len(), 1, "{v}");
+
+    repo.git_dvc(&["push", "-q", "--rev", &a]);
+    repo.git_dvc(&["check", "-q", "--rev", &format!("{base}..{b}")]);
+}
+
+/// `-a`, `-T`, `-A` widen the check like push's flags; HEAD alone stays clean.
+#[test]
+fn all_branches_tags_and_commits() {
+    let env = TestEnv::new();
+    let (repo, _storage) = setup(&env);
+    let old = repo.dvc_add_file("main.txt", "main, old\n");
+    let old_commit = repo.commit_all("old");
+    repo.dvc_add_file("main.txt", "main, new\n");
+    repo.commit_all("new");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    let side = repo.dvc_add_file("side.txt", "side\n");
+    repo.commit_all("side");
+    repo.git(&["checkout", "-q", "--detach", "main"]);
+    let tagged = repo.dvc_add_file("tagged.txt", "tagged\n");
+    repo.commit_all("tagged");
+    repo.git(&["tag", "-a", "t1", "-m", "tag"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git_dvc(&["push", "-q"]);
+
+    repo.git_dvc(&["check", "-q"]);
+    let run = repo.try_git_dvc(&["check", "-a"]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!("side.txt@side ({side})"));
+    assert!(!run.stderr.contains("tagged.txt"), "{}", run.describe());
+    let run = repo.try_git_dvc(&["check", "-T"]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!("tagged.txt@t1 ({tagged})"));
+    assert!(!run.stderr.contains("side.txt"), "{}", run.describe());
+    let run = repo.try_git_dvc(&["check", "-A"]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!("main.txt@{} ({old})", short(&old_commit)))
+        .assert_stderr_contains("side.txt@")
+        .assert_stderr_contains("tagged.txt@");
+
+    repo.git_dvc(&["push", "-q", "-A"]);
+    repo.git_dvc(&["check", "-q", "-A"]);
+}
+
+/// An unusable remote is an error (`ERROR: …`), not a clean bill of health.
+#[test]
+fn unreadable_remote_is_an_error() {
+    let env = TestEnv::new();
+    let (repo, _storage) = setup(&env);
+    repo.dvc_add_file("data.txt", "data\n");
+    repo.commit_all("data");
+    let looped = env.path("loop");
+    std::os::unix::fs::symlink(&looped, &looped).unwrap();
+    repo.set_local_remotes(&[("r", &looped)]);
+    let run = repo.try_git_dvc(&["check"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("ERROR:");
+    assert!(!run.stdout.contains("All "), "{}", run.describe());
+}
