@@ -47,7 +47,7 @@ _git_dvc_words() {
 
     case "${cmd}" in
         git_dvc)
-            opts="-h -V --help --version add push status install uninstall pre-push pre-receive check"
+            opts="-h -V --help --version add push status check install uninstall pre-push pre-receive"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -29,11 +29,11 @@ complete -c git-dvc -n "__fish_git_dvc_needs_command" -s V -l version -d 'Print 
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "add" -d 'Track files and directories with DVC, exactly as `dvc add` does'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "push" -d 'Upload the data that revisions reference to DVC remote storage'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "status" -d 'Show which data the remote is missing (`--cloud`), without uploading'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "check" -d 'Check that the data of committed revisions is in remote storage (for CI)'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "install" -d 'Install the pre-push hook, so every `git push` uploads the DVC data of the commits it sends'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "uninstall" -d 'Remove git-dvc\'s pre-push hook (and restore a chained previous hook)'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "pre-push" -d 'Run by the pre-push hook: upload the data of the commits being pushed'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "pre-receive" -d 'Run by the server\'s pre-receive hook: reject pushes whose data is not in storage'
-complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "check" -d 'Check that the data of committed revisions is in remote storage (for CI)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
@@ -51,7 +51,7 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s h -l help -d 'P
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s c -l cloud -d 'Compare the cache with remote storage (the only mode git-dvc has; accepted for compatibility with `dvc status -c`)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s c -l cloud -d 'Compare the cache with remote storage. Required: it is the only mode git-dvc has (for changes in the work tree, use `dvc status`)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s a -l all-branches -d 'Also cover the tips of all local branches'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
@@ -62,13 +62,6 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l json -d 'Prin
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s v -l verbose -d 'Explain what is being done (repeat for more)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l force -d 'Overwrite an existing pre-push hook that git-dvc does not recognise'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l chain -d 'Keep an existing pre-push hook and run it before git-dvc\'s (both get git\'s ref list)'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l server -d 'Install the server-side pre-receive hook (in a bare repository) instead'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand uninstall" -s h -l help -d 'Print help'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-push" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-receive" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
@@ -82,3 +75,10 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l json -d 'Print
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s v -l verbose -d 'Explain what is being done (repeat for more)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l force -d 'Overwrite an existing pre-push hook that git-dvc does not recognise'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l chain -d 'Keep an existing pre-push hook and run it before git-dvc\'s (both get git\'s ref list)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l server -d 'Install the server-side pre-receive hook (in a bare repository) instead'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand uninstall" -s h -l help -d 'Print help'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-receive" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -32,13 +32,71 @@ fn command() -> clap::Command {
 }
 
 fn render_man(cmd: clap::Command) -> Vec<u8> {
+    // clap_mangen would put the closing text of `--help` under a heading "EXTRA"; it is
+    // rendered here as the sections it is made of.
+    let after = cmd.get_after_long_help().map(|t| t.to_string());
+    let cmd = cmd.after_long_help(None::<&str>);
     let mut out = Vec::new();
     clap_mangen::Man::new(cmd)
         .manual("Git Manual")
         .source(format!("git-dvc {}", env!("CARGO_PKG_VERSION")))
         .render(&mut out)
         .expect("rendering a man page into memory cannot fail");
-    out
+    let mut page = String::from_utf8(out).expect("clap_mangen writes UTF-8");
+    if let Some(text) = after {
+        let sections = sections_roff(&text);
+        match page.find(".SH VERSION") {
+            Some(at) => page.insert_str(at, &sections),
+            None => page.push_str(&sections),
+        }
+    }
+    page.into_bytes()
+}
+
+/// `Heading:` blocks of a help text as man sections: each indented `term  text` line a tagged
+/// paragraph (`.TP`), a line indented past its block's terms continuing the paragraph above,
+/// other blocks plain paragraphs.
+fn sections_roff(text: &str) -> String {
+    use clap_mangen::roff::{bold, roman, Roff};
+    let mut roff = Roff::new();
+    for block in text.split("\n\n") {
+        let mut lines = block.lines();
+        let first = lines.next().unwrap_or_default();
+        match first.strip_suffix(':').filter(|t| !t.starts_with(' ')) {
+            Some(title) => {
+                roff.control("SH", [title.to_uppercase().as_str()]);
+                for line in lines {
+                    let indent = line.len() - line.trim_start().len();
+                    let line = line.trim_start();
+                    if indent > 4 {
+                        roff.text([roman(line)]);
+                        continue;
+                    }
+                    roff.control("TP", []);
+                    match line.split_once("  ") {
+                        Some((term, desc)) => {
+                            roff.text([bold(term)]);
+                            roff.text([roman(desc.trim_start())]);
+                        }
+                        None => {
+                            roff.text([bold(line)]);
+                        }
+                    }
+                }
+            }
+            None => {
+                roff.control("PP", []);
+                roff.text([roman(block.replace('\n', " "))]);
+            }
+        }
+    }
+    let rendered = roff.render();
+    // Keep the sections only: the page already starts with roff's preamble.
+    let start = rendered
+        .find(".SH")
+        .or_else(|| rendered.find(".PP"))
+        .unwrap_or(0);
+    rendered[start..].to_string()
 }
 
 /// Every generated file, by path relative to the repository root.

@@ -44,7 +44,7 @@ pub fn run() -> i32 {
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("git-dvc: no current directory: {e}");
+            eprintln!("git-dvc: cannot read the current directory (was it deleted?): {e}");
             return 1;
         }
     };
