@@ -443,7 +443,7 @@ impl Writer<'_> {
     }
 
     fn write_indicator(&mut self, indicator: &str, need_whitespace: bool) {
-        if !(self.whitespace || !need_whitespace) {
+        if !self.whitespace && need_whitespace {
             self.write_str(" ");
         }
         self.write_str(indicator);

@@ -313,6 +313,8 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
     Ok(report)
 }
 
+// `mode_t` is `u32` on Linux, `u16` on macOS.
+#[allow(clippy::useless_conversion)]
 fn current_umask() -> u32 {
     // SAFETY: umask only swaps the process's mask; it is restored at once.
     unsafe {
