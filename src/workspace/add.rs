@@ -137,9 +137,13 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
     }
     check_overlaps_between(&targets)?;
     let outputs = existing_outputs(&root, &mut report.warnings)?;
+    let rels: Vec<String> = targets.iter().map(|t| t.rel.clone()).collect();
+    let in_git = porcelain::tracked(&root, &rels)?;
     for target in &mut targets {
-        check_against_outputs(&root, target, &outputs)?;
+        check_against_outputs(&root, target, &outputs, &in_git)?;
     }
+    // Asked before any entry is written; entries for other names do not change the answer.
+    let ignored = porcelain::ignored(&root, &rels)?;
     if let Some(kind) = ctx.workspace_config.get("cache", "type") {
         let first = kind.split(',').next().unwrap_or("").trim();
         if !first.is_empty() && first != "reflink" && first != "copy" {
@@ -252,8 +256,10 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
         planned.push((target, output, manifest, objects, text, write_dvc_file));
     }
 
-    // Cache objects first, then the `.dvc` files that name them, then `.gitignore`.
+    // Cache objects first, then the `.dvc` files that name them, then `.gitignore`s (each
+    // written once, with its entries in the order the paths were given).
     let cache: &LocalCache = &ctx.cache;
+    let mut gitignore_entries: Vec<(PathBuf, Vec<String>)> = Vec::new();
     for (target, output, manifest, objects, text, write_dvc_file) in planned {
         let mut unique: BTreeMap<&ObjectId, &Path> = BTreeMap::new();
         for (oid, path) in &objects {
@@ -282,12 +288,12 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
         }
         report.to_track.insert(target.dvc_file_rel.clone());
 
-        if !porcelain::is_ignored(&root, &target.rel)? {
+        if !ignored.contains(&target.rel) {
             let dir = target.abs.parent().expect("a target is never the root");
-            gitignore::add_entry(dir, &output.path).map_err(|e| AddError::Write {
-                path: dir.join(".gitignore"),
-                source: e,
-            })?;
+            match gitignore_entries.iter_mut().find(|(d, _)| d == dir) {
+                Some((_, names)) => names.push(output.path.clone()),
+                None => gitignore_entries.push((dir.to_path_buf(), vec![output.path.clone()])),
+            }
             report.to_track.insert(match target.rel.rsplit_once('/') {
                 Some((parent, _)) => format!("{parent}/.gitignore"),
                 None => ".gitignore".to_string(),
@@ -299,6 +305,13 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
             changed: write_dvc_file,
             objects_written,
         });
+    }
+
+    for (dir, names) in &gitignore_entries {
+        gitignore::add_entries(dir, names).map_err(|e| AddError::Write {
+            path: dir.join(".gitignore"),
+            source: e,
+        })?;
     }
 
     let autostage = ctx
@@ -498,6 +511,7 @@ fn check_against_outputs(
     root: &Path,
     target: &mut Target,
     outputs: &[KnownOutput],
+    in_git: &std::collections::HashSet<String>,
 ) -> Result<(), AddError> {
     let rel = &target.rel;
     for out in outputs {
@@ -536,7 +550,7 @@ fn check_against_outputs(
             )));
         }
     }
-    if porcelain::is_tracked(root, rel)? {
+    if in_git.contains(rel) {
         return Err(refused(format!(
             "output '{rel}' is already tracked by git; to track it with DVC instead, stop \
              tracking it with git first:\n    git rm -r --cached '{rel}'\n    git commit -m \"stop tracking {rel}\""

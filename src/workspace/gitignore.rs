@@ -42,8 +42,9 @@ pub fn with_entry(existing: &str, entry: &str) -> String {
     out
 }
 
-/// Appends the entry for `name` to `dir/.gitignore`, creating the file if needed.
-pub fn add_entry(dir: &Path, name: &str) -> io::Result<()> {
+/// Appends the entries for `names` to `dir/.gitignore`, one after the other as DVC appends
+/// them, creating the file if needed.
+pub fn add_entries(dir: &Path, names: &[String]) -> io::Result<()> {
     let path = dir.join(".gitignore");
     let existing = match fs::read(&path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
@@ -55,7 +56,10 @@ pub fn add_entry(dir: &Path, name: &str) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e),
     };
-    fs::write(&path, with_entry(&existing, &entry(name)))
+    let updated = names
+        .iter()
+        .fold(existing, |text, name| with_entry(&text, &entry(name)));
+    fs::write(&path, updated)
 }
 
 #[cfg(test)]
