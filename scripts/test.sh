@@ -277,8 +277,10 @@ run_clippy() {
 }
 
 run_tests() {
+    # --no-fail-fast: run every test binary and report all failures, not just
+    # the first failing file's.
     section "cargo test --release"
-    cargo test --release
+    cargo test --release --no-fail-fast
 }
 
 # The install path a user takes, for real: scripts/install.sh runs `cargo install` (reusing

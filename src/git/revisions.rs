@@ -177,6 +177,20 @@ fn unresolved(repo: &gix::Repository, spec: &str, e: impl std::fmt::Display) -> 
 
 fn resolve_spec(repo: &gix::Repository, spec: &str) -> Result<Vec<(GitOid, String)>, GitError> {
     use gix::revision::plumbing::Spec;
+    // CI systems pass `<before>..<after>` with an all-zero `before` for new branches: that
+    // means "everything reachable from <after>".
+    if let Some((from, to)) = spec.split_once("..") {
+        if from.len() >= 40 && from.bytes().all(|b| b == b'0') && !to.starts_with('.') {
+            let tip = repo
+                .rev_parse_single(to)
+                .map_err(|e| GitError::new(format!("cannot resolve revision '{to}'"), e))?;
+            let tip = peel_to_commit(repo, tip.detach())?.ok_or_else(|| {
+                GitError::msg(format!("cannot resolve revision '{spec}'"), "not a commit")
+            })?;
+            let commits = walk(repo, vec![tip], Vec::new())?;
+            return Ok(commits.into_iter().map(|c| (c, short(&c))).collect());
+        }
+    }
     let context = || format!("cannot resolve revision '{spec}'");
     let parsed = repo
         .rev_parse(spec)
