@@ -183,7 +183,7 @@ fn resolve_spec(repo: &gix::Repository, spec: &str) -> Result<Vec<(GitOid, Strin
         if from.len() >= 40 && from.bytes().all(|b| b == b'0') && !to.starts_with('.') {
             let tip = repo
                 .rev_parse_single(to)
-                .map_err(|e| GitError::new(format!("cannot resolve revision '{to}'"), e))?;
+                .map_err(|e| unresolved(repo, to, e))?;
             let tip = peel_to_commit(repo, tip.detach())?.ok_or_else(|| {
                 GitError::msg(format!("cannot resolve revision '{spec}'"), "not a commit")
             })?;
