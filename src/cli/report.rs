@@ -30,3 +30,14 @@ pub fn files(n: usize) -> String {
         format!("{n} files")
     }
 }
+
+/// With `-v`: how many requests a remote's storage sent (HTTP requests, SFTP operations).
+pub fn requests(verbose: u8, remote: &str, storage: &dyn crate::storage::Storage) {
+    if verbose > 0 {
+        eprintln!(
+            "remote '{remote}' ({}): {} storage requests",
+            storage.describe(),
+            storage.requests()
+        );
+    }
+}

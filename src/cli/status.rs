@@ -63,6 +63,11 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let assessment = sync::assess(dest, &ctx.cache, jobs, true)?;
         remote_names.push(assessment.remote.name.clone());
+        report::requests(
+            request.verbose,
+            &assessment.remote.name,
+            assessment.storage.as_ref(),
+        );
         for (state, _, prov) in assessment.out_of_sync() {
             entries.push((state, prov.path.clone()));
         }

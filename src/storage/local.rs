@@ -121,7 +121,13 @@ impl Storage for LocalStorage {
         }
     }
 
-    fn put(&self, key: &str, source: &mut dyn Read, _size: u64) -> Result<(), StorageError> {
+    fn put(
+        &self,
+        key: &str,
+        source: &mut dyn Read,
+        _size: u64,
+        _md5: Option<&[u8; 16]>,
+    ) -> Result<(), StorageError> {
         let target = self.path(key);
         let dir = target
             .parent()
@@ -136,8 +142,16 @@ impl Storage for LocalStorage {
         result
     }
 
-    fn list(&self, prefix: &str) -> Option<Result<Vec<String>, StorageError>> {
-        Some(list_files(&self.root, prefix))
+    fn traverse_prefix_len(&self) -> Option<usize> {
+        Some(2)
+    }
+
+    fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
+        let mut keys = list_files(&self.root, prefix)?;
+        if let Some(limit) = limit {
+            keys.truncate(limit);
+        }
+        Ok(keys)
     }
 
     fn remove_stale_temporaries(&self) -> usize {
@@ -195,10 +209,15 @@ fn write_then_rename(
         .map_err(|e| StorageError::from_io(&format!("cannot rename into {}", target.display()), e))
 }
 
-/// Lists regular files under `root/prefix`, two levels deep as DVC's layout has them
-/// (`xx/yyyy…`), skipping temporary files.
+/// Lists the keys under `root` that start with `prefix`, skipping temporary files. A
+/// prefix ending with `/` names a directory, listed two levels deep as DVC's layout has
+/// them (`xx/yyyy…`) when it is a layout root, or one level when it is a shard (`xx/`).
 fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
-    let base = root.join(prefix);
+    let (dir, name_prefix) = match prefix.rfind('/') {
+        Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+        None => ("", prefix),
+    };
+    let base = root.join(dir);
     let mut out = Vec::new();
     let top = match fs::read_dir(&base) {
         Ok(t) => t,
@@ -210,23 +229,30 @@ fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
             ))
         }
     };
-    for shard in top {
-        let shard = shard.map_err(|e| StorageError::from_io("cannot list", e))?;
-        let name = shard.file_name();
+    for entry in top {
+        let entry = entry.map_err(|e| StorageError::from_io("cannot list", e))?;
+        let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.len() != 2 || !shard.file_type().is_ok_and(|t| t.is_dir()) {
+        if name.starts_with('.') || !name.starts_with(name_prefix) {
             continue;
         }
-        let entries = fs::read_dir(shard.path())
-            .map_err(|e| StorageError::from_io(&format!("cannot list {name}"), e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| StorageError::from_io("cannot list", e))?;
-            let file = entry.file_name();
-            let Some(file) = file.to_str() else { continue };
-            if file.starts_with('.') {
-                continue;
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_file() {
+            out.push(format!("{dir}{name}"));
+        } else if kind.is_dir() && name.len() == 2 {
+            let entries = fs::read_dir(entry.path())
+                .map_err(|e| StorageError::from_io(&format!("cannot list {name}"), e))?;
+            for sub in entries {
+                let sub = sub.map_err(|e| StorageError::from_io("cannot list", e))?;
+                let file = sub.file_name();
+                let Some(file) = file.to_str() else { continue };
+                if file.starts_with('.') || !sub.file_type().is_ok_and(|t| t.is_file()) {
+                    continue;
+                }
+                out.push(format!("{dir}{name}/{file}"));
             }
-            out.push(format!("{prefix}{name}/{file}"));
         }
     }
     Ok(out)

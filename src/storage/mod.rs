@@ -4,7 +4,14 @@
 //! Every backend guarantees that a failed or interrupted upload never leaves a partial
 //! object under its final key.
 
+pub mod azure;
+pub mod gcs;
+pub mod http;
 pub mod local;
+mod object_store;
+pub mod s3;
+pub mod ssh;
+pub mod webdav;
 
 use std::io::Read;
 
@@ -72,13 +79,44 @@ pub trait Storage: Send + Sync {
     /// Stores `source` under `key` atomically: readers see the old state or the complete new
     /// object. If `source` fails (including a verification failure at its end), nothing is
     /// left behind.
-    fn put(&self, key: &str, source: &mut dyn Read, size: u64) -> Result<(), StorageError>;
+    ///
+    /// `md5` is the expected MD5 of the bytes when the caller knows it: the key's own hash
+    /// for DVC 3 `md5` objects, `None` for DVC 2-era keys, whose hash is not a plain md5 of
+    /// the bytes. The source already fails at its end when the bytes do not match; the
+    /// object-store backends additionally send S3's `Content-MD5` computed over the bytes
+    /// they verified (equal to `md5` when it is given), so the server rejects bytes damaged
+    /// in transit.
+    fn put(
+        &self,
+        key: &str,
+        source: &mut dyn Read,
+        size: u64,
+        md5: Option<&[u8; 16]>,
+    ) -> Result<(), StorageError>;
 
-    /// Lists every key under `prefix` (which ends with `/`), if this storage can list.
-    /// Backends that cannot list return `None` and are asked object by object.
-    fn list(&self, prefix: &str) -> Option<Result<Vec<String>, StorageError>> {
-        let _ = prefix;
+    /// How this storage can enumerate keys: `None` when it cannot (HTTP), else DVC's
+    /// `TRAVERSE_PREFIX_LEN` (2 for file systems and SSH, 3 for object stores), which
+    /// shapes the cost model in [`crate::remote_status`].
+    fn traverse_prefix_len(&self) -> Option<usize> {
         None
+    }
+
+    /// Lists the keys that start with `prefix`, which either ends with `/` (everything under
+    /// that directory, at any depth) or in the middle of a name (`files/md5/00/0`). Stops
+    /// after `limit` keys when given. Only called when [`Self::traverse_prefix_len`] is
+    /// `Some`.
+    fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
+        let _ = (prefix, limit);
+        Err(StorageError::new(
+            ErrorKind::Other,
+            format!("{} cannot list its contents", self.describe()),
+        ))
+    }
+
+    /// How many requests this storage has sent so far (HTTP requests, SFTP operations).
+    /// Shown with `-v` and read by the benchmark.
+    fn requests(&self) -> u64 {
+        0
     }
 
     /// Deletes temporary files that interrupted uploads left behind (where a backend has
@@ -96,15 +134,85 @@ pub fn open(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
         Some("file") => Ok(Box::new(local::LocalStorage::new(
             url.trim_start_matches("file://").into(),
         ))),
+        Some("s3") => Ok(Box::new(s3::open(remote)?)),
+        Some("azure") => Ok(Box::new(azure::open(remote)?)),
+        Some("gs") => Ok(Box::new(gcs::open(remote)?)),
+        Some("ssh") => Ok(Box::new(ssh::open(remote)?)),
+        Some("http" | "https") => Ok(Box::new(http::open(remote)?)),
+        Some("webdav" | "webdavs") => Ok(Box::new(webdav::open(remote)?)),
         Some(scheme) => Err(StorageError::new(
             ErrorKind::Other,
             format!(
-                "remote '{}' uses '{scheme}://', which this version of git-dvc cannot write to yet; \
-                 use `dvc push -r {}` for it",
+                "remote '{}' uses '{scheme}://', which git-dvc cannot write to \
+                 (supported: local paths, s3://, azure://, gs://, ssh://, http(s)://, \
+                 webdav(s)://); use `dvc push -r {}` for it",
                 remote.name, remote.name
             ),
         )),
     }
+}
+
+/// How an HTTP status answers a request: success, or the kind of failure.
+pub fn classify_status(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Denied,
+        408 | 429 => ErrorKind::Transient,
+        500..=599 => ErrorKind::Transient,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// The message for a refused request: self-contained, since it is reported once for the
+/// whole remote. `check` says what the user should look at; no secret is ever included.
+pub fn denied_message(remote: &str, url: &str, detail: &str, check: &str) -> String {
+    format!("remote '{remote}' ({url}) refused access: {detail}; check {check}")
+}
+
+/// Parses DVC's boolean option spelling (`true`/`false`, case-insensitive; also 1/0,
+/// yes/no as configobj accepts).
+pub fn option_bool(remote: &RemoteConfig, key: &str) -> Result<Option<bool>, StorageError> {
+    let Some(value) = remote.options.get(key) else {
+        return Ok(None);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(Some(true)),
+        "false" | "no" | "off" | "0" => Ok(Some(false)),
+        _ => Err(StorageError::new(
+            ErrorKind::Other,
+            format!(
+                "config file error: remote '{}': option '{key}' must be true or false, not '{value}'",
+                remote.name
+            ),
+        )),
+    }
+}
+
+/// A non-empty string option.
+pub fn option_str<'a>(remote: &'a RemoteConfig, key: &str) -> Option<&'a str> {
+    remote
+        .options
+        .get(key)
+        .map(|s| s.as_str())
+        .filter(|s| !s.is_empty())
+}
+
+/// The remote URL with any `user:password@` removed, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let host = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    format!("{scheme}://{host}{path}")
 }
 
 /// `s3` for `s3://bucket/x`; `None` for plain paths (including Windows drive letters).
@@ -115,4 +223,37 @@ fn url_scheme(url: &str) -> Option<&str> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
     .then_some(scheme)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(classify_status(401), ErrorKind::Denied);
+        assert_eq!(classify_status(403), ErrorKind::Denied);
+        assert_eq!(classify_status(429), ErrorKind::Transient);
+        assert_eq!(classify_status(503), ErrorKind::Transient);
+        assert_eq!(classify_status(404), ErrorKind::Other);
+    }
+
+    #[test]
+    fn urls_lose_passwords() {
+        assert_eq!(redact_url("https://u:pw@h/x"), "https://u:***@h/x");
+        assert_eq!(redact_url("webdav://u@h/x"), "webdav://u@h/x");
+        assert_eq!(redact_url("/local/path"), "/local/path");
+    }
+
+    #[test]
+    fn unknown_schemes_are_named() {
+        let remote = RemoteConfig {
+            name: "g".into(),
+            url: "gdrive://folder".into(),
+            options: Default::default(),
+        };
+        let err = open(&remote).err().expect("refused");
+        assert!(err.message.contains("'gdrive://'"), "{}", err.message);
+        assert!(err.message.contains("dvc push -r g"), "{}", err.message);
+    }
 }

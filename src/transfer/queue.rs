@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::plan::{FileUpload, TransferPlan};
 use super::progress::Progress;
 use super::verify::VerifyingReader;
-use crate::dvc::hash::DvcHash;
+use crate::dvc::hash::{DvcHash, HashKind};
 use crate::storage::{ErrorKind, Storage, StorageError};
 
 /// Attempts per object for transient failures.
@@ -105,7 +105,10 @@ fn upload_once(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageEr
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader =
         VerifyingReader::new(BufReader::with_capacity(1 << 20, file), item.hash.clone());
-    storage.put(&item.hash.relative_key(), &mut reader, size)
+    // The expected md5 goes to the storage only for DVC 3 keys: a 2.x-era key's hash is not
+    // the md5 of the bytes (dos2unix), so a server-side check would reject good objects.
+    let md5 = (item.hash.kind == HashKind::Md5).then(|| *item.hash.oid.digest());
+    storage.put(&item.hash.relative_key(), &mut reader, size, md5.as_ref())
 }
 
 /// Exponential backoff with jitter: 0.2 s, 0.4 s, 0.8 s … plus up to 50%.

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Time `git dvc push` against `dvc push` (DVC 3.67.1) to the same local S3 server (moto).
+
+    python3 bench/s3.py --dvc DVC --git-dvc GIT_DVC --moto MOTO_SERVER [--work DIR]
+                        [--small-files N] [--large-files K] [--large-mib M] [--jobs J]
+
+Normally run through bench/s3.sh, which builds git-dvc and installs what is needed.
+
+Two repositories, each pushed by both tools into their own bucket on one moto server:
+
+  many-small   N small files (2-6 KiB) in 10 directory outputs plus 100 single-file
+               outputs: listing and per-request costs dominate;
+  few-large    K files of M MiB: bytes dominate (both tools upload in parts).
+
+For each: first push into an empty bucket, then a no-op push (DVC with a fresh site cache,
+so its remote index is cold, and again with the index warm). Storage requests are counted
+from moto's access log (every HTTP request the server answered), the same way for both
+tools. The two buckets must end up with the same keys.
+
+Prints a markdown table and writes WORK/results.md and WORK/results.json.
+Python 3 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Moto:
+    def __init__(self, moto: str, work: str):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(work, "moto.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [moto, "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.time() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise SystemExit("moto did not start")
+                time.sleep(0.1)
+
+    def requests(self) -> int:
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return sum(1 for line in f if b'HTTP/1.1"' in line)
+
+    def create_bucket(self, bucket: str) -> None:
+        req = urllib.request.Request(f"{self.endpoint}/{bucket}", method="PUT")
+        urllib.request.urlopen(req).read()
+
+    def keys(self, bucket: str) -> set[str]:
+        out, token = set(), None
+        while True:
+            url = f"{self.endpoint}/{bucket}?list-type=2&max-keys=1000"
+            if token:
+                url += "&continuation-token=" + urllib.request.quote(token)
+            body = urllib.request.urlopen(url).read().decode()
+            for part in body.split("<Key>")[1:]:
+                out.add(part.split("</Key>")[0])
+            if "<NextContinuationToken>" not in body:
+                return out
+            token = body.split("<NextContinuationToken>")[1].split("</NextContinuationToken>")[0]
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+
+def run(argv, cwd, env, log_dir, label, timeout=3600):
+    t0 = time.monotonic()
+    p = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout)
+    secs = time.monotonic() - t0
+    with open(os.path.join(log_dir, label + ".out"), "wb") as f:
+        f.write(p.stdout)
+    with open(os.path.join(log_dir, label + ".err"), "wb") as f:
+        f.write(p.stderr)
+    if p.returncode != 0:
+        raise SystemExit(f"{label} failed ({p.returncode}):\n{p.stderr.decode()[-3000:]}")
+    return secs, p.stdout.decode().strip().splitlines()[-1:] or [""]
+
+
+def make_repo(path: str, dvc: str, env: dict, files: dict[str, int], seed: int) -> None:
+    rng = random.Random(seed)
+    os.makedirs(path)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    subprocess.run([dvc, "init", "-q"], cwd=path, env=env, check=True)
+    tops = set()
+    for rel, size in files.items():
+        full = os.path.join(path, rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(rng.randbytes(size))
+        tops.add(rel.split("/")[0])
+    subprocess.run([dvc, "add", "-q", *sorted(tops)], cwd=path, env=env, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm",
+                    "data"], cwd=path, check=True)
+
+
+def set_remote(repo: str, endpoint: str, bucket: str) -> None:
+    with open(os.path.join(repo, ".dvc", "config.local"), "w") as f:
+        f.write("[core]\n    remote = s3\n['remote \"s3\"']\n"
+                f"    url = s3://{bucket}/store\n    endpointurl = {endpoint}\n"
+                "    access_key_id = testing\n    secret_access_key = testing\n"
+                "    region = us-east-1\n")
+
+
+def scenario(name, files, args, moto, work, base_env):
+    repo = os.path.join(work, name, "repo")
+    logs = os.path.join(work, name, "logs")
+    os.makedirs(logs, exist_ok=True)
+    make_repo(repo, args.dvc, base_env, files, seed=len(name))
+    jobs = ["-j", str(args.jobs)] if args.jobs else []
+    rows = {}
+
+    def timed(tool, label, argv, env):
+        before = moto.requests()
+        secs, summary = run(argv, repo, env, logs, f"{tool}-{label}")
+        return {"seconds": round(secs, 3), "requests": moto.requests() - before,
+                "summary": summary[0]}
+
+    def dvc_env(site):
+        e = dict(base_env)
+        e["DVC_SITE_CACHE_DIR"] = os.path.join(work, name, site)
+        return e
+
+    b_dvc, b_gd = f"{name}-dvc", f"{name}-git-dvc"
+    moto.create_bucket(b_dvc)
+    moto.create_bucket(b_gd)
+    set_remote(repo, moto.endpoint, b_dvc)
+    rows["dvc first"] = timed("dvc", "first", [args.dvc, "push", *jobs], dvc_env("site-a"))
+    rows["dvc no-op cold"] = timed("dvc", "noop-cold", [args.dvc, "push", *jobs],
+                                   dvc_env("site-b"))
+    rows["dvc no-op warm"] = timed("dvc", "noop-warm", [args.dvc, "push", *jobs],
+                                   dvc_env("site-a"))
+    set_remote(repo, moto.endpoint, b_gd)
+    rows["git-dvc first"] = timed("git-dvc", "first", [args.git_dvc, "push", *jobs], base_env)
+    rows["git-dvc no-op"] = timed("git-dvc", "noop", [args.git_dvc, "push", *jobs], base_env)
+    a, b = moto.keys(b_dvc), moto.keys(b_gd)
+    if a != b:
+        raise SystemExit(f"{name}: buckets differ: only DVC {sorted(a - b)[:5]}, "
+                         f"only git-dvc {sorted(b - a)[:5]}")
+    rows["objects"] = len(a)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dvc", required=True)
+    ap.add_argument("--git-dvc", required=True)
+    ap.add_argument("--moto", required=True)
+    ap.add_argument("--work", default="target/bench/s3")
+    ap.add_argument("--small-files", type=int, default=3000)
+    ap.add_argument("--large-files", type=int, default=3)
+    ap.add_argument("--large-mib", type=int, default=100)
+    ap.add_argument("--jobs", type=int, default=0, help="-j for both tools (default: theirs)")
+    args = ap.parse_args()
+    work = os.path.abspath(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    env = dict(os.environ)
+    env.update(DVC_NO_ANALYTICS="1", GIT_CONFIG_NOSYSTEM="1",
+               DVC_GLOBAL_CONFIG_DIR=os.path.join(work, "dvc-global"),
+               DVC_SYSTEM_CONFIG_DIR=os.path.join(work, "dvc-system"))
+    for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(k, None)
+
+    rng = random.Random(7)
+    small = {}
+    for i in range(args.small_files - 100):
+        small[f"d{i % 10}/f{i:06d}.bin"] = rng.randint(2048, 6144)
+    for i in range(100):
+        small[f"loose{i:03d}.bin"] = rng.randint(2048, 6144)
+    large = {f"big{i}.bin": args.large_mib << 20 for i in range(args.large_files)}
+
+    moto = Moto(args.moto, work)
+    results = {}
+    try:
+        results["many-small"] = scenario("many-small", small, args, moto, work, env)
+        results["few-large"] = scenario("few-large", large, args, moto, work, env)
+    finally:
+        moto.stop()
+
+    lines = ["| scenario | objects | run | DVC s | git-dvc s | DVC / git-dvc | DVC requests | git-dvc requests |",
+             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for name, r in results.items():
+        g1, gn = r["git-dvc first"], r["git-dvc no-op"]
+        for run_name, d, g in (("first push", r["dvc first"], g1),
+                               ("no-op, DVC index cold", r["dvc no-op cold"], gn),
+                               ("no-op, DVC index warm", r["dvc no-op warm"], gn)):
+            ratio = d["seconds"] / g["seconds"] if g["seconds"] else float("inf")
+            lines.append(f"| {name} | {r['objects']} | {run_name} | {d['seconds']:.2f} | "
+                         f"{g['seconds']:.2f} | {ratio:.1f}x | {d['requests']} | {g['requests']} |")
+    table = "\n".join(lines)
+    print(table)
+    with open(os.path.join(work, "results.md"), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(work, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,560 @@
+//! What the opendal-backed remotes (S3, Azure Blob, GCS, WebDAV) share: a small tokio
+//! runtime the blocking trait methods run on, an HTTP transport that counts requests and
+//! honours `ssl_verify` and timeouts, error classification, and the upload policy.
+//!
+//! Uploads up to [`SINGLE_PUT_MAX`] are read whole first, so a cache object that fails its
+//! hash check is refused before any request; then they go in one request (S3 adds
+//! `Content-MD5` of those verified bytes). Bigger ones stream through opendal's writer
+//! (S3 multipart, Azure block list, GCS resumable upload), which is aborted when the
+//! source fails: the object only appears when the upload completes. WebDAV, which has no
+//! such commit step, streams big uploads to a temporary name and then MOVEs it.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use opendal::{Buffer, HttpBody, HttpTransport, HttpTransporter, OperationContext, Operator};
+use opendal_http_transport_reqwest::ReqwestTransport;
+
+use super::{denied_message, ErrorKind, Storage, StorageError};
+use crate::dvc::config::RemoteConfig;
+
+/// Objects up to this size are uploaded in one request; bigger ones in parts.
+/// (DVC's s3fs switches to multipart at 100 MiB; a lower threshold keeps memory bounded
+/// with many jobs.)
+pub const SINGLE_PUT_MAX: u64 = 64 << 20;
+/// Part size for streamed uploads: big enough that 10 000 parts hold 160 GiB.
+const PART_SIZE: usize = 16 << 20;
+/// Attempts for the read-only calls (exists, read, list) on transient failures; uploads
+/// are retried by the transfer queue.
+const READ_ATTEMPTS: u32 = 3;
+
+/// The runtime opendal's futures run on. Trait methods are called from plain threads
+/// (the queue's workers) and block on it.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("git-dvc-io")
+            .enable_all()
+            .build()
+            .expect("cannot start the I/O runtime")
+    });
+    &RUNTIME
+}
+
+/// The reqwest transport, counting every request it sends.
+/// Also adds fixed headers (WebDAV's `custom_auth_header`) to every request.
+struct CountingTransport {
+    inner: ReqwestTransport,
+    requests: Arc<AtomicU64>,
+    extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+impl HttpTransport for CountingTransport {
+    async fn fetch(
+        &self,
+        mut req: http::Request<Buffer>,
+    ) -> opendal::Result<http::Response<HttpBody>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        for (name, value) in &self.extra_headers {
+            req.headers_mut().insert(name.clone(), value.clone());
+        }
+        self.inner.fetch(req).await
+    }
+}
+
+/// HTTP client settings common to the HTTP-based remotes (`ssl_verify`, timeouts).
+pub struct HttpSettings {
+    /// `false` to accept any certificate; a CA bundle path to trust it.
+    pub ssl_verify: SslVerify,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+pub enum SslVerify {
+    Yes,
+    No,
+    CaBundle(String),
+}
+
+impl HttpSettings {
+    /// Reads `ssl_verify`, `connect_timeout` and `read_timeout` (seconds) from a remote.
+    pub fn from_remote(
+        remote: &RemoteConfig,
+        read_timeout_key: &str,
+    ) -> Result<Self, StorageError> {
+        let ssl_verify = match remote.options.get("ssl_verify").map(|s| s.trim()) {
+            None | Some("") => SslVerify::Yes,
+            Some(v) if v.eq_ignore_ascii_case("true") => SslVerify::Yes,
+            Some(v) if v.eq_ignore_ascii_case("false") => SslVerify::No,
+            Some(path) => SslVerify::CaBundle(path.to_string()),
+        };
+        let seconds = |key: &str, default: u64| -> Result<Duration, StorageError> {
+            match remote.options.get(key) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        StorageError::new(
+                            ErrorKind::Other,
+                            format!(
+                                "config file error: remote '{}': option '{key}' must be a number of seconds, not '{v}'",
+                                remote.name
+                            ),
+                        )
+                    }),
+            }
+        };
+        Ok(HttpSettings {
+            ssl_verify,
+            connect_timeout: seconds("connect_timeout", 60)?,
+            read_timeout: seconds(read_timeout_key, 60)?,
+        })
+    }
+
+    /// An async reqwest client (for opendal's transport).
+    pub fn async_client(&self) -> Result<reqwest::Client, StorageError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .pool_max_idle_per_host(64);
+        match &self.ssl_verify {
+            SslVerify::Yes => {}
+            SslVerify::No => builder = builder.tls_danger_accept_invalid_certs(true),
+            SslVerify::CaBundle(path) => {
+                for cert in read_ca_bundle(path)? {
+                    builder = builder.add_root_certificate(cert);
+                }
+            }
+        }
+        builder.build().map_err(|e| {
+            StorageError::new(
+                ErrorKind::Other,
+                format!("cannot set up the HTTP client: {e}"),
+            )
+        })
+    }
+}
+
+pub fn read_ca_bundle(path: &str) -> Result<Vec<reqwest::Certificate>, StorageError> {
+    let pem = std::fs::read(path).map_err(|e| {
+        StorageError::new(
+            ErrorKind::Other,
+            format!("ssl_verify: cannot read the CA bundle {path}: {e}"),
+        )
+    })?;
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        StorageError::new(
+            ErrorKind::Other,
+            format!("ssl_verify: {path} is not a PEM CA bundle: {e}"),
+        )
+    })
+}
+
+/// One opendal-backed remote.
+pub struct ObjectStore {
+    /// Single-request uploads, reads, stats, listings.
+    op: Operator,
+    /// Streamed (multipart) uploads; S3 needs an operator without `Content-MD5` for them.
+    stream_op: Operator,
+    requests: Arc<AtomicU64>,
+    remote: String,
+    url: String,
+    /// What to check when the storage refuses access.
+    denied_hint: String,
+    prefix_len: Option<usize>,
+    /// Stream big uploads to a temporary name and rename (WebDAV).
+    rename_large: bool,
+}
+
+pub struct ObjectStoreSpec {
+    pub remote: String,
+    /// The URL for messages, without credentials.
+    pub url: String,
+    pub denied_hint: String,
+    pub prefix_len: Option<usize>,
+    pub rename_large: bool,
+    pub http: HttpSettings,
+    /// Headers added to every request (values are secrets: marked sensitive).
+    pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+impl ObjectStore {
+    /// Wraps operators built by a backend. `stream_op` defaults to `op`.
+    pub fn new(
+        spec: ObjectStoreSpec,
+        op: Operator,
+        stream_op: Option<Operator>,
+    ) -> Result<ObjectStore, StorageError> {
+        let requests = Arc::new(AtomicU64::new(0));
+        let client = spec.http.async_client()?;
+        let transporter = HttpTransporter::new(CountingTransport {
+            inner: ReqwestTransport::new(client),
+            requests: requests.clone(),
+            extra_headers: spec.extra_headers,
+        });
+        let ctx = OperationContext::new().with_http_transport(transporter);
+        let stream_op = stream_op.unwrap_or_else(|| op.clone());
+        Ok(ObjectStore {
+            op: op.with_context(ctx.clone()),
+            stream_op: stream_op.with_context(ctx),
+            requests,
+            remote: spec.remote,
+            url: spec.url,
+            denied_hint: spec.denied_hint,
+            prefix_len: spec.prefix_len,
+            rename_large: spec.rename_large,
+        })
+    }
+
+    fn error(&self, action: &str, key: &str, err: opendal::Error) -> StorageError {
+        classify(&self.remote, &self.url, &self.denied_hint, action, key, err)
+    }
+
+    fn with_retries<T>(
+        &self,
+        mut call: impl FnMut() -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match call() {
+                Err(e) if e.kind == ErrorKind::Transient && attempt < READ_ATTEMPTS => {
+                    std::thread::sleep(Duration::from_millis(200 << attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn put_streamed(
+        &self,
+        key: &str,
+        source: &mut dyn Read,
+        size: u64,
+    ) -> Result<(), StorageError> {
+        let target = if self.rename_large {
+            temp_key(key)
+        } else {
+            key.to_string()
+        };
+        let rt = runtime();
+        let chunk = PART_SIZE.max((size / 9_000) as usize);
+        let mut writer = rt
+            .block_on(async { self.stream_op.writer_with(&target).chunk(chunk).await })
+            .map_err(|e| self.error("cannot start uploading", key, e))?;
+        let mut buf = vec![0u8; chunk];
+        loop {
+            let n = match read_full(source, &mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = rt.block_on(writer.abort());
+                    return Err(StorageError::from_io("cannot read the cache object", e));
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            if let Err(e) = rt.block_on(writer.write(buf[..n].to_vec())) {
+                let _ = rt.block_on(writer.abort());
+                return Err(self.error("cannot upload", key, e));
+            }
+        }
+        if let Err(e) = rt.block_on(writer.close()) {
+            let _ = rt.block_on(writer.abort());
+            if self.rename_large {
+                let _ = rt.block_on(self.op.delete(&target));
+            }
+            return Err(self.error("cannot upload", key, e));
+        }
+        if self.rename_large {
+            if let Err(e) = rt.block_on(self.op.rename(&target, key)) {
+                let _ = rt.block_on(self.op.delete(&target));
+                return Err(self.error("cannot rename the upload into", key, e));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `dir/.<random>.tmp` beside `key`, as DVC names its temporary files.
+fn temp_key(key: &str) -> String {
+    let name = super::local::temp_name();
+    match key.rfind('/') {
+        Some(i) => format!("{}{name}", &key[..=i]),
+        None => name,
+    }
+}
+
+/// Reads until `buf` is full or the source ends.
+fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Turns an opendal error into a [`StorageError`] of the right kind.
+pub fn classify(
+    remote: &str,
+    url: &str,
+    hint: &str,
+    action: &str,
+    key: &str,
+    err: opendal::Error,
+) -> StorageError {
+    use opendal::ErrorKind as K;
+    // opendal's Display dumps the whole request context (response headers and all); the
+    // kind, its message and the causes say what happened in one line.
+    let message = err.message();
+    let message = if message.trim_start().starts_with('<') {
+        // An HTML error page: its title is enough.
+        html_title(message).unwrap_or("(an HTML error page)")
+    } else {
+        message
+    };
+    let mut detail = format!("{}: {}", err.kind(), message);
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        detail.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    if err.kind() == K::NotFound && action == "cannot upload" {
+        detail.push_str(" (does the bucket or container exist? git-dvc does not create it)");
+    }
+    // Some services (WebDAV listing) report 401/403 as `Unexpected`; the response status
+    // in the error's context tells.
+    let full = err.to_string();
+    let refused = full.contains("status: 401") || full.contains("status: 403");
+    let kind = match err.kind() {
+        K::PermissionDenied => ErrorKind::Denied,
+        _ if refused => ErrorKind::Denied,
+        K::RateLimited => ErrorKind::Transient,
+        _ if err.is_temporary() => ErrorKind::Transient,
+        // Connection failures surface as `Unexpected` with a source; treat those as
+        // transient too (the server may come back).
+        K::Unexpected if looks_like_connection_failure(&detail) => ErrorKind::Transient,
+        _ => ErrorKind::Other,
+    };
+    match kind {
+        ErrorKind::Denied => StorageError::new(kind, denied_message(remote, url, &detail, hint)),
+        _ => StorageError::new(
+            kind,
+            format!("{action} {key} on remote '{remote}' ({url}): {detail}"),
+        ),
+    }
+}
+
+fn html_title(page: &str) -> Option<&str> {
+    let start = page.find("<title>")? + "<title>".len();
+    let end = page[start..].find("</title>")? + start;
+    Some(page[start..end].trim())
+}
+
+fn looks_like_connection_failure(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    [
+        "connection refused",
+        "connection reset",
+        "error sending request",
+        "timed out",
+        "broken pipe",
+        "connection closed",
+        "incomplete message",
+    ]
+    .iter()
+    .any(|n| d.contains(n))
+}
+
+impl Storage for ObjectStore {
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+
+    fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        self.with_retries(|| match runtime().block_on(self.op.stat(key)) {
+            Ok(meta) => Ok(!meta.is_dir()),
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(self.error("cannot check", key, e)),
+        })
+    }
+
+    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.with_retries(|| match runtime().block_on(self.op.read(key)) {
+            Ok(buf) => Ok(Some(buf.to_vec())),
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.error("cannot read", key, e)),
+        })
+    }
+
+    fn put(
+        &self,
+        key: &str,
+        source: &mut dyn Read,
+        size: u64,
+        _md5: Option<&[u8; 16]>,
+    ) -> Result<(), StorageError> {
+        if size > SINGLE_PUT_MAX {
+            return self.put_streamed(key, source, size);
+        }
+        // Read (and so verify) everything before the first request.
+        let mut bytes = Vec::with_capacity(size as usize);
+        source
+            .read_to_end(&mut bytes)
+            .map_err(|e| StorageError::from_io("cannot read the cache object", e))?;
+        runtime()
+            .block_on(self.op.write(key, bytes))
+            .map(|_| ())
+            .map_err(|e| self.error("cannot upload", key, e))
+    }
+
+    fn traverse_prefix_len(&self) -> Option<usize> {
+        self.prefix_len
+    }
+
+    fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
+        use futures_util::TryStreamExt;
+        self.with_retries(|| {
+            runtime().block_on(async {
+                let mut lister = match self.op.lister_with(prefix).recursive(true).await {
+                    Ok(l) => l,
+                    Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(e) => return Err(self.error("cannot list", prefix, e)),
+                };
+                let mut keys = Vec::new();
+                loop {
+                    match lister.try_next().await {
+                        Ok(Some(entry)) => {
+                            if entry.metadata().is_dir() {
+                                continue;
+                            }
+                            let path = entry.path().trim_start_matches('/');
+                            let name = path.rsplit('/').next().unwrap_or(path);
+                            if !path.starts_with(prefix) || name.starts_with('.') {
+                                continue;
+                            }
+                            keys.push(path.to_string());
+                            if limit.is_some_and(|l| keys.len() >= l) {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) if e.kind() == opendal::ErrorKind::NotFound => break,
+                        Err(e) => return Err(self.error("cannot list", prefix, e)),
+                    }
+                }
+                Ok(keys)
+            })
+        })
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// Splits `scheme://bucket/some/prefix` into `("bucket", "some/prefix")`.
+pub fn bucket_and_prefix<'a>(
+    remote: &RemoteConfig,
+    url: &'a str,
+) -> Result<(&'a str, &'a str), StorageError> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(StorageError::new(
+            ErrorKind::Other,
+            format!(
+                "config file error: remote '{}': URL '{url}' names no bucket or container",
+                remote.name
+            ),
+        ));
+    }
+    Ok((bucket, prefix.trim_matches('/')))
+}
+
+/// opendal's root for a key prefix: `/some/prefix/`, or `/`.
+pub fn root_for(prefix: &str) -> String {
+    if prefix.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{prefix}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opendal::ErrorKind as K;
+
+    fn kind_of(err: opendal::Error) -> (ErrorKind, String) {
+        let e = classify(
+            "r",
+            "s3://b/p",
+            "the credentials",
+            "cannot upload",
+            "k",
+            err,
+        );
+        (e.kind, e.message)
+    }
+
+    #[test]
+    fn refusals_name_remote_url_and_what_to_check() {
+        let (kind, msg) = kind_of(opendal::Error::new(K::PermissionDenied, "AccessDenied"));
+        assert_eq!(kind, ErrorKind::Denied);
+        assert!(msg.contains("remote 'r' (s3://b/p)"), "{msg}");
+        assert!(msg.contains("check the credentials"), "{msg}");
+    }
+
+    #[test]
+    fn transient_failures_are_retried() {
+        let (kind, _) = kind_of(opendal::Error::new(K::RateLimited, "slow down"));
+        assert_eq!(kind, ErrorKind::Transient);
+        let (kind, _) = kind_of(opendal::Error::new(K::Unexpected, "x").set_temporary());
+        assert_eq!(kind, ErrorKind::Transient);
+        let (kind, _) = kind_of(opendal::Error::new(
+            K::Unexpected,
+            "send http request: tcp connect error: Connection refused",
+        ));
+        assert_eq!(kind, ErrorKind::Transient);
+        let (kind, msg) = kind_of(opendal::Error::new(K::NotFound, "NoSuchBucket"));
+        assert_eq!(kind, ErrorKind::Other);
+        assert!(msg.contains("does the bucket or container exist"), "{msg}");
+    }
+
+    #[test]
+    fn html_error_pages_shrink_to_their_title() {
+        let page = "<html><head><title>401 Access not authorized</title></head></html>";
+        let (_, msg) = kind_of(opendal::Error::new(K::Unexpected, page));
+        assert!(msg.contains("401 Access not authorized"), "{msg}");
+        assert!(!msg.contains("<html>"), "{msg}");
+    }
+
+    #[test]
+    fn bucket_and_prefix_split() {
+        let r = RemoteConfig {
+            name: "r".into(),
+            url: String::new(),
+            options: Default::default(),
+        };
+        assert_eq!(bucket_and_prefix(&r, "s3://b/x/y/").unwrap(), ("b", "x/y"));
+        assert_eq!(bucket_and_prefix(&r, "gs://b").unwrap(), ("b", ""));
+        assert!(bucket_and_prefix(&r, "azure:///x").is_err());
+        assert_eq!(root_for(""), "/");
+        assert_eq!(root_for("a/b"), "/a/b/");
+        assert!(temp_key("files/md5/ab/cd").starts_with("files/md5/ab/."));
+        assert!(temp_key("files/md5/ab/cd").ends_with(".tmp"));
+    }
+}

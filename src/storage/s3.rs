@@ -1,0 +1,417 @@
+//! `s3://bucket/prefix` remotes (AWS S3 and S3-compatible servers) through opendal, with
+//! DVC's remote options (`dvc_s3`):
+//!
+//! | option | effect |
+//! | --- | --- |
+//! | `endpointurl` | the server (`http://127.0.0.1:9000`); path-style addressing |
+//! | `region` | else `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile's `region` in the config file, `us-east-1` |
+//! | `profile` | the named profile of the shared files (else `AWS_PROFILE`) |
+//! | `access_key_id`, `secret_access_key`, `session_token` | static credentials, tried first |
+//! | `credentialpath`, `configpath` | the shared credentials / config files (DVC sets `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE` from them) |
+//! | `use_ssl` | `false`: plain HTTP to the default endpoint (or an `endpointurl` without scheme) |
+//! | `ssl_verify` | `false`, or a CA bundle path |
+//! | `sse`, `sse_kms_key_id` | `x-amz-server-side-encryption(-aws-kms-key-id)` on every upload |
+//! | `sse_customer_algorithm`, `sse_customer_key` | SSE-C (key in base64) |
+//! | `acl` | canned ACL on every upload |
+//! | `allow_anonymous_login` | unsigned requests when no credentials are found |
+//! | `read_timeout`, `connect_timeout` | seconds |
+//!
+//! Credentials otherwise come from where the AWS SDKs find them: the `AWS_*` environment,
+//! `~/.aws/credentials` and `~/.aws/config`, SSO, web identity, ECS and EC2 metadata.
+//! Single-request uploads carry `Content-MD5`, so S3 rejects bytes damaged on the way.
+
+use std::path::Path;
+
+use base64::Engine;
+use opendal::services::S3;
+use opendal::Operator;
+
+use super::object_store::{
+    bucket_and_prefix, root_for, HttpSettings, ObjectStore, ObjectStoreSpec,
+};
+use super::{option_bool, option_str, ErrorKind, StorageError};
+use crate::dvc::config::RemoteConfig;
+
+/// Options DVC accepts that git-dvc cannot honour: refusing them is safer than uploading
+/// with different permissions than the user asked for.
+const UNSUPPORTED: &[&str] = &[
+    "grant_read",
+    "grant_read_acp",
+    "grant_write_acp",
+    "grant_full_control",
+];
+
+/// What opendal needs, resolved from the remote's options and the environment. Kept
+/// separate from the builder so URL and option mapping can be unit-tested.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub root: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub profile: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub credentials_file: Option<String>,
+    pub config_file: Option<String>,
+    pub sse: Option<String>,
+    pub sse_kms_key_id: Option<String>,
+    pub sse_customer: Option<(String, Vec<u8>)>,
+    pub acl: Option<String>,
+    pub anonymous: bool,
+}
+
+fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
+    StorageError::new(
+        ErrorKind::Other,
+        format!("config file error: remote '{}': {message}", remote.name),
+    )
+}
+
+impl S3Settings {
+    /// Maps a remote's URL and options; `env` reads environment variables.
+    pub fn from_remote(
+        remote: &RemoteConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<S3Settings, StorageError> {
+        for key in UNSUPPORTED {
+            if remote.options.contains_key(*key) {
+                return Err(config_error(
+                    remote,
+                    format!("option '{key}' is not supported by git-dvc; use `acl` or `dvc push`"),
+                ));
+            }
+        }
+        let (bucket, prefix) = bucket_and_prefix(remote, &remote.url)?;
+        let use_ssl = option_bool(remote, "use_ssl")?.unwrap_or(true);
+        let endpoint = option_str(remote, "endpointurl").map(|e| {
+            let e = e.trim_end_matches('/');
+            if e.contains("://") {
+                e.to_string()
+            } else if use_ssl {
+                format!("https://{e}")
+            } else {
+                format!("http://{e}")
+            }
+        });
+        let profile = option_str(remote, "profile")
+            .map(str::to_string)
+            .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()));
+        let credentials_file = option_str(remote, "credentialpath").map(str::to_string);
+        let config_file = option_str(remote, "configpath").map(str::to_string);
+        let region = option_str(remote, "region")
+            .map(str::to_string)
+            .or_else(|| env("AWS_REGION").filter(|r| !r.is_empty()))
+            .or_else(|| env("AWS_DEFAULT_REGION").filter(|r| !r.is_empty()))
+            .or_else(|| {
+                let file = config_file
+                    .clone()
+                    .or_else(|| env("AWS_CONFIG_FILE"))
+                    .or_else(|| env("HOME").map(|h| format!("{h}/.aws/config")))?;
+                region_from_config(Path::new(&file), profile.as_deref().unwrap_or("default"))
+            })
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let endpoint =
+            endpoint.or_else(|| (!use_ssl).then(|| format!("http://s3.{region}.amazonaws.com")));
+        let sse_customer = match (
+            option_str(remote, "sse_customer_algorithm"),
+            option_str(remote, "sse_customer_key"),
+        ) {
+            (None, None) => None,
+            (Some(alg), Some(key)) => {
+                let key = base64::engine::general_purpose::STANDARD
+                    .decode(key.trim())
+                    .map_err(|_| {
+                        config_error(remote, "sse_customer_key must be base64".to_string())
+                    })?;
+                Some((alg.to_string(), key))
+            }
+            _ => {
+                return Err(config_error(
+                    remote,
+                    "sse_customer_algorithm and sse_customer_key go together".to_string(),
+                ))
+            }
+        };
+        Ok(S3Settings {
+            bucket: bucket.to_string(),
+            root: root_for(prefix),
+            endpoint,
+            region,
+            profile,
+            access_key_id: option_str(remote, "access_key_id").map(str::to_string),
+            secret_access_key: option_str(remote, "secret_access_key").map(str::to_string),
+            session_token: option_str(remote, "session_token").map(str::to_string),
+            credentials_file,
+            config_file,
+            sse: option_str(remote, "sse").map(str::to_string),
+            sse_kms_key_id: option_str(remote, "sse_kms_key_id").map(str::to_string),
+            sse_customer,
+            acl: option_str(remote, "acl").map(str::to_string),
+            anonymous: option_bool(remote, "allow_anonymous_login")?.unwrap_or(false),
+        })
+    }
+
+    fn builder(&self, content_md5: bool) -> S3 {
+        let mut b = S3::default()
+            .bucket(&self.bucket)
+            .root(&self.root)
+            .region(&self.region);
+        if let Some(e) = &self.endpoint {
+            b = b.endpoint(e);
+        }
+        if let Some(p) = &self.profile {
+            b = b.profile(p);
+        }
+        if let (Some(ak), Some(sk)) = (&self.access_key_id, &self.secret_access_key) {
+            b = b.access_key_id(ak).secret_access_key(sk);
+            if let Some(t) = &self.session_token {
+                b = b.session_token(t);
+            }
+        }
+        if self.credentials_file.is_some() || self.config_file.is_some() {
+            b = b.credential_provider_chain(self.file_chain());
+        }
+        if let Some(sse) = &self.sse {
+            b = b.server_side_encryption(sse);
+        }
+        if let Some(k) = &self.sse_kms_key_id {
+            b = b.server_side_encryption_aws_kms_key_id(k);
+        }
+        if let Some((alg, key)) = &self.sse_customer {
+            b = b.server_side_encryption_with_customer_key(alg, key);
+        }
+        if let Some(acl) = &self.acl {
+            b = b.default_acl(acl);
+        }
+        if self.anonymous {
+            b = b.skip_signature();
+        }
+        if content_md5 {
+            b = b.checksum_algorithm("md5");
+        }
+        b
+    }
+
+    /// Static keys first (if any), then the profile from the given files, then the
+    /// standard chain: as botocore behaves with `AWS_SHARED_CREDENTIALS_FILE` /
+    /// `AWS_CONFIG_FILE` set, without changing this process's environment.
+    fn file_chain(&self) -> reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential> {
+        use reqsign_aws_v4::{
+            DefaultCredentialProvider, EnvCredentialProvider, ProfileCredentialProvider,
+        };
+        let mut profile = ProfileCredentialProvider::new();
+        if let Some(p) = &self.profile {
+            profile = profile.with_profile(p);
+        }
+        if let Some(f) = &self.credentials_file {
+            profile = profile.with_credentials_file(f);
+        }
+        if let Some(f) = &self.config_file {
+            profile = profile.with_config_file(f);
+        }
+        let mut chain = reqsign_core::ProvideCredentialChain::new();
+        if let (Some(ak), Some(sk)) = (&self.access_key_id, &self.secret_access_key) {
+            let mut s = reqsign_aws_v4::StaticCredentialProvider::new(ak, sk);
+            if let Some(t) = &self.session_token {
+                s = s.with_session_token(t);
+            }
+            chain = chain.push(s);
+        }
+        chain
+            .push(EnvCredentialProvider::new())
+            .push(profile)
+            .push(DefaultCredentialProvider::new())
+    }
+}
+
+/// The `region` of `[default]` or `[profile NAME]` in an AWS config file.
+fn region_from_config(path: &Path, profile: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let wanted = if profile == "default" {
+        "default".to_string()
+    } else {
+        format!("profile {profile}")
+    };
+    let mut in_section = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') && line.ends_with(']') {
+            in_section = line[1..line.len() - 1].trim() == wanted;
+            continue;
+        }
+        if in_section {
+            if let Some((k, v)) = line.split_once('=') {
+                if k.trim() == "region" && !v.trim().is_empty() {
+                    return Some(v.trim().to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
+    let settings = S3Settings::from_remote(remote, &|k| std::env::var(k).ok())?;
+    let build = |content_md5: bool| {
+        Operator::new(settings.builder(content_md5))
+            .map_err(|e| config_error(remote, format!("cannot set up S3 access: {e}")))
+    };
+    let op = build(true)?;
+    let stream_op = build(false)?;
+    let hint = format!(
+        "the credentials git-dvc used (the remote's access_key_id/secret_access_key, profile or \
+         credentialpath options, the AWS_* environment variables, ~/.aws/credentials) and \
+         that they may read and write bucket '{}'",
+        settings.bucket
+    );
+    ObjectStore::new(
+        ObjectStoreSpec {
+            remote: remote.name.clone(),
+            url: remote.url.clone(),
+            denied_hint: hint,
+            prefix_len: Some(3),
+            rename_large: false,
+            http: HttpSettings::from_remote(remote, "read_timeout")?,
+            extra_headers: Vec::new(),
+        },
+        op,
+        Some(stream_op),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn remote(url: &str, opts: &[(&str, &str)]) -> RemoteConfig {
+        RemoteConfig {
+            name: "r".into(),
+            url: url.into(),
+            options: opts
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn bucket_prefix_and_defaults() {
+        let s = S3Settings::from_remote(&remote("s3://bkt/some/prefix/", &[]), &no_env).unwrap();
+        assert_eq!(s.bucket, "bkt");
+        assert_eq!(s.root, "/some/prefix/");
+        assert_eq!(s.region, "us-east-1");
+        assert_eq!(s.endpoint, None);
+        let s = S3Settings::from_remote(&remote("s3://bkt", &[]), &no_env).unwrap();
+        assert_eq!(s.root, "/");
+    }
+
+    #[test]
+    fn options_map() {
+        let r = remote(
+            "s3://b/p",
+            &[
+                ("endpointurl", "http://127.0.0.1:9000/"),
+                ("region", "eu-west-1"),
+                ("profile", "dev"),
+                ("access_key_id", "AK"),
+                ("secret_access_key", "SK"),
+                ("session_token", "TOK"),
+                ("sse", "aws:kms"),
+                ("sse_kms_key_id", "kid"),
+                ("acl", "bucket-owner-full-control"),
+                ("credentialpath", "/c/creds"),
+                ("configpath", "/c/config"),
+            ],
+        );
+        let s = S3Settings::from_remote(&r, &no_env).unwrap();
+        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s.region, "eu-west-1");
+        assert_eq!(s.profile.as_deref(), Some("dev"));
+        assert_eq!(s.access_key_id.as_deref(), Some("AK"));
+        assert_eq!(s.session_token.as_deref(), Some("TOK"));
+        assert_eq!(s.sse.as_deref(), Some("aws:kms"));
+        assert_eq!(s.sse_kms_key_id.as_deref(), Some("kid"));
+        assert_eq!(s.acl.as_deref(), Some("bucket-owner-full-control"));
+        assert_eq!(s.credentials_file.as_deref(), Some("/c/creds"));
+        assert_eq!(s.config_file.as_deref(), Some("/c/config"));
+    }
+
+    #[test]
+    fn use_ssl_false_means_http() {
+        let s =
+            S3Settings::from_remote(&remote("s3://b", &[("use_ssl", "false")]), &no_env).unwrap();
+        assert_eq!(
+            s.endpoint.as_deref(),
+            Some("http://s3.us-east-1.amazonaws.com")
+        );
+        let s = S3Settings::from_remote(
+            &remote(
+                "s3://b",
+                &[("use_ssl", "False"), ("endpointurl", "minio:9000")],
+            ),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(s.endpoint.as_deref(), Some("http://minio:9000"));
+    }
+
+    #[test]
+    fn region_from_env_then_config_file() {
+        let env = |k: &str| (k == "AWS_DEFAULT_REGION").then(|| "ap-south-1".to_string());
+        let s = S3Settings::from_remote(&remote("s3://b", &[]), &env).unwrap();
+        assert_eq!(s.region, "ap-south-1");
+
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config");
+        std::fs::write(
+            &cfg,
+            "[default]\nregion = us-west-2\n[profile dev]\nregion = eu-north-1\n",
+        )
+        .unwrap();
+        let cfg = cfg.to_str().unwrap().to_string();
+        let r = remote("s3://b", &[("configpath", &cfg), ("profile", "dev")]);
+        assert_eq!(
+            S3Settings::from_remote(&r, &no_env).unwrap().region,
+            "eu-north-1"
+        );
+        let r = remote("s3://b", &[("configpath", &cfg)]);
+        assert_eq!(
+            S3Settings::from_remote(&r, &no_env).unwrap().region,
+            "us-west-2"
+        );
+    }
+
+    #[test]
+    fn sse_c_key_is_base64() {
+        let r = remote(
+            "s3://b",
+            &[
+                ("sse_customer_algorithm", "AES256"),
+                ("sse_customer_key", "AAEC"),
+            ],
+        );
+        let s = S3Settings::from_remote(&r, &no_env).unwrap();
+        assert_eq!(s.sse_customer, Some(("AES256".to_string(), vec![0, 1, 2])));
+        let r = remote("s3://b", &[("sse_customer_key", "AAEC")]);
+        assert!(S3Settings::from_remote(&r, &no_env).is_err());
+    }
+
+    #[test]
+    fn grants_are_refused_and_bad_bools_named() {
+        let e = S3Settings::from_remote(&remote("s3://b", &[("grant_read", "id=x")]), &no_env)
+            .unwrap_err();
+        assert!(e.message.contains("grant_read"), "{}", e.message);
+        let e = S3Settings::from_remote(&remote("s3://b", &[("use_ssl", "maybe")]), &no_env)
+            .unwrap_err();
+        assert!(e.message.contains("use_ssl"), "{}", e.message);
+        let e = S3Settings::from_remote(&remote("s3:///x", &[]), &no_env).unwrap_err();
+        assert!(e.message.contains("no bucket"), "{}", e.message);
+    }
+}

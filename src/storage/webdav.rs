@@ -1,0 +1,219 @@
+//! `webdav://host/path` and `webdavs://host/path` remotes (plain `http(s)://` underneath,
+//! as DVC maps them), through opendal's WebDAV service: the same runtime, request
+//! counting, error classification and upload policy as the object stores, and opendal
+//! already sends `MKCOL` for missing collections and `MOVE` for renames.
+//!
+//! | option | effect |
+//! | --- | --- |
+//! | `user` (or `user@` in the URL), `password` | HTTP Basic |
+//! | `token` | `Authorization: Bearer <token>` |
+//! | `custom_auth_header` | the header that carries `password` instead of Basic |
+//! | `ssl_verify` | `false`, or a CA bundle path |
+//! | `timeout` | seconds (default 30, as DVC) |
+//!
+//! Small objects are PUT to their final name in one request, after the whole body was
+//! read and verified (DVC PUTs to the final name too). Big ones are streamed to a
+//! `.<random>.tmp` name beside it and then MOVEd, so a broken stream never leaves a
+//! partial object under the final name.
+
+use opendal::services::Webdav;
+use opendal::Operator;
+
+use super::object_store::{root_for, HttpSettings, ObjectStore, ObjectStoreSpec};
+use super::{option_str, redact_url, ErrorKind, StorageError};
+use crate::dvc::config::RemoteConfig;
+
+/// Options DVC knows that git-dvc does not implement: refused rather than ignored.
+const UNSUPPORTED: &[&str] = &["cert_path", "key_path", "bearer_token_command"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebdavSettings {
+    /// `http(s)://host[:port]`.
+    pub endpoint: String,
+    pub root: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub token: Option<String>,
+    pub custom_auth_header: Option<String>,
+}
+
+fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
+    StorageError::new(
+        ErrorKind::Other,
+        format!("config file error: remote '{}': {message}", remote.name),
+    )
+}
+
+impl WebdavSettings {
+    pub fn from_remote(remote: &RemoteConfig) -> Result<WebdavSettings, StorageError> {
+        for key in UNSUPPORTED {
+            if remote.options.contains_key(*key) {
+                return Err(config_error(
+                    remote,
+                    format!("option '{key}' is not supported by git-dvc; use `dvc push`"),
+                ));
+            }
+        }
+        let (scheme, rest) = remote
+            .url
+            .split_once("://")
+            .ok_or_else(|| config_error(remote, format!("'{}' is not a URL", remote.url)))?;
+        let http_scheme = match scheme {
+            "webdav" => "http",
+            "webdavs" => "https",
+            other => return Err(config_error(remote, format!("'{other}://' is not WebDAV"))),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (url_user, host) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => (
+                Some(userinfo.split(':').next().unwrap_or(userinfo).to_string()),
+                host,
+            ),
+            None => (None, authority),
+        };
+        if host.is_empty() {
+            return Err(config_error(
+                remote,
+                format!("'{}' names no host", remote.url),
+            ));
+        }
+        Ok(WebdavSettings {
+            endpoint: format!("{http_scheme}://{host}"),
+            root: root_for(path.trim_matches('/')),
+            user: option_str(remote, "user").map(str::to_string).or(url_user),
+            password: option_str(remote, "password").map(str::to_string),
+            token: option_str(remote, "token").map(str::to_string),
+            custom_auth_header: option_str(remote, "custom_auth_header").map(str::to_string),
+        })
+    }
+
+    fn builder(&self) -> Webdav {
+        let mut b = Webdav::default().endpoint(&self.endpoint).root(&self.root);
+        if let Some(t) = &self.token {
+            b = b.token(t);
+        } else if self.custom_auth_header.is_none() {
+            if let Some(u) = &self.user {
+                b = b.username(u);
+                if let Some(p) = &self.password {
+                    b = b.password(p);
+                }
+            }
+        }
+        b
+    }
+
+    /// `custom_auth_header: password` on every request, as dvc-webdav sends it.
+    fn extra_headers(
+        &self,
+        remote: &RemoteConfig,
+    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, StorageError> {
+        let (Some(name), None) = (&self.custom_auth_header, &self.token) else {
+            return Ok(Vec::new());
+        };
+        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            config_error(
+                remote,
+                format!("custom_auth_header '{name}' is not a header name"),
+            )
+        })?;
+        let password = self.password.as_deref().ok_or_else(|| {
+            config_error(
+                remote,
+                "custom_auth_header needs the password option".to_string(),
+            )
+        })?;
+        let mut value = http::HeaderValue::from_str(password).map_err(|_| {
+            config_error(
+                remote,
+                "the password is not a valid header value".to_string(),
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok(vec![(name, value)])
+    }
+}
+
+pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
+    let settings = WebdavSettings::from_remote(remote)?;
+    let op = Operator::new(settings.builder()).map_err(|e| {
+        config_error(
+            remote,
+            format!("cannot set up WebDAV access: {}", e.message()),
+        )
+    })?;
+    let hint = "the remote's user and password, token or custom_auth_header options, and that \
+                the account may create collections and files there"
+        .to_string();
+    ObjectStore::new(
+        ObjectStoreSpec {
+            remote: remote.name.clone(),
+            url: redact_url(&remote.url),
+            denied_hint: hint,
+            prefix_len: Some(2),
+            rename_large: true,
+            http: HttpSettings::from_remote(remote, "timeout")?,
+            extra_headers: settings.extra_headers(remote)?,
+        },
+        op,
+        None,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(url: &str, opts: &[(&str, &str)]) -> RemoteConfig {
+        RemoteConfig {
+            name: "dav".into(),
+            url: url.into(),
+            options: opts
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn schemes_map_to_http() {
+        let s = WebdavSettings::from_remote(&remote("webdav://h:8080/a/b", &[])).unwrap();
+        assert_eq!(s.endpoint, "http://h:8080");
+        assert_eq!(s.root, "/a/b/");
+        let s = WebdavSettings::from_remote(&remote("webdavs://bob@h/dav", &[("password", "pw")]))
+            .unwrap();
+        assert_eq!(s.endpoint, "https://h");
+        assert_eq!(s.user.as_deref(), Some("bob"));
+        assert_eq!(s.root, "/dav/");
+        let s =
+            WebdavSettings::from_remote(&remote("webdav://bob@h/", &[("user", "alice")])).unwrap();
+        assert_eq!(s.user.as_deref(), Some("alice"));
+        assert_eq!(s.root, "/");
+    }
+
+    #[test]
+    fn custom_header_carries_password() {
+        let r = remote(
+            "webdav://h/x",
+            &[("custom_auth_header", "X-Token"), ("password", "s3cret")],
+        );
+        let s = WebdavSettings::from_remote(&r).unwrap();
+        let h = s.extra_headers(&r).unwrap();
+        assert_eq!(h[0].0.as_str(), "x-token");
+        assert_eq!(h[0].1.to_str().unwrap(), "s3cret");
+        let r = remote("webdav://h/x", &[("custom_auth_header", "X-Token")]);
+        assert!(WebdavSettings::from_remote(&r)
+            .unwrap()
+            .extra_headers(&r)
+            .is_err());
+    }
+
+    #[test]
+    fn unsupported_options_are_refused() {
+        let e = WebdavSettings::from_remote(&remote("webdav://h/x", &[("cert_path", "/c")]))
+            .unwrap_err();
+        assert!(e.message.contains("cert_path"));
+    }
+}
