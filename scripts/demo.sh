@@ -1,56 +1,104 @@
 #!/usr/bin/env bash
-# Installs git-dvc and runs its main job on a local-directory remote, with nothing but git,
-# Rust and coreutils: builds a small DVC 3 repository by hand (a file and a directory,
-# exactly as `dvc add` would record them), pushes its data with `git dvc push`, and shows
-# what landed on the remote and that `git dvc status -c` agrees.
+# git-dvc's main job, end to end, on a machine with nothing but git and Rust:
+#
+#   1. installs git-dvc (scripts/install.sh: binary, man pages, completions);
+#   2. makes a demo repository and tracks a file and a directory with `git dvc add`;
+#   3. points it at a local-directory DVC remote and installs the pre-push hook;
+#   4. makes a bare "server" repository with the pre-receive check (`git dvc install
+#      --server`) and the same storage in its $GIT_DIR/dvc/config;
+#   5. commits and runs `git push`: the hook uploads the data first, the server checks it
+#      is there and accepts the push;
+#   6. shows the data on the remote, then shows the server refusing a push whose data was
+#      held back.
+#
+#   bash scripts/demo.sh [--prefix DIR]
+#
+# --prefix is where git-dvc is installed (default: ~/.local, or /usr/local as root). The
+# demo repositories live in a temporary directory that is removed at the end.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")/.." && pwd)"
-echo "== installing git-dvc (cargo install --path .)"
-cargo install --quiet --locked --path "$here"
-export PATH="$HOME/.cargo/bin:$PATH"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+install_args=()
+if [[ $# -gt 0 ]]; then
+    case "$1" in
+        --prefix) install_args=(--prefix "${2:?--prefix needs a directory}") ;;
+        --prefix=*) install_args=("$1") ;;
+        *) echo "usage: bash scripts/demo.sh [--prefix DIR]" >&2; exit 2 ;;
+    esac
+fi
+
+if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+
+step "Install git-dvc"
+bash "$here/scripts/install.sh" "${install_args[@]}"
+prefix="$(bash -c 'if [[ $EUID -eq 0 ]]; then echo /usr/local; else echo "$HOME/.local"; fi')"
+[[ ${#install_args[@]} -eq 0 ]] || prefix="$(cd "${install_args[-1]#--prefix=}" && pwd)"
+export PATH="$prefix/bin:$PATH"
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+# Keep the user's own git settings (hooks path, templates, aliases) out of the demo.
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME="git-dvc demo" GIT_AUTHOR_EMAIL=demo@example.com
+export GIT_COMMITTER_NAME="git-dvc demo" GIT_COMMITTER_EMAIL=demo@example.com
+storage="$work/storage"
+mkdir -p "$storage"
 cd "$work"
+
+step "A repository with DVC data: git dvc add"
 git init -q -b main demo
 cd demo
-git config user.email demo@example.com
-git config user.name "git-dvc demo"
+# What `dvc init` writes, plus the remote: DVC itself is not needed.
+mkdir .dvc
+printf '/config.local\n/tmp\n/cache\n' >.dvc/.gitignore
+cat >.dvc/config <<EOF
+[core]
+    remote = storage
+['remote "storage"']
+    url = $storage
+EOF
+printf 'hello from git-dvc\n' >data.txt
+mkdir -p images/cats
+printf 'one\n' >images/a.txt
+printf 'two\n' >images/cats/b.txt
+show git dvc add data.txt images
+show cat images.dvc
 
-cache=.dvc/cache/files/md5
-add_to_cache() { # add_to_cache FILE -> prints md5
-  local h; h=$(md5sum "$1" | cut -c1-32)
-  mkdir -p "$cache/${h:0:2}"
-  cp "$1" "$cache/${h:0:2}/${h:2}"; chmod 0444 "$cache/${h:0:2}/${h:2}"
-  echo "$h"
-}
+step "The client hook: git dvc install"
+show git dvc install
 
-mkdir -p .dvc images
-printf '[core]\n    remote = storage\n['"'"'remote "storage"'"'"']\n    url = ../../remote\n' > .dvc/config
-printf '/cache\n/tmp\n/config.local\n' > .dvc/.gitignore
+step "A server repository that checks pushed data: git dvc install --server"
+git init -q --bare "$work/server.git"
+# The storage every push must reach, in DVC's config format (the pushed .dvc/config is
+# never trusted by the server).
+mkdir -p "$work/server.git/dvc"
+cp .dvc/config "$work/server.git/dvc/config"
+(cd "$work/server.git" && show git dvc install --server)
+git remote add origin "$work/server.git"
 
-printf 'hello from git-dvc\n' > data.txt
-h=$(add_to_cache data.txt)
-printf 'outs:\n- md5: %s\n  size: %s\n  hash: md5\n  path: data.txt\n' "$h" "$(stat -c %s data.txt)" > data.txt.dvc
+step "Commit and git push: the hook uploads the data, the server checks it"
+git add -A
+git commit -q -m "Track data with DVC"
+show git push origin main
+show git -C "$work/server.git" log --oneline main
 
-printf 'one\n' > images/a.txt; printf 'two\n' > images/b.txt
-ha=$(add_to_cache images/a.txt); hb=$(add_to_cache images/b.txt)
-printf '[{"md5": "%s", "relpath": "a.txt"}, {"md5": "%s", "relpath": "b.txt"}]' "$ha" "$hb" > manifest.json
-hd=$(md5sum manifest.json | cut -c1-32)
-mkdir -p "$cache/${hd:0:2}"; mv manifest.json "$cache/${hd:0:2}/${hd:2}.dir"
-printf 'outs:\n- md5: %s.dir\n  size: 8\n  nfiles: 2\n  hash: md5\n  path: images\n' "$hd" > images.dvc
-printf '/data.txt\n/images\n' > .gitignore
+step "The data is on the DVC remote ($storage)"
+(cd "$storage" && find . -type f | sort)
+show git dvc status -c
 
-git add -A && git commit -q -m "Track data with DVC"
+step "A push whose data was held back: the server refuses it"
+printf 'three\n' >images/c.txt
+git dvc add -q images
+git commit -q -am "More data, not uploaded"
+echo "\$ GIT_DVC_SKIP_PUSH=1 git push origin main"
+if GIT_DVC_SKIP_PUSH=1 git push origin main; then
+    echo "demo: error: the server accepted a push whose data is missing" >&2
+    exit 1
+fi
+step "The same push with the hook: the data goes first, the server accepts"
+show git push origin main
+show git dvc check
 
-echo "== git dvc status -c (before)"
-git dvc status -c
-echo "== git dvc push"
-git dvc push
-echo "== remote contents ($work/remote)"
-(cd "$work/remote" && find . -type f | sort)
-echo "== git dvc status -c (after)"
-git dvc status -c
-echo "== git dvc push (again: nothing to do)"
-git dvc push
+printf '\nDone. git-dvc is installed in %s (man git-dvc, git dvc --help).\n' "$prefix"

@@ -110,6 +110,30 @@ setup_dvc2() {
     echo "GIT_DVC_TEST_DVC2=$GIT_DVC_TEST_DVC2 ($("$GIT_DVC_TEST_DVC2" --version))"
 }
 
+# Debian packages the docs and install tests need: `man` (man-db) to read the man pages,
+# bash-completion to drive the bash completion. CI is a fresh Debian machine, as root.
+setup_system_tools() {
+    section "system tools (man-db, bash-completion)"
+    local missing=()
+    command -v man >/dev/null 2>&1 || missing+=(man-db)
+    [[ -f /usr/share/bash-completion/bash_completion ]] || missing+=(bash-completion)
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        echo "man-db and bash-completion: present"
+        return 0
+    fi
+    local sudo=()
+    if [[ $EUID -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 ||
+            die "missing ${missing[*]}: install them (apt-get install ${missing[*]}); the man page and completion tests need them"
+        sudo=(sudo)
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        die "missing ${missing[*]} and no apt-get: install them with your package manager"
+    echo "installing ${missing[*]}"
+    "${sudo[@]}" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
 # sshd on 127.0.0.1 for `git push` over ssh (tests/hooks_pre_receive.rs): the server side
 # of the push runs the pre-receive hook inside an ssh session, as a real git server does.
 # Runs as the current user (root in CI) with its own host key, client key and config under
@@ -499,6 +523,27 @@ run_tests() {
     cargo test --release --no-fail-fast
 }
 
+# The install path a user takes, for real: scripts/install.sh runs `cargo install` (reusing
+# the release build above) into a temporary prefix; then git must find the man page.
+INSTALL_PREFIX=""
+remove_install_prefix() {
+    [[ -z "$INSTALL_PREFIX" ]] || rm -rf "$INSTALL_PREFIX"
+}
+run_install_check() {
+    section "scripts/install.sh --prefix (temporary)"
+    INSTALL_PREFIX="$(mktemp -d)"
+    CLEANUP_ACTIONS+=(remove_install_prefix)
+    bash scripts/install.sh --prefix "$INSTALL_PREFIX"
+    [[ -x "$INSTALL_PREFIX/bin/git-dvc" ]] || die "install.sh did not install bin/git-dvc"
+    local page
+    page="$(MANPATH="$INSTALL_PREFIX/share/man" man -w git-dvc)" || die "man -w git-dvc failed"
+    [[ "$page" == "$INSTALL_PREFIX/share/man/man1/git-dvc.1" ]] || die "man -w git-dvc found $page"
+    PATH="$INSTALL_PREFIX/bin:$PATH" MANPATH="$INSTALL_PREFIX/share/man" MANPAGER=cat PAGER=cat \
+        git help dvc | grep -q "Keep DVC data and git history in step" ||
+        die "git help dvc does not show git-dvc(1)"
+    echo "installed, and git help dvc opens git-dvc(1)"
+}
+
 main() {
     section "environment"
     echo "root: $ROOT"
@@ -509,6 +554,7 @@ main() {
 
     setup_dvc3
     setup_dvc2
+    setup_system_tools
     setup_sshd_git
     setup_servers
 
@@ -528,6 +574,7 @@ main() {
     run_fmt
     run_clippy
     run_tests
+    run_install_check
 
     section "all checks passed"
 }

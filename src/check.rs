@@ -39,7 +39,7 @@ pub fn validate(
         if let Some(max) = max_objects {
             if result.checked > max {
                 return Err(Error::Message(format!(
-                    "the pushed commits reference more than {max} DVC objects, over the configured limit"
+                    "the pushed commits reference more than {max} DVC objects, over the configured limit (git config dvc.preReceive.maxObjects on the server)"
                 )));
             }
         }

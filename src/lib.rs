@@ -16,3 +16,4 @@ pub mod remote_status;
 pub mod storage;
 pub mod sync;
 pub mod transfer;
+pub mod workspace;

@@ -80,7 +80,7 @@ fn install_writes_the_shipped_hook_with_mode_0755() {
     let outside = env.mkdir("not-a-repo");
     let run = env.try_git_dvc(&outside, &["install"]);
     assert!(!run.success(), "{}", run.describe());
-    run.assert_stderr_contains("not in a git repository");
+    run.assert_stderr_contains("ERROR: not inside a git repository");
     assert!(fs::read_dir(&outside).unwrap().next().is_none());
 }
 

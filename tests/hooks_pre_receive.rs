@@ -165,6 +165,10 @@ fn missing_file_data_is_rejected_until_pushed() {
     repo.git_dvc(&["push", "-q"]);
     let run = repo.try_git(&["push", "origin", "main"]);
     assert_accepted(&run);
+    // The pusher sees that the data was checked, not just let through.
+    run.assert_stderr_contains(
+        "remote: git-dvc: the DVC data of the pushed commits is in storage (1 object checked)",
+    );
     assert_eq!(server.ref_("main").as_deref(), Some(&*first));
 
     let missing = repo.dvc_add_file("data.txt", "not uploaded yet\n");

@@ -73,9 +73,9 @@ pub struct PushArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
-    /// Compare the cache with remote storage (the only mode git-dvc has; accepted for
-    /// compatibility with `dvc status -c`).
-    #[arg(short = 'c', long = "cloud", required = true)]
+    /// Compare the cache with remote storage. Required: it is the only mode git-dvc has
+    /// (for changes in the work tree, use `dvc status`).
+    #[arg(short = 'c', long = "cloud")]
     pub cloud: bool,
 
     #[command(flatten)]

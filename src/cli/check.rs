@@ -28,7 +28,14 @@ const WHAT: &str = "failed to check data in the cloud";
 pub fn run(args: CheckArgs) -> i32 {
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
-        Err(e) => return report::fail(WHAT, &Error::Message(format!("no current directory: {e}"))),
+        Err(e) => {
+            return report::fail(
+                WHAT,
+                &Error::Message(format!(
+                    "cannot read the current directory (was it deleted?): {e}"
+                )),
+            )
+        }
     };
     let mut request =
         SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));

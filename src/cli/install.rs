@@ -38,7 +38,7 @@ pub fn install(args: InstallArgs) -> i32 {
             0
         }
         Err(message) => {
-            eprintln!("error: {message}");
+            super::report::error(&message);
             1
         }
     }
@@ -51,7 +51,7 @@ pub fn uninstall() -> i32 {
             0
         }
         Err(message) => {
-            eprintln!("error: {message}");
+            super::report::error(&message);
             1
         }
     }
@@ -189,12 +189,16 @@ fn git_path(args: &[&str]) -> Result<PathBuf, String> {
     let output = std::process::Command::new("git")
         .args(args)
         .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
+        .map_err(|e| format!("cannot run git (is it installed and on PATH?): {e}"))?;
     if !output.status.success() {
-        return Err(format!(
-            "not in a git repository: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(if stderr.contains("not a git repository") {
+            "not inside a git repository: run this inside the repository whose pushes should \
+             carry DVC data (for the server hook, inside the bare repository)"
+                .to_string()
+        } else {
+            format!("git rev-parse failed: {}", stderr.trim())
+        });
     }
     let raw = String::from_utf8_lossy(&output.stdout).trim().to_string();
     let path = PathBuf::from(raw);
@@ -202,7 +206,7 @@ fn git_path(args: &[&str]) -> Result<PathBuf, String> {
         path
     } else {
         std::env::current_dir()
-            .map_err(|e| format!("no current directory: {e}"))?
+            .map_err(|e| format!("cannot read the current directory: {e}"))?
             .join(path)
     };
     // `.` components read badly in messages; the path may not exist yet (hooks dir).

@@ -2,6 +2,7 @@
 //! shell completions. Each command lives in its own file and is thin: it turns arguments
 //! into a request and prints the pipeline's outcome.
 
+pub mod add;
 pub mod args;
 pub mod check;
 pub mod install;
@@ -13,13 +14,51 @@ pub mod status;
 
 use clap::{Parser, Subcommand};
 
+/// The closing sections of `git dvc --help` and git-dvc(1). In the man page each
+/// `Heading:` line becomes a section and each `term  text` line a tagged paragraph.
+const MAIN_AFTER_HELP: &str = "\
+Examples:
+  git dvc add data model.pt      Track a directory and a file; commit the .dvc and .gitignore files
+  git dvc install                Make every `git push` upload the DVC data of the commits it sends
+  git dvc push                   Upload the data of the current state, like `dvc push`
+  git dvc push -a -T             Also the data of every branch tip and tag, read from git
+  git dvc status -c              Show what the remote lacks, without uploading
+  git dvc check --rev main       For CI: fail when data committed on main is not in storage
+  git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
+
+Settings (git config):
+  remote.<name>.dvcRemote        DVC remote for pushes to git remote <name> (default: core.remote)
+  dvc.allowIncompletePush        true: let a push through when some data is nowhere to be found
+  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs (see git-dvc-pre-receive)
+
+Environment:
+  GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
+  DVC_GLOBAL_CONFIG_DIR          Where DVC's global config lives, as for DVC
+  DVC_SYSTEM_CONFIG_DIR          Where DVC's system config lives, as for DVC
+
+Files:
+  .dvc/config                    Remotes and cache settings, in DVC's format (`dvc remote add`)
+  .dvc/config.local              The same, not committed (credentials, local paths)
+  $GIT_DIR/dvc/config            On a server: the storage pushes must reach (pre-receive check)
+
+See also:
+  git dvc <command> --help       Each command's own help; also man git-dvc-<command>
+  https://dvc.org/doc            DVC, whose files, cache and remotes git-dvc reads and writes";
+
 /// Keep DVC data and git history in step.
 ///
 /// git-dvc reads `.dvc` files, `dvc.yaml`/`dvc.lock` and `.dvc/config` straight from git
 /// objects, for any revisions, and uploads the data they reference to DVC remote storage,
 /// byte-compatible with DVC 3.
 #[derive(Debug, Parser)]
-#[command(name = "git-dvc", bin_name = "git dvc", version, max_term_width = 100)]
+#[command(
+    name = "git-dvc",
+    bin_name = "git dvc",
+    version,
+    max_term_width = 100,
+    disable_help_subcommand = true,
+    after_long_help = MAIN_AFTER_HELP
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -27,18 +66,43 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Track files and directories with DVC, exactly as `dvc add` does.
+    ///
+    /// Hashes the data (md5, in parallel), stores it in the DVC cache (`.dvc/cache`, or
+    /// `cache.dir`), writes `<path>.dvc` beside each path and adds `/<name>` to the
+    /// `.gitignore` there. The files stay in place. Commit the `.dvc` and `.gitignore` files;
+    /// `git dvc push` (or the pre-push hook) uploads the data. Adding a path again whose data
+    /// has not changed changes nothing.
+    #[command(after_long_help = "\
+Examples:
+  git dvc add data               Track the directory data/: writes data.dvc, adds /data to .gitignore
+  git dvc add a.csv b.csv        Track two files
+  git add data.dvc .gitignore    Then commit them; the data itself goes to DVC storage on push")]
+    Add(add::AddArgs),
     /// Upload the data that revisions reference to DVC remote storage.
     ///
     /// By default covers the current state, as `dvc push` does: HEAD's committed DVC files
     /// plus uncommitted `.dvc`, `dvc.yaml`, `dvc.lock` and `.dvc/config` changes in the
     /// work tree. `-a`, `-T`, `-A` and `--rev` add revisions, read from git objects without
     /// checking anything out.
+    #[command(after_long_help = "\
+Examples:
+  git dvc push                   The current state: HEAD plus uncommitted DVC files
+  git dvc push -a -T             Also every branch tip and tag
+  git dvc push --rev main~5..main    Every commit in a range
+  git dvc push -r backup         To the DVC remote 'backup' instead of the default
+  git dvc push data.dvc dvc.yaml:train    Only these outputs")]
     Push(args::PushArgs),
     /// Show which data the remote is missing (`--cloud`), without uploading.
     ///
     /// Unlike `dvc status -c`, every member of a tracked directory is checked, not only its
     /// `.dir` manifest.
     Status(args::StatusArgs),
+    /// Check that the data of committed revisions is in remote storage (for CI).
+    ///
+    /// Same selection flags as push (HEAD when none given); exit 1 when anything is
+    /// missing. Every member of a tracked directory is checked.
+    Check(check::CheckArgs),
     /// Install the pre-push hook, so every `git push` uploads the DVC data of the commits it
     /// sends.
     ///
@@ -47,6 +111,12 @@ pub enum Command {
     /// `--force` (replace it) or `--chain` (keep it and run it first); a git-lfs hook is
     /// chained automatically. With `--server`, in a bare repository, installs the
     /// pre-receive hook instead.
+    #[command(after_long_help = "\
+Examples:
+  git dvc install                In a clone: every git push uploads its DVC data first
+  git dvc install --chain        Keep an existing pre-push hook and run it first
+  git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
+                                 (described in $GIT_DIR/dvc/config)")]
     Install(install::InstallArgs),
     /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
     Uninstall,
@@ -67,16 +137,12 @@ pub enum Command {
     /// (default 1000000), `dvc.preReceive.failOpen` (default false: reject when storage is
     /// unreachable or time runs out), `dvc.preReceive.refs` (repeatable glob; default all).
     PreReceive,
-    /// Check that the data of committed revisions is in remote storage (for CI).
-    ///
-    /// Same selection flags as push (HEAD when none given); exit 1 when anything is
-    /// missing. Every member of a tracked directory is checked.
-    Check(check::CheckArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
+        Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),
         Command::Status(args) => status::run(args),
         Command::Install(args) => install::install(args),

@@ -63,8 +63,11 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     if updates.iter().all(|u| u.is_delete()) {
         return Ok(0);
     }
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::Message(format!("no current directory: {e}")))?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        Error::Message(format!(
+            "cannot read the current directory (was it deleted?): {e}"
+        ))
+    })?;
     let ctx = RepoContext::open(&cwd)?;
     let repo = ctx.git.local();
     let url = args.url.as_deref().unwrap_or(&args.remote);

@@ -44,7 +44,7 @@ pub fn run() -> i32 {
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("git-dvc: no current directory: {e}");
+            eprintln!("git-dvc: cannot read the current directory (was it deleted?): {e}");
             return 1;
         }
     };
@@ -71,7 +71,16 @@ pub fn run() -> i32 {
     };
     match outcome {
         Ok(None) => 0,
-        Ok(Some(validation)) if validation.missing.is_empty() => 0,
+        Ok(Some(validation)) if validation.missing.is_empty() => {
+            // Shown to the pusher as `remote: …`: the push was checked, not just let through.
+            if validation.checked > 0 {
+                eprintln!(
+                    "git-dvc: the DVC data of the pushed commits is in storage ({} checked)",
+                    report::files(validation.checked).replace("file", "object")
+                );
+            }
+            0
+        }
         Ok(Some(validation)) => {
             reject(&validation);
             1

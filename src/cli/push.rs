@@ -16,7 +16,14 @@ const WHAT: &str = "failed to push data to the cloud";
 pub fn run(args: PushArgs) -> i32 {
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
-        Err(e) => return report::fail(WHAT, &Error::Message(format!("no current directory: {e}"))),
+        Err(e) => {
+            return report::fail(
+                WHAT,
+                &Error::Message(format!(
+                    "cannot read the current directory (was it deleted?): {e}"
+                )),
+            )
+        }
     };
     let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));
     match push(&cwd, &request) {

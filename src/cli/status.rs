@@ -12,9 +12,23 @@ use crate::sync::{self, ObjectState};
 const WHAT: &str = "";
 
 pub fn run(args: StatusArgs) -> i32 {
+    if !args.cloud {
+        report::error(
+            "git dvc status compares the local cache with remote storage only: run \
+             `git dvc status -c` (as `dvc status -c`); for changes in the work tree, use `dvc status`",
+        );
+        return 2;
+    }
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
-        Err(e) => return report::fail(WHAT, &Error::Message(format!("no current directory: {e}"))),
+        Err(e) => {
+            return report::fail(
+                WHAT,
+                &Error::Message(format!(
+                    "cannot read the current directory (was it deleted?): {e}"
+                )),
+            )
+        }
     };
     let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));
     match status(&cwd, &request, args.json) {

@@ -44,8 +44,9 @@ pub enum ManifestError {
 
 /// One list item as DVC writes it. Other keys (meta some tools add) are ignored.
 #[derive(Deserialize)]
-struct RawEntry {
-    md5: String,
+struct RawEntry<'a> {
+    #[serde(borrow)]
+    md5: std::borrow::Cow<'a, str>,
     relpath: String,
 }
 

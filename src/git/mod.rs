@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows DVC formats; it hands out blob ids and bytes.
 
+pub mod porcelain;
 pub mod push_range;
 pub mod quarantine;
 pub mod revisions;
@@ -58,10 +59,17 @@ impl GitRepo {
             gix::discover(dir)
         }
         .map_err(|e| {
-            GitError::new(
-                format!("{} is not inside a git repository", dir.display()),
-                e,
-            )
+            let context = format!("{} is not inside a git repository", dir.display());
+            // The usual case needs no library detail, only the way out. (gix's error is
+            // opaque here, hence the text match; anything else keeps its detail.)
+            if e.to_string().contains("Could not find a git repository") {
+                GitError::msg(
+                    context,
+                    "run git dvc inside a git repository (cd into it, or create one with `git init`)",
+                )
+            } else {
+                GitError::new(context, e)
+            }
         })?;
         let git_dir = repo.git_dir().to_path_buf();
         let work_dir = repo.workdir().map(Path::to_path_buf);

@@ -152,6 +152,29 @@ pub fn short(oid: &GitOid) -> String {
     oid.to_hex_with_len(7).to_string()
 }
 
+/// Why a revision did not resolve, in words that say what to do.
+fn unresolved(repo: &gix::Repository, spec: &str, e: impl std::fmt::Display) -> GitError {
+    let context = format!("cannot resolve revision '{spec}'");
+    if spec.contains("HEAD") && repo.head().is_ok_and(|h| h.is_unborn()) {
+        return GitError::msg(
+            context,
+            "the repository has no commits yet (HEAD is unborn); commit first",
+        );
+    }
+    let simple = !spec.contains(['.', '~', '^', '@', ':']);
+    if simple {
+        GitError::msg(
+            context,
+            format!("no commit, branch or tag has that name; check it with `git rev-parse --verify {spec}`"),
+        )
+    } else {
+        GitError::msg(
+            context,
+            format!("{e}; check it with `git rev-parse '{spec}'`"),
+        )
+    }
+}
+
 fn resolve_spec(repo: &gix::Repository, spec: &str) -> Result<Vec<(GitOid, String)>, GitError> {
     use gix::revision::plumbing::Spec;
     // CI systems pass `<before>..<after>` with an all-zero `before` for new branches: that
@@ -160,7 +183,7 @@ fn resolve_spec(repo: &gix::Repository, spec: &str) -> Result<Vec<(GitOid, Strin
         if from.len() >= 40 && from.bytes().all(|b| b == b'0') && !to.starts_with('.') {
             let tip = repo
                 .rev_parse_single(to)
-                .map_err(|e| GitError::new(format!("cannot resolve revision '{to}'"), e))?;
+                .map_err(|e| unresolved(repo, to, e))?;
             let tip = peel_to_commit(repo, tip.detach())?.ok_or_else(|| {
                 GitError::msg(format!("cannot resolve revision '{spec}'"), "not a commit")
             })?;
@@ -171,7 +194,7 @@ fn resolve_spec(repo: &gix::Repository, spec: &str) -> Result<Vec<(GitOid, Strin
     let context = || format!("cannot resolve revision '{spec}'");
     let parsed = repo
         .rev_parse(spec)
-        .map_err(|e| GitError::new(context(), e))?
+        .map_err(|e| unresolved(repo, spec, e))?
         .detach();
     let commit = |oid: GitOid| -> Result<GitOid, GitError> {
         peel_to_commit(repo, oid)?

@@ -1,7 +1,7 @@
 //! Expands `.dir` objects into their members. A manifest is read from the local cache, or
 //! from the remote when the cache lacks it (DVC does the same), and parsed once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 
@@ -25,8 +25,9 @@ pub struct DirObject {
 /// Every object one destination must hold.
 #[derive(Debug, Default)]
 pub struct ObjectSet {
-    /// Plain file objects: loose outputs and directory members.
-    pub files: BTreeMap<DvcHash, Provenance>,
+    /// Plain file objects: loose outputs and directory members. A hash map: a history of
+    /// large directories puts millions of member lookups here.
+    pub files: HashMap<DvcHash, Provenance>,
     pub dirs: BTreeMap<DvcHash, DirObject>,
 }
 

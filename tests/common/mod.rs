@@ -168,6 +168,18 @@ impl Run {
     }
 
     #[track_caller]
+    pub fn assert_stdout_contains_all(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stdout.contains(needle),
+                "stdout does not contain {needle:?}\n{}",
+                self.describe()
+            );
+        }
+        self
+    }
+
+    #[track_caller]
     pub fn assert_stderr_contains(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
@@ -975,6 +987,109 @@ pub fn assert_workspace(dir: &Path, expected: &BTreeMap<String, Vec<u8>>) {
         problems.is_empty(),
         "workspace {} does not hold the expected data:\n  {}",
         dir.display(),
+        problems.join("\n  ")
+    );
+}
+
+/// One entry of a [`tree_state`]: what it is, its permission bits, and its bytes (a
+/// symbolic link's target, nothing for a directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// `f` file, `d` directory, `l` symbolic link.
+    pub kind: char,
+    pub mode: u32,
+    pub content: Vec<u8>,
+}
+
+/// Everything under `dir`, directories and links included, by relative path; entries whose
+/// path equals or starts with one of `skip` (`".git"`, `".dvc/tmp"`) are left out. For
+/// comparing whole work trees, caches included, modes and all.
+pub fn tree_state(dir: &Path, skip: &[&str]) -> BTreeMap<String, TreeEntry> {
+    fn walk(root: &Path, dir: &Path, skip: &[&str], out: &mut BTreeMap<String, TreeEntry>) {
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("read_dir {}: {e}", dir.display()))
+            .map(|e| e.unwrap())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if skip
+                .iter()
+                .any(|s| rel == *s || rel.starts_with(&format!("{s}/")))
+            {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let mode = meta.permissions().mode() & 0o7777;
+            let ft = meta.file_type();
+            let (kind, content) = if ft.is_symlink() {
+                let target = fs::read_link(&path).unwrap();
+                ('l', target.to_string_lossy().into_owned().into_bytes())
+            } else if ft.is_dir() {
+                ('d', Vec::new())
+            } else {
+                ('f', fs::read(&path).unwrap())
+            };
+            out.insert(
+                rel,
+                TreeEntry {
+                    kind,
+                    mode,
+                    content,
+                },
+            );
+            if ft.is_dir() {
+                walk(root, &path, skip, out);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, skip, &mut out);
+    out
+}
+
+/// Panics, listing every difference, unless [`tree_state`] of `a` and `b` are equal.
+#[track_caller]
+pub fn assert_same_tree(label: &str, a: &Path, b: &Path, skip: &[&str]) {
+    let ta = tree_state(a, skip);
+    let tb = tree_state(b, skip);
+    let mut problems = Vec::new();
+    for (k, ea) in &ta {
+        match tb.get(k) {
+            None => problems.push(format!("only in A: {k}")),
+            Some(eb) if eb != ea => {
+                let show = |e: &TreeEntry| {
+                    format!(
+                        "{} {:o} {:?}",
+                        e.kind,
+                        e.mode,
+                        String::from_utf8_lossy(&e.content)
+                    )
+                };
+                problems.push(format!(
+                    "differs: {k}\n      A: {}\n      B: {}",
+                    show(ea),
+                    show(eb)
+                ))
+            }
+            _ => {}
+        }
+    }
+    for k in tb.keys() {
+        if !ta.contains_key(k) {
+            problems.push(format!("only in B: {k}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{label}: trees differ\n  A = {}\n  B = {}\n  {}",
+        a.display(),
+        b.display(),
         problems.join("\n  ")
     );
 }

@@ -1,0 +1,84 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_git_dvc_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_git_dvc_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_git_dvc_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_git_dvc_using_subcommand
+    set -l cmd (__fish_git_dvc_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -s V -l version -d 'Print version'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "add" -d 'Track files and directories with DVC, exactly as `dvc add` does'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "push" -d 'Upload the data that revisions reference to DVC remote storage'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "status" -d 'Show which data the remote is missing (`--cloud`), without uploading'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "check" -d 'Check that the data of committed revisions is in remote storage (for CI)'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "install" -d 'Install the pre-push hook, so every `git push` uploads the DVC data of the commits it sends'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "uninstall" -d 'Remove git-dvc\'s pre-push hook (and restore a chained previous hook)'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "pre-push" -d 'Run by the pre-push hook: upload the data of the commits being pushed'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "pre-receive" -d 'Run by the server\'s pre-receive hook: reject pushes whose data is not in storage'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s a -l all-branches -d 'Also cover the tips of all local branches'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s d -l with-deps -d 'Include the stages and files the targets depend on'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s R -l recursive -d 'Treat directory targets as "every DVC file under it"'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l glob -d 'Expand targets as glob patterns'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s v -l verbose -d 'Explain what is being done (repeat for more)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s c -l cloud -d 'Compare the cache with remote storage. Required: it is the only mode git-dvc has (for changes in the work tree, use `dvc status`)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s a -l all-branches -d 'Also cover the tips of all local branches'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s d -l with-deps -d 'Include the stages and files the targets depend on'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s R -l recursive -d 'Treat directory targets as "every DVC file under it"'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l glob -d 'Expand targets as glob patterns'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l json -d 'Print the status as a JSON object `{path: state}`'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s v -l verbose -d 'Explain what is being done (repeat for more)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s a -l all-branches -d 'Also cover the tips of all local branches'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s d -l with-deps -d 'Include the stages and files the targets depend on'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s R -l recursive -d 'Treat directory targets as "every DVC file under it"'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l glob -d 'Expand targets as glob patterns'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l json -d 'Print the result as JSON: `{"checked": N, "missing": [{path, revision, hash, remote}]}`'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s v -l verbose -d 'Explain what is being done (repeat for more)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l force -d 'Overwrite an existing pre-push hook that git-dvc does not recognise'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l chain -d 'Keep an existing pre-push hook and run it before git-dvc\'s (both get git\'s ref list)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l server -d 'Install the server-side pre-receive hook (in a bare repository) instead'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand uninstall" -s h -l help -d 'Print help'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-receive" -s h -l help -d 'Print help (see more with \'--help\')'
