@@ -157,8 +157,8 @@ fn multipart_upload_and_corrupt_objects() {
     let bucket = remotes::unique("multipart");
     create_bucket(&endpoint, &bucket);
     let repo = env.dvc_repo("repo");
-    let big = common::pseudo_random_bytes(77, 70 << 20);
-    let big_bad = common::pseudo_random_bytes(78, 70 << 20);
+    let big = common::pseudo_random_bytes(77, 110 << 20);
+    let big_bad = common::pseudo_random_bytes(78, 110 << 20);
     repo.write("big.bin", &big);
     repo.write("big-bad.bin", &big_bad);
     repo.write("small-bad.txt", "small and corrupt\n");

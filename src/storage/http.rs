@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 
-use super::object_store::{read_ca_bundle, HttpSettings, SslVerify, SINGLE_PUT_MAX};
+use super::object_store::{read_ca_bundle, HttpSettings, SslVerify};
 use super::{
     classify_status, denied_message, option_str, redact_url, ErrorKind, Storage, StorageError,
 };
@@ -34,6 +34,8 @@ use crate::dvc::config::RemoteConfig;
 
 /// DVC streams bodies in 5 MiB pieces.
 const CHUNK: usize = 5 << 20;
+/// Objects up to this size are read (and verified) before the request.
+const BUFFERED_MAX: u64 = 64 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Auth {
@@ -298,7 +300,7 @@ impl Storage for HttpStorage {
         size: u64,
         _md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
-        if size <= SINGLE_PUT_MAX {
+        if size <= BUFFERED_MAX {
             let mut bytes = Vec::with_capacity(size as usize);
             source
                 .read_to_end(&mut bytes)

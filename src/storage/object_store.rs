@@ -2,7 +2,7 @@
 //! runtime the blocking trait methods run on, an HTTP transport that counts requests and
 //! honours `ssl_verify` and timeouts, error classification, and the upload policy.
 //!
-//! Uploads up to [`SINGLE_PUT_MAX`] are read whole first, so a cache object that fails its
+//! Uploads below [`SINGLE_PUT_LIMIT`] are read whole first, so a cache object that fails its
 //! hash check is refused before any request; then they go in one request (S3 adds
 //! `Content-MD5` of those verified bytes). Bigger ones stream through opendal's writer
 //! (S3 multipart, Azure block list, GCS resumable upload), which is aborted when the
@@ -20,12 +20,16 @@ use opendal_http_transport_reqwest::ReqwestTransport;
 use super::{denied_message, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
 
-/// Objects up to this size are uploaded in one request; bigger ones in parts.
-/// (DVC's s3fs switches to multipart at 100 MiB; a lower threshold keeps memory bounded
-/// with many jobs.)
-pub const SINGLE_PUT_MAX: u64 = 64 << 20;
-/// Part size for streamed uploads: big enough that 10 000 parts hold 160 GiB.
-const PART_SIZE: usize = 16 << 20;
+/// Objects below this size are uploaded in one request, bigger ones in parts: s3fs's
+/// choice (`size < 2 * chunksize`), so a push makes as many requests as DVC's.
+pub const SINGLE_PUT_LIMIT: u64 = 100 << 20;
+/// Part size for streamed uploads, s3fs's default; raised so that no upload needs more
+/// than S3's 10 000 parts.
+const PART_SIZE: usize = 50 << 20;
+const MAX_PARTS: u64 = 10_000;
+/// Parts of one upload in flight at once (a few large files would otherwise go one part
+/// at a time each). Memory: about (1 + this) parts per streamed upload, times `jobs`.
+const PART_CONCURRENCY: usize = 2;
 /// Attempts for the read-only calls (exists, read, list) on transient failures; uploads
 /// are retried by the transfer queue.
 const READ_ATTEMPTS: u32 = 3;
@@ -245,12 +249,19 @@ impl ObjectStore {
             key.to_string()
         };
         let rt = runtime();
-        let chunk = PART_SIZE.max((size / 9_000) as usize);
+        let chunk = PART_SIZE.max(size.div_ceil(MAX_PARTS) as usize);
         let mut writer = rt
-            .block_on(async { self.stream_op.writer_with(&target).chunk(chunk).await })
+            .block_on(async {
+                self.stream_op
+                    .writer_with(&target)
+                    .chunk(chunk)
+                    .concurrent(PART_CONCURRENCY)
+                    .await
+            })
             .map_err(|e| self.error("cannot start uploading", key, e))?;
-        let mut buf = vec![0u8; chunk];
         loop {
+            // A fresh buffer per part, handed over without a copy.
+            let mut buf = vec![0u8; chunk];
             let n = match read_full(source, &mut buf) {
                 Ok(n) => n,
                 Err(e) => {
@@ -261,7 +272,8 @@ impl ObjectStore {
             if n == 0 {
                 break;
             }
-            if let Err(e) = rt.block_on(writer.write(buf[..n].to_vec())) {
+            buf.truncate(n);
+            if let Err(e) = rt.block_on(writer.write(buf)) {
                 let _ = rt.block_on(writer.abort());
                 return Err(self.error("cannot upload", key, e));
             }
@@ -406,7 +418,7 @@ impl Storage for ObjectStore {
         size: u64,
         _md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
-        if size > SINGLE_PUT_MAX {
+        if size >= SINGLE_PUT_LIMIT {
             return self.put_streamed(key, source, size);
         }
         // Read (and so verify) everything before the first request.
