@@ -252,6 +252,38 @@ run_clippy() {
     cargo clippy --all-targets -- -D warnings
 }
 
+# Bounded fuzzing of the parsers (fuzz/, its own crate). cargo-fuzz needs a
+# nightly compiler; RUSTC_BOOTSTRAP=1 lets the stable one do it. Each target
+# runs FUZZ_SECONDS (default 30) from the committed seeds; any crash, leak or
+# timeout fails the run and leaves the input under fuzz/artifacts/<target>/.
+# Skip with GIT_DVC_SKIP_FUZZ=1.
+FUZZ_TARGETS=(dvcfile pipeline dir_manifest config)
+run_fuzz() {
+    if [[ "${GIT_DVC_SKIP_FUZZ:-}" == "1" ]]; then
+        section "fuzz: skipped (GIT_DVC_SKIP_FUZZ=1)"
+        return 0
+    fi
+    section "fuzz (${FUZZ_SECONDS:-30}s per target)"
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        cargo install cargo-fuzz --locked
+    fi
+    local target corpus start
+    start=$SECONDS
+    export RUSTC_BOOTSTRAP=1
+    (cd fuzz && cargo fuzz build -O)
+    echo "fuzz build: $((SECONDS - start))s"
+    for target in "${FUZZ_TARGETS[@]}"; do
+        corpus="$ROOT/fuzz/corpus/$target"
+        mkdir -p "$corpus"
+        (cd fuzz && cargo fuzz run -O "$target" "$corpus" "$ROOT/fuzz/seeds/$target" -- \
+            -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+            -max_len=65536 -print_final_stats=1 2>&1 | tail -n 25) ||
+            die "fuzz target $target failed: see fuzz/artifacts/$target/"
+    done
+    unset RUSTC_BOOTSTRAP
+    echo "fuzz total: $((SECONDS - start))s"
+}
+
 run_tests() {
     # --no-fail-fast: run every test binary and report all failures, not just
     # the first failing file's.
@@ -279,6 +311,7 @@ main() {
     run_fmt
     run_clippy
     run_tests
+    run_fuzz
 
     section "all checks passed"
 }

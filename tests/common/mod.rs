@@ -27,6 +27,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod reliability;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
