@@ -272,13 +272,23 @@ run_fuzz() {
     export RUSTC_BOOTSTRAP=1
     (cd fuzz && cargo fuzz build -O)
     echo "fuzz build: $((SECONDS - start))s"
+    local log runs rows="$ROOT/target/reliability/fuzz.tsv"
+    mkdir -p "$ROOT/target/reliability"
+    : >"$rows"
     for target in "${FUZZ_TARGETS[@]}"; do
         corpus="$ROOT/fuzz/corpus/$target"
+        log="$ROOT/target/reliability/fuzz-$target.log"
         mkdir -p "$corpus"
-        (cd fuzz && cargo fuzz run -O "$target" "$corpus" "$ROOT/fuzz/seeds/$target" -- \
+        if ! (cd fuzz && cargo fuzz run -O "$target" "$corpus" "$ROOT/fuzz/seeds/$target" -- \
             -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
-            -max_len=65536 -print_final_stats=1 2>&1 | tail -n 25) ||
-            die "fuzz target $target failed: see fuzz/artifacts/$target/"
+            -max_len=65536 -print_final_stats=1 >"$log" 2>&1); then
+            tail -n 40 "$log"
+            die "fuzz target $target failed: see fuzz/artifacts/$target/ and $log"
+        fi
+        runs="$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)"
+        echo "fuzz $target: ${runs:-?} inputs in ${FUZZ_SECONDS:-30}s, no crash"
+        printf 'fuzzing\t`%s` (cargo fuzz, %ss, seeds in fuzz/seeds/)\t%s\tno crash, leak or timeout (10 s per input, 2 GiB RSS cap)\tscripts/test.sh run_fuzz\n' \
+            "$target" "${FUZZ_SECONDS:-30}" "${runs:-?}" >>"$rows"
     done
     unset RUSTC_BOOTSTRAP
     echo "fuzz total: $((SECONDS - start))s"
