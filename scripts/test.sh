@@ -11,7 +11,8 @@
 # same way: write `setup_<name>` (and `stop_<name>` registered in `cleanup`),
 # then call it from `main`.
 #
-# `bash scripts/test.sh --setup-only` installs the tools and stops.
+# `bash scripts/test.sh --setup-only` installs the tools and stops;
+# `bash scripts/test.sh --fuzz-only` runs only the bounded fuzzing (run_fuzz).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -302,6 +303,10 @@ run_tests() {
 }
 
 main() {
+    if [[ "${1:-}" == "--fuzz-only" ]]; then
+        run_fuzz
+        return 0
+    fi
     section "environment"
     echo "root: $ROOT"
     cargo --version

@@ -16,7 +16,10 @@ const ROUNDS: usize = 4;
 fn repo_with_data<'e>(env: &'e TestEnv, name: &str, own_seed: u64) -> Repo<'e> {
     let repo = env.dvc_repo(name);
     for i in 0..400 {
-        repo.write(&format!("shared/s{:02}/f{i:04}.txt", i % 20), format!("shared {i}\n"));
+        repo.write(
+            &format!("shared/s{:02}/f{i:04}.txt", i % 20),
+            format!("shared {i}\n"),
+        );
     }
     repo.write("big.bin", pseudo_random_bytes(7, 3 << 20));
     for i in 0..200 {
@@ -39,7 +42,15 @@ fn two_pushes_into_one_remote_at_once() {
     for round in 0..ROUNDS {
         let remote = env.path(&format!("remote{round}"));
         for repo in [&a, &b] {
-            repo.dvc(&["remote", "add", "-f", "-d", "--local", "r", remote.to_str().unwrap()]);
+            repo.dvc(&[
+                "remote",
+                "add",
+                "-f",
+                "-d",
+                "--local",
+                "r",
+                remote.to_str().unwrap(),
+            ]);
         }
         let jobs = ["1", "4", "8", "2"][round % 4];
         let (ra, rb) = std::thread::scope(|s| {
@@ -54,7 +65,10 @@ fn two_pushes_into_one_remote_at_once() {
         // Between them they pushed everything; overlap may be counted by both.
         let na = parse_pushed_line(ra.stdout.trim_end()).unwrap_or(0);
         let nb = parse_pushed_line(rb.stdout.trim_end()).unwrap_or(0);
-        assert!(na + nb >= expected, "round {round}: {na} + {nb} < {expected}");
+        assert!(
+            na + nb >= expected,
+            "round {round}: {na} + {nb} < {expected}"
+        );
         for repo in [&a, &b] {
             repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(0));
             repo.git_dvc(&["status", "-c"])
@@ -115,7 +129,10 @@ fn two_pre_receive_checks_at_once() {
             c.git(&["checkout", "-q", "-b", &branch, "origin/main"]);
             for k in 0..150 {
                 c.write(&format!("d/{k}.txt"), format!("round {round} shared {k}\n"));
-                c.write(&format!("own/{k}.txt"), format!("round {round} client {i} {k}\n"));
+                c.write(
+                    &format!("own/{k}.txt"),
+                    format!("round {round} client {i} {k}\n"),
+                );
             }
             c.dvc(&["add", "-q", "d", "own"]);
             // In odd rounds, client 1 leaves one object out of storage: its push must be
@@ -142,15 +159,27 @@ fn two_pre_receive_checks_at_once() {
         });
         for (run, (branch, missing)) in runs.iter().zip(&branches) {
             if let Some(oid) = missing {
-                assert!(!run.success(), "round {round}: {branch} accepted\n{}", run.describe());
+                assert!(
+                    !run.success(),
+                    "round {round}: {branch} accepted\n{}",
+                    run.describe()
+                );
                 run.assert_stderr_contains("missing.txt@")
                     .assert_stderr_contains(oid);
-                assert!(bare.try_rev_parse(&format!("refs/heads/{branch}")).is_none());
+                assert!(bare
+                    .try_rev_parse(&format!("refs/heads/{branch}"))
+                    .is_none());
                 rejected_checked += 1;
             } else {
-                assert!(run.success(), "round {round}: {branch} rejected\n{}", run.describe());
+                assert!(
+                    run.success(),
+                    "round {round}: {branch} rejected\n{}",
+                    run.describe()
+                );
                 assert!(!run.stderr.contains("panicked"), "{}", run.describe());
-                assert!(bare.try_rev_parse(&format!("refs/heads/{branch}")).is_some());
+                assert!(bare
+                    .try_rev_parse(&format!("refs/heads/{branch}"))
+                    .is_some());
             }
         }
         check_remote(&storage, RemoteCheck::Complete);

@@ -53,16 +53,24 @@ impl Rng {
 fn data_repo(env: &TestEnv) -> Repo<'_> {
     let repo = env.dvc_repo("repo");
     for i in 0..600 {
-        repo.write(&format!("many/d{:02}/f{i:04}.txt", i % 30), format!("small {i}\n"));
+        repo.write(
+            &format!("many/d{:02}/f{i:04}.txt", i % 30),
+            format!("small {i}\n"),
+        );
     }
     for i in 0..4u64 {
-        repo.write(&format!("big{i}.bin"), pseudo_random_bytes(300 + i, 3 << 20));
+        repo.write(
+            &format!("big{i}.bin"),
+            pseudo_random_bytes(300 + i, 3 << 20),
+        );
     }
     repo.write("mixed/a.bin", pseudo_random_bytes(400, 2 << 20));
     for i in 0..40 {
         repo.write(&format!("mixed/s/{i}.txt"), format!("mixed {i}\n"));
     }
-    repo.dvc(&["add", "-q", "many", "big0.bin", "big1.bin", "big2.bin", "big3.bin", "mixed"]);
+    repo.dvc(&[
+        "add", "-q", "many", "big0.bin", "big1.bin", "big2.bin", "big3.bin", "mixed",
+    ]);
     repo.commit_all("data");
     repo
 }
@@ -84,14 +92,29 @@ fn sigkill_at_random_points_then_rerun() {
 
     // How long an uninterrupted push takes, to spread the kills over it.
     let probe = env.path("probe-remote");
-    repo.dvc(&["remote", "add", "-d", "--local", "r", probe.to_str().unwrap()]);
+    repo.dvc(&[
+        "remote",
+        "add",
+        "-d",
+        "--local",
+        "r",
+        probe.to_str().unwrap(),
+    ]);
     let start = Instant::now();
     repo.git_dvc(&["push"]);
     let full = start.elapsed().max(Duration::from_millis(50));
     eprintln!("uninterrupted push: {full:?}");
 
     let remote = env.path("remote");
-    repo.dvc(&["remote", "add", "-f", "-d", "--local", "r", remote.to_str().unwrap()]);
+    repo.dvc(&[
+        "remote",
+        "add",
+        "-f",
+        "-d",
+        "--local",
+        "r",
+        remote.to_str().unwrap(),
+    ]);
     let mut killed = 0;
     let mut finished_first = 0;
     let mut partial_counts = Vec::new();
@@ -132,7 +155,10 @@ fn sigkill_at_random_points_then_rerun() {
             fs::remove_dir_all(&remote).unwrap();
         }
     }
-    assert!(killed >= KILLS / 2, "only {killed} of {KILLS} runs were killed mid-push");
+    assert!(
+        killed >= KILLS / 2,
+        "only {killed} of {KILLS} runs were killed mid-push"
+    );
 
     let run = repo.git_dvc(&["push"]);
     let objects = check_remote(&remote, RemoteCheck::Complete);
@@ -205,13 +231,25 @@ fn disk_full_remote_fails_cleanly_and_a_bigger_one_completes() {
     repo.dvc(&["add", "-q", "small", "big.bin", "dir"]);
     repo.commit_all("data");
     let remote = full_dir.join("remote");
-    repo.dvc(&["remote", "add", "-d", "--local", "r", remote.to_str().unwrap()]);
+    repo.dvc(&[
+        "remote",
+        "add",
+        "-d",
+        "--local",
+        "r",
+        remote.to_str().unwrap(),
+    ]);
 
     let mut attempts = 0;
     for jobs in ["1", "4"] {
         let run = repo.try_git_dvc(&["push", "-j", jobs]);
         attempts += 1;
-        assert_ne!(run.code(), Some(0), "push into a full disk succeeded\n{}", run.describe());
+        assert_ne!(
+            run.code(),
+            Some(0),
+            "push into a full disk succeeded\n{}",
+            run.describe()
+        );
         assert!(run.code().is_some(), "{}", run.describe());
         assert!(!run.stderr.contains("panicked"), "{}", run.describe());
         assert!(
@@ -226,7 +264,15 @@ fn disk_full_remote_fails_cleanly_and_a_bigger_one_completes() {
     }
     // A bigger location completes the push.
     let bigger = env.path("bigger");
-    repo.dvc(&["remote", "add", "-f", "-d", "--local", "r", bigger.to_str().unwrap()]);
+    repo.dvc(&[
+        "remote",
+        "add",
+        "-f",
+        "-d",
+        "--local",
+        "r",
+        bigger.to_str().unwrap(),
+    ]);
     let run = repo.git_dvc(&["push"]);
     let objects = check_remote(&bigger, RemoteCheck::Complete);
     assert_eq!(objects.len(), 20 + 1 + 2 + 1 + 1, "{}", run.describe());
