@@ -28,6 +28,13 @@ fi
     sort -t $'\t' -k1,1 -s "${files[@]}" |
         awk -F '\t' '{ gsub(/\|/, "\\|"); printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }'
     echo
+    echo "Not covered yet: faults of network storage (server killed mid-upload, connection"
+    echo "resets, HTTP 500s, slow responses) — only local remotes are exercised here."
+    echo
+    echo "Reproduce: \`cargo test --release --test 'hardening_*'\`, \`bash scripts/test.sh --fuzz-only\`,"
+    echo "then \`bash scripts/reliability-table.sh\`. The SIGKILL test prints its random seed"
+    echo "(\`GIT_DVC_TEST_SEED\`) so a failing schedule can be replayed."
+    echo
     echo "Generated $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -sm), git-dvc $(git -C "$ROOT" rev-parse --short HEAD)."
 } >"$OUT"
 echo "wrote $OUT"

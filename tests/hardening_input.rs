@@ -298,7 +298,7 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
     for case in &cases {
         ledger.row(
             "hostile input",
-            &format!("`{}`: push -a and status -c -a", case.describe),
+            &format!("{}: push -a and status -c -a", case.describe),
             1,
             &format!(
                 "no panic; nothing outside cache/remote changed; reported: {}",

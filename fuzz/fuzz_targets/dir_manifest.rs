@@ -21,5 +21,9 @@ fuzz_target!(|data: &[u8]| {
         .map(|e| (e.relpath.as_str(), e.md5.to_string()))
         .collect();
     assert_eq!(sorted, got, "round trip changed the entries");
-    assert_eq!(bytes, dir_manifest::serialize(&again), "serialize is not stable");
+    assert_eq!(
+        bytes,
+        dir_manifest::serialize(&again),
+        "serialize is not stable"
+    );
 });
