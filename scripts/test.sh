@@ -14,6 +14,7 @@
 # `bash scripts/test.sh --setup-only` installs the tools and stops (servers are
 # stopped again at exit). `bash scripts/test.sh --servers CMD...` installs, starts
 # the servers and runs CMD with their GIT_DVC_TEST_* variables set.
+# `bash scripts/test.sh --fuzz-only` runs only the bounded fuzzing (run_fuzz).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -516,6 +517,48 @@ run_clippy() {
     cargo clippy --all-targets -- -D warnings
 }
 
+# Bounded fuzzing of the parsers (fuzz/, its own crate). cargo-fuzz needs a
+# nightly compiler; RUSTC_BOOTSTRAP=1 lets the stable one do it. Each target
+# runs FUZZ_SECONDS (default 30) from the committed seeds; any crash, leak or
+# timeout fails the run and leaves the input under fuzz/artifacts/<target>/.
+# Skip with GIT_DVC_SKIP_FUZZ=1.
+FUZZ_TARGETS=(dvcfile pipeline dir_manifest config)
+run_fuzz() {
+    if [[ "${GIT_DVC_SKIP_FUZZ:-}" == "1" ]]; then
+        section "fuzz: skipped (GIT_DVC_SKIP_FUZZ=1)"
+        return 0
+    fi
+    section "fuzz (${FUZZ_SECONDS:-30}s per target)"
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        cargo install cargo-fuzz --locked
+    fi
+    local target corpus start
+    start=$SECONDS
+    export RUSTC_BOOTSTRAP=1
+    (cd fuzz && cargo fuzz build -O)
+    echo "fuzz build: $((SECONDS - start))s"
+    local log runs rows="$ROOT/target/reliability/fuzz.tsv"
+    mkdir -p "$ROOT/target/reliability"
+    : >"$rows"
+    for target in "${FUZZ_TARGETS[@]}"; do
+        corpus="$ROOT/fuzz/corpus/$target"
+        log="$ROOT/target/reliability/fuzz-$target.log"
+        mkdir -p "$corpus"
+        if ! (cd fuzz && cargo fuzz run -O "$target" "$corpus" "$ROOT/fuzz/seeds/$target" -- \
+            -max_total_time="${FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 \
+            -max_len=65536 -print_final_stats=1 >"$log" 2>&1); then
+            tail -n 40 "$log"
+            die "fuzz target $target failed: see fuzz/artifacts/$target/ and $log"
+        fi
+        runs="$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)"
+        echo "fuzz $target: ${runs:-?} inputs in ${FUZZ_SECONDS:-30}s, no crash"
+        printf 'fuzzing\t`%s` (cargo fuzz, %ss, seeds in fuzz/seeds/)\t%s\tno crash, leak or timeout (10 s per input, 2 GiB RSS cap)\tscripts/test.sh run_fuzz\n' \
+            "$target" "${FUZZ_SECONDS:-30}" "${runs:-?}" >>"$rows"
+    done
+    unset RUSTC_BOOTSTRAP
+    echo "fuzz total: $((SECONDS - start))s"
+}
+
 run_tests() {
     # --no-fail-fast: run every test binary and report all failures, not just
     # the first failing file's.
@@ -545,6 +588,10 @@ run_install_check() {
 }
 
 main() {
+    if [[ "${1:-}" == "--fuzz-only" ]]; then
+        run_fuzz
+        return 0
+    fi
     section "environment"
     echo "root: $ROOT"
     cargo --version
@@ -575,6 +622,7 @@ main() {
     run_clippy
     run_tests
     run_install_check
+    run_fuzz
 
     section "all checks passed"
 }

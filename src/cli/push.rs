@@ -54,7 +54,13 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let assessment = sync::assess(dest, &ctx.cache, jobs, false)?;
         for (hash, message) in &assessment.invalid_manifests {
-            failed.push((hash.clone(), message.clone()));
+            let used_by = assessment
+                .set
+                .dirs
+                .get(hash)
+                .map(|d| format!(" (used by {})", d.provenance))
+                .unwrap_or_default();
+            failed.push((hash.clone(), format!("{message}{used_by}")));
         }
         let missing = assessment.missing_everywhere();
         if !missing.is_empty() && !request.quiet {

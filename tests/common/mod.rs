@@ -27,6 +27,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod reliability;
 pub mod remotes;
 
 use std::collections::{BTreeMap, BTreeSet};
