@@ -14,7 +14,6 @@ use crate::error::Error;
 use crate::git::push_range;
 use crate::objects::collect::{self, CollectOptions};
 use crate::objects::snapshot::{self, RepoContext};
-use crate::objects::Provenance;
 use crate::sync;
 use crate::transfer::{self, progress::Progress};
 
@@ -137,12 +136,11 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         let outcome = transfer::run(a.storage.as_ref(), &plan, *jobs, &progress);
         progress.finish();
         for (hash, err) in &outcome.failed {
-            let prov: Option<&Provenance> = a
+            let used_by = a
                 .set
-                .files
-                .get(hash)
-                .or_else(|| a.set.dirs.get(hash).map(|d| &d.provenance));
-            let used_by = prov.map(|p| format!(" ({p})")).unwrap_or_default();
+                .provenance(hash)
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
             eprintln!(
                 "git-dvc: failed to upload {}{used_by} to '{}': {err}",
                 hash.oid, a.remote.name

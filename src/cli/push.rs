@@ -102,15 +102,10 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
             assessment.storage.as_ref(),
         );
         pushed += outcome.uploaded.len();
-        let provenance = |h: &DvcHash| -> Option<&Provenance> {
-            assessment
-                .set
-                .files
-                .get(h)
-                .or_else(|| assessment.set.dirs.get(h).map(|d| &d.provenance))
-        };
         for (hash, err) in outcome.failed {
-            let used_by = provenance(&hash)
+            let used_by = assessment
+                .set
+                .provenance(&hash)
                 .map(|p| format!(" (used by {p})"))
                 .unwrap_or_default();
             if err.kind == crate::storage::ErrorKind::Denied {

@@ -39,6 +39,13 @@ impl ObjectSet {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Where an object (file or `.dir`) was first seen, for messages.
+    pub fn provenance(&self, hash: &DvcHash) -> Option<&Provenance> {
+        self.files
+            .get(hash)
+            .or_else(|| self.dirs.get(hash).map(|d| &d.provenance))
+    }
 }
 
 pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Storage) -> ObjectSet {
