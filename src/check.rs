@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::dvc::cache::LocalCache;
 use crate::error::Error;
 use crate::objects::DestinationObjects;
-use crate::sync;
+use crate::sync::{self, MemberCheck};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingObject {
@@ -34,7 +34,7 @@ pub fn validate(
     let mut result = Validation::default();
     for dest in destinations {
         let jobs = jobs(&dest);
-        let a = sync::assess(dest, cache, jobs, false)?;
+        let a = sync::assess(dest, cache, jobs, false, MemberCheck::EveryMember)?;
         result.checked += a.set.len();
         if let Some(max) = max_objects {
             if result.checked > max {

@@ -51,23 +51,36 @@ pub struct Assessment {
     full_local_check: bool,
 }
 
+/// How the members of a `.dir` found on the remote are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberCheck {
+    /// DVC's rule (`dvc_data/hashfile/status.py`): a `.dir` on the remote vouches for its
+    /// members, which are not asked about. Both DVC and git-dvc upload members before their
+    /// `.dir`, so this is safe, and it costs the same requests as DVC (`push`, `status -c`).
+    TrustManifests,
+    /// Every member is looked up (`check`, `pre-receive`): what the server enforces must
+    /// not rest on a manifest's word.
+    EveryMember,
+}
+
 /// Expands and checks one destination.
 pub fn assess(
     dest: DestinationObjects,
     cache: &LocalCache,
     jobs: usize,
     full_local_check: bool,
+    members: MemberCheck,
 ) -> Result<Assessment, Error> {
     let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
     let set = expand::expand(&dest, cache, storage.as_ref());
-    let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
-    let present = remote_status::present(storage.as_ref(), &all, jobs).map_err(|e| {
+    let present = remote_presence(storage.as_ref(), &set, jobs, members).map_err(|e| {
         Error::Message(format!(
             "cannot check remote '{}' ({}): {e}",
             dest.remote.name,
             storage.describe()
         ))
     })?;
+    let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
     let cached: HashSet<DvcHash> = all
         .iter()
         .filter(|h| full_local_check || !present.contains(**h) || h.oid.is_dir())
@@ -90,6 +103,33 @@ pub fn assess(
     })
 }
 
+/// Which objects of `set` the storage holds. With [`MemberCheck::TrustManifests`] this asks
+/// in DVC's two rounds: the `.dir`s first, then the files no present `.dir` vouches for.
+fn remote_presence(
+    storage: &dyn Storage,
+    set: &ObjectSet,
+    jobs: usize,
+    members: MemberCheck,
+) -> Result<HashSet<DvcHash>, crate::storage::StorageError> {
+    if members == MemberCheck::EveryMember {
+        let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
+        return remote_status::present(storage, &all, jobs);
+    }
+    let dirs: Vec<&DvcHash> = set.dirs.keys().collect();
+    let mut present = remote_status::present(storage, &dirs, jobs)?;
+    let vouched: HashSet<&DvcHash> = set
+        .dirs
+        .iter()
+        .filter(|(hash, dir)| present.contains(*hash) && dir.invalid.is_none())
+        .flat_map(|(_, dir)| dir.members.iter().flatten())
+        .collect();
+    let rest: Vec<&DvcHash> = set.files.keys().filter(|h| !vouched.contains(h)).collect();
+    let found = remote_status::present(storage, &rest, jobs)?;
+    present.extend(found);
+    present.extend(vouched.into_iter().cloned());
+    Ok(present)
+}
+
 impl Assessment {
     pub fn state(&self, hash: &DvcHash) -> ObjectState {
         let assume_cached = !self.full_local_check && !hash.oid.is_dir();
@@ -102,7 +142,8 @@ impl Assessment {
         }
     }
 
-    /// Every object that is not in sync, with where it came from, sorted by path.
+    /// Every object that is not in sync, with where it came from, sorted by path. Invalid
+    /// manifests are not states but errors: see [`Assessment::invalid_manifests`].
     pub fn out_of_sync(&self) -> Vec<(ObjectState, &DvcHash, &Provenance)> {
         let mut out: Vec<(ObjectState, &DvcHash, &Provenance)> = Vec::new();
         for (hash, prov) in &self.set.files {
@@ -113,7 +154,7 @@ impl Assessment {
         }
         for (hash, dir) in &self.set.dirs {
             let state = self.state(hash);
-            if state != ObjectState::InSync {
+            if state != ObjectState::InSync && dir.invalid.is_none() {
                 out.push((state, hash, &dir.provenance));
             }
         }

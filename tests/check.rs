@@ -60,8 +60,11 @@ fn in_sync_exits_0_and_missing_exits_1_with_a_list() {
     assert!(run.stdout.is_empty(), "{}", run.describe());
     run.assert_stderr_contains("1 of 4 referenced DVC objects are missing from remote storage:")
         .assert_stderr_contains(&format!("  dir/sub/b.txt@HEAD ({member}) [remote 'r']"))
-        .assert_stderr_contains("git dvc push");
+        .assert_stderr_contains("git dvc push --check-members");
+    // Plain push trusts the stored .dir (as DVC); the hinted command repairs it.
     repo.git_dvc(&["push", "-q"]);
+    repo.try_git_dvc(&["check", "-q"]).assert_code(1);
+    repo.git_dvc(&["push", "-q", "--check-members"]);
     repo.git_dvc(&["check", "-q"]);
 
     // A new commit whose data was never pushed.

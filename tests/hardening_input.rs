@@ -250,6 +250,19 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
     assert_no_panic(&push);
     eprintln!("status:\n{}\npush:\n{}", status.describe(), push.describe());
     assert_ne!(push.code(), Some(0), "{}", push.describe());
+    // status names the invalid manifest as an error, never as a state.
+    assert_eq!(status.code(), Some(1), "{}", status.describe());
+    assert!(
+        status.stderr.contains("(used by evildir@evil-dir)")
+            && status.stderr.contains("unsafe relpath"),
+        "status does not report the invalid manifest:\n{}",
+        status.describe()
+    );
+    assert!(
+        !status.stdout.contains("evildir"),
+        "an invalid manifest was listed as a state:\n{}",
+        status.describe()
+    );
     for case in &cases {
         for needle in case.expect {
             assert!(

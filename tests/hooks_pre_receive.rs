@@ -243,8 +243,12 @@ fn directory_with_a_missing_member_is_rejected() {
     assert_rejected(&run, &server, "main", None, &commit);
     run.assert_stderr_contains(&format!("images/deep/b.png@{} ({lost})", short(&commit)));
     assert!(!run.stderr.contains("images/a.png@"), "{}", run.describe());
+    run.assert_stderr_contains("git dvc push --check-members");
 
+    // A plain push trusts the stored .dir (as DVC does); the hinted command repairs it.
     repo.git_dvc(&["push", "-q"]);
+    assert!(!remote_has(&server.storage, &lost, false));
+    repo.git_dvc(&["push", "-q", "--check-members"]);
     assert_accepted(&repo.try_git(&["push", "origin", "main"]));
 }
 

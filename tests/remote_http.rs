@@ -146,6 +146,33 @@ fn request_shape_matches_dvc() {
             ours.len() <= theirs.len(),
             "git-dvc sent more requests than DVC for a first push\nours: {ours:?}\nDVC: {theirs:?}"
         );
+
+        // A no-op: HTTP cannot list, so both ask object by object, and a `.dir` on the
+        // remote vouches for its members (DVC's rule): no more requests than DVC.
+        let noop = |prefix: &str, run: &dyn Fn()| -> Vec<String> {
+            remotes::configure_remote(
+                &repo,
+                &RemoteSetup::new(format!("http://127.0.0.1:{port}/{prefix}-{method}"), &o),
+            );
+            std::fs::write(&log, "").unwrap();
+            run();
+            requests(&env)
+        };
+        let ours = noop("ours", &|| {
+            repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(0));
+        });
+        let theirs = noop("dvc", &|| {
+            repo.dvc(&["push"]).assert_stdout_is(&pushed_line(0));
+        });
+        eprintln!(
+            "{method} no-op: git-dvc sent {} requests, DVC {}",
+            ours.len(),
+            theirs.len()
+        );
+        assert!(
+            ours.len() <= theirs.len(),
+            "git-dvc sent more requests than DVC for a no-op\nours: {ours:?}\nDVC: {theirs:?}"
+        );
     }
 }
 

@@ -67,7 +67,7 @@ fn status_before_any_push_lists_what_dvc_lists() {
 }
 
 #[test]
-fn in_sync_after_dvc_push_then_a_deleted_member_is_found_and_repushed() {
+fn a_deleted_member_is_trusted_as_dvc_does_and_found_with_check_members() {
     let env = TestEnv::new();
     let remote = env.path("remote");
     let repo = repo_with_dir(&env, &remote);
@@ -87,12 +87,21 @@ fn in_sync_after_dvc_push_then_a_deleted_member_is_found_and_repushed() {
     let member = md5_hex(b"two\n");
     let member_path = remote.join(object_rel_path(&member, false));
     std::fs::remove_file(&member_path).unwrap();
-    // DVC trusts the .dir and does not notice (documented DVC weakness).
+    // DVC trusts the .dir and does not notice; by default git-dvc follows the same rule
+    // (and costs the same requests), so both say in sync and push uploads nothing.
     repo.dvc(&["status", "-c"])
         .assert_stdout_is(&in_sync_line("r"));
+    repo.git_dvc(&["status", "-c"])
+        .assert_stdout_is(&in_sync_line("r"));
+    repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(0));
+    assert!(!member_path.exists());
+    // `git dvc check` never trusts a manifest.
+    repo.try_git_dvc(&["check"])
+        .assert_code(1)
+        .assert_stderr_contains("data/sub/two.txt");
 
-    // git-dvc checks every member.
-    let ours = repo.try_git_dvc(&["status", "-c"]);
+    // --check-members looks up every member.
+    let ours = repo.try_git_dvc(&["status", "-c", "--check-members"]);
     ours.assert_code(0);
     let reported: Vec<&str> = ours
         .stdout
@@ -124,7 +133,7 @@ fn in_sync_after_dvc_push_then_a_deleted_member_is_found_and_repushed() {
         ours.describe()
     );
 
-    let json = repo.git_dvc(&["status", "-c", "--json"]);
+    let json = repo.git_dvc(&["status", "-c", "--json", "--check-members"]);
     let map = json_object(&json);
     assert_eq!(map.len(), 1, "{}", json.describe());
     let (key, value) = map.iter().next().unwrap();
@@ -139,8 +148,9 @@ fn in_sync_after_dvc_push_then_a_deleted_member_is_found_and_repushed() {
         json.describe()
     );
 
-    // git-dvc push re-uploads exactly that member.
-    repo.git_dvc(&["push"]).assert_stdout_is("1 file pushed");
+    // git-dvc push --check-members re-uploads exactly that member.
+    repo.git_dvc(&["push", "--check-members"])
+        .assert_stdout_is("1 file pushed");
     assert!(member_path.is_file());
     check_remote(&remote, RemoteCheck::Complete);
     repo.git_dvc(&["status", "-c"])

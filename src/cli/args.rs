@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::git::revisions::RevisionSelection;
 use crate::objects::targets::Targets;
+use crate::sync::MemberCheck;
 
 /// Which revisions and outputs: the same flags `dvc push` and `dvc status -c` take.
 #[derive(Debug, Clone, Args)]
@@ -67,6 +68,12 @@ pub struct OutputArgs {
 pub struct PushArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
+    /// Look up every member of each directory on the remote, even when its `.dir` is
+    /// there (DVC, and git-dvc by default, take a `.dir` on the remote as proof of its
+    /// members). Finds members deleted from the remote and uploads them again; costs a request per member on
+    /// remotes that cannot list (HTTP).
+    #[arg(long = "check-members")]
+    pub check_members: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -80,6 +87,13 @@ pub struct StatusArgs {
 
     #[command(flatten)]
     pub selection: SelectionArgs,
+
+    /// Look up every member of each directory on the remote, even when its `.dir` is
+    /// there (DVC, and git-dvc by default, take a `.dir` on the remote as proof of its
+    /// members). Finds members deleted from the remote; costs a request per member on
+    /// remotes that cannot list (HTTP).
+    #[arg(long = "check-members")]
+    pub check_members: bool,
 
     /// Print the status as a JSON object `{path: state}`.
     #[arg(long = "json")]
@@ -97,6 +111,8 @@ pub struct SyncRequest {
     pub jobs: Option<usize>,
     pub quiet: bool,
     pub verbose: u8,
+    /// Whether a `.dir` on the remote vouches for its members.
+    pub members: MemberCheck,
 }
 
 impl SyncRequest {
@@ -116,6 +132,15 @@ impl SyncRequest {
             jobs: sel.jobs.map(usize::from),
             quiet: out.quiet,
             verbose: out.verbose,
+            members: MemberCheck::TrustManifests,
         }
+    }
+
+    /// `--check-members`: every directory member is looked up.
+    pub fn checking_members(mut self, check_members: bool) -> SyncRequest {
+        if check_members {
+            self.members = MemberCheck::EveryMember;
+        }
+        self
     }
 }

@@ -80,7 +80,11 @@ pub fn run(args: CheckArgs) -> i32 {
         for line in check::missing_lines(&validation.missing, usize::MAX) {
             eprintln!("{line}");
         }
-        eprintln!("hint: push them with `git dvc push` and the same revision flags");
+        // --check-members: plain `push` trusts a stored `.dir`, so it would not re-upload a
+        // member deleted from storage; this command does not trust it.
+        eprintln!(
+            "hint: push them with `git dvc push --check-members` and the same revision flags"
+        );
     }
     i32::from(!validation.missing.is_empty())
 }

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::git::push_range;
 use crate::objects::collect::{self, CollectOptions};
 use crate::objects::snapshot::{self, RepoContext};
-use crate::sync;
+use crate::sync::{self, MemberCheck};
 use crate::transfer::{self, progress::Progress};
 
 #[derive(Debug, Clone, Args)]
@@ -104,7 +104,10 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     let mut assessments = Vec::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, None);
-        assessments.push((jobs, sync::assess(dest, &ctx.cache, jobs, false)?));
+        assessments.push((
+            jobs,
+            sync::assess(dest, &ctx.cache, jobs, false, MemberCheck::TrustManifests)?,
+        ));
     }
     let mut missing: BTreeMap<String, (String, DvcHash)> = BTreeMap::new();
     for (_, a) in &assessments {

@@ -253,4 +253,5 @@ fn reject(validation: &Validation) {
     }
     eprintln!("hint: upload the data first, e.g. `git dvc push --rev <old>..<new>` (or `git dvc push -a -T`),");
     eprintln!("hint: or install the client hook (`git dvc install`) so every `git push` does it; then push again.");
+    eprintln!("hint: a directory member missing while its .dir is stored needs `git dvc push --check-members`.");
 }

@@ -25,7 +25,8 @@ pub fn run(args: PushArgs) -> i32 {
             )
         }
     };
-    let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));
+    let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd))
+        .checking_members(args.check_members);
     match push(&cwd, &request) {
         Ok(code) => code,
         Err(e) => report::fail(WHAT, &e),
@@ -52,7 +53,7 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
     let mut denied: std::collections::HashSet<DvcHash> = std::collections::HashSet::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
-        let assessment = sync::assess(dest, &ctx.cache, jobs, false)?;
+        let assessment = sync::assess(dest, &ctx.cache, jobs, false, request.members)?;
         for (hash, message) in &assessment.invalid_manifests {
             let used_by = assessment
                 .set
