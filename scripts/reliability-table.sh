@@ -28,10 +28,13 @@ fi
     sort -t $'\t' -k1,1 -s "${files[@]}" |
         awk -F '\t' '{ gsub(/\|/, "\\|"); printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }'
     echo
-    echo "Not covered yet: faults of network storage (server killed mid-upload, connection"
-    echo "resets, HTTP 500s, slow responses) — only local remotes are exercised here."
+    echo "Network faults are injected by a TCP proxy on 127.0.0.1 (\`tests/common/fault_proxy.rs\`)"
+    echo "in front of each real server \`scripts/test.sh\` starts; **Times** counts the faults it"
+    echo "injected. A server killed mid-push is covered per backend by \`stop_mid_push\` in"
+    echo "\`tests/remote_*.rs\` (S3, Azure, GCS, HTTP, WebDAV, SSH)."
     echo
-    echo "Reproduce: \`cargo test --release --test 'hardening_*'\`, \`bash scripts/test.sh --fuzz-only\`,"
+    echo "Reproduce: \`bash scripts/test.sh --servers cargo test --release --test 'hardening_*'\`,"
+    echo "\`bash scripts/test.sh --fuzz-only\`,"
     echo "then \`bash scripts/reliability-table.sh\`. The SIGKILL test prints its random seed"
     echo "(\`GIT_DVC_TEST_SEED\`) so a failing schedule can be replayed."
     echo

@@ -9,18 +9,6 @@ mod common;
 use common::remotes::{self, RemoteSetup};
 use common::*;
 
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let resp = reqwest::blocking::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .unwrap_or_else(|e| panic!("cannot reach {endpoint}: {e}"));
-    assert!(
-        resp.status().is_success(),
-        "create bucket: {}",
-        resp.status()
-    );
-}
-
 /// Stores an object behind git-dvc's back (moto accepts unsigned writes).
 fn put_key(endpoint: &str, bucket: &str, key: &str, body: Vec<u8>) {
     let resp = reqwest::blocking::Client::new()
@@ -53,7 +41,7 @@ fn s3_storage_rejects_missing_data_and_accepts_after_git_dvc_push() {
         return;
     };
     let bucket = remotes::unique("prereceive");
-    create_bucket(&endpoint, &bucket);
+    remotes::create_s3_bucket(&endpoint, &bucket);
 
     let env = TestEnv::new();
     let bare = env.bare_repo("server.git");

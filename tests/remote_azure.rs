@@ -19,29 +19,6 @@ fn connection_string(port: u16) -> String {
     )
 }
 
-/// Creates `container` (if missing) with the Python SDK from DVC's virtualenv.
-fn create_container(conn: &str, container: &str) {
-    let python = common::dvc3_bin().with_file_name("python");
-    let out = Command::new(python)
-        .args([
-            "-c",
-            "import sys\n\
-             from azure.core.exceptions import ResourceExistsError\n\
-             from azure.storage.blob import BlobServiceClient\n\
-             try:\n    BlobServiceClient.from_connection_string(sys.argv[1]).create_container(sys.argv[2])\n\
-             except ResourceExistsError:\n    pass\n",
-            conn,
-            container,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "create container: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn remote(conn: &str, container: &str) -> RemoteSetup {
     RemoteSetup::new(
         format!("azure://{container}/dvc/store"),
@@ -55,7 +32,7 @@ fn git_dvc_push_then_dvc_pull() {
         return;
     };
     let container = remotes::unique("pushpull").to_lowercase();
-    create_container(&conn, &container);
+    remotes::create_azure_container(&conn, &container);
     remotes::push_then_dvc_pull(&TestEnv::new(), &remote(&conn, &container));
 }
 
@@ -65,7 +42,7 @@ fn dvc_push_then_git_dvc_status_in_sync() {
         return;
     };
     let container = remotes::unique("dvcpush").to_lowercase();
-    create_container(&conn, &container);
+    remotes::create_azure_container(&conn, &container);
     remotes::dvc_push_then_status(&TestEnv::new(), &remote(&conn, &container));
 }
 
@@ -76,7 +53,7 @@ fn account_name_and_key_options() {
     };
     // An explicit account_key option next to the connection string wins, as in adlfs.
     let container = remotes::unique("acctkey").to_lowercase();
-    create_container(&conn, &container);
+    remotes::create_azure_container(&conn, &container);
     let env = TestEnv::new();
     let repo = env.dvc_repo("repo");
     remotes::sample_data(&repo, 2);
@@ -114,7 +91,7 @@ fn server_stopped_mid_push() {
             .args(["--skipApiVersionCheck", "--loose"]);
         Server::start("azurite", cmd, port, &log)
     };
-    let prepare = || create_container(&conn, "fault");
+    let prepare = || remotes::create_azure_container(&conn, "fault");
     let has_objects = || remotes::dir_has_files(&data.join("__blobstorage__"));
     remotes::stop_mid_push(
         &env,

@@ -12,20 +12,6 @@ use std::process::Command;
 use common::remotes::{self, FaultServer, RemoteSetup, Server};
 use common::TestEnv;
 
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let resp = reqwest::blocking::Client::new()
-        .post(format!("{endpoint}/storage/v1/b?project=test"))
-        .header("content-type", "application/json")
-        .body(format!("{{\"name\": \"{bucket}\"}}"))
-        .send()
-        .unwrap_or_else(|e| panic!("cannot reach {endpoint}: {e}"));
-    assert!(
-        resp.status().is_success() || resp.status().as_u16() == 409,
-        "create bucket: {}",
-        resp.status()
-    );
-}
-
 fn remote(endpoint: &str, bucket: &str) -> RemoteSetup {
     RemoteSetup::new(
         format!("gs://{bucket}/dvc/store"),
@@ -43,7 +29,7 @@ fn git_dvc_push_then_dvc_pull() {
         return;
     };
     let bucket = remotes::unique("push-pull");
-    create_bucket(&endpoint, &bucket);
+    remotes::create_gcs_bucket(&endpoint, &bucket);
     remotes::push_then_dvc_pull(&TestEnv::new(), &remote(&endpoint, &bucket));
 }
 
@@ -53,7 +39,7 @@ fn dvc_push_then_git_dvc_status_in_sync() {
         return;
     };
     let bucket = remotes::unique("dvc-push");
-    create_bucket(&endpoint, &bucket);
+    remotes::create_gcs_bucket(&endpoint, &bucket);
     remotes::dvc_push_then_status(&TestEnv::new(), &remote(&endpoint, &bucket));
 }
 
@@ -84,7 +70,7 @@ fn server_stopped_mid_push() {
             ]);
         Server::start("fake-gcs-server", cmd, port, &log)
     };
-    let prepare = || create_bucket(&endpoint, "fault");
+    let prepare = || remotes::create_gcs_bucket(&endpoint, "fault");
     let has_objects = || remotes::dir_has_files(&data.join("fault"));
     remotes::stop_mid_push(
         &env,

@@ -9,19 +9,6 @@ use std::process::Command;
 use common::remotes::{self, FaultServer, RemoteSetup, Server};
 use common::TestEnv;
 
-/// Creates a bucket; moto accepts unsigned requests.
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let resp = reqwest::blocking::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .unwrap_or_else(|e| panic!("cannot reach {endpoint}: {e}"));
-    assert!(
-        resp.status().is_success(),
-        "create bucket: {}",
-        resp.status()
-    );
-}
-
 fn remote(endpoint: &str, bucket: &str) -> RemoteSetup {
     RemoteSetup::new(
         format!("s3://{bucket}/some/prefix"),
@@ -40,7 +27,7 @@ fn git_dvc_push_then_dvc_pull() {
         return;
     };
     let bucket = remotes::unique("push-pull");
-    create_bucket(&endpoint, &bucket);
+    remotes::create_s3_bucket(&endpoint, &bucket);
     remotes::push_then_dvc_pull(&TestEnv::new(), &remote(&endpoint, &bucket));
 }
 
@@ -50,7 +37,7 @@ fn dvc_push_then_git_dvc_status_in_sync() {
         return;
     };
     let bucket = remotes::unique("dvc-push");
-    create_bucket(&endpoint, &bucket);
+    remotes::create_s3_bucket(&endpoint, &bucket);
     remotes::dvc_push_then_status(&TestEnv::new(), &remote(&endpoint, &bucket));
 }
 
@@ -61,7 +48,7 @@ fn credentials_from_a_credentials_file_and_profile() {
     };
     let env = TestEnv::new();
     let bucket = remotes::unique("profile");
-    create_bucket(&endpoint, &bucket);
+    remotes::create_s3_bucket(&endpoint, &bucket);
     let creds = env.path("aws-credentials");
     std::fs::write(
         &creds,
@@ -116,7 +103,7 @@ fn server_stopped_mid_push() {
         Server::start("moto", cmd, port, &log)
     };
     // moto keeps everything in memory: a restarted server needs its bucket again.
-    let prepare = || create_bucket(&endpoint, bucket);
+    let prepare = || remotes::create_s3_bucket(&endpoint, bucket);
     let has_objects = || {
         reqwest::blocking::get(format!("{endpoint}/{bucket}?list-type=2"))
             .and_then(|r| r.text())
@@ -155,7 +142,7 @@ fn multipart_upload_and_corrupt_objects() {
     use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();
     let bucket = remotes::unique("multipart");
-    create_bucket(&endpoint, &bucket);
+    remotes::create_s3_bucket(&endpoint, &bucket);
     let repo = env.dvc_repo("repo");
     let big = common::pseudo_random_bytes(77, 110 << 20);
     let big_bad = common::pseudo_random_bytes(78, 110 << 20);

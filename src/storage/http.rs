@@ -12,7 +12,7 @@
 //! | `auth` | `basic` (needs `user` and `password`) or `custom` (`custom_auth_header: password` on every request); `digest` is refused, as DVC refuses it |
 //! | `method` | `POST` (default) or `PUT` |
 //! | `ssl_verify` | `false`, or a CA bundle path |
-//! | `connect_timeout`, `read_timeout` | seconds (default 60) |
+//! | `connect_timeout`, `read_timeout` | seconds (default 60); `read_timeout` bounds each check and manifest read, not uploads |
 //!
 //! Objects up to 64 MiB are read and verified before the request, so a corrupt cache
 //! object is never sent. Bigger ones are streamed; if the hash check fails at the end,
@@ -118,6 +118,9 @@ pub struct HttpStorage {
     remote: String,
     url: String,
     requests: AtomicU64,
+    /// Deadline of the small requests (checks, manifests). Uploads have none: the
+    /// blocking client cannot bound the time between reads, only a whole request.
+    read_timeout: Duration,
 }
 
 pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
@@ -150,6 +153,7 @@ pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
         remote: remote.name.clone(),
         url: redact_url(&remote.url),
         requests: AtomicU64::new(0),
+        read_timeout: http.read_timeout,
     })
 }
 
@@ -269,7 +273,11 @@ impl Storage for HttpStorage {
     }
 
     fn exists(&self, key: &str) -> Result<bool, StorageError> {
-        let resp = self.send(self.client.get(self.key_url(key)), "cannot check", key)?;
+        let req = self
+            .client
+            .get(self.key_url(key))
+            .timeout(self.read_timeout);
+        let resp = self.send(req, "cannot check", key)?;
         let status = resp.status();
         // Dropping the response leaves the body unread, as DVC does.
         match status.as_u16() {
@@ -280,7 +288,11 @@ impl Storage for HttpStorage {
     }
 
     fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let resp = self.send(self.client.get(self.key_url(key)), "cannot read", key)?;
+        let req = self
+            .client
+            .get(self.key_url(key))
+            .timeout(self.read_timeout);
+        let resp = self.send(req, "cannot read", key)?;
         let status = resp.status();
         if status.as_u16() == 404 || status.as_u16() == 410 {
             return Ok(None);

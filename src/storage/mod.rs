@@ -9,6 +9,7 @@ pub mod gcs;
 pub mod http;
 pub mod local;
 mod object_store;
+mod retrying;
 pub mod s3;
 pub mod ssh;
 pub mod webdav;
@@ -126,8 +127,16 @@ pub trait Storage: Send + Sync {
     }
 }
 
-/// Opens the storage a remote's URL names.
+/// Opens the storage a remote's URL names; its read-only calls are retried on transient
+/// failures.
 pub fn open(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
+    Ok(Box::new(retrying::Retrying(open_backend(remote)?)))
+}
+
+/// The exponential backoff with jitter used between attempts (also by the upload queue).
+pub use retrying::backoff;
+
+fn open_backend(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
     let url = remote.url.as_str();
     match url_scheme(url) {
         None => Ok(Box::new(local::LocalStorage::new(url.into()))),

@@ -30,9 +30,6 @@ const MAX_PARTS: u64 = 10_000;
 /// Parts of one upload in flight at once (a few large files would otherwise go one part
 /// at a time each). Memory: about (1 + this) parts per streamed upload, times `jobs`.
 const PART_CONCURRENCY: usize = 2;
-/// Attempts for the read-only calls (exists, read, list) on transient failures; uploads
-/// are retried by the transfer queue.
-const READ_ATTEMPTS: u32 = 3;
 
 /// The runtime opendal's futures run on. Trait methods are called from plain threads
 /// (the queue's workers) and block on it.
@@ -221,22 +218,6 @@ impl ObjectStore {
         classify(&self.remote, &self.url, &self.denied_hint, action, key, err)
     }
 
-    fn with_retries<T>(
-        &self,
-        mut call: impl FnMut() -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match call() {
-                Err(e) if e.kind == ErrorKind::Transient && attempt < READ_ATTEMPTS => {
-                    std::thread::sleep(Duration::from_millis(200 << attempt));
-                }
-                other => return other,
-            }
-        }
-    }
-
     fn put_streamed(
         &self,
         key: &str,
@@ -346,15 +327,19 @@ pub fn classify(
     if err.kind() == K::NotFound && action == "cannot upload" {
         detail.push_str(" (does the bucket or container exist? git-dvc does not create it)");
     }
-    // Some services (WebDAV listing) report 401/403 as `Unexpected`; the response status
-    // in the error's context tells.
-    let full = err.to_string();
-    let refused = full.contains("status: 401") || full.contains("status: 403");
+    // Some services (WebDAV) report 401/403 and 429 as a plain `Unexpected`, sometimes with
+    // an empty message; the response status in the error's context tells.
+    let status = context_status(&err.to_string());
+    if let Some(code) = status.filter(|_| message.trim().is_empty()) {
+        detail.push_str(&format!("HTTP {code}"));
+    }
+    let by_status = status.map(super::classify_status);
     let kind = match err.kind() {
         K::PermissionDenied => ErrorKind::Denied,
-        _ if refused => ErrorKind::Denied,
+        _ if by_status == Some(ErrorKind::Denied) => ErrorKind::Denied,
         K::RateLimited => ErrorKind::Transient,
         _ if err.is_temporary() => ErrorKind::Transient,
+        _ if by_status == Some(ErrorKind::Transient) => ErrorKind::Transient,
         // Connection failures surface as `Unexpected` with a source; treat those as
         // transient too (the server may come back).
         K::Unexpected if looks_like_connection_failure(&detail) => ErrorKind::Transient,
@@ -367,6 +352,12 @@ pub fn classify(
             format!("{action} {key} on remote '{remote}' ({url}): {detail}"),
         ),
     }
+}
+
+/// The HTTP status opendal recorded in an error's context (`status: 429`), if any.
+fn context_status(full: &str) -> Option<u16> {
+    let at = full.find("status: ")? + "status: ".len();
+    full.get(at..at + 3)?.parse().ok()
 }
 
 fn html_title(page: &str) -> Option<&str> {
@@ -396,19 +387,19 @@ impl Storage for ObjectStore {
     }
 
     fn exists(&self, key: &str) -> Result<bool, StorageError> {
-        self.with_retries(|| match runtime().block_on(self.op.stat(key)) {
+        match runtime().block_on(self.op.stat(key)) {
             Ok(meta) => Ok(!meta.is_dir()),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(self.error("cannot check", key, e)),
-        })
+        }
     }
 
     fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        self.with_retries(|| match runtime().block_on(self.op.read(key)) {
+        match runtime().block_on(self.op.read(key)) {
             Ok(buf) => Ok(Some(buf.to_vec())),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.error("cannot read", key, e)),
-        })
+        }
     }
 
     fn put(
@@ -438,37 +429,35 @@ impl Storage for ObjectStore {
 
     fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
         use futures_util::TryStreamExt;
-        self.with_retries(|| {
-            runtime().block_on(async {
-                let mut lister = match self.op.lister_with(prefix).recursive(true).await {
-                    Ok(l) => l,
-                    Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(Vec::new()),
-                    Err(e) => return Err(self.error("cannot list", prefix, e)),
-                };
-                let mut keys = Vec::new();
-                loop {
-                    match lister.try_next().await {
-                        Ok(Some(entry)) => {
-                            if entry.metadata().is_dir() {
-                                continue;
-                            }
-                            let path = entry.path().trim_start_matches('/');
-                            let name = path.rsplit('/').next().unwrap_or(path);
-                            if !path.starts_with(prefix) || name.starts_with('.') {
-                                continue;
-                            }
-                            keys.push(path.to_string());
-                            if limit.is_some_and(|l| keys.len() >= l) {
-                                break;
-                            }
+        runtime().block_on(async {
+            let mut lister = match self.op.lister_with(prefix).recursive(true).await {
+                Ok(l) => l,
+                Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(self.error("cannot list", prefix, e)),
+            };
+            let mut keys = Vec::new();
+            loop {
+                match lister.try_next().await {
+                    Ok(Some(entry)) => {
+                        if entry.metadata().is_dir() {
+                            continue;
                         }
-                        Ok(None) => break,
-                        Err(e) if e.kind() == opendal::ErrorKind::NotFound => break,
-                        Err(e) => return Err(self.error("cannot list", prefix, e)),
+                        let path = entry.path().trim_start_matches('/');
+                        let name = path.rsplit('/').next().unwrap_or(path);
+                        if !path.starts_with(prefix) || name.starts_with('.') {
+                            continue;
+                        }
+                        keys.push(path.to_string());
+                        if limit.is_some_and(|l| keys.len() >= l) {
+                            break;
+                        }
                     }
+                    Ok(None) => break,
+                    Err(e) if e.kind() == opendal::ErrorKind::NotFound => break,
+                    Err(e) => return Err(self.error("cannot list", prefix, e)),
                 }
-                Ok(keys)
-            })
+            }
+            Ok(keys)
         })
     }
 
@@ -544,6 +533,22 @@ mod tests {
         let (kind, msg) = kind_of(opendal::Error::new(K::NotFound, "NoSuchBucket"));
         assert_eq!(kind, ErrorKind::Other);
         assert!(msg.contains("does the bucket or container exist"), "{msg}");
+    }
+
+    #[test]
+    fn statuses_in_the_context_decide_the_kind() {
+        let err = |status: u16| {
+            opendal::Error::new(K::Unexpected, "").with_context(
+                "response",
+                format!("Parts {{ status: {status}, version: HTTP/1.1 }}"),
+            )
+        };
+        let (kind, msg) = kind_of(err(429));
+        assert_eq!(kind, ErrorKind::Transient);
+        assert!(msg.contains("HTTP 429"), "{msg}");
+        assert_eq!(kind_of(err(503)).0, ErrorKind::Transient);
+        assert_eq!(kind_of(err(403)).0, ErrorKind::Denied);
+        assert_eq!(kind_of(err(409)).0, ErrorKind::Other);
     }
 
     #[test]

@@ -404,7 +404,10 @@ impl SshStorage {
         let _ = tcp.set_nodelay(true);
         let mut session = Session::new().map_err(|e| transient(e.to_string()))?;
         session.set_tcp_stream(tcp);
-        session.set_timeout(OPERATION_TIMEOUT.as_millis() as u32);
+        // Connecting includes the handshake and authentication: a server that accepts the
+        // TCP connection and then says nothing is bounded by `timeout`, like a dead one.
+        let connect_ms = s.connect_timeout.min(OPERATION_TIMEOUT).as_millis() as u32;
+        session.set_timeout(connect_ms.max(1));
         session
             .handshake()
             .map_err(|e| transient(format!("SSH handshake failed: {e}")))?;
@@ -413,6 +416,7 @@ impl SshStorage {
         let sftp = session
             .sftp()
             .map_err(|e| self.err("cannot start SFTP", "", e))?;
+        session.set_timeout(OPERATION_TIMEOUT.as_millis() as u32);
         Ok(Conn {
             sftp,
             _session: session,

@@ -7,13 +7,12 @@ use std::fs::File;
 use std::io::BufReader;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use super::plan::{FileUpload, TransferPlan};
 use super::progress::Progress;
 use super::verify::VerifyingReader;
 use crate::dvc::hash::{DvcHash, HashKind};
-use crate::storage::{ErrorKind, Storage, StorageError};
+use crate::storage::{self, ErrorKind, Storage, StorageError};
 
 /// Attempts per object for transient failures.
 const MAX_ATTEMPTS: u32 = 4;
@@ -92,7 +91,7 @@ fn upload_with_retries(storage: &dyn Storage, item: &FileUpload) -> Result<(), S
         attempt += 1;
         match upload_once(storage, item) {
             Err(e) if e.kind == ErrorKind::Transient && attempt < MAX_ATTEMPTS => {
-                std::thread::sleep(backoff(attempt));
+                std::thread::sleep(storage::backoff(attempt));
             }
             other => return other,
         }
@@ -109,11 +108,4 @@ fn upload_once(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageEr
     // the md5 of the bytes (dos2unix), so a server-side check would reject good objects.
     let md5 = (item.hash.kind == HashKind::Md5).then(|| *item.hash.oid.digest());
     storage.put(&item.hash.relative_key(), &mut reader, size, md5.as_ref())
-}
-
-/// Exponential backoff with jitter: 0.2 s, 0.4 s, 0.8 s … plus up to 50%.
-fn backoff(attempt: u32) -> Duration {
-    let base = 200u64 << (attempt - 1).min(6);
-    let jitter = rand::random_range(0..=base / 2);
-    Duration::from_millis(base + jitter)
 }

@@ -26,6 +26,7 @@
 
 #![allow(dead_code)]
 
+pub mod fault_proxy;
 pub mod fixtures;
 pub mod reliability;
 pub mod remotes;

@@ -398,3 +398,54 @@ pub fn dir_has_files(dir: &Path) -> bool {
     }
     walk(dir)
 }
+
+/// Creates an S3 bucket on moto (which accepts unsigned requests).
+pub fn create_s3_bucket(endpoint: &str, bucket: &str) {
+    let resp = reqwest::blocking::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .unwrap_or_else(|e| panic!("cannot reach {endpoint}: {e}"));
+    assert!(
+        resp.status().is_success(),
+        "create bucket: {}",
+        resp.status()
+    );
+}
+
+/// Creates a GCS bucket on fake-gcs-server (if missing).
+pub fn create_gcs_bucket(endpoint: &str, bucket: &str) {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{endpoint}/storage/v1/b?project=test"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"name\": \"{bucket}\"}}"))
+        .send()
+        .unwrap_or_else(|e| panic!("cannot reach {endpoint}: {e}"));
+    assert!(
+        resp.status().is_success() || resp.status().as_u16() == 409,
+        "create bucket: {}",
+        resp.status()
+    );
+}
+
+/// Creates an Azure `container` (if missing) with the Python SDK from DVC's virtualenv.
+pub fn create_azure_container(conn: &str, container: &str) {
+    let python = super::dvc3_bin().with_file_name("python");
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys\n\
+             from azure.core.exceptions import ResourceExistsError\n\
+             from azure.storage.blob import BlobServiceClient\n\
+             try:\n    BlobServiceClient.from_connection_string(sys.argv[1]).create_container(sys.argv[2])\n\
+             except ResourceExistsError:\n    pass\n",
+            conn,
+            container,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "create container: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
