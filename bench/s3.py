@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Time `git dvc push` against `dvc push` (DVC 3.67.1) to the same local S3 server (moto).
+"""Time `git dvc push` against `dvc push` (DVC 3.67.1) on the same local S3 server.
 
-    python3 bench/s3.py --dvc DVC --git-dvc GIT_DVC --moto MOTO_SERVER [--work DIR]
-                        [--small-files N] [--large-files K] [--large-mib M] [--jobs J]
+    python3 bench/s3.py --dvc DVC --git-dvc GIT_DVC --moto MOTO_SERVER [--s3s-fs S3S_FS]
+                        [--work DIR] [--small-files N] [--large-files K] [--large-mib M]
+                        [--jobs J]
 
 Normally run through bench/s3.sh, which builds git-dvc and installs what is needed.
 
-Two repositories, each pushed by both tools into their own bucket on one moto server:
+Servers: moto (the S3 server the tests use; Python, about 3 ms of CPU per request, so it
+bounds both tools on first pushes) and, with --s3s-fs, s3s-fs (Rust, objects as files),
+fast enough that the tools themselves decide the time.
+
+Two repositories, each pushed by both tools into their own bucket on each server:
 
   many-small   N small files (2-6 KiB) in 10 directory outputs plus 100 single-file
                outputs: listing and per-request costs dominate;
@@ -14,8 +19,8 @@ Two repositories, each pushed by both tools into their own bucket on one moto se
 
 For each: first push into an empty bucket, then a no-op push (DVC with a fresh site cache,
 so its remote index is cold, and again with the index warm). Storage requests are counted
-from moto's access log (every HTTP request the server answered), the same way for both
-tools. The two buckets must end up with the same keys.
+from the server's log (every HTTP request it answered), the same way for both tools. The
+two buckets must end up with the same keys.
 
 Prints a markdown table and writes WORK/results.md and WORK/results.json.
 Python 3 standard library only.
@@ -43,7 +48,21 @@ def free_port() -> int:
     return port
 
 
+def wait_for_port(port: int, name: str) -> None:
+    deadline = time.time() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            if time.time() > deadline:
+                raise SystemExit(f"{name} did not start")
+            time.sleep(0.1)
+
+
 class Moto:
+    name = "moto"
+
     def __init__(self, moto: str, work: str):
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -53,15 +72,7 @@ class Moto:
             [moto, "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL,
             start_new_session=True)
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("moto did not start")
-                time.sleep(0.1)
+        wait_for_port(self.port, "moto")
 
     def requests(self) -> int:
         # werkzeug logs a request after answering it: let the last lines land.
@@ -94,6 +105,48 @@ class Moto:
         except ProcessLookupError:
             pass
         self.proc.wait()
+
+
+class S3sFs:
+    """s3s-fs (Rust, objects as plain files): a server fast enough that the tools, not the
+    server, decide the time. Requests are counted from its per-request debug log line."""
+
+    name = "s3s-fs"
+
+    def __init__(self, binary: str, work: str):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.root = os.path.join(work, "s3s-data")
+        os.makedirs(self.root)
+        self.log_path = os.path.join(work, "s3s-fs.log")
+        self.log = open(self.log_path, "wb")
+        env = dict(os.environ, RUST_LOG="s3s::service=debug", NO_COLOR="1")
+        self.proc = subprocess.Popen(
+            [binary, "--host", "127.0.0.1", "--port", str(self.port),
+             "--access-key", "testing", "--secret-key", "testing", self.root],
+            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True)
+        wait_for_port(self.port, "s3s-fs")
+
+    def requests(self) -> int:
+        time.sleep(0.5)
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return sum(1 for line in f if b"s3s::service: req:" in line)
+
+    def create_bucket(self, bucket: str) -> None:
+        os.makedirs(os.path.join(self.root, bucket))
+
+    def keys(self, bucket: str) -> set[str]:
+        base = os.path.join(self.root, bucket)
+        out = set()
+        for dirpath, _, files in os.walk(base):
+            for name in files:
+                if not name.startswith("."):
+                    out.add(os.path.relpath(os.path.join(dirpath, name), base))
+        return out
+
+    stop = Moto.stop
 
 
 def run(argv, cwd, env, log_dir, label, timeout=3600):
@@ -136,7 +189,7 @@ def set_remote(repo: str, endpoint: str, bucket: str) -> None:
                 "    region = us-east-1\n")
 
 
-def scenario(name, files, args, moto, work, base_env):
+def scenario(name, files, args, server, work, base_env):
     repo = os.path.join(work, name, "repo")
     logs = os.path.join(work, name, "logs")
     os.makedirs(logs, exist_ok=True)
@@ -145,9 +198,9 @@ def scenario(name, files, args, moto, work, base_env):
     rows = {}
 
     def timed(tool, label, argv, env):
-        before = moto.requests()
+        before = server.requests()
         secs, summary = run(argv, repo, env, logs, f"{tool}-{label}")
-        return {"seconds": round(secs, 3), "requests": moto.requests() - before,
+        return {"seconds": round(secs, 3), "requests": server.requests() - before,
                 "summary": summary[0]}
 
     def dvc_env(site):
@@ -156,18 +209,18 @@ def scenario(name, files, args, moto, work, base_env):
         return e
 
     b_dvc, b_gd = f"{name}-dvc", f"{name}-git-dvc"
-    moto.create_bucket(b_dvc)
-    moto.create_bucket(b_gd)
-    set_remote(repo, moto.endpoint, b_dvc)
+    server.create_bucket(b_dvc)
+    server.create_bucket(b_gd)
+    set_remote(repo, server.endpoint, b_dvc)
     rows["dvc first"] = timed("dvc", "first", [args.dvc, "push", *jobs], dvc_env("site-a"))
     rows["dvc no-op cold"] = timed("dvc", "noop-cold", [args.dvc, "push", *jobs],
                                    dvc_env("site-b"))
     rows["dvc no-op warm"] = timed("dvc", "noop-warm", [args.dvc, "push", *jobs],
                                    dvc_env("site-a"))
-    set_remote(repo, moto.endpoint, b_gd)
+    set_remote(repo, server.endpoint, b_gd)
     rows["git-dvc first"] = timed("git-dvc", "first", [args.git_dvc, "push", *jobs], base_env)
     rows["git-dvc no-op"] = timed("git-dvc", "noop", [args.git_dvc, "push", *jobs], base_env)
-    a, b = moto.keys(b_dvc), moto.keys(b_gd)
+    a, b = server.keys(b_dvc), server.keys(b_gd)
     if a != b:
         raise SystemExit(f"{name}: buckets differ: only DVC {sorted(a - b)[:5]}, "
                          f"only git-dvc {sorted(b - a)[:5]}")
@@ -180,6 +233,7 @@ def main() -> int:
     ap.add_argument("--dvc", required=True)
     ap.add_argument("--git-dvc", required=True)
     ap.add_argument("--moto", required=True)
+    ap.add_argument("--s3s-fs", help="also run against this s3s-fs binary")
     ap.add_argument("--work", default="target/bench/s3")
     ap.add_argument("--small-files", type=int, default=3000)
     ap.add_argument("--large-files", type=int, default=3)
@@ -204,24 +258,32 @@ def main() -> int:
         small[f"loose{i:03d}.bin"] = rng.randint(2048, 6144)
     large = {f"big{i}.bin": args.large_mib << 20 for i in range(args.large_files)}
 
-    moto = Moto(args.moto, work)
+    servers = [("moto", lambda: Moto(args.moto, os.path.join(work, "moto")))]
+    if args.s3s_fs:
+        servers.append(("s3s-fs", lambda: S3sFs(args.s3s_fs, os.path.join(work, "s3s-fs"))))
     results = {}
-    try:
-        results["many-small"] = scenario("many-small", small, args, moto, work, env)
-        results["few-large"] = scenario("few-large", large, args, moto, work, env)
-    finally:
-        moto.stop()
+    for server_name, start in servers:
+        os.makedirs(os.path.join(work, server_name))
+        server = start()
+        try:
+            for name, files in (("many-small", small), ("few-large", large)):
+                results[f"{server_name}/{name}"] = scenario(
+                    name, files, args, server, os.path.join(work, server_name), env)
+        finally:
+            server.stop()
 
-    lines = ["| scenario | objects | run | DVC s | git-dvc s | DVC / git-dvc | DVC requests | git-dvc requests |",
-             "|---|---:|---|---:|---:|---:|---:|---:|"]
-    for name, r in results.items():
+    lines = ["| server | scenario | objects | run | DVC s | git-dvc s | DVC / git-dvc | DVC requests | git-dvc requests |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    for key, r in results.items():
+        server_name, name = key.split("/")
         g1, gn = r["git-dvc first"], r["git-dvc no-op"]
         for run_name, d, g in (("first push", r["dvc first"], g1),
                                ("no-op, DVC index cold", r["dvc no-op cold"], gn),
                                ("no-op, DVC index warm", r["dvc no-op warm"], gn)):
             ratio = d["seconds"] / g["seconds"] if g["seconds"] else float("inf")
-            lines.append(f"| {name} | {r['objects']} | {run_name} | {d['seconds']:.2f} | "
-                         f"{g['seconds']:.2f} | {ratio:.1f}x | {d['requests']} | {g['requests']} |")
+            lines.append(f"| {server_name} | {name} | {r['objects']} | {run_name} | "
+                         f"{d['seconds']:.2f} | {g['seconds']:.2f} | {ratio:.1f}x | "
+                         f"{d['requests']} | {g['requests']} |")
     table = "\n".join(lines)
     print(table)
     with open(os.path.join(work, "results.md"), "w") as f:

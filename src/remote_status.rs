@@ -12,7 +12,7 @@
 //!   (fewer than `256 / jobs` pages), or the 255 other two-hex-digit prefixes (plus
 //!   `001`…`00f` when P = 3) in parallel, reusing the estimate for the rest.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -32,79 +32,186 @@ pub fn present(
     hashes: &[&DvcHash],
     jobs: usize,
 ) -> Result<HashSet<DvcHash>, StorageError> {
-    let mut found = HashSet::new();
-    for kind in [HashKind::Md5, HashKind::Md5Dos2Unix] {
-        let of_kind: Vec<&DvcHash> = hashes.iter().copied().filter(|h| h.kind == kind).collect();
-        if of_kind.is_empty() {
-            continue;
-        }
-        found.extend(present_in_layout(storage, kind, &of_kind, jobs.max(1))?);
-    }
-    Ok(found)
+    Query::new(storage, jobs).present(hashes)
 }
 
-fn present_in_layout(
-    storage: &dyn Storage,
-    kind: HashKind,
-    hashes: &[&DvcHash],
+/// Several questions to one storage: the size estimate and a full listing, once made, answer
+/// the later questions without new requests.
+pub struct Query<'a> {
+    storage: &'a dyn Storage,
     jobs: usize,
-) -> Result<Vec<DvcHash>, StorageError> {
-    let prefix_len = match storage.traverse_prefix_len() {
-        Some(p) if hashes.len() > 1 => p.max(2),
-        _ => return exists_each(storage, hashes, jobs),
-    };
-    let layout = kind.layout_prefix();
-    let total_prefixes = 16f64.powi(prefix_len as i32);
+    estimates: HashMap<HashKind, Estimate>,
+    listings: HashMap<HashKind, HashSet<String>>,
+}
 
-    // Estimate the remote's size from the keys under "0" * P.
-    let max_objects = THRESHOLD_SIZE.max(hashes.len() as f64 / WEIGHT_MULTIPLIER * PAGE_SIZE);
-    // DVC yields entries until one more than the limit has been seen.
-    let limit = (max_objects / total_prefixes).floor() as usize + 1;
-    let estimate_prefix = key_prefix(layout, &"0".repeat(prefix_len));
-    let estimate: HashSet<String> = storage
-        .list(&estimate_prefix, Some(limit))?
-        .into_iter()
-        .collect();
-    let remote_size = if estimate.is_empty() {
-        total_prefixes
-    } else {
-        total_prefixes * estimate.len() as f64
-    };
-    let pages = remote_size / PAGE_SIZE;
-    let weight = if remote_size > THRESHOLD_SIZE {
-        pages * WEIGHT_MULTIPLIER
-    } else {
-        pages
-    };
+/// The remote's size as DVC estimates it, from the keys under `"0" * P`.
+struct Estimate {
+    /// The keys that listing saw (they need no further question).
+    seen: HashSet<String>,
+    remote_size: f64,
+}
 
-    if (hashes.len() as f64) < weight {
-        let (mut seen, rest): (Vec<&DvcHash>, Vec<&DvcHash>) = hashes
-            .iter()
-            .copied()
-            .partition(|h| estimate.contains(&h.relative_key()));
-        let mut out: Vec<DvcHash> = seen.drain(..).cloned().collect();
-        out.extend(exists_each(storage, &rest, jobs)?);
-        return Ok(out);
+impl Estimate {
+    fn pages(&self) -> f64 {
+        self.remote_size / PAGE_SIZE
     }
 
-    let keys: HashSet<String> = if pages < 256.0 / jobs as f64 {
-        storage.list(layout, None)?.into_iter().collect()
-    } else {
-        let mut prefixes: Vec<String> = (1..256).map(|i| format!("{i:02x}")).collect();
-        if prefix_len > 2 {
-            let width = prefix_len;
-            prefixes
-                .extend((1..16usize.pow(prefix_len as u32 - 2)).map(|i| format!("{i:0width$x}")));
+    /// Below this many objects, asking each costs less than listing.
+    fn weight(&self) -> f64 {
+        if self.remote_size > THRESHOLD_SIZE {
+            self.pages() * WEIGHT_MULTIPLIER
+        } else {
+            self.pages()
         }
-        let mut keys = list_parallel(storage, layout, &prefixes, jobs)?;
-        keys.extend(estimate);
-        keys
-    };
-    Ok(hashes
+    }
+
+    fn lists(&self, n: usize) -> bool {
+        n as f64 >= self.weight()
+    }
+
+    /// Whether a full listing goes in one sequence of pages (else 255+ prefixes in parallel).
+    fn lists_in_one_go(&self, jobs: usize) -> bool {
+        self.pages() < 256.0 / jobs as f64
+    }
+
+    /// Requests a full listing takes.
+    fn listing_requests(&self, jobs: usize, prefix_len: usize) -> f64 {
+        let pages = self.pages().ceil().max(1.0);
+        if self.lists_in_one_go(jobs) {
+            pages
+        } else {
+            let prefixes = 255.0 + if prefix_len > 2 { 15.0 } else { 0.0 };
+            pages.max(prefixes)
+        }
+    }
+}
+
+impl<'a> Query<'a> {
+    pub fn new(storage: &'a dyn Storage, jobs: usize) -> Self {
+        Query {
+            storage,
+            jobs: jobs.max(1),
+            estimates: HashMap::new(),
+            listings: HashMap::new(),
+        }
+    }
+
+    /// Returns the subset of `hashes` present in the storage.
+    pub fn present(&mut self, hashes: &[&DvcHash]) -> Result<HashSet<DvcHash>, StorageError> {
+        let mut found = HashSet::new();
+        for kind in [HashKind::Md5, HashKind::Md5Dos2Unix] {
+            let of_kind: Vec<&DvcHash> =
+                hashes.iter().copied().filter(|h| h.kind == kind).collect();
+            if of_kind.is_empty() {
+                continue;
+            }
+            found.extend(self.present_in_layout(kind, &of_kind)?);
+        }
+        Ok(found)
+    }
+
+    /// Requests it would take to ask about these many objects of one layout, as DVC decides
+    /// (`None` when the storage cannot list, or for a single object: asked directly). May
+    /// make the size estimate.
+    pub fn cost(&mut self, kind: HashKind, n: usize) -> Result<Option<f64>, StorageError> {
+        let Some(prefix_len) = self.prefix_len() else {
+            return Ok(None);
+        };
+        if self.listings.contains_key(&kind) {
+            return Ok(Some(0.0));
+        }
+        if n <= 1 {
+            return Ok(Some(n as f64));
+        }
+        let jobs = self.jobs;
+        let estimate = self.estimate(kind, n)?;
+        Ok(Some(if estimate.lists(n) {
+            estimate.listing_requests(jobs, prefix_len)
+        } else {
+            n as f64
+        }))
+    }
+
+    /// Whether the storage can list its keys (HTTP cannot).
+    pub fn can_list(&self) -> bool {
+        self.prefix_len().is_some()
+    }
+
+    fn prefix_len(&self) -> Option<usize> {
+        self.storage.traverse_prefix_len().map(|p| p.max(2))
+    }
+
+    fn present_in_layout(
+        &mut self,
+        kind: HashKind,
+        hashes: &[&DvcHash],
+    ) -> Result<Vec<DvcHash>, StorageError> {
+        if let Some(keys) = self.listings.get(&kind) {
+            return Ok(filter_listed(hashes, keys));
+        }
+        let prefix_len = match self.prefix_len() {
+            Some(p) if hashes.len() > 1 => p,
+            _ => return exists_each(self.storage, hashes, self.jobs),
+        };
+        let (jobs, storage) = (self.jobs, self.storage);
+        let estimate = self.estimate(kind, hashes.len())?;
+        if !estimate.lists(hashes.len()) {
+            let (seen, rest): (Vec<&DvcHash>, Vec<&DvcHash>) = hashes
+                .iter()
+                .copied()
+                .partition(|h| estimate.seen.contains(&h.relative_key()));
+            let mut out: Vec<DvcHash> = seen.into_iter().cloned().collect();
+            out.extend(exists_each(storage, &rest, jobs)?);
+            return Ok(out);
+        }
+        let layout = kind.layout_prefix();
+        let keys: HashSet<String> = if estimate.lists_in_one_go(jobs) {
+            storage.list(layout, None)?.into_iter().collect()
+        } else {
+            let mut prefixes: Vec<String> = (1..256).map(|i| format!("{i:02x}")).collect();
+            if prefix_len > 2 {
+                let width = prefix_len;
+                prefixes.extend(
+                    (1..16usize.pow(prefix_len as u32 - 2)).map(|i| format!("{i:0width$x}")),
+                );
+            }
+            let mut keys = list_parallel(storage, layout, &prefixes, jobs)?;
+            keys.extend(estimate.seen.iter().cloned());
+            keys
+        };
+        let out = filter_listed(hashes, &keys);
+        self.listings.insert(kind, keys);
+        Ok(out)
+    }
+
+    /// The size estimate for `kind`, listed once; `n` (the first question's size) sets how
+    /// far the listing goes, as in DVC.
+    fn estimate(&mut self, kind: HashKind, n: usize) -> Result<&Estimate, StorageError> {
+        if !self.estimates.contains_key(&kind) {
+            let prefix_len = self.prefix_len().unwrap_or(2);
+            let total_prefixes = 16f64.powi(prefix_len as i32);
+            let max_objects = THRESHOLD_SIZE.max(n as f64 / WEIGHT_MULTIPLIER * PAGE_SIZE);
+            // DVC yields entries until one more than the limit has been seen.
+            let limit = (max_objects / total_prefixes).floor() as usize + 1;
+            let prefix = key_prefix(kind.layout_prefix(), &"0".repeat(prefix_len));
+            let seen: HashSet<String> = self
+                .storage
+                .list(&prefix, Some(limit))?
+                .into_iter()
+                .collect();
+            let remote_size = total_prefixes * (seen.len().max(1) as f64);
+            self.estimates.insert(kind, Estimate { seen, remote_size });
+        }
+        Ok(&self.estimates[&kind])
+    }
+}
+
+fn filter_listed(hashes: &[&DvcHash], keys: &HashSet<String>) -> Vec<DvcHash> {
+    hashes
         .iter()
         .filter(|h| keys.contains(&h.relative_key()))
         .map(|h| (*h).clone())
-        .collect())
+        .collect()
 }
 
 /// The key prefix of hashes starting with `hex`: `files/md5/00/0` for `000`, `files/md5/01/`

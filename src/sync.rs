@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::dvc::cache::LocalCache;
 use crate::dvc::config::RemoteConfig;
-use crate::dvc::hash::DvcHash;
+use crate::dvc::hash::{DvcHash, HashKind};
 use crate::error::Error;
 use crate::objects::expand::{self, ObjectSet};
 use crate::objects::{DestinationObjects, Provenance};
@@ -104,19 +104,22 @@ pub fn assess(
 }
 
 /// Which objects of `set` the storage holds. With [`MemberCheck::TrustManifests`] this asks
-/// in DVC's two rounds: the `.dir`s first, then the files no present `.dir` vouches for.
+/// in DVC's two rounds, the `.dir`s first, then the files no present `.dir` vouches for;
+/// unless one full listing costs no more requests than the two rounds would at best: then
+/// the listing answers for every member too, which is stricter and no dearer.
 fn remote_presence(
     storage: &dyn Storage,
     set: &ObjectSet,
     jobs: usize,
     members: MemberCheck,
 ) -> Result<HashSet<DvcHash>, crate::storage::StorageError> {
-    if members == MemberCheck::EveryMember {
-        let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
-        return remote_status::present(storage, &all, jobs);
+    let mut query = remote_status::Query::new(storage, jobs);
+    let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
+    if members == MemberCheck::EveryMember || listing_is_no_dearer(&mut query, set)? {
+        return query.present(&all);
     }
     let dirs: Vec<&DvcHash> = set.dirs.keys().collect();
-    let mut present = remote_status::present(storage, &dirs, jobs)?;
+    let mut present = query.present(&dirs)?;
     let vouched: HashSet<&DvcHash> = set
         .dirs
         .iter()
@@ -124,10 +127,62 @@ fn remote_presence(
         .flat_map(|(_, dir)| dir.members.iter().flatten())
         .collect();
     let rest: Vec<&DvcHash> = set.files.keys().filter(|h| !vouched.contains(h)).collect();
-    let found = remote_status::present(storage, &rest, jobs)?;
+    let found = query.present(&rest)?;
     present.extend(found);
     present.extend(vouched.into_iter().cloned());
     Ok(present)
+}
+
+/// Whether asking about everything at once costs no more requests than the two rounds at
+/// their cheapest (every `.dir` present, so only the files outside directories remain).
+fn listing_is_no_dearer(
+    query: &mut remote_status::Query<'_>,
+    set: &ObjectSet,
+) -> Result<bool, crate::storage::StorageError> {
+    if set.dirs.is_empty() {
+        return Ok(true);
+    }
+    let members: HashSet<&DvcHash> = set
+        .dirs
+        .values()
+        .flat_map(|d| d.members.iter().flatten())
+        .collect();
+    let (mut at_once, mut two_rounds) = (0.0, 0.0);
+    for kind in [HashKind::Md5, HashKind::Md5Dos2Unix] {
+        let dirs = set.dirs.keys().filter(|h| h.kind == kind).count();
+        let files = set.files.keys().filter(|h| h.kind == kind);
+        let (mut all_files, mut outside) = (0, 0);
+        for h in files {
+            all_files += 1;
+            if !members.contains(h) {
+                outside += 1;
+            }
+        }
+        if dirs + all_files == 0 {
+            continue;
+        }
+        if !query.can_list() {
+            // Every object is one request, so trusting manifests is cheaper.
+            return Ok(false);
+        }
+        if dirs <= 1 && outside <= 1 {
+            // The two rounds ask directly (no size estimate); at once is an estimate plus at
+            // least one page.
+            at_once += 2.0;
+            two_rounds += (dirs + outside) as f64;
+            continue;
+        }
+        let (Some(one), Some(first), Some(second)) = (
+            query.cost(kind, dirs + all_files)?,
+            query.cost(kind, dirs)?,
+            query.cost(kind, outside)?,
+        ) else {
+            return Ok(false);
+        };
+        at_once += one;
+        two_rounds += first + second;
+    }
+    Ok(at_once <= two_rounds)
 }
 
 impl Assessment {
@@ -212,5 +267,135 @@ impl Assessment {
             });
         }
         plan
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dvc::hash::ObjectId;
+    use crate::objects::expand::DirObject;
+    use crate::storage::StorageError;
+    use std::collections::{BTreeSet, HashMap};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// An in-memory storage counting its requests; listing when `prefix_len` is set.
+    struct Counting {
+        keys: BTreeSet<String>,
+        prefix_len: Option<usize>,
+        requests: AtomicU64,
+    }
+
+    impl Storage for Counting {
+        fn describe(&self) -> String {
+            "counting".into()
+        }
+        fn exists(&self, key: &str) -> Result<bool, StorageError> {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            Ok(self.keys.contains(key))
+        }
+        fn read(&self, _key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+            Ok(None)
+        }
+        fn put(
+            &self,
+            _: &str,
+            _: &mut dyn std::io::Read,
+            _: u64,
+            _: Option<&[u8; 16]>,
+        ) -> Result<(), StorageError> {
+            Ok(())
+        }
+        fn traverse_prefix_len(&self) -> Option<usize> {
+            self.prefix_len
+        }
+        fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let found = self.keys.iter().filter(|k| k.starts_with(prefix)).cloned();
+            Ok(found.take(limit.unwrap_or(usize::MAX)).collect())
+        }
+    }
+
+    fn hash(i: u32, is_dir: bool) -> DvcHash {
+        let mut digest = [0u8; 16];
+        digest[0] = 1 + (i % 250) as u8;
+        digest[1..5].copy_from_slice(&i.to_be_bytes());
+        DvcHash {
+            kind: HashKind::Md5,
+            oid: ObjectId::from_digest(digest, is_dir),
+        }
+    }
+
+    fn prov() -> Provenance {
+        Provenance {
+            path: "d".into(),
+            revision: "workspace".into(),
+        }
+    }
+
+    /// Two directories of 50 members each and 3 loose files.
+    fn set() -> ObjectSet {
+        let mut files = HashMap::new();
+        let mut dirs = std::collections::BTreeMap::new();
+        for d in 0..2u32 {
+            let members: Vec<DvcHash> = (0..50).map(|i| hash(1000 * (d + 1) + i, false)).collect();
+            for m in &members {
+                files.insert(m.clone(), prov());
+            }
+            dirs.insert(
+                hash(d, true),
+                DirObject {
+                    provenance: prov(),
+                    members: Some(members),
+                    invalid: None,
+                },
+            );
+        }
+        for i in 0..3 {
+            files.insert(hash(10 + i, false), prov());
+        }
+        ObjectSet { files, dirs }
+    }
+
+    fn storage(set: &ObjectSet, prefix_len: Option<usize>, lost: &DvcHash) -> Counting {
+        Counting {
+            keys: set
+                .files
+                .keys()
+                .chain(set.dirs.keys())
+                .filter(|h| *h != lost)
+                .map(|h| h.relative_key())
+                .collect(),
+            prefix_len,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    #[test]
+    fn without_listing_a_stored_dir_vouches_for_its_members() {
+        let set = set();
+        let lost = set.dirs[&hash(0, true)].members.as_ref().unwrap()[7].clone();
+        let s = storage(&set, None, &lost);
+        let present = remote_presence(&s, &set, 4, MemberCheck::TrustManifests).unwrap();
+        // The two .dirs, then the three loose files: DVC's five requests.
+        assert_eq!(s.requests.load(Ordering::Relaxed), 5);
+        assert!(present.contains(&lost), "trusted, as DVC trusts it");
+
+        let s = storage(&set, None, &lost);
+        let present = remote_presence(&s, &set, 4, MemberCheck::EveryMember).unwrap();
+        assert_eq!(s.requests.load(Ordering::Relaxed), 105);
+        assert!(!present.contains(&lost));
+    }
+
+    #[test]
+    fn where_one_listing_is_no_dearer_every_member_is_checked() {
+        let set = set();
+        let lost = set.dirs[&hash(1, true)].members.as_ref().unwrap()[3].clone();
+        let s = storage(&set, Some(3), &lost);
+        let present = remote_presence(&s, &set, 4, MemberCheck::TrustManifests).unwrap();
+        // The size estimate and one listing.
+        assert_eq!(s.requests.load(Ordering::Relaxed), 2);
+        assert!(!present.contains(&lost));
+        assert_eq!(present.len(), set.len() - 1);
     }
 }

@@ -245,9 +245,7 @@ fn directory_with_a_missing_member_is_rejected() {
     assert!(!run.stderr.contains("images/a.png@"), "{}", run.describe());
     run.assert_stderr_contains("git dvc push --check-members");
 
-    // A plain push trusts the stored .dir (as DVC does); the hinted command repairs it.
-    repo.git_dvc(&["push", "-q"]);
-    assert!(!remote_has(&server.storage, &lost, false));
+    // The hinted command repairs it.
     repo.git_dvc(&["push", "-q", "--check-members"]);
     assert_accepted(&repo.try_git(&["push", "origin", "main"]));
 }

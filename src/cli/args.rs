@@ -69,9 +69,10 @@ pub struct PushArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Look up every member of each directory on the remote, even when its `.dir` is
-    /// there (DVC, and git-dvc by default, take a `.dir` on the remote as proof of its
-    /// members). Finds members deleted from the remote and uploads them again; costs a request per member on
-    /// remotes that cannot list (HTTP).
+    /// there. DVC takes a stored `.dir` as proof of its members; git-dvc checks them
+    /// anyway when one listing answers for all at no extra request, and trusts the `.dir`
+    /// only where checking would cost more requests than DVC makes (always on HTTP). This
+    /// flag always checks: it finds members deleted from the remote and uploads them again.
     #[arg(long = "check-members")]
     pub check_members: bool,
     #[command(flatten)]
@@ -89,9 +90,10 @@ pub struct StatusArgs {
     pub selection: SelectionArgs,
 
     /// Look up every member of each directory on the remote, even when its `.dir` is
-    /// there (DVC, and git-dvc by default, take a `.dir` on the remote as proof of its
-    /// members). Finds members deleted from the remote; costs a request per member on
-    /// remotes that cannot list (HTTP).
+    /// there. DVC takes a stored `.dir` as proof of its members; git-dvc checks them
+    /// anyway when one listing answers for all at no extra request, and trusts the `.dir`
+    /// only where checking would cost more requests than DVC makes (always on HTTP). This
+    /// flag always checks: it finds members deleted from the remote.
     #[arg(long = "check-members")]
     pub check_members: bool,
 
