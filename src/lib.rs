@@ -11,6 +11,7 @@ pub mod dvc;
 pub mod engine;
 pub mod error;
 pub mod git;
+pub mod limits;
 pub mod objects;
 pub mod remote_status;
 pub mod storage;

@@ -334,3 +334,53 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
     }
     ledger.write();
 }
+
+/// The size caps are git config: `dvc.maxFileSize` for DVC files, `dvc.maxManifestSize`
+/// for `.dir` manifests. Over a cap, the file is refused naming the setting; raising it
+/// lets the same push through.
+#[test]
+fn size_caps_are_configurable() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo_with_remote("repo");
+    for i in 0..40 {
+        repo.write(
+            &format!("dir/file-with-a-long-name-{i:03}.txt"),
+            format!("{i}\n"),
+        );
+    }
+    repo.write("data.txt", "data\n");
+    repo.dvc(&["add", "-q", "dir", "data.txt"]);
+    // A comment makes the .dvc file bigger than 1 KiB without changing what it says.
+    let dvc_file = repo.path("data.txt.dvc");
+    let mut text = std::fs::read_to_string(&dvc_file).unwrap();
+    text.push_str(&format!("# {}\n", "x".repeat(1500)));
+    std::fs::write(&dvc_file, text).unwrap();
+    repo.commit_all("data");
+
+    // Over the DVC-file cap: a workspace DVC file that cannot be read stops the push.
+    repo.git(&["config", "dvc.maxFileSize", "1k"]);
+    let run = repo.try_git_dvc(&["push"]);
+    assert_no_panic(&run);
+    run.assert_code(1)
+        .assert_stderr_contains("data.txt.dvc")
+        .assert_stderr_contains("dvc.maxFileSize");
+
+    // Over the manifest cap: the directory is refused, the rest goes up.
+    repo.git(&["config", "dvc.maxFileSize", "1m"]);
+    repo.git(&["config", "dvc.maxManifestSize", "1k"]);
+    let run = repo.try_git_dvc(&["push"]);
+    assert_no_panic(&run);
+    run.assert_code(1)
+        .assert_stderr_contains("dvc.maxManifestSize")
+        .assert_stderr_contains("used by dir@workspace");
+    let status = repo.try_git_dvc(&["status", "-c"]);
+    status
+        .assert_code(1)
+        .assert_stderr_contains("dvc.maxManifestSize");
+
+    repo.git(&["config", "dvc.maxManifestSize", "1m"]);
+    // The .dir and its 40 members (data.txt went up with the refused push).
+    repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(41));
+    repo.git_dvc(&["status", "-c"])
+        .assert_stdout_is(&in_sync_line("r"));
+}

@@ -30,6 +30,8 @@ Settings (git config):
   remote.<name>.dvcRemote        DVC remote for pushes to git remote <name> (default: core.remote)
   dvc.allowIncompletePush        true: let a push through when some data is nowhere to be found
   dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs (see git-dvc-pre-receive)
+  dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
+  dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)

@@ -38,8 +38,6 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::hash::InvalidObjectId;
 
-/// Default cap on the size of a YAML document.
-pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest nesting of sequences and mappings accepted. DVC files need fewer than ten levels.
 pub const MAX_DEPTH: usize = 64;
 /// Nodes allowed on top of one per input byte, for legitimate alias use. An alias-free document
@@ -117,7 +115,7 @@ impl Yaml {
 /// Why a document could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum YamlError {
-    #[error("file is {size} bytes, more than the {limit}-byte limit for YAML files")]
+    #[error("file is {size} bytes, more than the {limit}-byte limit for DVC files (git config dvc.maxFileSize)")]
     TooLarge { size: usize, limit: usize },
     #[error("file is not valid UTF-8 (invalid byte at offset {offset})")]
     NotUtf8 { offset: usize },
@@ -131,9 +129,9 @@ pub enum YamlError {
     Syntax(String),
 }
 
-/// Loads a document with the default [`DEFAULT_MAX_BYTES`] cap.
+/// Loads a DVC file's document, capped at `dvc.maxFileSize` ([`crate::limits`]).
 pub fn parse(bytes: &[u8]) -> Result<Yaml, YamlError> {
-    parse_with_limit(bytes, DEFAULT_MAX_BYTES)
+    parse_with_limit(bytes, crate::limits::get().dvc_file)
 }
 
 /// Loads a single YAML document of at most `max_bytes` bytes. An empty document (or one

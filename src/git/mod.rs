@@ -71,6 +71,7 @@ impl GitRepo {
                 GitError::new(context, e)
             }
         })?;
+        crate::limits::init(&repo.config_snapshot());
         let git_dir = repo.git_dir().to_path_buf();
         let work_dir = repo.workdir().map(Path::to_path_buf);
         let env_objects = quarantine::from_env()?.map(std::sync::Arc::new);

@@ -22,9 +22,6 @@ use crate::error::Error;
 use crate::git::tree_scan::{DvcTree, PipelineFiles};
 use crate::git::GitOid;
 
-/// Biggest DVC metadata blob parsed; larger blobs are rejected as not plausibly DVC files.
-pub const MAX_METADATA_BLOB: usize = 64 * 1024 * 1024;
-
 /// One DVC file as the parser sees it, independent of where it sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unit {
@@ -246,9 +243,10 @@ fn parse_unit(
 ) -> Result<ParsedUnit, String> {
     let read = |oid: &GitOid| -> Result<Arc<Vec<u8>>, String> {
         let bytes = blobs.read(repo, oid).map_err(|e| e.to_string())?;
-        if bytes.len() > MAX_METADATA_BLOB {
+        let limit = crate::limits::get().dvc_file;
+        if bytes.len() > limit {
             return Err(format!(
-                "file is {} bytes, over the {MAX_METADATA_BLOB}-byte limit for DVC files",
+                "file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",
                 bytes.len()
             ));
         }

@@ -117,9 +117,10 @@ fn load_manifest(hash: &DvcHash, cache: &LocalCache, storage: &dyn Storage) -> M
             .map_err(|e| format!("cannot read {} from the remote: {e}", hash.oid))?,
     };
     let Some(bytes) = bytes else { return Ok(None) };
-    if bytes.len() > MAX_MANIFEST {
+    let limit = crate::limits::get().manifest;
+    if bytes.len() > limit {
         return Err(format!(
-            "directory manifest {} is {} bytes, over the {MAX_MANIFEST}-byte limit",
+            "directory manifest {} is {} bytes, over the {limit}-byte limit (git config dvc.maxManifestSize)",
             hash.oid,
             bytes.len()
         ));
@@ -128,6 +129,3 @@ fn load_manifest(hash: &DvcHash, cache: &LocalCache, storage: &dyn Storage) -> M
         .map(Some)
         .map_err(|e| format!("directory manifest {} is invalid: {e}", hash.oid))
 }
-
-/// Manifests bigger than this are refused (about two million members).
-pub const MAX_MANIFEST: usize = 256 * 1024 * 1024;
