@@ -25,7 +25,7 @@ use common::remotes::{self, RemoteSetup};
 use common::*;
 
 /// Small timeouts so that a server that never answers costs seconds, not minutes.
-const TIMEOUT: &str = "3";
+const TIMEOUT: &str = "5";
 
 /// The directory a remote's files are in, on a file-backed server.
 type FsRoot = Box<dyn Fn(&RemoteSetup) -> PathBuf>;
