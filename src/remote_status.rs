@@ -290,54 +290,7 @@ fn exists_each(
 mod tests {
     use super::*;
     use crate::dvc::hash::ObjectId;
-    use std::collections::BTreeSet;
-    use std::sync::atomic::AtomicU64;
-
-    /// An in-memory listing storage that records what it was asked.
-    struct Fake {
-        keys: BTreeSet<String>,
-        prefix_len: Option<usize>,
-        lists: Mutex<Vec<(String, Option<usize>)>>,
-        exists: AtomicU64,
-    }
-
-    impl Storage for Fake {
-        fn describe(&self) -> String {
-            "fake".into()
-        }
-        fn exists(&self, key: &str) -> Result<bool, StorageError> {
-            self.exists.fetch_add(1, Ordering::Relaxed);
-            Ok(self.keys.contains(key))
-        }
-        fn read(&self, _key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-            Ok(None)
-        }
-        fn put(
-            &self,
-            _: &str,
-            _: &mut dyn std::io::Read,
-            _: u64,
-            _: Option<&[u8; 16]>,
-        ) -> Result<(), StorageError> {
-            Ok(())
-        }
-        fn traverse_prefix_len(&self) -> Option<usize> {
-            self.prefix_len
-        }
-        fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
-            self.lists.lock().unwrap().push((prefix.to_string(), limit));
-            let mut out: Vec<String> = self
-                .keys
-                .iter()
-                .filter(|k| k.starts_with(prefix))
-                .cloned()
-                .collect();
-            if let Some(l) = limit {
-                out.truncate(l);
-            }
-            Ok(out)
-        }
-    }
+    use crate::storage::memory::MemoryStorage;
 
     fn hash(i: u32) -> DvcHash {
         let mut digest = [0u8; 16];
@@ -350,13 +303,8 @@ mod tests {
         }
     }
 
-    fn fake(present: &[DvcHash], prefix_len: Option<usize>) -> Fake {
-        Fake {
-            keys: present.iter().map(|h| h.relative_key()).collect(),
-            prefix_len,
-            lists: Mutex::new(Vec::new()),
-            exists: AtomicU64::new(0),
-        }
+    fn fake(present: &[DvcHash], prefix_len: Option<usize>) -> MemoryStorage {
+        MemoryStorage::new(present.iter().map(|h| h.relative_key()), prefix_len)
     }
 
     #[test]
@@ -365,8 +313,8 @@ mod tests {
         let s = fake(std::slice::from_ref(&h), Some(3));
         let got = present(&s, &[&h], 4).unwrap();
         assert!(got.contains(&h));
-        assert_eq!(s.exists.load(Ordering::Relaxed), 1);
-        assert!(s.lists.lock().unwrap().is_empty());
+        assert_eq!(s.exists_calls(), 1);
+        assert!(s.list_calls().is_empty());
     }
 
     #[test]
@@ -376,7 +324,7 @@ mod tests {
         let refs: Vec<&DvcHash> = hs.iter().collect();
         let got = present(&s, &refs, 4).unwrap();
         assert_eq!(got.len(), 5);
-        assert_eq!(s.exists.load(Ordering::Relaxed), 10);
+        assert_eq!(s.exists_calls(), 10);
     }
 
     #[test]
@@ -388,8 +336,8 @@ mod tests {
         let refs: Vec<&DvcHash> = hs.iter().collect();
         let got = present(&s, &refs, 4).unwrap();
         assert_eq!(got.len(), 3);
-        assert_eq!(s.exists.load(Ordering::Relaxed), 0);
-        let lists = s.lists.lock().unwrap().clone();
+        assert_eq!(s.exists_calls(), 0);
+        let lists = s.list_calls();
         assert_eq!(
             lists,
             vec![
@@ -407,8 +355,8 @@ mod tests {
         let refs: Vec<&DvcHash> = hs.iter().collect();
         let got = present(&s, &refs, 4).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(s.exists.load(Ordering::Relaxed), 2);
-        assert_eq!(s.lists.lock().unwrap().len(), 1);
+        assert_eq!(s.exists_calls(), 2);
+        assert_eq!(s.list_calls().len(), 1);
     }
 
     #[test]
@@ -418,7 +366,7 @@ mod tests {
         let refs: Vec<&DvcHash> = hs.iter().collect();
         let got = present(&s, &refs, 4).unwrap();
         assert_eq!(got.len(), 300);
-        let lists = s.lists.lock().unwrap().clone();
+        let lists = s.list_calls();
         assert_eq!(lists[0].0, "files/md5/00/");
     }
 }

@@ -275,46 +275,8 @@ mod tests {
     use super::*;
     use crate::dvc::hash::ObjectId;
     use crate::objects::expand::DirObject;
-    use crate::storage::StorageError;
-    use std::collections::{BTreeSet, HashMap};
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    /// An in-memory storage counting its requests; listing when `prefix_len` is set.
-    struct Counting {
-        keys: BTreeSet<String>,
-        prefix_len: Option<usize>,
-        requests: AtomicU64,
-    }
-
-    impl Storage for Counting {
-        fn describe(&self) -> String {
-            "counting".into()
-        }
-        fn exists(&self, key: &str) -> Result<bool, StorageError> {
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            Ok(self.keys.contains(key))
-        }
-        fn read(&self, _key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-            Ok(None)
-        }
-        fn put(
-            &self,
-            _: &str,
-            _: &mut dyn std::io::Read,
-            _: u64,
-            _: Option<&[u8; 16]>,
-        ) -> Result<(), StorageError> {
-            Ok(())
-        }
-        fn traverse_prefix_len(&self) -> Option<usize> {
-            self.prefix_len
-        }
-        fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let found = self.keys.iter().filter(|k| k.starts_with(prefix)).cloned();
-            Ok(found.take(limit.unwrap_or(usize::MAX)).collect())
-        }
-    }
+    use crate::storage::memory::MemoryStorage;
+    use std::collections::HashMap;
 
     fn hash(i: u32, is_dir: bool) -> DvcHash {
         let mut digest = [0u8; 16];
@@ -357,18 +319,13 @@ mod tests {
         ObjectSet { files, dirs }
     }
 
-    fn storage(set: &ObjectSet, prefix_len: Option<usize>, lost: &DvcHash) -> Counting {
-        Counting {
-            keys: set
-                .files
-                .keys()
-                .chain(set.dirs.keys())
-                .filter(|h| *h != lost)
-                .map(|h| h.relative_key())
-                .collect(),
-            prefix_len,
-            requests: AtomicU64::new(0),
-        }
+    fn storage(set: &ObjectSet, prefix_len: Option<usize>, lost: &DvcHash) -> MemoryStorage {
+        let keys = set
+            .files
+            .keys()
+            .chain(set.dirs.keys())
+            .filter(|h| *h != lost);
+        MemoryStorage::new(keys.map(|h| h.relative_key()), prefix_len)
     }
 
     #[test]
@@ -378,12 +335,12 @@ mod tests {
         let s = storage(&set, None, &lost);
         let present = remote_presence(&s, &set, 4, MemberCheck::TrustManifests).unwrap();
         // The two .dirs, then the three loose files: DVC's five requests.
-        assert_eq!(s.requests.load(Ordering::Relaxed), 5);
+        assert_eq!(s.requests(), 5);
         assert!(present.contains(&lost), "trusted, as DVC trusts it");
 
         let s = storage(&set, None, &lost);
         let present = remote_presence(&s, &set, 4, MemberCheck::EveryMember).unwrap();
-        assert_eq!(s.requests.load(Ordering::Relaxed), 105);
+        assert_eq!(s.requests(), 105);
         assert!(!present.contains(&lost));
     }
 
@@ -394,7 +351,7 @@ mod tests {
         let s = storage(&set, Some(3), &lost);
         let present = remote_presence(&s, &set, 4, MemberCheck::TrustManifests).unwrap();
         // The size estimate and one listing.
-        assert_eq!(s.requests.load(Ordering::Relaxed), 2);
+        assert_eq!(s.requests(), 2);
         assert!(!present.contains(&lost));
         assert_eq!(present.len(), set.len() - 1);
     }

@@ -194,21 +194,24 @@ fn webdav() -> Option<Backend> {
 }
 
 fn ssh() -> Option<Backend> {
-    let [port, user, key, root] = remotes::server_vars([
-        "GIT_DVC_TEST_SFTP_PORT",
-        "GIT_DVC_TEST_SFTP_USER",
-        "GIT_DVC_TEST_SFTP_KEY",
-        "GIT_DVC_TEST_SFTP_ROOT",
-    ])?;
-    let fs = root.clone();
+    let sftp = remotes::sftp_server()?;
+    let fs = sftp.root.clone();
     Some(Backend {
         name: "SSH (sshd)",
-        upstream: port.parse().unwrap(),
+        upstream: sftp.port.parse().unwrap(),
         http: false,
         remote: Box::new(move |proxy| {
             RemoteSetup::new(
-                format!("ssh://127.0.0.1:{proxy}{root}/{}", remotes::unique("net")),
-                &[("user", &user), ("keyfile", &key), ("timeout", TIMEOUT)],
+                format!(
+                    "ssh://127.0.0.1:{proxy}{}/{}",
+                    sftp.root,
+                    remotes::unique("net")
+                ),
+                &[
+                    ("user", &sftp.user),
+                    ("keyfile", &sftp.key),
+                    ("timeout", TIMEOUT),
+                ],
             )
         }),
         fs_root: Some(Box::new(move |r| {

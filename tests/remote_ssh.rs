@@ -10,32 +10,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use common::remotes::{self, FaultServer, RemoteSetup, Server};
+use common::remotes::{self, FaultServer, RemoteSetup, Server, Sftp};
 use common::{pushed_line, TestEnv};
 
-struct Ssh {
-    port: String,
-    user: String,
-    key: String,
-    root: String,
-}
-
-fn ssh() -> Option<Ssh> {
-    let [port, user, key, root] = remotes::server_vars([
-        "GIT_DVC_TEST_SFTP_PORT",
-        "GIT_DVC_TEST_SFTP_USER",
-        "GIT_DVC_TEST_SFTP_KEY",
-        "GIT_DVC_TEST_SFTP_ROOT",
-    ])?;
-    Some(Ssh {
-        port,
-        user,
-        key,
-        root,
-    })
-}
-
-fn remote(s: &Ssh, dir: &str) -> RemoteSetup {
+fn remote(s: &Sftp, dir: &str) -> RemoteSetup {
     RemoteSetup::new(
         format!("ssh://127.0.0.1:{}{}/{dir}", s.port, s.root),
         &[("user", s.user.as_str()), ("keyfile", s.key.as_str())],
@@ -44,7 +22,9 @@ fn remote(s: &Ssh, dir: &str) -> RemoteSetup {
 
 #[test]
 fn git_dvc_push_then_dvc_pull() {
-    let Some(s) = ssh() else { return };
+    let Some(s) = remotes::sftp_server() else {
+        return;
+    };
     let dir = remotes::unique("push-pull");
     remotes::push_then_dvc_pull(&TestEnv::new(), &remote(&s, &dir));
     // Objects were renamed into place: no temporary file is left behind.
@@ -57,14 +37,18 @@ fn git_dvc_push_then_dvc_pull() {
 
 #[test]
 fn dvc_push_then_git_dvc_status_in_sync() {
-    let Some(s) = ssh() else { return };
+    let Some(s) = remotes::sftp_server() else {
+        return;
+    };
     remotes::dvc_push_then_status(&TestEnv::new(), &remote(&s, &remotes::unique("dvc-push")));
 }
 
 /// `~/.ssh/config` supplies the address, port, user and key; the URL names only an alias.
 #[test]
 fn ssh_config_host_alias() {
-    let Some(s) = ssh() else { return };
+    let Some(s) = remotes::sftp_server() else {
+        return;
+    };
     let env = TestEnv::new();
     let ssh_dir = env.path("home/.ssh");
     fs::create_dir_all(&ssh_dir).unwrap();
@@ -89,7 +73,9 @@ fn ssh_config_host_alias() {
 
 #[test]
 fn wrong_key_is_refused_once_with_what_to_check() {
-    let Some(s) = ssh() else { return };
+    let Some(s) = remotes::sftp_server() else {
+        return;
+    };
     let env = TestEnv::new();
     let bad = env.path("bad_key");
     let out = Command::new("ssh-keygen")

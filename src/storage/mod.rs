@@ -8,6 +8,8 @@ pub mod azure;
 pub mod gcs;
 pub mod http;
 pub mod local;
+#[cfg(test)]
+pub mod memory;
 mod object_store;
 mod retrying;
 pub mod s3;

@@ -449,3 +449,27 @@ pub fn create_azure_container(conn: &str, container: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The SFTP server `scripts/test.sh` starts (`GIT_DVC_TEST_SFTP_*`): port, user, key file,
+/// and the directory remotes live under.
+pub struct Sftp {
+    pub port: String,
+    pub user: String,
+    pub key: String,
+    pub root: String,
+}
+
+pub fn sftp_server() -> Option<Sftp> {
+    let [port, user, key, root] = server_vars([
+        "GIT_DVC_TEST_SFTP_PORT",
+        "GIT_DVC_TEST_SFTP_USER",
+        "GIT_DVC_TEST_SFTP_KEY",
+        "GIT_DVC_TEST_SFTP_ROOT",
+    ])?;
+    Some(Sftp {
+        port,
+        user,
+        key,
+        root,
+    })
+}
