@@ -1,8 +1,11 @@
-//! Size caps on what a commit can make git-dvc parse: DVC files (`.dvc`, `dvc.yaml`,
-//! `dvc.lock`) and `.dir` manifests. Anyone who can push chooses these bytes, so the
-//! server must not read arbitrarily large ones. Set with git config `dvc.maxFileSize` and
-//! `dvc.maxManifestSize` (bytes, git's `k`/`m`/`g` suffixes allowed), read when the
-//! repository is opened; the defaults are far above anything DVC writes.
+//! Sizes read from git config when the repository is opened (bytes, git's `k`/`m`/`g`
+//! suffixes allowed):
+//!
+//! - caps on what a commit can make git-dvc parse: DVC files (`.dvc`, `dvc.yaml`,
+//!   `dvc.lock`, `dvc.maxFileSize`) and `.dir` manifests (`dvc.maxManifestSize`). Anyone
+//!   who can push chooses these bytes, so the server must not read arbitrarily large ones;
+//!   the defaults are far above anything DVC writes.
+//! - `dvc.multipartThreshold`: objects this big or bigger go to object stores in parts.
 
 use std::sync::OnceLock;
 
@@ -10,11 +13,17 @@ use std::sync::OnceLock;
 pub const DEFAULT_MAX_FILE_SIZE: usize = 16 << 20;
 /// Default cap on one `.dir` manifest: 256 MiB (about two million members).
 pub const DEFAULT_MAX_MANIFEST_SIZE: usize = 256 << 20;
+/// Default size from which uploads go in parts: rclone's S3 `upload_cutoff`. One request
+/// is atomic on object stores and cheaper for the server than parts it must join
+/// (measured: half the CPU on s3s-fs, a third on moto); parts win on retries and on
+/// per-connection bandwidth only for bigger objects.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 200 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub dvc_file: usize,
     pub manifest: usize,
+    pub multipart_threshold: u64,
 }
 
 impl Default for Limits {
@@ -22,6 +31,7 @@ impl Default for Limits {
         Limits {
             dvc_file: DEFAULT_MAX_FILE_SIZE,
             manifest: DEFAULT_MAX_MANIFEST_SIZE,
+            multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
         }
     }
 }
@@ -33,7 +43,8 @@ pub fn get() -> Limits {
     LIMITS.get().copied().unwrap_or_default()
 }
 
-/// Reads `dvc.maxFileSize` and `dvc.maxManifestSize` (the first repository opened wins;
+/// Reads `dvc.maxFileSize`, `dvc.maxManifestSize` and `dvc.multipartThreshold` (the first
+/// repository opened wins;
 /// a process works on one repository). Zero, negative or malformed values keep the default.
 pub fn init(config: &gix::config::Snapshot<'_>) {
     let read = |key: &str, default: usize| {
@@ -45,5 +56,9 @@ pub fn init(config: &gix::config::Snapshot<'_>) {
     let _ = LIMITS.set(Limits {
         dvc_file: read("dvc.maxFileSize", DEFAULT_MAX_FILE_SIZE),
         manifest: read("dvc.maxManifestSize", DEFAULT_MAX_MANIFEST_SIZE),
+        multipart_threshold: read(
+            "dvc.multipartThreshold",
+            DEFAULT_MULTIPART_THRESHOLD as usize,
+        ) as u64,
     });
 }

@@ -132,8 +132,9 @@ fn keys(endpoint: &str, bucket: &str) -> Vec<String> {
         .collect()
 }
 
-/// A file above the single-request limit goes up in parts and comes back intact through
-/// DVC; corrupt cache objects, small or multipart, never appear in the bucket.
+/// A file above `dvc.multipartThreshold` goes up in parts and comes back intact through
+/// DVC; corrupt cache objects never appear in the bucket, whether the server checks them
+/// (`Content-MD5` on a single request) or git-dvc does (multipart).
 #[test]
 fn multipart_upload_and_corrupt_objects() {
     let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
@@ -151,6 +152,7 @@ fn multipart_upload_and_corrupt_objects() {
     repo.write("small-bad.txt", "small and corrupt\n");
     repo.dvc(&["add", "-q", "big.bin", "big-bad.bin", "small-bad.txt"]);
     repo.commit_all("big");
+    repo.git(&["config", "dvc.multipartThreshold", "64m"]);
     for (bytes, name) in [
         (&big_bad[..], "big-bad.bin"),
         (&b"small and corrupt\n"[..], "small-bad.txt"),

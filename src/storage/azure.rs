@@ -143,6 +143,8 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(3),
             rename_large: false,
+            single_put_limit: super::object_store::single_put_limit(),
+            name_as_content_md5: false,
             http,
             extra_headers: Vec::new(),
         },

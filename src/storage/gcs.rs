@@ -89,6 +89,8 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(3),
             rename_large: false,
+            single_put_limit: super::object_store::single_put_limit(),
+            name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "read_timeout")?,
             extra_headers: Vec::new(),
         },

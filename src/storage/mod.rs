@@ -14,6 +14,7 @@ mod object_store;
 mod retrying;
 pub mod s3;
 pub mod ssh;
+mod upload_memory;
 pub mod webdav;
 
 use std::io::Read;
@@ -85,10 +86,10 @@ pub trait Storage: Send + Sync {
     ///
     /// `md5` is the expected MD5 of the bytes when the caller knows it: the key's own hash
     /// for DVC 3 `md5` objects, `None` for DVC 2-era keys, whose hash is not a plain md5 of
-    /// the bytes. The source already fails at its end when the bytes do not match; the
-    /// object-store backends additionally send S3's `Content-MD5` computed over the bytes
-    /// they verified (equal to `md5` when it is given), so the server rejects bytes damaged
-    /// in transit.
+    /// the bytes. The source already fails at its end when the bytes do not match (not
+    /// every S3-compatible server checks `Content-MD5`: moto does not). S3 single-request
+    /// uploads also send it as `Content-MD5` (else one computed over the bytes read), so
+    /// the server rejects bytes damaged in transit.
     fn put(
         &self,
         key: &str,

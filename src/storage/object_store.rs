@@ -2,12 +2,15 @@
 //! runtime the blocking trait methods run on, an HTTP transport that counts requests and
 //! honours `ssl_verify` and timeouts, error classification, and the upload policy.
 //!
-//! Uploads below [`SINGLE_PUT_LIMIT`] are read whole first, so a cache object that fails its
-//! hash check is refused before any request; then they go in one request (S3 adds
-//! `Content-MD5` of those verified bytes). Bigger ones stream through opendal's writer
-//! (S3 multipart, Azure block list, GCS resumable upload), which is aborted when the
-//! source fails: the object only appears when the upload completes. WebDAV, which has no
-//! such commit step, streams big uploads to a temporary name and then MOVEs it.
+//! Uploads below the backend's single-request limit are read whole first, so a cache
+//! object that fails its hash check is refused before any request; then they go in one
+//! request. On S3 it carries `Content-MD5`: the object's own name when it is a DVC 3 md5
+//! (no second pass over the bytes), else computed by opendal over the bytes read. Bigger
+//! uploads stream through opendal's writer (S3 multipart, Azure block list, GCS
+//! resumable upload), which is aborted when the source fails: the object only appears
+//! when the upload completes. WebDAV,
+//! which has no such commit step, streams big uploads to a temporary name and then MOVEs
+//! it.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,12 +20,22 @@ use std::time::Duration;
 use opendal::{Buffer, HttpBody, HttpTransport, HttpTransporter, OperationContext, Operator};
 use opendal_http_transport_reqwest::ReqwestTransport;
 
+use super::upload_memory::MemoryBudget;
 use super::{denied_message, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
 
-/// Objects below this size are uploaded in one request, bigger ones in parts: s3fs's
-/// choice (`size < 2 * chunksize`), so a push makes as many requests as DVC's.
-pub const SINGLE_PUT_LIMIT: u64 = 100 << 20;
+/// Objects below this size go to S3, Azure and GCS in one request, bigger ones in parts
+/// (git config `dvc.multipartThreshold`, see [`crate::limits`]).
+pub fn single_put_limit() -> u64 {
+    crate::limits::get().multipart_threshold
+}
+
+/// WebDAV's single requests write in place on some servers: at most s3fs's multipart
+/// threshold (`2 * chunksize`) goes that way, bigger uploads to a temporary name that is
+/// then renamed.
+pub fn webdav_single_put_limit() -> u64 {
+    single_put_limit().min(100 << 20)
+}
 /// Part size for streamed uploads, s3fs's default; raised so that no upload needs more
 /// than S3's 10 000 parts.
 const PART_SIZE: usize = 50 << 20;
@@ -30,6 +43,15 @@ const MAX_PARTS: u64 = 10_000;
 /// Parts of one upload in flight at once (a few large files would otherwise go one part
 /// at a time each). Memory: about (1 + this) parts per streamed upload, times `jobs`.
 const PART_CONCURRENCY: usize = 2;
+
+/// What single-request uploads may hold in memory at once.
+static UPLOAD_MEMORY: MemoryBudget = MemoryBudget::new(512 << 20);
+
+tokio::task_local! {
+    /// The `Content-MD5` of the single-request upload running in this task: the object's
+    /// name, which opendal has no option for, so the transport adds it.
+    static CONTENT_MD5: http::HeaderValue;
+}
 
 /// The runtime opendal's futures run on. Trait methods are called from plain threads
 /// (the queue's workers) and block on it.
@@ -61,6 +83,15 @@ impl HttpTransport for CountingTransport {
         self.requests.fetch_add(1, Ordering::Relaxed);
         for (name, value) in &self.extra_headers {
             req.headers_mut().insert(name.clone(), value.clone());
+        }
+        // Only the object's own PUT: not a part (`partNumber=`) of a multipart upload.
+        let whole_object = req.method() == http::Method::PUT
+            && !req.uri().query().is_some_and(|q| q.contains("partNumber="));
+        if whole_object {
+            if let Ok(md5) = CONTENT_MD5.try_with(|v| v.clone()) {
+                req.headers_mut()
+                    .insert(http::HeaderName::from_static("content-md5"), md5);
+            }
         }
         self.inner.fetch(req).await
     }
@@ -162,7 +193,8 @@ pub fn read_ca_bundle(path: &str) -> Result<Vec<reqwest::Certificate>, StorageEr
 pub struct ObjectStore {
     /// Single-request uploads, reads, stats, listings.
     op: Operator,
-    /// Streamed (multipart) uploads; S3 needs an operator without `Content-MD5` for them.
+    /// Streamed (multipart) uploads, and S3 uploads whose `Content-MD5` is the object's
+    /// name: an operator that computes no `Content-MD5` of its own.
     stream_op: Operator,
     requests: Arc<AtomicU64>,
     remote: String,
@@ -172,6 +204,9 @@ pub struct ObjectStore {
     prefix_len: Option<usize>,
     /// Stream big uploads to a temporary name and rename (WebDAV).
     rename_large: bool,
+    single_put_limit: u64,
+    /// Send the object's md5 as `Content-MD5` on single-request uploads (S3).
+    name_as_content_md5: bool,
 }
 
 pub struct ObjectStoreSpec {
@@ -181,6 +216,10 @@ pub struct ObjectStoreSpec {
     pub denied_hint: String,
     pub prefix_len: Option<usize>,
     pub rename_large: bool,
+    /// Objects below this size go in one request ([`single_put_limit`]).
+    pub single_put_limit: u64,
+    /// Send the object's md5 as `Content-MD5` on single-request uploads (S3 only).
+    pub name_as_content_md5: bool,
     pub http: HttpSettings,
     /// Headers added to every request (values are secrets: marked sensitive).
     pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
@@ -211,6 +250,8 @@ impl ObjectStore {
             denied_hint: spec.denied_hint,
             prefix_len: spec.prefix_len,
             rename_large: spec.rename_large,
+            single_put_limit: spec.single_put_limit,
+            name_as_content_md5: spec.name_as_content_md5,
         })
     }
 
@@ -285,6 +326,11 @@ fn temp_key(key: &str) -> String {
     }
 }
 
+fn base64_md5(md5: &[u8; 16]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(md5)
+}
+
 /// Reads until `buf` is full or the source ends.
 fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
@@ -335,6 +381,9 @@ pub fn classify(
     }
     let by_status = status.map(super::classify_status);
     let kind = match err.kind() {
+        // S3's answer to a `Content-MD5` the bytes do not match: the bytes were verified
+        // before they were sent, so they were damaged on the way.
+        _ if message.contains("BadDigest") => ErrorKind::Transient,
         K::PermissionDenied => ErrorKind::Denied,
         _ if by_status == Some(ErrorKind::Denied) => ErrorKind::Denied,
         K::RateLimited => ErrorKind::Transient,
@@ -407,18 +456,26 @@ impl Storage for ObjectStore {
         key: &str,
         source: &mut dyn Read,
         size: u64,
-        _md5: Option<&[u8; 16]>,
+        md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
-        if size >= SINGLE_PUT_LIMIT {
+        if size >= self.single_put_limit {
             return self.put_streamed(key, source, size);
         }
-        // Read (and so verify) everything before the first request.
+        let _held = UPLOAD_MEMORY.reserve(size);
+        // Read (and so verify) everything before the request.
         let mut bytes = Vec::with_capacity(size as usize);
         source
             .read_to_end(&mut bytes)
             .map_err(|e| StorageError::from_io("cannot read the cache object", e))?;
-        runtime()
-            .block_on(self.op.write(key, bytes))
+        let upload = match md5.filter(|_| self.name_as_content_md5) {
+            Some(md5) => {
+                let header = http::HeaderValue::from_str(&base64_md5(md5))
+                    .expect("base64 is a valid header value");
+                runtime().block_on(CONTENT_MD5.scope(header, self.stream_op.write(key, bytes)))
+            }
+            None => runtime().block_on(self.op.write(key, bytes)),
+        };
+        upload
             .map(|_| ())
             .map_err(|e| self.error("cannot upload", key, e))
     }

@@ -273,6 +273,8 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(3),
             rename_large: false,
+            single_put_limit: super::object_store::single_put_limit(),
+            name_as_content_md5: true,
             http: HttpSettings::from_remote(remote, "read_timeout")?,
             extra_headers: Vec::new(),
         },
@@ -413,5 +415,100 @@ mod tests {
         assert!(e.message.contains("use_ssl"), "{}", e.message);
         let e = S3Settings::from_remote(&remote("s3:///x", &[]), &no_env).unwrap_err();
         assert!(e.message.contains("no bucket"), "{}", e.message);
+    }
+
+    /// Accepts `count` requests on 127.0.0.1 and answers each `200 OK`; returns the address
+    /// and the request heads it saw.
+    fn recording_server(count: usize) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let handle = std::thread::spawn(move || {
+            let mut heads = Vec::new();
+            let (stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            for _ in 0..count {
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let length = header_values(&head, "content-length")
+                    .first()
+                    .map_or(0, |v| v.parse::<usize>().unwrap());
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                writer
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .unwrap();
+                heads.push(head);
+            }
+            heads
+        });
+        (addr, handle)
+    }
+
+    fn header_values(head: &str, name: &str) -> Vec<String> {
+        head.lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+
+    /// A DVC 3 object's name is its `Content-MD5` (no second hash of the bytes); a 2.x-era
+    /// object, whose name is not the md5 of its bytes, gets one computed from them.
+    #[test]
+    fn single_request_uploads_carry_content_md5() {
+        use crate::storage::Storage;
+        use md5::{Digest, Md5};
+        let (addr, server) = recording_server(2);
+        let remote = remote(
+            "s3://bkt/prefix",
+            &[
+                ("endpointurl", &format!("http://{addr}")),
+                ("access_key_id", "AK"),
+                ("secret_access_key", "SK"),
+            ],
+        );
+        let store = open(&remote).unwrap();
+        let bytes = b"some bytes".to_vec();
+        let md5: [u8; 16] = Md5::digest(&bytes).into();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(md5);
+        // A name that is not the bytes' md5 shows which one the header carries.
+        let named = [7u8; 16];
+        store
+            .put(
+                "files/md5/aa/bb",
+                &mut &bytes[..],
+                bytes.len() as u64,
+                Some(&named),
+            )
+            .unwrap();
+        store
+            .put("aa/bb", &mut &bytes[..], bytes.len() as u64, None)
+            .unwrap();
+        let heads = server.join().unwrap();
+        let named_b64 = base64::engine::general_purpose::STANDARD.encode(named);
+        assert!(
+            heads[0].starts_with("PUT /bkt/prefix/files/md5/aa/bb "),
+            "{}",
+            heads[0]
+        );
+        assert_eq!(header_values(&heads[0], "content-md5"), vec![named_b64]);
+        assert!(
+            heads[1].starts_with("PUT /bkt/prefix/aa/bb "),
+            "{}",
+            heads[1]
+        );
+        assert_eq!(header_values(&heads[1], "content-md5"), vec![b64]);
     }
 }

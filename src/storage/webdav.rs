@@ -154,6 +154,8 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(2),
             rename_large: true,
+            single_put_limit: super::object_store::webdav_single_put_limit(),
+            name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "timeout")?,
             extra_headers: settings.extra_headers(remote)?,
         },
