@@ -7,7 +7,7 @@
 
 Normally run through bench/s3.sh, which builds git-dvc and installs what is needed.
 
-Servers: moto (the S3 server the tests use; Python, about 3 ms of CPU per request, so it
+Servers: moto (the S3 server the tests use; Python, 2-3 ms of CPU per request, so it
 bounds both tools on first pushes) and, with --s3s-fs, s3s-fs (Rust, objects as files),
 fast enough that the tools themselves decide the time.
 
@@ -15,12 +15,14 @@ Two repositories, each pushed by both tools into their own bucket on each server
 
   many-small   N small files (2-6 KiB) in 10 directory outputs plus 100 single-file
                outputs: listing and per-request costs dominate;
-  few-large    K files of M MiB: bytes dominate (both tools upload in parts).
+  few-large    K files of M MiB: bytes dominate.
 
 For each: first push into an empty bucket, then a no-op push (DVC with a fresh site cache,
 so its remote index is cold, and again with the index warm). Storage requests are counted
-from the server's log (every HTTP request it answered), the same way for both tools. The
-two buckets must end up with the same keys.
+from the server's log (every HTTP request it answered), the same way for both tools, and
+the server's own CPU time is read from /proc for each run: where it is close to a tool's
+wall time, the server, not the tool, set the pace. The two buckets must end up with the
+same keys.
 
 Prints a markdown table and writes WORK/results.md and WORK/results.json.
 Python 3 standard library only.
@@ -60,6 +62,13 @@ def wait_for_port(port: int, name: str) -> None:
             time.sleep(0.1)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc), to show what the server spent."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Moto:
     name = "moto"
 
@@ -73,6 +82,9 @@ class Moto:
             stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL,
             start_new_session=True)
         wait_for_port(self.port, "moto")
+
+    def cpu(self) -> float:
+        return process_cpu_seconds(self.proc.pid)
 
     def requests(self) -> int:
         # werkzeug logs a request after answering it: let the last lines land.
@@ -147,6 +159,7 @@ class S3sFs:
         return out
 
     stop = Moto.stop
+    cpu = Moto.cpu
 
 
 def run(argv, cwd, env, log_dir, label, timeout=3600):
@@ -198,10 +211,12 @@ def scenario(name, files, args, server, work, base_env):
     rows = {}
 
     def timed(tool, label, argv, env):
-        before = server.requests()
+        before, cpu_before = server.requests(), server.cpu()
         secs, summary = run(argv, repo, env, logs, f"{tool}-{label}")
+        # Read the CPU before the request count, which waits for the log to settle.
+        server_cpu = server.cpu() - cpu_before
         return {"seconds": round(secs, 3), "requests": server.requests() - before,
-                "summary": summary[0]}
+                "server_cpu": round(server_cpu, 2), "summary": summary[0]}
 
     def dvc_env(site):
         e = dict(base_env)
@@ -272,8 +287,8 @@ def main() -> int:
         finally:
             server.stop()
 
-    lines = ["| server | scenario | objects | run | DVC s | git-dvc s | DVC / git-dvc | DVC requests | git-dvc requests |",
-             "|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| server | scenario | objects | run | DVC s | git-dvc s | DVC / git-dvc | DVC requests | git-dvc requests | server CPU s, DVC / git-dvc |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for key, r in results.items():
         server_name, name = key.split("/")
         g1, gn = r["git-dvc first"], r["git-dvc no-op"]
@@ -283,7 +298,8 @@ def main() -> int:
             ratio = d["seconds"] / g["seconds"] if g["seconds"] else float("inf")
             lines.append(f"| {server_name} | {name} | {r['objects']} | {run_name} | "
                          f"{d['seconds']:.2f} | {g['seconds']:.2f} | {ratio:.1f}x | "
-                         f"{d['requests']} | {g['requests']} |")
+                         f"{d['requests']} | {g['requests']} | "
+                         f"{d['server_cpu']:.2f} / {g['server_cpu']:.2f} |")
     table = "\n".join(lines)
     print(table)
     with open(os.path.join(work, "results.md"), "w") as f:
