@@ -119,3 +119,91 @@ fn server_stopped_mid_push() {
         },
     );
 }
+
+/// Sizes of the files under `dir`, at any depth, by path relative to it (no contents read:
+/// this is polled while a push runs).
+fn file_sizes(dir: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => out.push((
+                    entry
+                        .path()
+                        .strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                    m.len(),
+                )),
+                Err(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// wsgidav writes a `PUT` in place, so an upload cut off half-way would leave half an
+/// object under its final name, which every later status would count as present. git-dvc
+/// uploads to a temporary name and MOVEs it: a push killed while the server holds part of
+/// the bytes leaves only whole objects, and a re-run completes the remote.
+#[test]
+fn push_killed_mid_upload_leaves_no_partial_object() {
+    let Some([url, root, user, password]) = shared() else {
+        return;
+    };
+    use std::time::{Duration, Instant};
+    let env = TestEnv::new();
+    let dir = remotes::unique("killed");
+    let repo = env.dvc_repo("repo");
+    let big = common::pseudo_random_bytes(91, 150 << 20);
+    repo.write("big.bin", &big);
+    repo.dvc(&["add", "-q", "big.bin"]);
+    repo.commit_all("big");
+    let remote = remote(&format!("{url}/{dir}"), &user, &password);
+    remotes::configure_remote(&repo, &remote);
+    let store = Path::new(&root).join(&dir);
+
+    let mut child = env.spawn_git_dvc(&repo.dir, &["push"], "push");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let killed = loop {
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        let partial = file_sizes(&store)
+            .iter()
+            .any(|(_, len)| *len > 0 && *len < big.len() as u64);
+        if partial {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break true;
+        }
+        assert!(Instant::now() < deadline, "the upload never started");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(
+        killed,
+        "the push finished before it could be killed mid-upload"
+    );
+    for (rel, bytes) in common::list_files(&store) {
+        if let Some(object) = common::parse_object_path(&rel) {
+            assert_eq!(
+                common::md5_hex(&bytes),
+                object.md5(),
+                "{rel} holds a partial upload ({} bytes)",
+                bytes.len()
+            );
+        }
+    }
+
+    repo.git_dvc(&["push"]);
+    let clone = env.clone_repo(&repo.dir, "clone");
+    remotes::configure_remote(&clone, &remote);
+    clone.dvc(&["pull", "-q"]);
+    assert!(std::fs::read(clone.path("big.bin")).unwrap() == big);
+}

@@ -8,9 +8,9 @@
 //! (no second pass over the bytes), else computed by opendal over the bytes read. Bigger
 //! uploads stream through opendal's writer (S3 multipart, Azure block list, GCS
 //! resumable upload), which is aborted when the source fails: the object only appears
-//! when the upload completes. WebDAV,
-//! which has no such commit step, streams big uploads to a temporary name and then MOVEs
-//! it.
+//! when the upload completes. WebDAV has no such commit step, and some servers (wsgidav)
+//! write a `PUT` in place, leaving half an object when it is cut off: there every upload
+//! goes to a temporary name and is then MOVEd.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,17 +24,10 @@ use super::upload_memory::MemoryBudget;
 use super::{denied_message, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
 
-/// Objects below this size go to S3, Azure and GCS in one request, bigger ones in parts
-/// (git config `dvc.multipartThreshold`, see [`crate::limits`]).
-pub fn single_put_limit() -> u64 {
+/// Objects below this size go in one request, bigger ones in parts (git config
+/// `dvc.multipartThreshold`, see [`crate::limits`]).
+fn single_put_limit() -> u64 {
     crate::limits::get().multipart_threshold
-}
-
-/// WebDAV's single requests write in place on some servers: at most s3fs's multipart
-/// threshold (`2 * chunksize`) goes that way, bigger uploads to a temporary name that is
-/// then renamed.
-pub fn webdav_single_put_limit() -> u64 {
-    single_put_limit().min(100 << 20)
 }
 /// Part size for streamed uploads, s3fs's default; raised so that no upload needs more
 /// than S3's 10 000 parts.
@@ -202,9 +195,8 @@ pub struct ObjectStore {
     /// What to check when the storage refuses access.
     denied_hint: String,
     prefix_len: Option<usize>,
-    /// Stream big uploads to a temporary name and rename (WebDAV).
-    rename_large: bool,
-    single_put_limit: u64,
+    /// Upload to a temporary name, then rename (WebDAV).
+    through_temporary_name: bool,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3).
     name_as_content_md5: bool,
 }
@@ -215,9 +207,8 @@ pub struct ObjectStoreSpec {
     pub url: String,
     pub denied_hint: String,
     pub prefix_len: Option<usize>,
-    pub rename_large: bool,
-    /// Objects below this size go in one request ([`single_put_limit`]).
-    pub single_put_limit: u64,
+    /// Upload to a temporary name, then rename: for services without an atomic upload.
+    pub through_temporary_name: bool,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3 only).
     pub name_as_content_md5: bool,
     pub http: HttpSettings,
@@ -249,8 +240,7 @@ impl ObjectStore {
             url: spec.url,
             denied_hint: spec.denied_hint,
             prefix_len: spec.prefix_len,
-            rename_large: spec.rename_large,
-            single_put_limit: spec.single_put_limit,
+            through_temporary_name: spec.through_temporary_name,
             name_as_content_md5: spec.name_as_content_md5,
         })
     }
@@ -259,23 +249,48 @@ impl ObjectStore {
         classify(&self.remote, &self.url, &self.denied_hint, action, key, err)
     }
 
+    /// Uploads `source` whole to `target` in one request (read first, so a failing hash
+    /// check sends nothing). Messages name `key`, the object's real name.
+    fn put_whole(
+        &self,
+        key: &str,
+        target: &str,
+        source: &mut dyn Read,
+        size: u64,
+        md5: Option<&[u8; 16]>,
+    ) -> Result<(), StorageError> {
+        let _held = UPLOAD_MEMORY.reserve(size);
+        let mut bytes = Vec::with_capacity(size as usize);
+        source
+            .read_to_end(&mut bytes)
+            .map_err(|e| StorageError::from_io("cannot read the cache object", e))?;
+        let upload = match md5.filter(|_| self.name_as_content_md5) {
+            Some(md5) => {
+                let header = http::HeaderValue::from_str(&base64_md5(md5))
+                    .expect("base64 is a valid header value");
+                runtime().block_on(CONTENT_MD5.scope(header, self.stream_op.write(target, bytes)))
+            }
+            None => runtime().block_on(self.op.write(target, bytes)),
+        };
+        upload
+            .map(|_| ())
+            .map_err(|e| self.error("cannot upload", key, e))
+    }
+
+    /// Streams `source` to `target` in parts; the upload is aborted if the source fails.
     fn put_streamed(
         &self,
         key: &str,
+        target: &str,
         source: &mut dyn Read,
         size: u64,
     ) -> Result<(), StorageError> {
-        let target = if self.rename_large {
-            temp_key(key)
-        } else {
-            key.to_string()
-        };
         let rt = runtime();
         let chunk = PART_SIZE.max(size.div_ceil(MAX_PARTS) as usize);
         let mut writer = rt
             .block_on(async {
                 self.stream_op
-                    .writer_with(&target)
+                    .writer_with(target)
                     .chunk(chunk)
                     .concurrent(PART_CONCURRENCY)
                     .await
@@ -302,16 +317,28 @@ impl ObjectStore {
         }
         if let Err(e) = rt.block_on(writer.close()) {
             let _ = rt.block_on(writer.abort());
-            if self.rename_large {
-                let _ = rt.block_on(self.op.delete(&target));
-            }
             return Err(self.error("cannot upload", key, e));
         }
-        if self.rename_large {
-            if let Err(e) = rt.block_on(self.op.rename(&target, key)) {
-                let _ = rt.block_on(self.op.delete(&target));
-                return Err(self.error("cannot rename the upload into", key, e));
-            }
+        Ok(())
+    }
+
+    /// Moves a finished upload from its temporary name to `key`; a failed one's temporary
+    /// object is deleted (best effort: a dead connection may leave it, under a dot-name
+    /// that listings skip).
+    fn commit(
+        &self,
+        temporary: &str,
+        key: &str,
+        upload: Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let rt = runtime();
+        if let Err(e) = upload {
+            let _ = rt.block_on(self.op.delete(temporary));
+            return Err(e);
+        }
+        if let Err(e) = rt.block_on(self.op.rename(temporary, key)) {
+            let _ = rt.block_on(self.op.delete(temporary));
+            return Err(self.error("cannot rename the upload into", key, e));
         }
         Ok(())
     }
@@ -458,26 +485,17 @@ impl Storage for ObjectStore {
         size: u64,
         md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
-        if size >= self.single_put_limit {
-            return self.put_streamed(key, source, size);
-        }
-        let _held = UPLOAD_MEMORY.reserve(size);
-        // Read (and so verify) everything before the request.
-        let mut bytes = Vec::with_capacity(size as usize);
-        source
-            .read_to_end(&mut bytes)
-            .map_err(|e| StorageError::from_io("cannot read the cache object", e))?;
-        let upload = match md5.filter(|_| self.name_as_content_md5) {
-            Some(md5) => {
-                let header = http::HeaderValue::from_str(&base64_md5(md5))
-                    .expect("base64 is a valid header value");
-                runtime().block_on(CONTENT_MD5.scope(header, self.stream_op.write(key, bytes)))
-            }
-            None => runtime().block_on(self.op.write(key, bytes)),
+        let temporary = self.through_temporary_name.then(|| temp_key(key));
+        let target = temporary.as_deref().unwrap_or(key);
+        let upload = if size >= single_put_limit() {
+            self.put_streamed(key, target, source, size)
+        } else {
+            self.put_whole(key, target, source, size, md5)
         };
-        upload
-            .map(|_| ())
-            .map_err(|e| self.error("cannot upload", key, e))
+        match &temporary {
+            Some(temporary) => self.commit(temporary, key, upload),
+            None => upload,
+        }
     }
 
     fn traverse_prefix_len(&self) -> Option<usize> {

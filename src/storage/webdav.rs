@@ -11,10 +11,9 @@
 //! | `ssl_verify` | `false`, or a CA bundle path |
 //! | `timeout` | seconds (default 30, as DVC) |
 //!
-//! Small objects are PUT to their final name in one request, after the whole body was
-//! read and verified (DVC PUTs to the final name too). Big ones are streamed to a
-//! `.<random>.tmp` name beside it and then MOVEd, so a broken stream never leaves a
-//! partial object under the final name.
+//! Every object is PUT to a `.<random>.tmp` name beside its own and then MOVEd (DVC PUTs
+//! to the final name): some servers (wsgidav) write a PUT in place, so a cut-off upload
+//! would otherwise leave a partial object under the final name.
 
 use opendal::services::Webdav;
 use opendal::Operator;
@@ -153,8 +152,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             url: redact_url(&remote.url),
             denied_hint: hint,
             prefix_len: Some(2),
-            rename_large: true,
-            single_put_limit: super::object_store::webdav_single_put_limit(),
+            through_temporary_name: true,
             name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "timeout")?,
             extra_headers: settings.extra_headers(remote)?,
