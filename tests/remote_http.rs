@@ -228,3 +228,56 @@ fn server_stopped_mid_push() {
         },
     );
 }
+
+/// A server that answers every check `404` and, on an upload, reads the request head and
+/// then nothing more, holding the connection for up to `hold`. Returns its port.
+fn server_that_stops_reading(hold: std::time::Duration) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut head = [0u8; 4096];
+                let n = stream.read(&mut head).unwrap_or(0);
+                if head[..n].starts_with(b"GET") || head[..n].starts_with(b"HEAD") {
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+                }
+                std::thread::sleep(hold);
+            });
+        }
+    });
+    port
+}
+
+/// An upload to a server that stops reading its body is given up on once sent bytes go
+/// unacknowledged for `read_timeout` (`TCP_USER_TIMEOUT`), well before the server lets go,
+/// and reported as a failed upload naming the remote.
+#[test]
+fn upload_to_a_server_that_stops_reading_is_given_up() {
+    use std::time::{Duration, Instant};
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    // Far more than the socket buffers on both sides hold.
+    repo.write("big.bin", common::pseudo_random_bytes(5, 96 << 20));
+    repo.dvc(&["add", "-q", "big.bin"]);
+    repo.commit_all("big");
+    let port = server_that_stops_reading(Duration::from_secs(300));
+    remotes::configure_remote(
+        &repo,
+        &RemoteSetup::new(
+            &format!("http://127.0.0.1:{port}/store"),
+            &[("read_timeout", "2")],
+        ),
+    );
+    let started = Instant::now();
+    let run = repo.try_git_dvc(&["push"]);
+    let took = started.elapsed();
+    run.assert_code(1);
+    run.assert_stderr_contains("1 file failed to upload");
+    run.assert_stderr_contains("remote 'r'");
+    // Four attempts of about 2 s each, with backoff; the server would hold for 300 s.
+    assert!(took < Duration::from_secs(90), "took {took:?}");
+}

@@ -12,7 +12,7 @@
 //! | `auth` | `basic` (needs `user` and `password`) or `custom` (`custom_auth_header: password` on every request); `digest` is refused, as DVC refuses it |
 //! | `method` | `POST` (default) or `PUT` |
 //! | `ssl_verify` | `false`, or a CA bundle path |
-//! | `connect_timeout`, `read_timeout` | seconds (default 60); `read_timeout` bounds each check and manifest read, not uploads |
+//! | `connect_timeout`, `read_timeout` | seconds (default 60); `read_timeout` bounds each check and manifest read, and how long sent bytes may go unacknowledged |
 //!
 //! Objects up to 64 MiB are read and verified before the request, so a corrupt cache
 //! object is never sent. Bigger ones are streamed; if the hash check fails at the end,
@@ -118,19 +118,26 @@ pub struct HttpStorage {
     remote: String,
     url: String,
     requests: AtomicU64,
-    /// Deadline of the small requests (checks, manifests). Uploads have none: the
-    /// blocking client cannot bound the time between reads, only a whole request.
+    /// Deadline of the small requests (checks, manifests), and the base of an upload's.
     read_timeout: Duration,
 }
+
+/// The slowest upload rate an upload's deadline allows for (1 Mbit/s). The blocking
+/// client can only bound a whole request, so an upload gets `read_timeout` plus its size
+/// at this rate: a server that takes the body and never answers is given up on, a slow
+/// link is not. A transfer that stops moving is cut sooner, by `TCP_USER_TIMEOUT`.
+const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 128 << 10;
 
 pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
     let settings = HttpRemoteSettings::from_remote(remote)?;
     let http = HttpSettings::from_remote(remote, "read_timeout")?;
     let mut builder = Client::builder()
         .connect_timeout(http.connect_timeout)
-        // The blocking client only has a whole-request timeout, wrong for big uploads;
-        // keepalive notices a dead peer instead.
+        // Whole-request deadlines are set per request (checks, uploads by size); sent
+        // bytes unacknowledged for `read_timeout` (a dead peer, or one that stopped
+        // reading) end the connection; keepalive notices a dead idle peer.
         .timeout(None::<Duration>)
+        .tcp_user_timeout(http.read_timeout)
         .tcp_keepalive(Duration::from_secs(30));
     match &http.ssl_verify {
         SslVerify::Yes => {}
@@ -222,15 +229,22 @@ impl HttpStorage {
         )
     }
 
-    fn upload(&self, key: &str, body: reqwest::blocking::Body) -> Result<(), StorageError> {
+    fn upload(
+        &self,
+        key: &str,
+        body: reqwest::blocking::Body,
+        size: u64,
+    ) -> Result<(), StorageError> {
         let url = self.key_url(key);
         let req = if self.settings.put {
             self.client.put(url)
         } else {
             self.client.post(url)
         };
+        let deadline = self.read_timeout + Duration::from_secs(size / SLOWEST_UPLOAD_BYTES_PER_SEC);
         let req = req
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .timeout(deadline)
             .body(body);
         let resp = self.send(req, "cannot upload", key)?;
         if resp.status().as_u16() >= 400 {
@@ -321,6 +335,7 @@ impl Storage for HttpStorage {
             return self.upload(
                 key,
                 reqwest::blocking::Body::new(std::io::Cursor::new(bytes)),
+                size,
             );
         }
         let (tx, rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
@@ -330,7 +345,8 @@ impl Storage for HttpStorage {
             pos: 0,
         };
         std::thread::scope(|scope| {
-            let sender = scope.spawn(move || self.upload(key, reqwest::blocking::Body::new(body)));
+            let sender =
+                scope.spawn(move || self.upload(key, reqwest::blocking::Body::new(body), size));
             let mut read_error = None;
             loop {
                 let mut chunk = vec![0u8; CHUNK];

@@ -148,6 +148,9 @@ impl HttpSettings {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .read_timeout(self.read_timeout)
+            // Reads are bounded above; this bounds writes: sent bytes unacknowledged for
+            // that long (a dead peer, or one that stopped reading) end the connection.
+            .tcp_user_timeout(self.read_timeout)
             .pool_max_idle_per_host(64);
         match &self.ssl_verify {
             SslVerify::Yes => {}
