@@ -268,7 +268,7 @@ fn upload_to_a_server_that_stops_reading_is_given_up() {
     remotes::configure_remote(
         &repo,
         &RemoteSetup::new(
-            &format!("http://127.0.0.1:{port}/store"),
+            format!("http://127.0.0.1:{port}/store"),
             &[("read_timeout", "2")],
         ),
     );
