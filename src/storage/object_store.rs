@@ -25,9 +25,10 @@ use super::{denied_message, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// Objects below this size go in one request, bigger ones in parts (git config
-/// `dvc.multipartThreshold`, see [`crate::limits`]).
+/// `dvc.multipartThreshold`, see [`crate::limits`]), never above S3's 5 GiB cap on one
+/// request.
 fn single_put_limit() -> u64 {
-    crate::limits::get().multipart_threshold
+    crate::limits::get().multipart_threshold.min(5 << 30)
 }
 /// Part size for streamed uploads, s3fs's default; raised so that no upload needs more
 /// than S3's 10 000 parts.
