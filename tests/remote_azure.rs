@@ -37,6 +37,16 @@ fn git_dvc_push_then_dvc_pull() {
 }
 
 #[test]
+fn block_list_upload_then_dvc_pull() {
+    let Some(conn) = remotes::server_var("GIT_DVC_TEST_AZURE_CONNECTION_STRING") else {
+        return;
+    };
+    let container = remotes::unique("streamed").to_lowercase();
+    remotes::create_azure_container(&conn, &container);
+    remotes::above_multipart_threshold_then_dvc_pull(&TestEnv::new(), &remote(&conn, &container));
+}
+
+#[test]
 fn dvc_push_then_git_dvc_status_in_sync() {
     let Some(conn) = remotes::server_var("GIT_DVC_TEST_AZURE_CONNECTION_STRING") else {
         return;

@@ -40,6 +40,18 @@ fn git_dvc_push_then_dvc_pull() {
 }
 
 #[test]
+fn object_above_multipart_threshold_then_dvc_pull() {
+    let Some([url, _, user, password]) = shared() else {
+        return;
+    };
+    let dir = remotes::unique("streamed");
+    remotes::above_multipart_threshold_then_dvc_pull(
+        &TestEnv::new(),
+        &remote(&format!("{url}/{dir}"), &user, &password),
+    );
+}
+
+#[test]
 fn dvc_push_then_git_dvc_status_in_sync() {
     let Some([url, root, user, password]) = shared() else {
         return;

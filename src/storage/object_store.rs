@@ -10,7 +10,8 @@
 //! resumable upload), which is aborted when the source fails: the object only appears
 //! when the upload completes. WebDAV has no such commit step, and some servers (wsgidav)
 //! write a `PUT` in place, leaving half an object when it is cut off: there every upload
-//! goes to a temporary name and is then MOVEd.
+//! goes to a temporary name and is then MOVEd. opendal's WebDAV writer takes one body
+//! only, so WebDAV uploads are whole at any size (memory: see [`UPLOAD_MEMORY`]).
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,7 +39,7 @@ const MAX_PARTS: u64 = 10_000;
 /// at a time each). Memory: about (1 + this) parts per streamed upload, times `jobs`.
 const PART_CONCURRENCY: usize = 2;
 
-/// What single-request uploads may hold in memory at once.
+/// What single-request uploads may hold in memory at once (one bigger upload goes alone).
 static UPLOAD_MEMORY: MemoryBudget = MemoryBudget::new(512 << 20);
 
 tokio::task_local! {
@@ -201,6 +202,8 @@ pub struct ObjectStore {
     prefix_len: Option<usize>,
     /// Upload to a temporary name, then rename (WebDAV).
     through_temporary_name: bool,
+    /// The service takes uploads in parts (not WebDAV).
+    uploads_in_parts: bool,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3).
     name_as_content_md5: bool,
 }
@@ -213,6 +216,9 @@ pub struct ObjectStoreSpec {
     pub prefix_len: Option<usize>,
     /// Upload to a temporary name, then rename: for services without an atomic upload.
     pub through_temporary_name: bool,
+    /// Objects at or above the multipart threshold go in parts; else every upload is one
+    /// request.
+    pub uploads_in_parts: bool,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3 only).
     pub name_as_content_md5: bool,
     pub http: HttpSettings,
@@ -245,6 +251,7 @@ impl ObjectStore {
             denied_hint: spec.denied_hint,
             prefix_len: spec.prefix_len,
             through_temporary_name: spec.through_temporary_name,
+            uploads_in_parts: spec.uploads_in_parts,
             name_as_content_md5: spec.name_as_content_md5,
         })
     }
@@ -491,7 +498,7 @@ impl Storage for ObjectStore {
     ) -> Result<(), StorageError> {
         let temporary = self.through_temporary_name.then(|| temp_key(key));
         let target = temporary.as_deref().unwrap_or(key);
-        let upload = if size >= single_put_limit() {
+        let upload = if self.uploads_in_parts && size >= single_put_limit() {
             self.put_streamed(key, target, source, size)
         } else {
             self.put_whole(key, target, source, size, md5)

@@ -13,7 +13,8 @@
 //!
 //! Every object is PUT to a `.<random>.tmp` name beside its own and then MOVEd (DVC PUTs
 //! to the final name): some servers (wsgidav) write a PUT in place, so a cut-off upload
-//! would otherwise leave a partial object under the final name.
+//! would otherwise leave a partial object under the final name. The body goes in one
+//! request at any size, read and verified first: opendal's WebDAV writer takes one body.
 
 use opendal::services::Webdav;
 use opendal::Operator;
@@ -153,6 +154,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(2),
             through_temporary_name: true,
+            uploads_in_parts: false,
             name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "timeout")?,
             extra_headers: settings.extra_headers(remote)?,
