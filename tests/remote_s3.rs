@@ -68,6 +68,31 @@ fn credentials_from_a_credentials_file_and_profile() {
     remotes::push_then_dvc_pull(&env, &remote);
 }
 
+/// No `endpointurl` in the remote: the endpoint comes from `~/.aws/config`, as botocore
+/// (and so `dvc pull`) finds it.
+#[test]
+fn endpoint_and_credentials_from_the_shared_aws_files() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let bucket = remotes::unique("aws-config");
+    remotes::create_s3_bucket(&endpoint, &bucket);
+    let aws = env.mkdir("home/.aws");
+    std::fs::write(
+        aws.join("config"),
+        format!("[default]\nregion = us-east-1\nendpoint_url = {endpoint}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let remote = RemoteSetup::new(format!("s3://{bucket}/p"), &[]);
+    remotes::push_then_dvc_pull(&env, &remote);
+}
+
 #[test]
 fn missing_bucket_is_a_clear_error() {
     let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {

@@ -4,6 +4,7 @@
 //! Every backend guarantees that a failed or interrupted upload never leaves a partial
 //! object under its final key.
 
+mod aws_config;
 pub mod azure;
 pub mod gcs;
 pub mod http;

@@ -3,7 +3,7 @@
 //!
 //! | option | effect |
 //! | --- | --- |
-//! | `endpointurl` | the server (`http://127.0.0.1:9000`); path-style addressing |
+//! | `endpointurl` | the server (`http://127.0.0.1:9000`); path-style addressing; else, as botocore: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url` (or its `services` section's `s3`) in the config file |
 //! | `region` | else `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile's `region` in the config file, `us-east-1` |
 //! | `profile` | the named profile of the shared files (else `AWS_PROFILE`) |
 //! | `access_key_id`, `secret_access_key`, `session_token` | static credentials, tried first |
@@ -26,6 +26,7 @@ use base64::Engine;
 use opendal::services::S3;
 use opendal::Operator;
 
+use super::aws_config::AwsConfigFile;
 use super::object_store::{
     bucket_and_prefix, root_for, HttpSettings, ObjectStore, ObjectStoreSpec,
 };
@@ -85,31 +86,39 @@ impl S3Settings {
         }
         let (bucket, prefix) = bucket_and_prefix(remote, &remote.url)?;
         let use_ssl = option_bool(remote, "use_ssl")?.unwrap_or(true);
-        let endpoint = option_str(remote, "endpointurl").map(|e| {
-            let e = e.trim_end_matches('/');
-            if e.contains("://") {
-                e.to_string()
-            } else if use_ssl {
-                format!("https://{e}")
-            } else {
-                format!("http://{e}")
-            }
-        });
         let profile = option_str(remote, "profile")
             .map(str::to_string)
             .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()));
         let credentials_file = option_str(remote, "credentialpath").map(str::to_string);
         let config_file = option_str(remote, "configpath").map(str::to_string);
+        let shared_config = config_file
+            .clone()
+            .or_else(|| env("AWS_CONFIG_FILE"))
+            .or_else(|| env("HOME").map(|h| format!("{h}/.aws/config")))
+            .map(|file| AwsConfigFile::read(Path::new(&file)))
+            .unwrap_or_default();
+        let profile_name = profile.as_deref().unwrap_or("default");
+        let endpoint = option_str(remote, "endpointurl")
+            .map(str::to_string)
+            .or_else(|| configured_endpoint(env, &shared_config, profile_name))
+            .map(|e| {
+                let e = e.trim_end_matches('/');
+                if e.contains("://") {
+                    e.to_string()
+                } else if use_ssl {
+                    format!("https://{e}")
+                } else {
+                    format!("http://{e}")
+                }
+            });
         let region = option_str(remote, "region")
             .map(str::to_string)
             .or_else(|| env("AWS_REGION").filter(|r| !r.is_empty()))
             .or_else(|| env("AWS_DEFAULT_REGION").filter(|r| !r.is_empty()))
             .or_else(|| {
-                let file = config_file
-                    .clone()
-                    .or_else(|| env("AWS_CONFIG_FILE"))
-                    .or_else(|| env("HOME").map(|h| format!("{h}/.aws/config")))?;
-                region_from_config(Path::new(&file), profile.as_deref().unwrap_or("default"))
+                shared_config
+                    .profile_value(profile_name, "region")
+                    .map(str::to_string)
             })
             .unwrap_or_else(|| "us-east-1".to_string());
         let endpoint =
@@ -226,30 +235,30 @@ impl S3Settings {
     }
 }
 
-/// The `region` of `[default]` or `[profile NAME]` in an AWS config file.
-fn region_from_config(path: &Path, profile: &str) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let wanted = if profile == "default" {
-        "default".to_string()
-    } else {
-        format!("profile {profile}")
-    };
-    let mut in_section = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') && line.ends_with(']') {
-            in_section = line[1..line.len() - 1].trim() == wanted;
-            continue;
-        }
-        if in_section {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == "region" && !v.trim().is_empty() {
-                    return Some(v.trim().to_string());
-                }
-            }
-        }
+/// The endpoint botocore configures when the remote names none: `AWS_ENDPOINT_URL_S3`,
+/// `AWS_ENDPOINT_URL`, then the shared config file's, unless
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the profile's
+/// `ignore_configured_endpoint_urls`) is true. DVC passes no endpoint without
+/// `endpointurl`, so these are what `dvc push` uses too.
+fn configured_endpoint(
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &AwsConfigFile,
+    profile: &str,
+) -> Option<String> {
+    let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .or_else(|| {
+            config
+                .profile_value(profile, "ignore_configured_endpoint_urls")
+                .map(str::to_string)
+        })
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
     }
-    None
+    env("AWS_ENDPOINT_URL_S3")
+        .filter(|e| !e.is_empty())
+        .or_else(|| env("AWS_ENDPOINT_URL").filter(|e| !e.is_empty()))
+        .or_else(|| config.s3_endpoint(profile).map(str::to_string))
 }
 
 pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
@@ -388,6 +397,54 @@ mod tests {
             S3Settings::from_remote(&r, &no_env).unwrap().region,
             "us-west-2"
         );
+    }
+
+    #[test]
+    fn endpoint_from_env_then_config_file_unless_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config");
+        std::fs::write(
+            &cfg,
+            "[default]\nendpoint_url = http://from-file:9000/\n\
+             [profile dev]\nservices = local\n\
+             [services local]\ns3 =\n  endpoint_url = http://dev-s3:4566\n",
+        )
+        .unwrap();
+        let cfg = cfg.to_str().unwrap().to_string();
+        let endpoint = |opts: &[(&str, &str)], vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let env = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            S3Settings::from_remote(&remote("s3://b", opts), &env)
+                .unwrap()
+                .endpoint
+        };
+        let file = [("configpath", cfg.as_str())];
+        assert_eq!(
+            endpoint(&file, &[]).as_deref(),
+            Some("http://from-file:9000")
+        );
+        let dev = [("configpath", cfg.as_str()), ("profile", "dev")];
+        assert_eq!(endpoint(&dev, &[]).as_deref(), Some("http://dev-s3:4566"));
+        let both = [
+            ("AWS_ENDPOINT_URL", "http://global:1"),
+            ("AWS_ENDPOINT_URL_S3", "http://s3-only:2"),
+        ];
+        assert_eq!(endpoint(&file, &both).as_deref(), Some("http://s3-only:2"));
+        assert_eq!(
+            endpoint(&file, &both[..1]).as_deref(),
+            Some("http://global:1")
+        );
+        // The remote's own endpointurl wins; the ignore switch drops the configured ones.
+        let own = [("configpath", cfg.as_str()), ("endpointurl", "http://own:3")];
+        assert_eq!(endpoint(&own, &both).as_deref(), Some("http://own:3"));
+        let ignore = [
+            ("AWS_ENDPOINT_URL", "http://global:1"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "True"),
+        ];
+        assert_eq!(endpoint(&file, &ignore), None);
     }
 
     #[test]
