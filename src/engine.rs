@@ -29,6 +29,7 @@ pub fn collect_with(
     let (snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
     let options = CollectOptions {
         remote_override: request.remote.clone(),
+        fallback_config: Some(ctx.workspace_config.clone()),
         targets: request.targets.as_ref(),
         ..CollectOptions::default()
     };

@@ -63,6 +63,18 @@ pub enum MemberCheck {
     EveryMember,
 }
 
+/// A storage error's message without its own mention of the remote (`named`), for a
+/// caller that names the remote first: say it once.
+fn without_remote_name(message: &str, named: &str) -> String {
+    let message = message
+        .replace(&format!(" on {named}"), "")
+        .replace(&format!(" to {named}"), "");
+    match message.strip_prefix(named) {
+        Some(rest) => rest.trim_start_matches(':').trim_start().to_string(),
+        None => message,
+    }
+}
+
 /// Expands and checks one destination.
 pub fn assess(
     dest: DestinationObjects,
@@ -74,10 +86,10 @@ pub fn assess(
     let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
     let set = expand::expand(&dest, cache, storage.as_ref());
     let present = remote_presence(storage.as_ref(), &set, jobs, members).map_err(|e| {
+        let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
         Error::Message(format!(
-            "cannot check remote '{}' ({}): {e}",
-            dest.remote.name,
-            storage.describe()
+            "cannot check {named}: {}",
+            without_remote_name(&e.to_string(), &named)
         ))
     })?;
     let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
@@ -277,6 +289,27 @@ mod tests {
     use crate::objects::expand::DirObject;
     use crate::storage::memory::MemoryStorage;
     use std::collections::HashMap;
+
+    #[test]
+    fn the_remote_is_named_once() {
+        let named = "remote 'r' (s3://b/p)";
+        assert_eq!(
+            without_remote_name(
+                "cannot list files/md5/00/ on remote 'r' (s3://b/p): boom",
+                named
+            ),
+            "cannot list files/md5/00/: boom"
+        );
+        assert_eq!(
+            without_remote_name("remote 'r' (s3://b/p) refused access: 403", named),
+            "refused access: 403"
+        );
+        assert_eq!(
+            without_remote_name("remote 'r' (s3://b/p): no credentials found", named),
+            "no credentials found"
+        );
+        assert_eq!(without_remote_name("other", named), "other");
+    }
 
     fn hash(i: u32, is_dir: bool) -> DvcHash {
         let mut digest = [0u8; 16];

@@ -123,6 +123,43 @@ fn each_revision_uses_its_committed_remote_url_like_dvc() {
     assert!(!remote_has(&ours_new, &obj("old\n"), false));
 }
 
+/// The usual history: data committed before `dvc remote add -d`. The first commit's
+/// config names no remote, so its data goes to the work tree's default (DVC 3.67.1 skips
+/// it silently, leaving that commit unpullable); a remote the old config lacks, named with
+/// `-r`, is found the same way (DVC warns "failed to collect" and skips the commit).
+#[test]
+fn revisions_without_the_remote_use_the_work_trees() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    repo.write("a.txt", "before the remote\n");
+    repo.dvc(&["add", "-q", "a.txt"]);
+    repo.commit_all("data first");
+    let remote = env.path("remote");
+    repo.dvc(&["remote", "add", "-d", "r", remote.to_str().unwrap()]);
+    repo.write("a.txt", "after the remote\n");
+    repo.dvc(&["add", "-q", "a.txt"]);
+    repo.commit_all("then a remote");
+
+    let status = repo.git_dvc(&["status", "-c", "-A"]);
+    status.assert_stdout_contains_all(&["new:", "a.txt"]);
+    repo.git_dvc(&["push", "-A"])
+        .assert_stdout_is(&pushed_line(2));
+    assert!(remote_has(&remote, &obj("before the remote\n"), false));
+    assert!(remote_has(&remote, &obj("after the remote\n"), false));
+    repo.git_dvc(&["status", "-c", "-A"])
+        .assert_stdout_is(&in_sync_line("r"));
+
+    fs::remove_dir_all(&remote).unwrap();
+    repo.git_dvc(&["push", "-A", "-r", "r"])
+        .assert_stdout_is(&pushed_line(2));
+    assert!(remote_has(&remote, &obj("before the remote\n"), false));
+
+    // What DVC does with the same history: only the second commit's data.
+    fs::remove_dir_all(&remote).unwrap();
+    repo.dvc(&["push", "-A"]).assert_stdout_is(&pushed_line(1));
+    assert!(!remote_has(&remote, &obj("before the remote\n"), false));
+}
+
 const BARE_REMOTE: &str = "git-dvc-test-bare-remote";
 
 /// Bare repositories have no work tree and no `.dvc/config.local`. git-dvc

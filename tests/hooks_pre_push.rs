@@ -649,3 +649,37 @@ fn hook_input_is_what_git_sends() {
         format!("refs/heads/main {head} refs/heads/main {ZERO_OID}\n")
     );
 }
+
+/// The first push of a typical repository: data committed before `dvc remote add -d`.
+/// That commit's config names no remote; its data goes to the work tree's default, so the
+/// push is not refused and every pushed commit's data is in storage.
+#[test]
+fn commits_older_than_the_remote_config_use_the_work_trees_remote() {
+    let env = TestEnv::new();
+    let server = env.bare_repo("server.git");
+    let repo = env.dvc_repo("work");
+    repo.write("a.txt", "committed before any remote\n");
+    repo.dvc(&["add", "-q", "a.txt"]);
+    repo.commit_all("data first");
+    let storage = env.path("storage");
+    repo.dvc(&["remote", "add", "-d", "r", storage.to_str().unwrap()]);
+    repo.write("b.txt", "committed with the remote\n");
+    repo.dvc(&["add", "-q", "b.txt"]);
+    repo.commit_all("then a remote");
+    repo.git(&["remote", "add", "origin", server.dir.to_str().unwrap()]);
+    repo.git_dvc(&["install"]);
+
+    let run = repo.try_git(&["push", "origin", "main"]);
+    run.assert_success();
+    assert_uploaded_line(&run, 2, "r");
+    assert!(remote_has(
+        &storage,
+        &md5_hex(b"committed before any remote\n"),
+        false
+    ));
+    assert!(remote_has(
+        &storage,
+        &md5_hex(b"committed with the remote\n"),
+        false
+    ));
+}

@@ -218,3 +218,24 @@ fn unknown_target_fails() {
         "nothing may be pushed on error"
     );
 }
+
+/// A cloud-versioned remote stores files by workspace path, not hash: git-dvc refuses it
+/// (as DVC refuses pushing several revisions to it) rather than write objects `dvc pull`
+/// would never read. No request is made: the bucket does not exist.
+#[test]
+fn cloud_versioned_remote_is_refused() {
+    let env = TestEnv::new();
+    let repo = repo_with_one_file(&env);
+    repo.dvc(&["remote", "add", "-d", "cv", "s3://no-such-bucket/p"]);
+    repo.dvc(&["remote", "modify", "cv", "version_aware", "true"]);
+    repo.commit_all("cloud-versioned remote");
+    let dvc = repo.try_dvc(&["push", "--all-commits"]);
+    dvc.assert_code(1);
+    dvc.assert_stderr_contains("unsupported for cloud versioned remotes");
+    for args in [&["push"][..], &["push", "-A"], &["status", "-c"]] {
+        let ours = repo.try_git_dvc(args);
+        ours.assert_code(1);
+        ours.assert_stderr_contains("remote 'cv' is cloud-versioned (`version_aware = true`)");
+        ours.assert_stderr_contains("dvc push -r cv");
+    }
+}

@@ -87,6 +87,7 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         snapshot::build_for_revisions(&ctx, range.new_commits, false, &range.boundary_trees)?;
     let options = CollectOptions {
         default_remote,
+        fallback_config: Some(ctx.workspace_config.clone()),
         known_nodes: known.nodes,
         known_units: known.units,
         ..CollectOptions::default()

@@ -55,6 +55,10 @@ pub struct CollectOptions<'a> {
     /// Replaces `core.remote` only (outputs' own `remote:` still honoured): the hook's
     /// per-git-remote setting.
     pub default_remote: Option<String>,
+    /// The config that serves revisions whose committed config lacks the remote an
+    /// output needs (no default, or not the named one): the work tree's, which is what the
+    /// user pushes with today. DVC skips such revisions' data instead.
+    pub fallback_config: Option<Arc<DvcConfig>>,
     pub targets: Option<&'a Targets>,
     /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
     /// files are skipped, so only what new commits introduce is collected.
@@ -138,6 +142,7 @@ pub fn collect(
     let mut router = Router::new(
         options.remote_override.clone(),
         options.default_remote.clone(),
+        options.fallback_config.clone(),
         repo_root,
     );
     for (_, config, snaps) in &groups {
@@ -328,6 +333,7 @@ struct Router<'a> {
     remote_override: Option<String>,
     default_remote: Option<String>,
     used_no_default: bool,
+    fallback_config: Option<Arc<DvcConfig>>,
     repo_root: &'a std::path::Path,
     /// Keyed by (remote name, resolved URL): the same name may point elsewhere in an old
     /// revision's config.
@@ -338,12 +344,14 @@ impl<'a> Router<'a> {
     fn new(
         remote_override: Option<String>,
         default_remote: Option<String>,
+        fallback_config: Option<Arc<DvcConfig>>,
         repo_root: &'a std::path::Path,
     ) -> Router<'a> {
         Router {
             remote_override: remote_override.map(|r| r.to_lowercase()),
             default_remote: default_remote.map(|r| r.to_lowercase()),
             used_no_default: false,
+            fallback_config,
             repo_root,
             destinations: BTreeMap::new(),
         }
@@ -367,7 +375,12 @@ impl<'a> Router<'a> {
                 }
                 own.clone()
             }
-            (None, None) => match self.default_remote.clone().or_else(|| config.core_remote()) {
+            (None, None) => match self
+                .default_remote
+                .clone()
+                .or_else(|| config.core_remote())
+                .or_else(|| self.fallback_config.as_ref()?.core_remote())
+            {
                 Some(default) => default,
                 None => {
                     return Err(Error::NoRemote {
@@ -377,6 +390,11 @@ impl<'a> Router<'a> {
                     })
                 }
             },
+        };
+        let defines = |c: &DvcConfig| c.remote_names().contains(&name.as_str());
+        let config = match &self.fallback_config {
+            Some(fallback) if !defines(config) && defines(fallback) => fallback.as_ref(),
+            _ => config,
         };
         let remote = config.remote(&name)?;
         let key = (remote.name.clone(), remote.url.clone());

@@ -191,12 +191,20 @@ impl HttpStorage {
             ErrorKind::Other
         };
         // Without the URL: it could carry `user:password@`; ours is redacted.
+        let connect = e.is_connect();
         let e = e.without_url();
         let mut detail = e.to_string();
+        let mut innermost = None;
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
             detail.push_str(&format!(": {s}"));
+            innermost = Some(s.to_string());
             source = s.source();
+        }
+        // reqwest and hyper wrap a refused connection in vague layers; the innermost
+        // cause says what happened.
+        if let Some(cause) = innermost.filter(|_| connect) {
+            detail = format!("cannot reach the server: {cause}");
         }
         StorageError::new(
             kind,

@@ -141,6 +141,7 @@ pub fn open(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
 pub use retrying::backoff;
 
 fn open_backend(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
+    refuse_cloud_versioned(remote)?;
     let url = remote.url.as_str();
     match url_scheme(url) {
         None => Ok(Box::new(local::LocalStorage::new(url.into()))),
@@ -163,6 +164,28 @@ fn open_backend(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError>
             ),
         )),
     }
+}
+
+/// A `version_aware` or `worktree` remote keeps files under their workspace paths, with
+/// object versions recorded in the `.dvc` files, not under their hashes; DVC pushes only
+/// the workspace to it and refuses several revisions. Hash-named objects written there
+/// would be useless to `dvc pull`, so git-dvc refuses it rather than write them.
+fn refuse_cloud_versioned(remote: &RemoteConfig) -> Result<(), StorageError> {
+    for key in ["version_aware", "worktree"] {
+        if option_bool(remote, key)? == Some(true) {
+            return Err(StorageError::new(
+                ErrorKind::Other,
+                format!(
+                    "remote '{name}' is cloud-versioned (`{key} = true`): its data lives under \
+                     workspace paths, not hashes, and git-dvc cannot push to it; use \
+                     `dvc push -r {name}` from a checkout, or point git-dvc at another remote \
+                     (`-r NAME`, or git config remote.<git remote>.dvcRemote NAME)",
+                    name = remote.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How an HTTP status answers a request: success, or the kind of failure.
@@ -268,5 +291,20 @@ mod tests {
         let err = open(&remote).err().expect("refused");
         assert!(err.message.contains("'gdrive://'"), "{}", err.message);
         assert!(err.message.contains("dvc push -r g"), "{}", err.message);
+    }
+
+    #[test]
+    fn cloud_versioned_remotes_are_refused() {
+        let remote = |key: &str, value: &str| RemoteConfig {
+            name: "cv".into(),
+            url: "s3://bucket/p".into(),
+            options: [(key.to_string(), value.to_string())].into_iter().collect(),
+        };
+        for key in ["version_aware", "worktree"] {
+            let err = open(&remote(key, "true")).err().expect("refused");
+            assert!(err.message.contains(key), "{}", err.message);
+            assert!(err.message.contains("dvc push -r cv"), "{}", err.message);
+        }
+        assert!(open(&remote("version_aware", "false")).is_ok());
     }
 }

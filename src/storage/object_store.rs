@@ -403,9 +403,11 @@ pub fn classify(
         message
     };
     let mut detail = format!("{}: {}", err.kind(), message);
+    let mut innermost = None;
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {
         detail.push_str(&format!(": {s}"));
+        innermost = Some(s.to_string());
         source = s.source();
     }
     if err.kind() == K::NotFound && action == "cannot upload" {
@@ -418,7 +420,10 @@ pub fn classify(
         detail.push_str(&format!("HTTP {code}"));
     }
     let by_status = status.map(super::classify_status);
+    // No credentials anywhere: an access problem the hint explains, not worth retrying.
+    let no_credentials = detail.contains("failed to load signing credential");
     let kind = match err.kind() {
+        _ if no_credentials => ErrorKind::Denied,
         // S3's answer to a `Content-MD5` the bytes do not match: the bytes were verified
         // before they were sent, so they were damaged on the way.
         _ if message.contains("BadDigest") => ErrorKind::Transient,
@@ -432,7 +437,16 @@ pub fn classify(
         K::Unexpected if looks_like_connection_failure(&detail) => ErrorKind::Transient,
         _ => ErrorKind::Other,
     };
+    // The layers above a refused or dropped connection (opendal, reqwest, hyper) each add
+    // a vague line; the innermost cause is the one that says what happened.
+    if let Some(cause) = innermost.filter(|_| looks_like_connection_failure(&detail)) {
+        detail = format!("cannot reach the server: {cause}");
+    }
     match kind {
+        ErrorKind::Denied if no_credentials => StorageError::new(
+            kind,
+            format!("remote '{remote}' ({url}): no credentials found; check {hint}"),
+        ),
         ErrorKind::Denied => StorageError::new(kind, denied_message(remote, url, &detail, hint)),
         _ => StorageError::new(
             kind,

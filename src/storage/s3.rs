@@ -438,7 +438,10 @@ mod tests {
             Some("http://global:1")
         );
         // The remote's own endpointurl wins; the ignore switch drops the configured ones.
-        let own = [("configpath", cfg.as_str()), ("endpointurl", "http://own:3")];
+        let own = [
+            ("configpath", cfg.as_str()),
+            ("endpointurl", "http://own:3"),
+        ];
         assert_eq!(endpoint(&own, &both).as_deref(), Some("http://own:3"));
         let ignore = [
             ("AWS_ENDPOINT_URL", "http://global:1"),
