@@ -21,6 +21,9 @@ pub fn collect_with(
     include_workspace: bool,
 ) -> Result<(RepoContext, Collected), Error> {
     let ctx = RepoContext::open(cwd)?;
+    if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
+        return Err(Error::NotDvcRepo(cwd.to_path_buf()));
+    }
     let mut revisions = request.revisions.clone();
     if ctx.git.work_dir().is_none() && revisions.is_empty() {
         // A bare repository has no work tree: its current state is HEAD.
@@ -37,18 +40,16 @@ pub fn collect_with(
     Ok((ctx, collected))
 }
 
-/// The current directory relative to the work tree, for targets given from a subdirectory.
+/// The current directory relative to the DVC project's directory (the top of the work
+/// tree, or a `--subdir` project's), for targets given from a subdirectory.
 pub fn cwd_prefix(cwd: &Path) -> String {
-    let Ok(repo) = crate::git::GitRepo::discover(cwd) else {
+    let Ok(ctx) = RepoContext::open(cwd) else {
         return String::new();
     };
-    let Some(work_dir) = repo.work_dir() else {
+    let (Ok(cwd), Ok(root)) = (cwd.canonicalize(), ctx.root.canonicalize()) else {
         return String::new();
     };
-    let (Ok(cwd), Ok(work_dir)) = (cwd.canonicalize(), work_dir.canonicalize()) else {
-        return String::new();
-    };
-    cwd.strip_prefix(&work_dir)
+    cwd.strip_prefix(&root)
         .ok()
         .and_then(|p| p.to_str())
         .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"))

@@ -24,6 +24,10 @@ pub enum Error {
         remotes_exist: bool,
         command: &'static str,
     },
+    /// No `.dvc` directory from the current directory up to the top of the work tree
+    /// (nor at git config `dvc.projectDir`). DVC exits 253 with this line.
+    #[error("you are not inside of a DVC repository (no .dvc directory from {} up to the top of the git work tree; run `dvc init`, or `dvc init --subdir` for a project in a subdirectory)", .0.display())]
+    NotDvcRepo(PathBuf),
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),

@@ -5,6 +5,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::objects::snapshot::{RepoContext, PROJECT_DIR_KEY};
+
 use clap::Args;
 
 /// The hook script, as shipped in `hooks/pre-push`.
@@ -63,6 +65,7 @@ fn try_install(args: &InstallArgs) -> Result<String, String> {
     }
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let project = remember_project()?;
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
     let mut note = String::new();
@@ -70,7 +73,7 @@ fn try_install(args: &InstallArgs) -> Result<String, String> {
         if existing.contains(MARKER) {
             if existing == PRE_PUSH_HOOK {
                 return Ok(format!(
-                    "git-dvc pre-push hook already installed in {}",
+                    "git-dvc pre-push hook already installed in {}{project}",
                     hook.display()
                 ));
             }
@@ -98,8 +101,38 @@ fn try_install(args: &InstallArgs) -> Result<String, String> {
     }
     write_hook(&hook)?;
     Ok(format!(
-        "git-dvc pre-push hook installed in {}{note}",
+        "git-dvc pre-push hook installed in {}{note}{project}",
         hook.display()
+    ))
+}
+
+/// Git runs hooks at the top of the work tree; a `dvc init --subdir` project found from
+/// here is recorded in git config `dvc.projectDir` so the hook reads the same project.
+/// Returns a note for the install message (empty for a project at the top).
+fn remember_project() -> Result<String, String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    // A repository git-dvc cannot read yet still gets its hook; the hook will say why.
+    let Ok(ctx) = RepoContext::open(&cwd) else {
+        return Ok(String::new());
+    };
+    if ctx.project.is_empty() {
+        return Ok(String::new());
+    }
+    let output = std::process::Command::new("git")
+        .args(["config", "--local", PROJECT_DIR_KEY, &ctx.project])
+        .current_dir(&cwd)
+        .output()
+        .map_err(|e| format!("cannot run git config: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cannot set git config {PROJECT_DIR_KEY}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(format!(
+        "\nDVC project in {}/ (git config {PROJECT_DIR_KEY}): the hook pushes its data",
+        ctx.project
     ))
 }
 
@@ -178,11 +211,11 @@ fn indent(text: &str) -> String {
 
 /// Where git runs hooks from, as git itself resolves it.
 fn hooks_dir() -> Result<PathBuf, String> {
-    git_path(&["rev-parse", "--git-path", "hooks"])
+    git_path(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
 }
 
 fn git_dir() -> Result<PathBuf, String> {
-    git_path(&["rev-parse", "--git-dir"])
+    git_path(&["rev-parse", "--path-format=absolute", "--git-dir"])
 }
 
 fn git_path(args: &[&str]) -> Result<PathBuf, String> {

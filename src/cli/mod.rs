@@ -33,6 +33,7 @@ Settings (git config):
   dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
   dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
   dvc.multipartThreshold         Upload objects this big or bigger in parts (default 200m)
+  dvc.projectDir                 The DVC project's directory (dvc init --subdir), for the hooks; set by install
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
@@ -112,8 +113,10 @@ Examples:
     /// The hook goes where git looks for hooks (`core.hooksPath` and linked worktrees
     /// honoured). An existing hook git-dvc does not recognise is left alone unless
     /// `--force` (replace it) or `--chain` (keep it and run it first); a git-lfs hook is
-    /// chained automatically. With `--server`, in a bare repository, installs the
-    /// pre-receive hook instead.
+    /// chained automatically. Run inside a `dvc init --subdir` project, it records the
+    /// project's directory in git config `dvc.projectDir`, since git runs hooks at the top
+    /// of the work tree. With `--server`, in a bare repository, installs the pre-receive
+    /// hook instead (`dvc.projectDir` set there selects a subdirectory project too).
     #[command(after_long_help = "\
 Examples:
   git dvc install                In a clone: every git push uploads its DVC data first

@@ -200,6 +200,25 @@ fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, Git
 }
 
 /// The `.dvc/config` blob in a root tree, if any.
+/// The tree at `path` (`a/b`, or `""` for `root` itself) inside `root`, if there is one.
+pub fn subtree(
+    repo: &gix::Repository,
+    root: GitOid,
+    path: &str,
+) -> Result<Option<GitOid>, GitError> {
+    let mut tree = root;
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        match read_tree(repo, tree)?
+            .into_iter()
+            .find(|e| e.name == part && e.is_tree)
+        {
+            Some(entry) => tree = entry.oid,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(tree))
+}
+
 pub fn find_dvc_config(repo: &gix::Repository, root: GitOid) -> Result<Option<GitOid>, GitError> {
     let entries = read_tree(repo, root)?;
     let Some(dvc_dir) = entries.iter().find(|e| e.name == ".dvc" && e.is_tree) else {

@@ -33,7 +33,11 @@ pub struct Snapshot {
 /// The repository as DVC sees it: git, the config levels outside git, the local cache.
 pub struct RepoContext {
     pub git: GitRepo,
-    /// Printed in "no remote specified in …" messages, like DVC's repo root.
+    /// Where the DVC project sits in the repository: `""` at its root, else the directory
+    /// of a `dvc init --subdir` project (`ml/project`). Revisions are read from that subtree.
+    pub project: String,
+    /// The project's directory: printed in "no remote specified in …" messages, like DVC's
+    /// repo root.
     pub root: PathBuf,
     pub dvc_dir: PathBuf,
     machine_levels: (Option<ConfigLevel>, Option<ConfigLevel>),
@@ -45,11 +49,24 @@ pub struct RepoContext {
 impl RepoContext {
     pub fn open(cwd: &Path) -> Result<RepoContext, Error> {
         let git = GitRepo::discover(cwd)?;
-        let root = git
-            .work_dir()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| git.git_dir().to_path_buf());
-        let dvc_dir = git.dvc_dir();
+        let project = match git.work_dir() {
+            Some(work_dir) => match project_above(work_dir, cwd) {
+                Some(found) => found,
+                None => configured_project(&git)?,
+            },
+            None => configured_project(&git)?,
+        };
+        // (`join("")` would add a trailing `/` to the messages that print the root.)
+        let root = match git.work_dir() {
+            Some(w) if project.is_empty() => w.to_path_buf(),
+            Some(w) => w.join(&project),
+            None => git.git_dir().to_path_buf(),
+        };
+        let dvc_dir = match git.work_dir() {
+            Some(_) => root.join(".dvc"),
+            None if project.is_empty() => git.dvc_dir(),
+            None => git.git_dir().join(&project).join(".dvc"),
+        };
         let load = |path: Option<PathBuf>| -> Result<Option<ConfigLevel>, Error> {
             match path {
                 Some(p) => Ok(ConfigLevel::load_file(&p)?),
@@ -61,7 +78,7 @@ impl RepoContext {
         let repo_level = if git.work_dir().is_some() {
             load(Some(dvc_dir.join("config")))?
         } else {
-            head_config(&git, &dvc_dir)?
+            head_config(&git, &project, &dvc_dir)?
         };
         let local_level = load(Some(dvc_dir.join("config.local")))?;
         let workspace_config = Arc::new(DvcConfig::from_levels(
@@ -82,6 +99,7 @@ impl RepoContext {
         );
         Ok(RepoContext {
             git,
+            project,
             root,
             dvc_dir,
             machine_levels: (system, global),
@@ -89,6 +107,19 @@ impl RepoContext {
             workspace_config,
             cache,
         })
+    }
+
+    /// The project's tree in a revision's root tree (the root itself for a project at the
+    /// top); `None` when the revision has no such directory.
+    pub fn project_tree(&self, root: GitOid) -> Result<Option<GitOid>, Error> {
+        if self.project.is_empty() {
+            return Ok(Some(root));
+        }
+        Ok(crate::git::tree_scan::subtree(
+            &self.git.local(),
+            root,
+            &self.project,
+        )?)
     }
 
     /// The config of a revision: its committed `.dvc/config` between the machine levels and
@@ -107,14 +138,59 @@ impl RepoContext {
     }
 }
 
+/// Git config naming the project directory for commands run outside it (the hooks,
+/// which git runs at the top of the work tree). `git dvc install` sets it.
+pub const PROJECT_DIR_KEY: &str = "dvc.projectDir";
+
+/// The DVC project a command run in `cwd` works on, as DVC finds its root: the nearest
+/// directory from `cwd` up to the top of the work tree that holds a `.dvc` directory.
+fn project_above(work_dir: &Path, cwd: &Path) -> Option<String> {
+    let work_dir = work_dir
+        .canonicalize()
+        .unwrap_or_else(|_| work_dir.to_path_buf());
+    let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+    let mut dir = cwd.as_path();
+    while dir.starts_with(&work_dir) {
+        if dir.join(".dvc").is_dir() {
+            let rel = dir.strip_prefix(&work_dir).ok()?.to_str()?;
+            return Some(rel.replace(std::path::MAIN_SEPARATOR, "/"));
+        }
+        dir = dir.parent()?;
+    }
+    None
+}
+
+/// Outside any project (the hooks run at the top of the work tree; a bare repository has
+/// none), the directory git config `dvc.projectDir` names; else the top.
+fn configured_project(git: &GitRepo) -> Result<String, Error> {
+    let configured = git
+        .local()
+        .config_snapshot()
+        .string(PROJECT_DIR_KEY)
+        .map(|v| v.to_string());
+    let Some(dir) = configured else {
+        return Ok(String::new());
+    };
+    let dir = dir.trim_matches('/').to_string();
+    if dir.split('/').any(|p| p == ".." || p == ".") || Path::new(&dir).is_absolute() {
+        return Err(Error::Message(format!(
+            "git config {PROJECT_DIR_KEY} = '{dir}' must be a directory inside the repository, relative to its top"
+        )));
+    }
+    Ok(dir)
+}
+
 /// A bare repository's repo-level config: HEAD's committed `.dvc/config`, as if the bare
 /// directory were the work tree (so `cache.dir` and relative URLs mean what they mean there).
-fn head_config(git: &GitRepo, dvc_dir: &Path) -> Result<Option<ConfigLevel>, Error> {
+fn head_config(git: &GitRepo, project: &str, dvc_dir: &Path) -> Result<Option<ConfigLevel>, Error> {
     let repo = git.local();
     let Ok(head) = repo.head_id() else {
         return Ok(None); // unborn HEAD: nothing committed yet
     };
     let tree = revisions::root_tree(&repo, head.detach())?;
+    let Some(tree) = crate::git::tree_scan::subtree(&repo, tree, project)? else {
+        return Ok(None);
+    };
     let Some(blob) = crate::git::tree_scan::find_dvc_config(&repo, tree)? else {
         return Ok(None);
     };
@@ -171,7 +247,7 @@ pub fn build_for_revisions(
     let mut workspace_blobs = HashMap::new();
     if include_workspace {
         if let Some(work_dir) = ctx.git.work_dir() {
-            let scan = workspace::scan(work_dir)?;
+            let scan = workspace::scan(&work_dir.join(&ctx.project))?;
             workspace_blobs = scan.blobs;
             snapshots.push(Snapshot {
                 label: "workspace".to_string(),
@@ -183,8 +259,30 @@ pub fn build_for_revisions(
         }
     }
 
+    // A `--subdir` project is read from its subtree of each revision; a revision without
+    // that directory has no DVC files.
+    let mut revisions = revisions;
+    let mut project_boundary = Vec::with_capacity(boundary.len());
+    if !ctx.project.is_empty() {
+        for rev in &mut revisions {
+            // The null id is never scanned, so such a revision gets an empty root.
+            rev.tree = ctx
+                .project_tree(rev.tree)?
+                .unwrap_or_else(|| GitOid::null(gix::hash::Kind::Sha1));
+        }
+        for tree in boundary {
+            project_boundary.extend(ctx.project_tree(*tree)?);
+        }
+    } else {
+        project_boundary.extend_from_slice(boundary);
+    }
+    let boundary = project_boundary.as_slice();
     let scanner = TreeScan::new(ctx.git.clone());
-    let mut roots: Vec<GitOid> = revisions.iter().map(|r| r.tree).collect();
+    let mut roots: Vec<GitOid> = revisions
+        .iter()
+        .map(|r| r.tree)
+        .filter(|t| !t.is_null())
+        .collect();
     roots.extend_from_slice(boundary);
     let scanned = scanner.scan_roots(&roots)?;
     let mut known = Known::default();

@@ -106,14 +106,15 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
     // Read before any thread starts: setting the umask to read it is process-wide.
     let umask = current_umask();
     let ctx = RepoContext::open(cwd)?;
-    let Some(work_dir) = ctx.git.work_dir() else {
+    if ctx.git.work_dir().is_none() {
         return Err(refused(format!(
             "{} is a bare repository: `git dvc add` needs a work tree",
             ctx.git.git_dir().display()
         )));
-    };
-    let root = fs::canonicalize(work_dir).map_err(|e| AddError::Write {
-        path: work_dir.to_path_buf(),
+    }
+    // The DVC project's directory: the top of the work tree, or a `--subdir` project.
+    let root = fs::canonicalize(&ctx.root).map_err(|e| AddError::Write {
+        path: ctx.root.clone(),
         source: e,
     })?;
     if !root.join(".dvc").is_dir() {
