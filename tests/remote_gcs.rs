@@ -33,6 +33,18 @@ fn git_dvc_push_then_dvc_pull() {
     remotes::push_then_dvc_pull(&TestEnv::new(), &remote(&endpoint, &bucket));
 }
 
+/// Objects at or above `dvc.multipartThreshold` go through a resumable upload (as gcsfs
+/// sends them), then real `dvc pull` restores them.
+#[test]
+fn object_above_multipart_threshold_then_dvc_pull() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_GCS_ENDPOINT") else {
+        return;
+    };
+    let bucket = remotes::unique("streamed");
+    remotes::create_gcs_bucket(&endpoint, &bucket);
+    remotes::above_multipart_threshold_then_dvc_pull(&TestEnv::new(), &remote(&endpoint, &bucket));
+}
+
 #[test]
 fn dvc_push_then_git_dvc_status_in_sync() {
     let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_GCS_ENDPOINT") else {

@@ -19,7 +19,7 @@ use opendal::services::Azblob;
 use opendal::Operator;
 
 use super::object_store::{
-    bucket_and_prefix, root_for, HttpSettings, ObjectStore, ObjectStoreSpec,
+    bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
 use super::{option_bool, option_str, ErrorKind, StorageError};
 use crate::dvc::config::RemoteConfig;
@@ -143,7 +143,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(3),
             through_temporary_name: false,
-            uploads_in_parts: true,
+            large_uploads: LargeUploads::Parts,
             name_as_content_md5: false,
             http,
             extra_headers: Vec::new(),

@@ -16,7 +16,7 @@ use opendal::services::Gcs;
 use opendal::Operator;
 
 use super::object_store::{
-    bucket_and_prefix, root_for, HttpSettings, ObjectStore, ObjectStoreSpec,
+    bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
 use super::{option_bool, option_str, ErrorKind, StorageError};
 use crate::dvc::config::RemoteConfig;
@@ -89,7 +89,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(3),
             through_temporary_name: false,
-            uploads_in_parts: true,
+            large_uploads: LargeUploads::ResumableIfAbsent,
             name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "read_timeout")?,
             extra_headers: Vec::new(),

@@ -7,7 +7,7 @@
 //! request. On S3 it carries `Content-MD5`: the object's own name when it is a DVC 3 md5
 //! (no second pass over the bytes), else computed by opendal over the bytes read. Bigger
 //! uploads stream through opendal's writer (S3 multipart, Azure block list, GCS
-//! resumable upload), which is aborted when the source fails: the object only appears
+//! resumable upload as gcsfs sends them), which is aborted when the source fails: the object only appears
 //! when the upload completes. WebDAV has no such commit step, and some servers (wsgidav)
 //! write a `PUT` in place, leaving half an object when it is cut off: there every upload
 //! goes to a temporary name and is then MOVEd. opendal's WebDAV writer takes one body
@@ -202,10 +202,24 @@ pub struct ObjectStore {
     prefix_len: Option<usize>,
     /// Upload to a temporary name, then rename (WebDAV).
     through_temporary_name: bool,
-    /// The service takes uploads in parts (not WebDAV).
-    uploads_in_parts: bool,
+    /// How objects at or above the multipart threshold go.
+    large_uploads: LargeUploads,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3).
     name_as_content_md5: bool,
+}
+
+/// How a backend sends objects at or above the multipart threshold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum LargeUploads {
+    /// One request at any size (WebDAV: opendal's writer takes one body).
+    Whole,
+    /// In parts, committed at the end (S3 multipart, Azure block list).
+    Parts,
+    /// GCS: one resumable upload session, as gcsfs sends large files (opendal's other
+    /// path, the XML multipart API, is one that emulators lack). opendal takes this path
+    /// for conditional writes only, so the upload is made `if_not_exists`; an object
+    /// already under the name holds the same bytes, since names are content hashes.
+    ResumableIfAbsent,
 }
 
 pub struct ObjectStoreSpec {
@@ -216,9 +230,8 @@ pub struct ObjectStoreSpec {
     pub prefix_len: Option<usize>,
     /// Upload to a temporary name, then rename: for services without an atomic upload.
     pub through_temporary_name: bool,
-    /// Objects at or above the multipart threshold go in parts; else every upload is one
-    /// request.
-    pub uploads_in_parts: bool,
+    /// How objects at or above the multipart threshold go.
+    pub large_uploads: LargeUploads,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3 only).
     pub name_as_content_md5: bool,
     pub http: HttpSettings,
@@ -251,7 +264,7 @@ impl ObjectStore {
             denied_hint: spec.denied_hint,
             prefix_len: spec.prefix_len,
             through_temporary_name: spec.through_temporary_name,
-            uploads_in_parts: spec.uploads_in_parts,
+            large_uploads: spec.large_uploads,
             name_as_content_md5: spec.name_as_content_md5,
         })
     }
@@ -298,12 +311,17 @@ impl ObjectStore {
     ) -> Result<(), StorageError> {
         let rt = runtime();
         let chunk = PART_SIZE.max(size.div_ceil(MAX_PARTS) as usize);
+        let if_absent = self.large_uploads == LargeUploads::ResumableIfAbsent;
+        // The object already there (another push won the race): the same bytes.
+        let already_there =
+            |e: &opendal::Error| if_absent && e.kind() == opendal::ErrorKind::ConditionNotMatch;
         let mut writer = rt
             .block_on(async {
                 self.stream_op
                     .writer_with(target)
                     .chunk(chunk)
                     .concurrent(PART_CONCURRENCY)
+                    .if_not_exists(if_absent)
                     .await
             })
             .map_err(|e| self.error("cannot start uploading", key, e))?;
@@ -323,12 +341,20 @@ impl ObjectStore {
             buf.truncate(n);
             if let Err(e) = rt.block_on(writer.write(buf)) {
                 let _ = rt.block_on(writer.abort());
-                return Err(self.error("cannot upload", key, e));
+                return if already_there(&e) {
+                    Ok(())
+                } else {
+                    Err(self.error("cannot upload", key, e))
+                };
             }
         }
         if let Err(e) = rt.block_on(writer.close()) {
             let _ = rt.block_on(writer.abort());
-            return Err(self.error("cannot upload", key, e));
+            return if already_there(&e) {
+                Ok(())
+            } else {
+                Err(self.error("cannot upload", key, e))
+            };
         }
         Ok(())
     }
@@ -512,7 +538,7 @@ impl Storage for ObjectStore {
     ) -> Result<(), StorageError> {
         let temporary = self.through_temporary_name.then(|| temp_key(key));
         let target = temporary.as_deref().unwrap_or(key);
-        let upload = if self.uploads_in_parts && size >= single_put_limit() {
+        let upload = if self.large_uploads != LargeUploads::Whole && size >= single_put_limit() {
             self.put_streamed(key, target, source, size)
         } else {
             self.put_whole(key, target, source, size, md5)
@@ -657,6 +683,84 @@ mod tests {
         let (_, msg) = kind_of(opendal::Error::new(K::Unexpected, page));
         assert!(msg.contains("401 Access not authorized"), "{msg}");
         assert!(!msg.contains("<html>"), "{msg}");
+    }
+
+    /// Answers one request on 127.0.0.1 with `status` and a GCS error body of `reason`;
+    /// returns the address and the request line it saw.
+    fn gcs_answering_once(
+        status: &'static str,
+        reason: &'static str,
+    ) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let length = head
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .map_or(0, |(_, v)| v.trim().parse::<usize>().unwrap());
+            reader.read_exact(&mut vec![0; length]).unwrap();
+            let body = format!(
+                r#"{{"error":{{"code":{code},"message":"m","errors":[{{"domain":"global","reason":"{reason}","message":"m"}}]}}}}"#,
+                code = &status[..3]
+            );
+            let mut writer = stream;
+            write!(
+                writer,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            head.lines().next().unwrap_or_default().to_string()
+        });
+        (addr, handle)
+    }
+
+    /// GCS's large uploads are resumable sessions created `ifGenerationMatch=0`: an object
+    /// already under the name (another push got there first) is success, not an error;
+    /// any other refusal is still one.
+    #[test]
+    fn gcs_resumable_upload_onto_an_existing_object_succeeds() {
+        let upload = |status, reason| {
+            let (addr, server) = gcs_answering_once(status, reason);
+            let remote = RemoteConfig {
+                name: "g".into(),
+                url: "gs://bkt/p".into(),
+                options: [
+                    ("endpointurl", format!("http://{addr}")),
+                    ("allow_anonymous_login", "true".to_string()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            };
+            let store = super::super::gcs::open(&remote).unwrap();
+            let bytes = b"large in spirit".to_vec();
+            let result = store.put_streamed("k", "files/md5/aa/bb", &mut &bytes[..], 15);
+            (result, server.join().unwrap())
+        };
+        let (result, request) = upload("412 Precondition Failed", "conditionNotMet");
+        assert!(result.is_ok(), "{:?}", result.err().map(|e| e.message));
+        assert!(request.starts_with("POST "), "{request}");
+        assert!(request.contains("uploadType=resumable"), "{request}");
+        assert!(request.contains("ifGenerationMatch=0"), "{request}");
+        let (result, _) = upload("403 Forbidden", "forbidden");
+        assert_eq!(result.unwrap_err().kind, ErrorKind::Denied);
     }
 
     #[test]

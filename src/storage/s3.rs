@@ -28,7 +28,7 @@ use opendal::Operator;
 
 use super::aws_config::AwsConfigFile;
 use super::object_store::{
-    bucket_and_prefix, root_for, HttpSettings, ObjectStore, ObjectStoreSpec,
+    bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
 use super::{option_bool, option_str, ErrorKind, StorageError};
 use crate::dvc::config::RemoteConfig;
@@ -282,7 +282,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(3),
             through_temporary_name: false,
-            uploads_in_parts: true,
+            large_uploads: LargeUploads::Parts,
             name_as_content_md5: true,
             http: HttpSettings::from_remote(remote, "read_timeout")?,
             extra_headers: Vec::new(),

@@ -19,7 +19,7 @@
 use opendal::services::Webdav;
 use opendal::Operator;
 
-use super::object_store::{root_for, HttpSettings, ObjectStore, ObjectStoreSpec};
+use super::object_store::{root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec};
 use super::{option_str, redact_url, ErrorKind, StorageError};
 use crate::dvc::config::RemoteConfig;
 
@@ -154,7 +154,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             denied_hint: hint,
             prefix_len: Some(2),
             through_temporary_name: true,
-            uploads_in_parts: false,
+            large_uploads: LargeUploads::Whole,
             name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "timeout")?,
             extra_headers: settings.extra_headers(remote)?,
