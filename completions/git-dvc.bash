@@ -151,7 +151,7 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__push)
-            opts="-r -a -T -A -d -R -j -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --check-members --quiet --verbose --help"
+            opts="-r -a -T -A -d -R -j -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --check-members --run-cache --no-run-cache --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

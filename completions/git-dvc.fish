@@ -46,6 +46,8 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s d -l with-deps 
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s R -l recursive -d 'Treat directory targets as "every DVC file under it"'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l glob -d 'Expand targets as glob patterns'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l check-members -d 'Look up every member of each directory on the remote, even when its `.dir` is there. DVC takes a stored `.dir` as proof of its members; git-dvc checks them anyway when one listing answers for all at no extra request, and trusts the `.dir` only where checking would cost more requests than DVC makes (always on HTTP). This flag always checks: it finds members deleted from the remote and uploads them again'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l run-cache -d 'Also push the run cache (`.dvc/cache/runs`: past stage runs, which `dvc repro` reuses after `dvc pull --run-cache`) to `-r` or the default remote, with the outputs of those runs still in the cache. Each entry goes after its outputs; entries already on the remote are not sent again'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l no-run-cache -d 'Do not push the run cache (the default)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s v -l verbose -d 'Explain what is being done (repeat for more)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'

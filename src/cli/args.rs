@@ -75,6 +75,15 @@ pub struct PushArgs {
     /// flag always checks: it finds members deleted from the remote and uploads them again.
     #[arg(long = "check-members")]
     pub check_members: bool,
+    /// Also push the run cache (`.dvc/cache/runs`: past stage runs, which `dvc repro`
+    /// reuses after `dvc pull --run-cache`) to `-r` or the default remote, with the
+    /// outputs of those runs still in the cache. Each entry goes after its outputs; entries
+    /// already on the remote are not sent again.
+    #[arg(long = "run-cache", overrides_with = "no_run_cache")]
+    pub run_cache: bool,
+    /// Do not push the run cache (the default).
+    #[arg(long = "no-run-cache", overrides_with = "run_cache")]
+    pub no_run_cache: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -9,6 +9,7 @@ pub mod install;
 pub mod pre_push;
 pub mod pre_receive;
 pub mod push;
+pub mod push_run_cache;
 pub mod report;
 pub mod status;
 
@@ -95,7 +96,8 @@ Examples:
   git dvc push -a -T             Also every branch tip and tag
   git dvc push --rev main~5..main    Every commit in a range
   git dvc push -r backup         To the DVC remote 'backup' instead of the default
-  git dvc push data.dvc dvc.yaml:train    Only these outputs")]
+  git dvc push data.dvc dvc.yaml:train    Only these outputs
+  git dvc push --run-cache       Also past stage runs, for `dvc repro` to reuse")]
     Push(args::PushArgs),
     /// Show which data the remote is missing (`--cloud`), without uploading.
     ///

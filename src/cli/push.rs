@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::args::{PushArgs, SyncRequest};
+use super::push_run_cache::{RunCachePush, RUN_CACHE_REVISION};
 use super::report;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
@@ -27,17 +28,23 @@ pub fn run(args: PushArgs) -> i32 {
     };
     let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd))
         .checking_members(args.check_members);
-    match push(&cwd, &request) {
+    match push(&cwd, &request, args.run_cache) {
         Ok(code) => code,
         Err(e) => report::fail(WHAT, &e),
     }
 }
 
-fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
-    let (ctx, collected) = engine::collect(cwd, request)?;
+fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result<i32, Error> {
+    let (ctx, mut collected) = engine::collect(cwd, request)?;
     for w in &collected.warnings {
         report::warn(w);
     }
+    let runs = match run_cache {
+        true => {
+            RunCachePush::prepare(&ctx, request.remote.as_deref(), &mut collected.destinations)?
+        }
+        false => None,
+    };
     if collected.used_no_default && !request.quiet {
         report::warn("No remote provided and no default remote set.");
     }
@@ -49,10 +56,12 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
         );
     }
     let mut pushed = 0usize;
-    let mut failed: Vec<(DvcHash, String)> = Vec::new();
-    let mut denied: std::collections::HashSet<DvcHash> = std::collections::HashSet::new();
+    // (object id or run-cache key, message)
+    let mut failed: Vec<(String, String)> = Vec::new();
+    let mut denied: std::collections::HashSet<String> = std::collections::HashSet::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
+        let runs = runs.as_ref().filter(|r| r.is_for(&dest));
         let assessment = sync::assess(dest, &ctx.cache, jobs, false, request.members)?;
         for (hash, message) in &assessment.invalid_manifests {
             let used_by = assessment
@@ -61,9 +70,11 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
                 .get(hash)
                 .map(|d| format!(" (used by {})", d.provenance))
                 .unwrap_or_default();
-            failed.push((hash.clone(), format!("{message}{used_by}")));
+            failed.push((hash.oid.to_string(), format!("{message}{used_by}")));
         }
-        let missing = assessment.missing_everywhere();
+        let mut missing = assessment.missing_everywhere();
+        // Old runs' outputs are often gone (`dvc gc`): their entries are held back instead.
+        missing.retain(|_, p| p.revision != RUN_CACHE_REVISION);
         if !missing.is_empty() && !request.quiet {
             report::warn(&missing_message(&missing));
         }
@@ -82,7 +93,15 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
                 plan.len()
             );
         }
-        if plan.is_empty() {
+        let runs_missing = match runs.map(|r| r.missing_on(assessment.storage.as_ref(), jobs)) {
+            Some(Ok(Some(entries))) => entries,
+            Some(Err(e)) => {
+                failed.push(("runs/".to_string(), e.to_string()));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        if plan.is_empty() && runs_missing.is_empty() {
             report::requests(
                 request.verbose,
                 &assessment.remote.name,
@@ -91,11 +110,23 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
             continue;
         }
         let progress = Progress::new(
-            plan.len(),
+            plan.len() + runs_missing.len(),
             &format!("Pushing to '{}'", assessment.remote.name),
             request.quiet,
         );
         let outcome = transfer::run(assessment.storage.as_ref(), &plan, jobs, &progress);
+        if let Some(runs) = runs.filter(|_| !runs_missing.is_empty()) {
+            let on_remote = assessment.present.iter().chain(&outcome.uploaded).collect();
+            let entries = runs.upload(
+                assessment.storage.as_ref(),
+                &runs_missing,
+                &on_remote,
+                jobs,
+                &progress,
+            );
+            pushed += entries.uploaded;
+            failed.extend(entries.failed);
+        }
         progress.finish();
         report::requests(
             request.verbose,
@@ -109,10 +140,11 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
                 .provenance(&hash)
                 .map(|p| format!(" (used by {p})"))
                 .unwrap_or_default();
+            let id = hash.oid.to_string();
             if err.kind == crate::storage::ErrorKind::Denied {
                 // Self-contained message (remote, URL, what to check): no provenance.
-                denied.insert(hash.clone());
-                failed.push((hash, err.to_string()));
+                denied.insert(id.clone());
+                failed.push((id, err.to_string()));
                 continue;
             }
             let hint = if err.kind == crate::storage::ErrorKind::Corrupt {
@@ -120,26 +152,25 @@ fn push(cwd: &std::path::Path, request: &SyncRequest) -> Result<i32, Error> {
             } else {
                 ""
             };
-            failed.push((hash, format!("{err}{used_by}{hint}")));
+            failed.push((id, format!("{err}{used_by}{hint}")));
         }
     }
     if !failed.is_empty() {
         // A refusal (credentials, permissions) is the same for every object: say it once,
         // in full, and name the objects it stopped briefly.
         let mut denied_said = false;
-        for (hash, message) in &failed {
-            if denied.contains(hash) {
+        for (id, message) in &failed {
+            if denied.contains(id) {
                 if !std::mem::replace(&mut denied_said, true) {
-                    report::error(&format!("failed to transfer '{}' - {message}", hash.oid));
+                    report::error(&format!("failed to transfer '{id}' - {message}"));
                 } else {
                     report::error(&format!(
-                        "failed to transfer '{}' - access refused (see above)",
-                        hash.oid
+                        "failed to transfer '{id}' - access refused (see above)"
                     ));
                 }
                 continue;
             }
-            report::error(&format!("failed to transfer '{}' - {message}", hash.oid));
+            report::error(&format!("failed to transfer '{id}' - {message}"));
         }
         report::error(&format!(
             "{WHAT} - {} failed to upload",

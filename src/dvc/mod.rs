@@ -10,6 +10,7 @@ pub mod dvcfile_writer;
 pub mod hash;
 pub mod output;
 pub mod pipeline;
+pub mod run_cache;
 pub mod stage_deps;
 pub mod yaml;
 pub mod yaml_emit;

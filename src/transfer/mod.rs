@@ -4,6 +4,7 @@
 pub mod plan;
 pub mod progress;
 pub mod queue;
+pub mod run_cache;
 pub mod verify;
 
 pub use plan::{DirUpload, FileUpload, TransferPlan};

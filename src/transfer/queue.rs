@@ -66,6 +66,19 @@ fn upload_all(
     progress: &Progress,
     outcome: &Mutex<TransferOutcome>,
 ) {
+    in_parallel(items, jobs, |item| {
+        let result = with_retries(|| upload_once(storage, item));
+        progress.inc();
+        let mut out = outcome.lock().expect("outcome lock");
+        match result {
+            Ok(()) => out.uploaded.push(item.hash.clone()),
+            Err(e) => out.failed.push((item.hash.clone(), e)),
+        }
+    });
+}
+
+/// Runs `work` on every item, `jobs` at a time.
+pub fn in_parallel<T: Sync>(items: &[T], jobs: usize, work: impl Fn(&T) + Sync) {
     let next = AtomicUsize::new(0);
     let workers = jobs.clamp(1, items.len().max(1));
     std::thread::scope(|scope| {
@@ -73,23 +86,20 @@ fn upload_all(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = items.get(i) else { break };
-                let result = upload_with_retries(storage, item);
-                progress.inc();
-                let mut out = outcome.lock().expect("outcome lock");
-                match result {
-                    Ok(()) => out.uploaded.push(item.hash.clone()),
-                    Err(e) => out.failed.push((item.hash.clone(), e)),
-                }
+                work(item);
             });
         }
     });
 }
 
-fn upload_with_retries(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageError> {
+/// Runs one upload, again after a backoff on transient failures, up to [`MAX_ATTEMPTS`].
+pub fn with_retries(
+    mut upload: impl FnMut() -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match upload_once(storage, item) {
+        match upload() {
             Err(e) if e.kind == ErrorKind::Transient && attempt < MAX_ATTEMPTS => {
                 std::thread::sleep(storage::backoff(attempt));
             }
