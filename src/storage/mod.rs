@@ -106,10 +106,11 @@ pub trait Storage: Send + Sync {
         None
     }
 
-    /// Lists the keys that start with `prefix`, which either ends with `/` (everything under
-    /// that directory, at any depth) or in the middle of a name (`files/md5/00/0`). Stops
-    /// after `limit` keys when given. Only called when [`Self::traverse_prefix_len`] is
-    /// `Some`.
+    /// Lists the object keys that start with `prefix`, which either ends with `/` (a layout
+    /// root: empty or `files/md5/`) or in the middle of a name (`files/md5/00/0`). Only the
+    /// object layout is promised (`<xx>/<rest>` under the root): file-system backends do
+    /// not descend further, so other trees (`runs/`) are not listed. Stops after `limit`
+    /// keys when given. Only called when [`Self::traverse_prefix_len`] is `Some`.
     fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
         let _ = (prefix, limit);
         Err(StorageError::new(
