@@ -9,6 +9,7 @@ use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
 use crate::objects::Provenance;
+use crate::storage::StorageError;
 use crate::sync;
 use crate::transfer::{self, progress::Progress};
 
@@ -93,15 +94,21 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
                 plan.len()
             );
         }
+        let mut storage_failures: Vec<(String, StorageError)> = Vec::new();
         let runs_missing = match runs.map(|r| r.missing_on(assessment.storage.as_ref(), jobs)) {
             Some(Ok(Some(entries))) => entries,
             Some(Err(e)) => {
-                failed.push(("runs/".to_string(), e.to_string()));
+                storage_failures.push(("runs/".to_string(), e));
                 Vec::new()
             }
             _ => Vec::new(),
         };
         if plan.is_empty() && runs_missing.is_empty() {
+            failed.extend(
+                storage_failures
+                    .into_iter()
+                    .map(|(id, e)| (id, e.to_string())),
+            );
             report::requests(
                 request.verbose,
                 &assessment.remote.name,
@@ -125,7 +132,7 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
                 &progress,
             );
             pushed += entries.uploaded;
-            failed.extend(entries.failed);
+            storage_failures.extend(entries.failed);
         }
         progress.finish();
         report::requests(
@@ -134,13 +141,18 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
             assessment.storage.as_ref(),
         );
         pushed += outcome.uploaded.len();
-        for (hash, err) in outcome.failed {
+        let object_failures = outcome.failed.into_iter().map(|(hash, err)| {
             let used_by = assessment
                 .set
                 .provenance(&hash)
                 .map(|p| format!(" (used by {p})"))
                 .unwrap_or_default();
-            let id = hash.oid.to_string();
+            (hash.oid.to_string(), used_by, err)
+        });
+        let entry_failures = storage_failures
+            .into_iter()
+            .map(|(key, err)| (key, String::new(), err));
+        for (id, used_by, err) in object_failures.chain(entry_failures) {
             if err.kind == crate::storage::ErrorKind::Denied {
                 // Self-contained message (remote, URL, what to check): no provenance.
                 denied.insert(id.clone());

@@ -28,8 +28,8 @@ pub struct RunCachePush {
 #[derive(Default)]
 pub struct RunCacheOutcome {
     pub uploaded: usize,
-    /// (entry key, message).
-    pub failed: Vec<(String, String)>,
+    /// (entry key, error).
+    pub failed: Vec<(String, StorageError)>,
 }
 
 impl RunCachePush {
@@ -132,11 +132,7 @@ impl RunCachePush {
         }
         RunCacheOutcome {
             uploaded: outcome.uploaded,
-            failed: outcome
-                .failed
-                .into_iter()
-                .map(|(key, e)| (key, e.to_string()))
-                .collect(),
+            failed: outcome.failed,
         }
     }
 }
