@@ -9,24 +9,21 @@ use std::collections::BTreeMap;
 
 use common::*;
 
+/// Stage `st`: `cmd` turns `in.txt` into `out.txt`.
+fn add_stage(repo: &Repo, cmd: &str) {
+    let stage = [
+        "stage", "add", "-q", "-n", "st", "-d", "in.txt", "-o", "out.txt",
+    ];
+    repo.dvc(&[&stage[..], &[cmd]].concat());
+}
+
 /// A stage run twice: first on `in`, then on `in2`. The first run's output is only in
 /// the cache (and its run-cache entry); `ran.log` records every run of the command.
 fn repo_with_two_runs<'e>(env: &'e TestEnv, remote: &std::path::Path) -> Repo<'e> {
     let repo = env.dvc_repo("repo");
     repo.dvc(&["remote", "add", "-d", "r", remote.to_str().unwrap()]);
     repo.write("in.txt", "in\n");
-    repo.dvc(&[
-        "stage",
-        "add",
-        "-q",
-        "-n",
-        "st",
-        "-d",
-        "in.txt",
-        "-o",
-        "out.txt",
-        "cat in.txt > out.txt; echo ran >> ran.log",
-    ]);
+    add_stage(&repo, "cat in.txt > out.txt; echo ran >> ran.log");
     repo.dvc(&["repro", "-q"]);
     repo.write("in.txt", "in2\n");
     repo.dvc(&["repro", "-q"]);
@@ -123,18 +120,7 @@ fn run_cache_needs_a_remote() {
     let env = TestEnv::new();
     let repo = env.dvc_repo("repo");
     repo.write("in.txt", "in\n");
-    repo.dvc(&[
-        "stage",
-        "add",
-        "-q",
-        "-n",
-        "st",
-        "-d",
-        "in.txt",
-        "-o",
-        "out.txt",
-        "cp in.txt out.txt",
-    ]);
+    add_stage(&repo, "cp in.txt out.txt");
     repo.dvc(&["repro", "-q"]);
     repo.commit_all("one run");
     let run = repo.try_git_dvc(&["push", "--run-cache"]);

@@ -10,6 +10,8 @@ pub mod gcs;
 pub mod http;
 pub mod local;
 #[cfg(test)]
+mod loopback;
+#[cfg(test)]
 pub mod memory;
 mod object_store;
 mod retrying;

@@ -691,35 +691,13 @@ mod tests {
         status: &'static str,
         reason: &'static str,
     ) -> (String, std::thread::JoinHandle<String>) {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let handle = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if line == "\r\n" || line.is_empty() {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            let length = head
-                .lines()
-                .filter_map(|l| l.split_once(':'))
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                .map_or(0, |(_, v)| v.trim().parse::<usize>().unwrap());
-            reader.read_exact(&mut vec![0; length]).unwrap();
+        use std::io::Write;
+        super::super::loopback::serve_one_connection(move |reader, writer| {
+            let head = super::super::loopback::read_request(reader);
             let body = format!(
                 r#"{{"error":{{"code":{code},"message":"m","errors":[{{"domain":"global","reason":"{reason}","message":"m"}}]}}}}"#,
                 code = &status[..3]
             );
-            let mut writer = stream;
             write!(
                 writer,
                 "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
@@ -727,8 +705,7 @@ mod tests {
             )
             .unwrap();
             head.lines().next().unwrap_or_default().to_string()
-        });
-        (addr, handle)
+        })
     }
 
     /// GCS's large uploads are resumable sessions created `ifGenerationMatch=0`: an object

@@ -295,6 +295,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::loopback::{header_values, read_request, serve_one_connection};
     use std::collections::BTreeMap;
 
     fn remote(url: &str, opts: &[(&str, &str)]) -> RemoteConfig {
@@ -480,48 +481,18 @@ mod tests {
     /// Accepts `count` requests on 127.0.0.1 and answers each `200 OK`; returns the address
     /// and the request heads it saw.
     fn recording_server(count: usize) -> (String, std::thread::JoinHandle<Vec<String>>) {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let handle = std::thread::spawn(move || {
-            let mut heads = Vec::new();
-            let (stream, _) = listener.accept().unwrap();
-            stream
-                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut writer = stream;
-            for _ in 0..count {
-                let mut head = String::new();
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if line == "\r\n" || line.is_empty() {
-                        break;
-                    }
-                    head.push_str(&line);
-                }
-                let length = header_values(&head, "content-length")
-                    .first()
-                    .map_or(0, |v| v.parse::<usize>().unwrap());
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                writer
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                    .unwrap();
-                heads.push(head);
-            }
-            heads
-        });
-        (addr, handle)
-    }
-
-    fn header_values(head: &str, name: &str) -> Vec<String> {
-        head.lines()
-            .filter_map(|l| l.split_once(':'))
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_string())
-            .collect()
+        use std::io::Write;
+        serve_one_connection(move |reader, writer| {
+            (0..count)
+                .map(|_| {
+                    let head = read_request(reader);
+                    writer
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .unwrap();
+                    head
+                })
+                .collect()
+        })
     }
 
     /// A DVC 3 object's name is its `Content-MD5` (no second hash of the bytes); a 2.x-era
