@@ -33,6 +33,7 @@ pub fn collect_with(
     let options = CollectOptions {
         remote_override: request.remote.clone(),
         fallback_config: Some(ctx.workspace_config.clone()),
+        committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         targets: request.targets.as_ref(),
         ..CollectOptions::default()
     };

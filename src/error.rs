@@ -28,12 +28,47 @@ pub enum Error {
     /// (nor at git config `dvc.projectDir`). DVC exits 253 with this line.
     #[error("you are not inside of a DVC repository (no .dvc directory from {} up to the top of the git work tree; run `dvc init`, or `dvc init --subdir` for a project in a subdirectory)", .0.display())]
     NotDvcRepo(PathBuf),
+    /// A commit's `.dvc/config` puts a remote somewhere the user's own configuration does
+    /// not (see `objects::collect::CommittedRemotes`).
+    #[error("{}", untrusted_remote_message(.revision, .path, .name, .committed_url, .configured_url.as_deref()))]
+    UntrustedRemote {
+        revision: String,
+        path: String,
+        name: String,
+        committed_url: String,
+        configured_url: Option<String>,
+    },
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),
     /// Anything else worth one clear line.
     #[error("{0}")]
     Message(String),
+}
+
+fn untrusted_remote_message(
+    revision: &str,
+    path: &str,
+    name: &str,
+    committed_url: &str,
+    configured_url: Option<&str>,
+) -> String {
+    let yours = match configured_url {
+        Some(url) => format!(
+            "your configuration points it at '{}'",
+            crate::storage::redact_url(url)
+        ),
+        None => "your configuration does not define it".to_string(),
+    };
+    format!(
+        "the .dvc/config of revision {revision} (used for '{path}') points DVC remote '{name}' at '{committed_url}', but {yours}.\n\
+         git-dvc sends data and credentials only to remote locations your own configuration names \
+         (the work tree's .dvc/config, .dvc/config.local, global and system config).\n\
+         If that location is right, add it to your configuration (`dvc remote add --local {name} <url>`) or check out a revision that has it; \
+         to upload each revision's data where its own .dvc/config says, as DVC does: git config {key} true",
+        committed_url = crate::storage::redact_url(committed_url),
+        key = crate::objects::collect::TRUST_COMMITTED_REMOTES_KEY
+    )
 }
 
 fn no_remote_message(root: &std::path::Path, remotes_exist: bool, command: &str) -> String {

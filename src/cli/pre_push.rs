@@ -88,6 +88,7 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     let options = CollectOptions {
         default_remote,
         fallback_config: Some(ctx.workspace_config.clone()),
+        committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         known_nodes: known.nodes,
         known_units: known.units,
         ..CollectOptions::default()
@@ -152,10 +153,12 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
             failed += 1;
         }
         if !outcome.uploaded.is_empty() {
+            // The location too: the same name may mean another place in another checkout.
             eprintln!(
-                "git-dvc: {} pushed to DVC remote '{}'",
+                "git-dvc: {} pushed to DVC remote '{}' ({})",
                 report::files(outcome.uploaded.len()),
-                a.remote.name
+                a.remote.name,
+                a.storage.describe()
             );
         }
     }

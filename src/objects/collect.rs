@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::snapshot::{BlobSource, ConfigKey, Snapshot};
 use super::targets::Targets;
 use super::{DestinationObjects, Provenance};
-use crate::dvc::config::DvcConfig;
+use crate::dvc::config::{DvcConfig, RemoteConfig};
 use crate::dvc::output::DvcOutput;
 use crate::dvc::{dvcfile, pipeline, stage_deps};
 use crate::error::Error;
@@ -55,10 +55,14 @@ pub struct CollectOptions<'a> {
     /// Replaces `core.remote` only (outputs' own `remote:` still honoured): the hook's
     /// per-git-remote setting.
     pub default_remote: Option<String>,
-    /// The config that serves revisions whose committed config lacks the remote an
-    /// output needs (no default, or not the named one): the work tree's, which is what the
-    /// user pushes with today. DVC skips such revisions' data instead.
+    /// The user's own configuration (the work tree's `.dvc/config` with `config.local`,
+    /// global and system levels). It serves revisions whose committed config lacks the
+    /// remote an output needs (no default, or not the named one); DVC skips such revisions'
+    /// data instead. Unless `committed_remotes` says otherwise, it is also the only source
+    /// of remote locations: see [`CommittedRemotes`].
     pub fallback_config: Option<Arc<DvcConfig>>,
+    /// What a revision's committed `.dvc/config` may say about where a remote is.
+    pub committed_remotes: CommittedRemotes,
     pub targets: Option<&'a Targets>,
     /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
     /// files are skipped, so only what new commits introduce is collected.
@@ -66,6 +70,63 @@ pub struct CollectOptions<'a> {
     /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
     /// `.dvc` file next to a changed one is not new.
     pub known_units: HashSet<Unit>,
+}
+
+/// Whose word counts for a remote's location when a commit's `.dvc/config` defines it.
+///
+/// A commit can come from anyone (a merged branch, a fetched pull request), and DVC's
+/// push sends each revision's data, with the credentials of `config.local` and the
+/// environment, wherever that revision's committed config points. git-dvc does not: data
+/// and credentials go only to locations the user's own configuration names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CommittedRemotes {
+    /// A committed definition must agree with the user's configuration on everything but
+    /// tuning options (`jobs`, timeouts); the user's definition is then used. A remote the
+    /// user's configuration lacks, or defines elsewhere, stops the command.
+    #[default]
+    MustMatchConfigured,
+    /// git config `dvc.trustCommittedRemotes`: each revision's committed config is used as
+    /// DVC uses it.
+    AsCommitted,
+}
+
+/// git config: let each commit's `.dvc/config` choose where its data goes, as DVC does.
+pub const TRUST_COMMITTED_REMOTES_KEY: &str = "dvc.trustCommittedRemotes";
+
+/// The policy git config `dvc.trustCommittedRemotes` selects (default: must match).
+pub fn committed_remotes_policy(repo: &gix::Repository) -> CommittedRemotes {
+    match repo
+        .config_snapshot()
+        .boolean(TRUST_COMMITTED_REMOTES_KEY)
+        .unwrap_or(false)
+    {
+        true => CommittedRemotes::AsCommitted,
+        false => CommittedRemotes::MustMatchConfigured,
+    }
+}
+
+/// Remote options that tune a transfer without changing where data goes or who signs it:
+/// a commit may differ from the user's configuration in these.
+const TUNING_OPTIONS: &[&str] = &[
+    "jobs",
+    "timeout",
+    "read_timeout",
+    "connect_timeout",
+    "connection_timeout",
+    "max_sessions",
+    "verify",
+];
+
+/// Whether two definitions of a remote point at the same place with the same identity.
+fn same_location(a: &RemoteConfig, b: &RemoteConfig) -> bool {
+    let significant = |r: &RemoteConfig| {
+        r.options
+            .iter()
+            .filter(|(k, _)| !TUNING_OPTIONS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    a.url == b.url && significant(a) == significant(b)
 }
 
 pub struct Collected {
@@ -143,9 +204,15 @@ pub fn collect(
         options.remote_override.clone(),
         options.default_remote.clone(),
         options.fallback_config.clone(),
+        options.committed_remotes,
         repo_root,
     );
-    for (_, config, snaps) in &groups {
+    for (key, config, snaps) in &groups {
+        // For messages about this config: a revision that holds it.
+        let config_label = match key {
+            ConfigKey::Committed(_) => snaps.first().map(|s| s.label.as_str()),
+            ConfigKey::Files => None,
+        };
         let mut found: Vec<FoundUnit> = Vec::new();
         let mut seen: HashSet<*const DvcTree> = options.known_nodes.clone();
         for snap in snaps {
@@ -195,7 +262,7 @@ pub fn collect(
                     .get(&unit.unit)
                     .map(|(_, label)| label.clone())
                     .unwrap_or_default();
-                router.route(config, out, Provenance { path, revision })?;
+                router.route(config, config_label, out, Provenance { path, revision })?;
             }
         }
     }
@@ -334,6 +401,10 @@ struct Router<'a> {
     default_remote: Option<String>,
     used_no_default: bool,
     fallback_config: Option<Arc<DvcConfig>>,
+    committed_remotes: CommittedRemotes,
+    /// Remotes already resolved (and checked against the user's configuration), per
+    /// config and name: a history of thousands of outputs resolves each once.
+    resolved: HashMap<(*const DvcConfig, String), RemoteConfig>,
     repo_root: &'a std::path::Path,
     /// Keyed by (remote name, resolved URL): the same name may point elsewhere in an old
     /// revision's config.
@@ -345,6 +416,7 @@ impl<'a> Router<'a> {
         remote_override: Option<String>,
         default_remote: Option<String>,
         fallback_config: Option<Arc<DvcConfig>>,
+        committed_remotes: CommittedRemotes,
         repo_root: &'a std::path::Path,
     ) -> Router<'a> {
         Router {
@@ -352,14 +424,18 @@ impl<'a> Router<'a> {
             default_remote: default_remote.map(|r| r.to_lowercase()),
             used_no_default: false,
             fallback_config,
+            committed_remotes,
+            resolved: HashMap::new(),
             repo_root,
             destinations: BTreeMap::new(),
         }
     }
 
+    /// `committed`: `config` is the committed config of this revision (not the user's files).
     fn route(
         &mut self,
         config: &DvcConfig,
+        committed: Option<&str>,
         out: &DvcOutput,
         provenance: Provenance,
     ) -> Result<(), Error> {
@@ -396,7 +472,20 @@ impl<'a> Router<'a> {
             Some(fallback) if !defines(config) && defines(fallback) => fallback.as_ref(),
             _ => config,
         };
-        let remote = config.remote(&name)?;
+        let cache_key = (config as *const DvcConfig, name.clone());
+        let remote = match self.resolved.get(&cache_key) {
+            Some(remote) => remote.clone(),
+            None => {
+                let mut remote = config.remote(&name)?;
+                if let (Some(configured), Some(revision)) = (&self.fallback_config, committed) {
+                    if self.committed_remotes == CommittedRemotes::MustMatchConfigured {
+                        remote = trusted_remote(configured, remote, revision, &provenance.path)?;
+                    }
+                }
+                self.resolved.insert(cache_key, remote.clone());
+                remote
+            }
+        };
         let key = (remote.name.clone(), remote.url.clone());
         let dest = self
             .destinations
@@ -411,6 +500,32 @@ impl<'a> Router<'a> {
 
     fn finish(self) -> Vec<DestinationObjects> {
         self.destinations.into_values().collect()
+    }
+}
+
+/// The user's definition of a remote a commit's config defined as `committed`, when both
+/// point at the same place; otherwise the error that stops the command.
+fn trusted_remote(
+    configured: &DvcConfig,
+    committed: RemoteConfig,
+    revision: &str,
+    path: &str,
+) -> Result<RemoteConfig, Error> {
+    let untrusted = |configured_url: Option<String>| Error::UntrustedRemote {
+        revision: revision.to_string(),
+        path: path.to_string(),
+        name: committed.name.clone(),
+        committed_url: committed.url.clone(),
+        configured_url,
+    };
+    if !configured.remote_names().contains(&committed.name.as_str()) {
+        return Err(untrusted(None));
+    }
+    let ours = configured.remote(&committed.name)?;
+    if same_location(&ours, &committed) {
+        Ok(ours)
+    } else {
+        Err(untrusted(Some(ours.url)))
     }
 }
 
