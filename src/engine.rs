@@ -2,9 +2,10 @@
 //! sets (revision selection → tree scan → parse → routing).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::cli::args::SyncRequest;
-use crate::dvc::config::RemoteConfig;
+use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::objects::collect::{self, CollectOptions, Collected};
 use crate::objects::snapshot::{self, RepoContext};
@@ -20,6 +21,18 @@ pub fn collect_with(
     request: &SyncRequest,
     include_workspace: bool,
 ) -> Result<(RepoContext, Collected), Error> {
+    collect_against(cwd, request, include_workspace, None)
+}
+
+/// Like [`collect_with`]; with `storage`, every revision's remotes are defined by that
+/// config alone (`git dvc check --storage-config`, as the server uses `$GIT_DIR/dvc/config`):
+/// nothing the revisions hold can point the check at other storage.
+pub fn collect_against(
+    cwd: &Path,
+    request: &SyncRequest,
+    include_workspace: bool,
+    storage: Option<&Arc<DvcConfig>>,
+) -> Result<(RepoContext, Collected), Error> {
     let ctx = RepoContext::open(cwd)?;
     if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
         return Err(Error::NotDvcRepo(cwd.to_path_buf()));
@@ -29,10 +42,19 @@ pub fn collect_with(
         // A bare repository has no work tree: its current state is HEAD.
         revisions.revs.push("HEAD".to_string());
     }
-    let (snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
+    let (mut snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
+    if let Some(storage) = storage {
+        for snap in &mut snapshots {
+            snap.config = storage.clone();
+            snap.config_key = snapshot::ConfigKey::Files;
+        }
+    }
     let options = CollectOptions {
         remote_override: request.remote.clone(),
-        fallback_config: Some(ctx.workspace_config.clone()),
+        fallback_config: match storage {
+            Some(_) => None,
+            None => Some(ctx.workspace_config.clone()),
+        },
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         targets: request.targets.as_ref(),
         ..CollectOptions::default()
@@ -72,4 +94,24 @@ pub fn jobs_for(remote: &RemoteConfig, requested: Option<usize>) -> usize {
                 .unwrap_or(1)
         })
         .max(1)
+}
+
+/// A storage configuration trusted over anything in the repository: one DVC config file
+/// (`git dvc check --storage-config`), with `FILE.local` beside it when present, as the
+/// server reads `$GIT_DIR/dvc/config` and `config.local`.
+pub fn load_storage_config(path: &Path) -> Result<Arc<DvcConfig>, Error> {
+    let mut levels = Vec::new();
+    match ConfigLevel::load_file(path)? {
+        Some(level) => levels.push(level),
+        None => {
+            return Err(Error::Message(format!(
+                "storage config {} does not exist: write the remote(s) in DVC's config format (`[core] remote = …` and a `['remote \"NAME\"']` section with its `url`)",
+                path.display()
+            )))
+        }
+    }
+    let mut local = path.as_os_str().to_owned();
+    local.push(".local");
+    levels.extend(ConfigLevel::load_file(Path::new(&local))?);
+    Ok(Arc::new(DvcConfig::from_levels(levels)))
 }

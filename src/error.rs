@@ -53,20 +53,23 @@ fn untrusted_remote_message(
     committed_url: &str,
     configured_url: Option<&str>,
 ) -> String {
-    let yours = match configured_url {
-        Some(url) => format!(
-            "your configuration points it at '{}'",
-            crate::storage::redact_url(url)
+    use crate::storage::redact_url;
+    let (yours, define) = match configured_url {
+        Some(url) => (
+            format!("your configuration points it at '{}'", redact_url(url)),
+            String::new(),
         ),
-        None => "your configuration does not define it".to_string(),
+        None => (
+            format!("your configuration does not define '{name}'"),
+            format!(" If that location is yours, define it: dvc remote add --local {name} <url>."),
+        ),
     };
     format!(
-        "the .dvc/config of revision {revision} (used for '{path}') points DVC remote '{name}' at '{committed_url}', but {yours}.\n\
+        "the .dvc/config of revision {revision} points DVC remote '{name}' (used for '{path}') at '{}', but {yours}.\n\
          git-dvc sends data and credentials only to remote locations your own configuration names \
-         (the work tree's .dvc/config, .dvc/config.local, global and system config).\n\
-         If that location is right, add it to your configuration (`dvc remote add --local {name} <url>`) or check out a revision that has it; \
-         to upload each revision's data where its own .dvc/config says, as DVC does: git config {key} true",
-        committed_url = crate::storage::redact_url(committed_url),
+         (the work tree's .dvc/config, .dvc/config.local, global and system config).{define}\n\
+         To upload each revision's data where its own .dvc/config says, as DVC does: git config {key} true",
+        redact_url(committed_url),
         key = crate::objects::collect::TRUST_COMMITTED_REMOTES_KEY
     )
 }

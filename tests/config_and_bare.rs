@@ -82,6 +82,10 @@ fn relative_url_resolves_against_the_config_dir_in_every_mode() {
     assert!(!repo.path(REL_REMOTE).exists() && !repo.path(&format!("sub/{REL_REMOTE}")).exists());
 }
 
+/// DVC sends each revision's data where that revision's committed config points. git-dvc
+/// refuses a revision whose config points a remote somewhere the user's configuration does
+/// not (security: a commit from anyone must not choose where data and credentials go);
+/// `dvc.trustCommittedRemotes` gives DVC's behaviour, byte for byte.
 #[test]
 fn each_revision_uses_its_committed_remote_url_like_dvc() {
     let env = TestEnv::new();
@@ -97,6 +101,16 @@ fn each_revision_uses_its_committed_remote_url_like_dvc() {
     repo.write("a.txt", "new\n");
     repo.dvc(&["add", "-q", "a.txt"]);
     repo.commit_all("new");
+
+    let refused = repo.try_git_dvc(&["push", "-T"]);
+    refused.assert_code(1);
+    refused.assert_stderr_contains(&format!(
+        "the .dvc/config of revision old points DVC remote 'r' (used for 'a.txt') at '{}', but your configuration points it at '{}'",
+        old_url.display(),
+        new_url.display()
+    ));
+    assert!(!old_url.exists() && !new_url.exists(), "nothing uploaded");
+    repo.git(&["config", "dvc.trustCommittedRemotes", "true"]);
 
     // git-dvc first; then move its results aside and let DVC do the same.
     let run = repo.git_dvc(&["push", "-T"]);

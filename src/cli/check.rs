@@ -15,6 +15,17 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
 
+    /// Take remote locations and credentials only from this DVC config file (and FILE.local
+    /// beside it), never from the checked commits or the work tree; also
+    /// $GIT_DVC_STORAGE_CONFIG.
+    ///
+    /// Without it, remotes are defined by the work tree's DVC config (which, in CI, is the
+    /// checked commit: its author can point the check at storage of their choosing). With
+    /// it, outputs without `remote:` go to its `core.remote`, and an output's `remote:` must
+    /// name a remote it defines, as on the server.
+    #[arg(long = "storage-config", value_name = "FILE")]
+    pub storage_config: Option<std::path::PathBuf>,
+
     /// Print the result as JSON: `{"checked": N, "missing": [{path, revision, hash, remote}]}`.
     #[arg(long = "json")]
     pub json: bool,
@@ -24,6 +35,8 @@ pub struct CheckArgs {
 }
 
 const WHAT: &str = "failed to check data in the cloud";
+/// The environment's way to pass `--storage-config` (a CI variable of type "file").
+pub const STORAGE_CONFIG_ENV: &str = "GIT_DVC_STORAGE_CONFIG";
 
 pub fn run(args: CheckArgs) -> i32 {
     let cwd = match std::env::current_dir() {
@@ -42,19 +55,38 @@ pub fn run(args: CheckArgs) -> i32 {
     if request.revisions.is_empty() {
         request.revisions.revs.push("HEAD".to_string());
     }
-    let result = engine::collect_with(&cwd, &request, false).and_then(|(ctx, collected)| {
-        for w in &collected.warnings {
-            if !args.json {
-                report::warn(w);
-            }
-        }
-        check::validate(
-            collected.destinations,
-            &ctx.cache,
-            |d| engine::jobs_for(&d.remote, request.jobs),
-            None,
-        )
+    let storage_path = args.storage_config.clone().or_else(|| {
+        std::env::var_os(STORAGE_CONFIG_ENV)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
     });
+    let storage = match storage_path.as_deref().map(engine::load_storage_config) {
+        Some(Ok(config)) => Some(config),
+        Some(Err(e)) => return report::fail(WHAT, &e),
+        None => {
+            if std::env::var_os("CI").is_some() && !args.json {
+                report::warn(&format!(
+                    "storage locations come from the work tree's DVC config, which the checked commits control; pass --storage-config FILE (or {STORAGE_CONFIG_ENV}) for a check they cannot redirect"
+                ));
+            }
+            None
+        }
+    };
+    let result = engine::collect_against(&cwd, &request, false, storage.as_ref()).and_then(
+        |(ctx, collected)| {
+            for w in &collected.warnings {
+                if !args.json {
+                    report::warn(w);
+                }
+            }
+            check::validate(
+                collected.destinations,
+                &ctx.cache,
+                |d| engine::jobs_for(&d.remote, request.jobs),
+                None,
+            )
+        },
+    );
     let validation = match result {
         Ok(v) => v,
         Err(e) => return report::fail(WHAT, &e),
