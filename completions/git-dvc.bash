@@ -75,7 +75,7 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__check)
-            opts="-r -a -T -A -d -R -j -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --json --quiet --verbose --help"
+            opts="-r -a -T -A -d -R -j -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --storage-config --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -98,6 +98,10 @@ _git_dvc_words() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -69,6 +69,7 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s h -l help -d 
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l storage-config -d 'Take remote locations and credentials only from this DVC config file (and FILE.local beside it), never from the checked commits or the work tree; also $GIT_DVC_STORAGE_CONFIG' -r -F
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s a -l all-branches -d 'Also cover the tips of all local branches'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'

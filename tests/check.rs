@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::fs;
+
 use common::*;
 
 /// A DVC repo whose default remote `r` points at `root/storage`.
@@ -184,4 +186,74 @@ fn unreadable_remote_is_an_error() {
     assert!(!run.success(), "{}", run.describe());
     run.assert_stderr_contains("ERROR:");
     assert!(!run.stdout.contains("All "), "{}", run.describe());
+}
+
+/// A commit cannot redirect the CI check: it points the remote at `../fake` and commits
+/// the objects there. Without a trusted storage config the check believes it (the work
+/// tree's config is the checked commit's); with `--storage-config` (or
+/// `GIT_DVC_STORAGE_CONFIG`) only the trusted file says where storage is.
+#[test]
+fn a_trusted_storage_config_cannot_be_redirected_by_the_checked_commits() {
+    let env = TestEnv::new();
+    let (repo, storage) = setup(&env);
+    let before = repo.rev_parse("HEAD");
+    repo.write("data.txt", "the data\n");
+    repo.dvc(&["add", "-q", "data.txt"]);
+    // The attack: the committed config points `r` at a directory the commit fills itself.
+    fs::remove_file(repo.path(".dvc/config.local")).unwrap();
+    repo.dvc(&["remote", "modify", "r", "url", "fake"]); // stored as ../fake
+    repo.dvc(&["push", "-q"]);
+    let fake = repo.path("fake");
+    assert!(remote_has(&fake, &md5_hex(b"the data\n"), false));
+    repo.git(&["add", "-f", "fake"]);
+    repo.commit_all("data");
+    let range = format!("{before}..HEAD");
+
+    repo.git_dvc(&["check", "--rev", &range])
+        .assert_stdout_is("All 1 referenced DVC objects are in remote storage.");
+
+    let trusted = env.path("ci/dvc-storage");
+    write_file(
+        &trusted,
+        format!(
+            "[core]\n    remote = r\n['remote \"r\"']\n    url = {}\n",
+            storage.display()
+        )
+        .as_bytes(),
+    );
+    let run = repo.try_git_dvc(&[
+        "check",
+        "--rev",
+        &range,
+        "--storage-config",
+        trusted.to_str().unwrap(),
+    ]);
+    run.assert_code(1);
+    run.assert_stderr_contains("1 of 1 referenced DVC objects are missing from remote storage:");
+    run.assert_stderr_contains("data.txt@");
+
+    let run = env.run_with_env(
+        git_dvc_bin(),
+        &repo.dir,
+        &["check", "--rev", &range],
+        &[("GIT_DVC_STORAGE_CONFIG", trusted.as_os_str())],
+    );
+    run.assert_code(1);
+    run.assert_stderr_contains("data.txt@");
+
+    // Once the data is in the trusted storage, the check passes.
+    copy_dir(&fake, &storage);
+    repo.git_dvc(&[
+        "check",
+        "--rev",
+        &range,
+        "--storage-config",
+        trusted.to_str().unwrap(),
+    ])
+    .assert_stdout_is("All 1 referenced DVC objects are in remote storage.");
+
+    // A trusted file that does not exist is an error, not a fallback to the repository's.
+    let run = repo.try_git_dvc(&["check", "--storage-config", "/nonexistent/dvc-storage"]);
+    run.assert_code(1);
+    run.assert_stderr_contains("storage config /nonexistent/dvc-storage does not exist");
 }

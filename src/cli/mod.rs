@@ -30,6 +30,7 @@ Examples:
 Settings (git config):
   remote.<name>.dvcRemote        DVC remote for pushes to git remote <name> (default: core.remote)
   dvc.allowIncompletePush        true: let a push through when some data is nowhere to be found
+  dvc.trustCommittedRemotes      true: send each commit's data where its own .dvc/config says, as DVC does
   dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs (see git-dvc-pre-receive)
   dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
   dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
@@ -38,6 +39,7 @@ Settings (git config):
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
+  GIT_DVC_STORAGE_CONFIG         git dvc check: the trusted storage config (as --storage-config)
   DVC_GLOBAL_CONFIG_DIR          Where DVC's global config lives, as for DVC
   DVC_SYSTEM_CONFIG_DIR          Where DVC's system config lives, as for DVC
 
@@ -133,7 +135,10 @@ Examples:
     /// Reads git's `<local ref> <local oid> <remote ref> <remote oid>` lines on stdin. The
     /// data of every commit the remote does not have is uploaded, to each commit's default
     /// DVC remote (or `remote.<git remote>.dvcRemote` from git config); outputs' own
-    /// `remote:` is honoured. Data missing both locally and on the remote stops the push,
+    /// `remote:` is honoured. Remote locations come from your own configuration only: a
+    /// pushed commit whose `.dvc/config` points a remote elsewhere stops the push (git config
+    /// `dvc.trustCommittedRemotes true` allows it, as DVC does). Data missing both locally
+    /// and on the remote stops the push,
     /// unless `git config dvc.allowIncompletePush true`. Set GIT_DVC_SKIP_PUSH=1 to skip.
     PrePush(pre_push::PrePushArgs),
     /// Run by the server's pre-receive hook: reject pushes whose data is not in storage.
