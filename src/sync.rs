@@ -96,7 +96,7 @@ pub fn assess(
     let cached: HashSet<DvcHash> = all
         .iter()
         .filter(|h| full_local_check || !present.contains(**h) || h.oid.is_dir())
-        .filter(|h| cache.object_path(h).is_file())
+        .filter(|h| cache.has_object(h))
         .map(|h| (*h).clone())
         .collect();
     let invalid_manifests = set

@@ -401,3 +401,133 @@ fn hook_fails_closed_without_git_dvc_on_path() {
     run.assert_success();
     assert_eq!(server.rev_parse("main"), head);
 }
+
+/// A hook git can run that is not UTF-8 text: a shell script with Latin-1 bytes in a
+/// comment (it records its arguments and stdin like the chained hook above).
+fn binary_hook(record: &Path) -> Vec<u8> {
+    let mut bytes = b"#!/bin/sh\n# d\xe9j\xe0 vu: not UTF-8 \xff\xfe\x00\n".to_vec();
+    bytes.extend_from_slice(
+        format!(
+            "printf '%s\\n' \"$*\" > '{r}/args'\ncat > '{r}/stdin'\n",
+            r = record.display()
+        )
+        .as_bytes(),
+    );
+    assert!(String::from_utf8(bytes.clone()).is_err());
+    bytes
+}
+
+fn write_binary_hook(path: &Path, bytes: &[u8]) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Security issue 14: a hook that is not UTF-8 (a compiled hook) was overwritten without
+/// `--force` and without a backup. It is refused like any hook git-dvc does not recognise,
+/// chained with `--chain` (run first, with git's arguments and stdin), and given back byte
+/// for byte by `uninstall`.
+#[test]
+fn binary_hook_is_refused_chained_and_restored() {
+    let env = TestEnv::new();
+    let (repo, server, storage) = client(&env);
+    let hooks = hooks_dir(&repo);
+    let hook = hooks.join("pre-push");
+    let record = env.mkdir("record");
+    let bytes = binary_hook(&record);
+    write_binary_hook(&hook, &bytes);
+
+    let run = repo.try_git_dvc(&["install"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("hook already exists")
+        .assert_stderr_contains(hook.to_str().unwrap())
+        .assert_stderr_contains(&format!("not a text file: {} bytes", bytes.len()))
+        .assert_stderr_contains("--chain")
+        .assert_stderr_contains("--force");
+    assert_eq!(fs::read(&hook).unwrap(), bytes, "left untouched");
+    assert!(!hooks.join(CHAINED).exists());
+
+    // uninstall leaves a hook that is not git-dvc's alone.
+    let run = repo.try_git_dvc(&["uninstall"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("not git-dvc's hook");
+    assert_eq!(fs::read(&hook).unwrap(), bytes);
+
+    let run = repo.git_dvc(&["install", "--chain"]);
+    assert!(run.stdout.contains("previous hook"), "{}", run.describe());
+    assert_is_our_hook(&hook);
+    assert_eq!(fs::read(hooks.join(CHAINED)).unwrap(), bytes);
+    assert_eq!(file_mode(&hooks.join(CHAINED)), 0o755);
+
+    let oid = repo.dvc_add_file("data.txt", "beside a binary hook\n");
+    let head = repo.commit_all("data");
+    let run = repo.try_git(&["push", "origin", "main"]);
+    run.assert_success()
+        .assert_stderr_contains("git-dvc: 1 file pushed to DVC remote 'r'");
+    assert_eq!(
+        read(&record.join("stdin")),
+        format!("refs/heads/main {head} refs/heads/main {ZERO_OID}\n")
+    );
+    assert_eq!(
+        read(&record.join("args")),
+        format!("origin {}\n", server.dir.display())
+    );
+    assert!(remote_has(&storage, &oid, false));
+
+    let run = repo.git_dvc(&["uninstall"]);
+    assert!(
+        run.stdout.contains("previous hook is back"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(fs::read(&hook).unwrap(), bytes, "restored byte for byte");
+    assert_eq!(file_mode(&hook), 0o755);
+    assert!(!hooks.join(CHAINED).exists());
+
+    // --force still replaces it, when asked.
+    repo.git_dvc(&["install", "--force"]);
+    assert_is_our_hook(&hook);
+}
+
+/// The server side of issue 14: a binary pre-receive hook is refused, kept, and replaced
+/// only with `--force`.
+#[test]
+fn binary_pre_receive_hook_is_refused_without_force() {
+    let env = TestEnv::new();
+    let bare = env.bare_repo("server.git");
+    let hook = bare.dir.join("hooks/pre-receive");
+    let bytes = binary_hook(&env.mkdir("record"));
+    write_binary_hook(&hook, &bytes);
+
+    let run = env.try_git_dvc(&bare.dir, &["install", "--server"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("hook already exists")
+        .assert_stderr_contains(hook.to_str().unwrap())
+        .assert_stderr_contains("not a text file")
+        .assert_stderr_contains("--server --force");
+    assert_eq!(fs::read(&hook).unwrap(), bytes, "left untouched");
+
+    env.git_dvc(&bare.dir, &["install", "--server", "--force"]);
+    assert!(read(&hook).contains("# git-dvc pre-receive hook"));
+}
+
+/// A hook that exists but cannot be read (here a dangling symlink, which git would try to
+/// run) is not mistaken for no hook.
+#[test]
+fn unreadable_hook_is_not_overwritten() {
+    let env = TestEnv::new();
+    let repo = env.git_repo("repo");
+    let hooks = hooks_dir(&repo);
+    fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("pre-push");
+    std::os::unix::fs::symlink("/nonexistent/team-hook", &hook).unwrap();
+    let run = repo.try_git_dvc(&["install"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("cannot read the existing hook")
+        .assert_stderr_contains(hook.to_str().unwrap());
+    assert_eq!(
+        fs::read_link(&hook).unwrap(),
+        Path::new("/nonexistent/team-hook")
+    );
+}

@@ -183,3 +183,58 @@ fn a_dir_missing_from_the_cache_is_reported_not_fatal() {
     assert!(remote_has(&remote, &md5_hex(b"other\n"), false));
     check_remote(&remote, RemoteCheck::Complete);
 }
+
+/// Replaces a cache object with a symbolic link to `target`.
+fn link_object(path: &Path, target: &Path) {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::remove_file(path).unwrap();
+    std::os::unix::fs::symlink(target, path).unwrap();
+}
+
+/// Security issue 14: a cache object that is a symbolic link (here to a file outside the
+/// cache whose bytes match the name, as `/etc/passwd` would under its own md5) is never
+/// followed: it is neither uploaded nor counted as cached, for files and for `.dir`
+/// manifests alike. A `cache.dir` that is itself a link keeps working.
+#[test]
+fn symlinked_cache_objects_are_not_followed() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    let remote = env.path("remote");
+    repo.dvc(&["remote", "add", "-d", "r", remote.to_str().unwrap()]);
+    let secret = b"root:x:0:0:root:/root:/bin/sh\n";
+    let file_oid = repo.dvc_add_file("passwd", secret);
+    repo.write("data/member.txt", "member\n");
+    repo.dvc(&["add", "-q", "data"]);
+    repo.commit_all("data");
+    let dir_oid = common::fixtures::dvc_file_md5(&repo, "data.dvc");
+    let dir_hex = dir_oid.trim_end_matches(".dir");
+
+    // Outside the cache: files with the very bytes the objects are named after.
+    let outside = env.mkdir("outside");
+    fs::write(outside.join("passwd"), secret).unwrap();
+    let manifest = repo.cache_object(&dir_oid, false);
+    fs::copy(&manifest, outside.join("manifest")).unwrap();
+    link_object(
+        &repo.cache_object(&file_oid, false),
+        &outside.join("passwd"),
+    );
+    link_object(&manifest, &outside.join("manifest"));
+
+    let run = repo.try_git_dvc(&["push"]);
+    run.assert_stderr_contains("do not exist neither locally nor on remote")
+        .assert_stderr_contains(&file_oid)
+        .assert_stderr_contains(dir_hex);
+    assert!(!remote_has(&remote, &file_oid, false), "{}", run.describe());
+    assert!(!remote_has(&remote, &dir_oid, false), "{}", run.describe());
+    assert_eq!(fs::read(outside.join("passwd")).unwrap(), secret);
+
+    // DVC's cache moved to another disk through a link: objects are found and pushed.
+    let other_disk = env.path("other-disk");
+    fs::rename(repo.path(".dvc/cache"), &other_disk).unwrap();
+    std::os::unix::fs::symlink(&other_disk, repo.path(".dvc/cache")).unwrap();
+    let file2 = repo.dvc_add_file("plain.txt", "a plain object\n");
+    repo.commit_all("plain");
+    let run = repo.try_git_dvc(&["push"]);
+    assert!(remote_has(&remote, &file2, false), "{}", run.describe());
+    assert!(!remote_has(&remote, &file_oid, false), "{}", run.describe());
+}

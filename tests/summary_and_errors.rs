@@ -239,3 +239,83 @@ fn cloud_versioned_remote_is_refused() {
         ours.assert_stderr_contains("dvc push -r cv");
     }
 }
+
+/// A remote where no object can be written: at each object's final path there is a
+/// directory (as root, permissions would not stop writes), so every upload fails the
+/// same way apart from its own key. Returns the repository (data committed, remote `r`
+/// configured) and the remote; one more output, `bad.txt`, is corrupt in the cache (a
+/// second, distinct error).
+fn unwritable_remote(env: &TestEnv) -> (Repo<'_>, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = env.dvc_repo_with_remote("repo");
+    let remote = env.path("remote");
+    repo.set_local_remotes(&[("r", &remote)]);
+    let mut contents: Vec<String> = (0..40).map(|i| format!("member {i}\n")).collect();
+    for (i, c) in contents.iter().enumerate() {
+        repo.write(&format!("data/{i}.txt"), c);
+    }
+    contents.push("single file\n".to_string());
+    repo.write("single.txt", "single file\n");
+    repo.write("bad.txt", "corrupt in the cache\n");
+    repo.dvc(&["add", "-q", "data", "single.txt", "bad.txt"]);
+    repo.commit_all("data");
+    for c in &contents {
+        std::fs::create_dir_all(remote.join(object_rel_path(&md5_hex(c.as_bytes()), false)))
+            .unwrap();
+    }
+    let bad = repo.cache_object(&md5_hex(b"corrupt in the cache\n"), false);
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&bad, "CORRUPT in the cache\n").unwrap();
+    (repo, remote)
+}
+
+/// Security issue 14: a remote that refuses every write printed one identical error per
+/// object. `git dvc push` now says it once with the count (and the error in full), still
+/// lists a distinct error on its own, and keeps DVC's summary line and exit code.
+#[test]
+fn the_same_upload_error_is_reported_once_with_its_count() {
+    let env = TestEnv::new();
+    let (repo, _remote) = unwritable_remote(&env);
+    let run = repo.try_git_dvc(&["push"]);
+    run.assert_code(1)
+        .assert_stderr_contains(
+            "ERROR: 41 files failed to upload to remote 'r': cannot rename into ",
+        )
+        .assert_stderr_contains("Is a directory")
+        .assert_stderr_contains(&format!(
+            "ERROR: failed to transfer '{}' - ",
+            md5_hex(b"corrupt in the cache\n")
+        ))
+        .assert_stderr_contains(
+            "ERROR: failed to push data to the cloud - 42 files failed to upload",
+        );
+    let errors = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("ERROR:"))
+        .count();
+    assert_eq!(errors, 3, "one line per distinct error\n{}", run.describe());
+}
+
+/// The same through the pre-push hook: one line for the 41 objects, the push stopped.
+#[test]
+fn the_hook_reports_the_same_upload_error_once() {
+    let env = TestEnv::new();
+    let (repo, _remote) = unwritable_remote(&env);
+    let server = env.bare_repo("server.git");
+    repo.git(&["remote", "add", "origin", server.dir.to_str().unwrap()]);
+    repo.git_dvc(&["install"]);
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains(
+        "git-dvc: 41 files failed to upload to remote 'r': cannot rename into ",
+    )
+    .assert_stderr_contains("git-dvc: 42 files failed to upload; the push was stopped");
+    let lines = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("failed to upload") || l.contains("failed to transfer"))
+        .count();
+    assert_eq!(lines, 3, "{}", run.describe());
+    assert!(server.try_rev_parse("main").is_none());
+}

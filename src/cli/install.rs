@@ -69,33 +69,37 @@ fn try_install(args: &InstallArgs) -> Result<String, String> {
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
     let mut note = String::new();
-    if let Ok(existing) = fs::read_to_string(&hook) {
-        if existing.contains(MARKER) {
-            if existing == PRE_PUSH_HOOK {
-                return Ok(format!(
-                    "git-dvc pre-push hook already installed in {}{project}",
-                    hook.display()
-                ));
-            }
-        } else if existing.trim().is_empty() || args.force {
-        } else if args.chain || is_git_lfs_hook(&existing) {
-            if chained.exists() {
+    match ExistingHook::read(&hook, MARKER)? {
+        ExistingHook::None | ExistingHook::Empty => {}
+        ExistingHook::Ours(text) if text == PRE_PUSH_HOOK => {
+            return Ok(format!(
+                "git-dvc pre-push hook already installed in {}{project}",
+                hook.display()
+            ));
+        }
+        ExistingHook::Ours(_) => {}
+        _ if args.force => {}
+        existing if args.chain || existing.is_git_lfs_hook() => {
+            if present(&chained) {
                 return Err(format!(
                     "{} already exists; remove it or use --force to replace the current hook",
                     chained.display()
                 ));
             }
+            // A rename keeps the hook as it was, byte for byte and with its mode, whatever
+            // it is (script or binary): `uninstall` renames it back.
             fs::rename(&hook, &chained)
                 .map_err(|e| format!("cannot move the existing hook aside: {e}"))?;
             note = format!(
                 " (the previous hook now runs first, from {})",
                 chained.display()
             );
-        } else {
+        }
+        existing => {
             return Err(format!(
                 "hook already exists: {}\n\n{}\nTo resolve this, either:\n  1: run `git dvc install --chain` to keep it and run git-dvc after it, or\n  2: run `git dvc install --force` to replace it.",
                 hook.display(),
-                indent(&existing)
+                existing.shown()
             ));
         }
     }
@@ -140,10 +144,10 @@ fn try_uninstall() -> Result<String, String> {
     let dir = hooks_dir()?;
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
-    match fs::read_to_string(&hook) {
-        Ok(existing) if existing.contains(MARKER) => {
+    match ExistingHook::read(&hook, MARKER) {
+        Ok(ExistingHook::Ours(_)) => {
             fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
-            if chained.exists() {
+            if present(&chained) {
                 fs::rename(&chained, &hook)
                     .map_err(|e| format!("cannot restore the previous hook: {e}"))?;
                 return Ok(format!(
@@ -156,11 +160,11 @@ fn try_uninstall() -> Result<String, String> {
                 hook.display()
             ))
         }
-        Ok(_) => Err(format!(
+        Ok(ExistingHook::None) => Ok("no git-dvc pre-push hook installed".to_string()),
+        Ok(_) | Err(_) => Err(format!(
             "{} is not git-dvc's hook; left it in place",
             hook.display()
         )),
-        Err(_) => Ok("no git-dvc pre-push hook installed".to_string()),
     }
 }
 
@@ -168,12 +172,14 @@ fn install_server(force: bool) -> Result<String, String> {
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let hook = dir.join("pre-receive");
-    if let Ok(existing) = fs::read_to_string(&hook) {
-        if !existing.contains(SERVER_MARKER) && !existing.trim().is_empty() && !force {
+    match ExistingHook::read(&hook, SERVER_MARKER)? {
+        ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
+        _ if force => {}
+        existing => {
             return Err(format!(
                 "hook already exists: {}\n\n{}\nRun `git dvc install --server --force` to replace it.",
                 hook.display(),
-                indent(&existing)
+                existing.shown()
             ));
         }
     }
@@ -201,8 +207,64 @@ fn write_file(path: &Path, content: &str) -> Result<(), String> {
     fs::rename(&temp, path).map_err(|e| format!("cannot install {}: {e}", path.display()))
 }
 
-fn is_git_lfs_hook(text: &str) -> bool {
-    text.contains("git lfs pre-push") && text.lines().filter(|l| !l.trim().is_empty()).count() <= 4
+/// What is at a hook's path before `install` writes there.
+enum ExistingHook {
+    None,
+    /// Whitespace only: not a hook worth keeping.
+    Empty,
+    /// One of git-dvc's own (it carries the marker line).
+    Ours(String),
+    /// A script git-dvc does not recognise.
+    Text(String),
+    /// Anything else git can run (a compiled hook, a script in another encoding): it is
+    /// kept, refused or chained exactly like a script, never overwritten unasked.
+    Binary(usize),
+}
+
+impl ExistingHook {
+    fn read(path: &Path, marker: &str) -> Result<ExistingHook, String> {
+        // `symlink_metadata`: a dangling symlink is still somebody's hook.
+        match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExistingHook::None),
+            _ => {}
+        }
+        let bytes = fs::read(path).map_err(|e| {
+            format!(
+                "cannot read the existing hook {}: {e}\nMove it aside (or make it readable) and run `git dvc install` again.",
+                path.display()
+            )
+        })?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) if text.contains(marker) => ExistingHook::Ours(text),
+            Ok(text) if text.trim().is_empty() => ExistingHook::Empty,
+            Ok(text) => ExistingHook::Text(text),
+            Err(e) => ExistingHook::Binary(e.into_bytes().len()),
+        })
+    }
+
+    fn is_git_lfs_hook(&self) -> bool {
+        let ExistingHook::Text(text) = self else {
+            return false;
+        };
+        text.contains("git lfs pre-push")
+            && text.lines().filter(|l| !l.trim().is_empty()).count() <= 4
+    }
+
+    /// The hook as shown in the refusal: a script's text, a binary's size.
+    fn shown(&self) -> String {
+        match self {
+            ExistingHook::Text(text) | ExistingHook::Ours(text) => indent(text),
+            ExistingHook::Binary(len) => {
+                format!("    (not a text file: {len} bytes, not shown)\n")
+            }
+            ExistingHook::None | ExistingHook::Empty => String::new(),
+        }
+    }
+}
+
+/// Whether anything, even a dangling symlink, is at `path`.
+fn present(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
 }
 
 fn indent(text: &str) -> String {

@@ -5,6 +5,7 @@
 pub mod add;
 pub mod args;
 pub mod check;
+mod failures;
 pub mod install;
 pub mod pre_push;
 pub mod pre_receive;

@@ -7,7 +7,7 @@ use std::io::Read;
 
 use clap::Args;
 
-use super::report;
+use super::{failures, report};
 use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
@@ -126,7 +126,7 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         }
     }
 
-    let mut failed = 0usize;
+    let mut failed: Vec<failures::UploadFailure> = Vec::new();
     for (jobs, a) in &assessments {
         let plan = a.plan(&ctx.cache);
         a.storage.remove_stale_temporaries();
@@ -140,18 +140,20 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         );
         let outcome = transfer::run(a.storage.as_ref(), &plan, *jobs, &progress);
         progress.finish();
-        for (hash, err) in &outcome.failed {
-            let used_by = a
+        failed.extend(outcome.failed.into_iter().map(|(hash, error)| {
+            let note = a
                 .set
-                .provenance(hash)
-                .map(|p| format!(" ({p})"))
+                .provenance(&hash)
+                .map(|p| format!(" ({p}; remote '{}')", a.remote.name))
                 .unwrap_or_default();
-            eprintln!(
-                "git-dvc: failed to upload {}{used_by} to '{}': {err}",
-                hash.oid, a.remote.name
-            );
-            failed += 1;
-        }
+            failures::UploadFailure {
+                remote: a.remote.name.clone(),
+                id: hash.oid.to_string(),
+                key: hash.relative_key(),
+                note,
+                error,
+            }
+        }));
         if !outcome.uploaded.is_empty() {
             // The location too: the same name may mean another place in another checkout.
             eprintln!(
@@ -162,10 +164,13 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
             );
         }
     }
-    if failed > 0 {
+    if !failed.is_empty() {
+        for line in failures::lines(&failed) {
+            eprintln!("git-dvc: {line}");
+        }
         eprintln!(
             "git-dvc: {} failed to upload; the push was stopped so no commit reaches the server without its data. Retry the push.",
-            report::files(failed)
+            report::files(failed.len())
         );
         return Ok(1);
     }

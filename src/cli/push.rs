@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 
 use super::args::{PushArgs, SyncRequest};
+use super::failures::{self, UploadFailure};
 use super::push_run_cache::{RunCachePush, RUN_CACHE_REVISION};
 use super::report;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
 use crate::objects::Provenance;
-use crate::storage::StorageError;
+use crate::storage::{ErrorKind, StorageError};
 use crate::sync;
 use crate::transfer::{self, progress::Progress};
 
@@ -57,9 +58,7 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
         );
     }
     let mut pushed = 0usize;
-    // (object id or run-cache key, message)
-    let mut failed: Vec<(String, String)> = Vec::new();
-    let mut denied: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut failed: Vec<UploadFailure> = Vec::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let runs = runs.as_ref().filter(|r| r.is_for(&dest));
@@ -71,7 +70,13 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
                 .get(hash)
                 .map(|d| format!(" (used by {})", d.provenance))
                 .unwrap_or_default();
-            failed.push((hash.oid.to_string(), format!("{message}{used_by}")));
+            failed.push(UploadFailure {
+                remote: assessment.remote.name.clone(),
+                id: hash.oid.to_string(),
+                key: String::new(),
+                note: used_by,
+                error: StorageError::new(ErrorKind::Other, message.clone()),
+            });
         }
         let mut missing = assessment.missing_everywhere();
         // Old runs' outputs are often gone (`dvc gc`): their entries are held back instead.
@@ -94,6 +99,7 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
                 plan.len()
             );
         }
+        // (run-cache key, or `runs/` for the listing, error)
         let mut storage_failures: Vec<(String, StorageError)> = Vec::new();
         let runs_missing = match runs.map(|r| r.missing_on(assessment.storage.as_ref(), jobs)) {
             Some(Ok(Some(entries))) => entries,
@@ -103,12 +109,16 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
             }
             _ => Vec::new(),
         };
+        let remote = &assessment.remote.name;
+        let entry_failure = |(key, error): (String, StorageError)| UploadFailure {
+            remote: remote.clone(),
+            id: key.clone(),
+            key,
+            note: String::new(),
+            error,
+        };
         if plan.is_empty() && runs_missing.is_empty() {
-            failed.extend(
-                storage_failures
-                    .into_iter()
-                    .map(|(id, e)| (id, e.to_string())),
-            );
+            failed.extend(storage_failures.into_iter().map(entry_failure));
             report::requests(
                 request.verbose,
                 &assessment.remote.name,
@@ -141,48 +151,25 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
             assessment.storage.as_ref(),
         );
         pushed += outcome.uploaded.len();
-        let object_failures = outcome.failed.into_iter().map(|(hash, err)| {
-            let used_by = assessment
+        failed.extend(outcome.failed.into_iter().map(|(hash, error)| {
+            let note = assessment
                 .set
                 .provenance(&hash)
                 .map(|p| format!(" (used by {p})"))
                 .unwrap_or_default();
-            (hash.oid.to_string(), used_by, err)
-        });
-        let entry_failures = storage_failures
-            .into_iter()
-            .map(|(key, err)| (key, String::new(), err));
-        for (id, used_by, err) in object_failures.chain(entry_failures) {
-            if err.kind == crate::storage::ErrorKind::Denied {
-                // Self-contained message (remote, URL, what to check): no provenance.
-                denied.insert(id.clone());
-                failed.push((id, err.to_string()));
-                continue;
+            UploadFailure {
+                remote: remote.clone(),
+                id: hash.oid.to_string(),
+                key: hash.relative_key(),
+                note,
+                error,
             }
-            let hint = if err.kind == crate::storage::ErrorKind::Corrupt {
-                "; delete it from the cache and recreate it (`dvc add`/`dvc repro`) or fetch a good copy (`dvc fetch`)"
-            } else {
-                ""
-            };
-            failed.push((id, format!("{err}{used_by}{hint}")));
-        }
+        }));
+        failed.extend(storage_failures.into_iter().map(entry_failure));
     }
     if !failed.is_empty() {
-        // A refusal (credentials, permissions) is the same for every object: say it once,
-        // in full, and name the objects it stopped briefly.
-        let mut denied_said = false;
-        for (id, message) in &failed {
-            if denied.contains(id) {
-                if !std::mem::replace(&mut denied_said, true) {
-                    report::error(&format!("failed to transfer '{id}' - {message}"));
-                } else {
-                    report::error(&format!(
-                        "failed to transfer '{id}' - access refused (see above)"
-                    ));
-                }
-                continue;
-            }
-            report::error(&format!("failed to transfer '{id}' - {message}"));
+        for line in failures::lines(&failed) {
+            report::error(&line);
         }
         report::error(&format!(
             "{WHAT} - {} failed to upload",

@@ -1,6 +1,9 @@
 //! The local DVC cache: where `dvc add`/`dvc repro` put objects, in both layouts.
 //!
-//! Reading is by path ([`LocalCache::object_path`]). Writing ([`LocalCache::insert_file`],
+//! Reading is by path ([`LocalCache::object_path`]), always through [`open_object`] (or
+//! [`LocalCache::has_object`] to ask): a cache object that is a symbolic link is never
+//! followed, so nothing outside the cache can be read, or uploaded, in an object's name.
+//! Writing ([`LocalCache::insert_file`],
 //! [`LocalCache::insert_bytes`]) is what `dvc add` does: the object goes to a temporary
 //! file beside its final name, is made read-only (0444) and renamed into place, so a reader
 //! never sees half an object. An object already there and read-only is trusted, as DVC
@@ -69,10 +72,23 @@ impl LocalCache {
         self.root.join(oid.relative_key(HashKind::Md5))
     }
 
+    /// Whether the object is in the cache: a regular file, not a symbolic link (DVC never
+    /// makes one; `cache.dir` itself may be a link to another disk, which is fine).
+    pub fn has_object(&self, hash: &DvcHash) -> bool {
+        is_object_file(&self.object_path(hash))
+    }
+
+    /// The object's bytes, read without following a symbolic link.
+    pub fn read_object(&self, hash: &DvcHash) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        open_object(&self.object_path(hash))?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
     /// Whether the DVC 3 object is present and read-only, which is how DVC marks an object
-    /// it has verified.
+    /// it has verified. A symbolic link is not (it is replaced when the object is added).
     pub fn has_protected(&self, oid: &ObjectId) -> bool {
-        fs::metadata(self.md5_object_path(oid))
+        fs::symlink_metadata(self.md5_object_path(oid))
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o777 == CACHE_MODE)
     }
 
@@ -120,6 +136,40 @@ impl LocalCache {
         }
         result
     }
+}
+
+/// Whether `path` is a regular file itself, not a symbolic link to one.
+fn is_object_file(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// Opens a cache file (object or run-cache entry) for reading. A symbolic link is refused
+/// (`O_NOFOLLOW`: even one swapped in after [`LocalCache::has_object`] said yes), and so is
+/// anything but a regular file (`O_NONBLOCK` so a FIFO cannot hang the open).
+pub fn open_object(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                not_an_object(path, "a symbolic link")
+            } else {
+                e
+            }
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(not_an_object(path, "not a regular file"));
+    }
+    Ok(file)
+}
+
+fn not_an_object(path: &Path, what: &str) -> std::io::Error {
+    std::io::Error::other(format!(
+        "{} is {what}; DVC cache objects never are: delete it and let DVC recreate it",
+        path.display()
+    ))
 }
 
 fn copy_verified(
@@ -184,5 +234,39 @@ mod tests {
         // Nothing is left behind: no object, no temporary file.
         let shard = dir.path().join("cache/files/md5/d4");
         assert_eq!(fs::read_dir(shard).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_symlinked_object_is_not_in_the_cache_and_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("secret");
+        fs::write(&outside, b"hello\n").unwrap();
+        let cache = LocalCache::new(dir.path().join("cache"));
+        let hash = DvcHash {
+            kind: HashKind::Md5,
+            oid: ObjectId::parse("b1946ac92492d2347c6235b4d2611184").unwrap(),
+        };
+        let obj = cache.object_path(&hash);
+        fs::create_dir_all(obj.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&outside, &obj).unwrap();
+        assert!(!cache.has_object(&hash));
+        assert!(!cache.has_protected(&hash.oid));
+        let err = cache.read_object(&hash).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(open_object(&obj).is_err());
+        // A FIFO is refused without blocking.
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert!(open_object(&fifo).is_err());
+        // The cache directory itself may be a link (another disk).
+        let linked = dir.path().join("linked-cache");
+        std::os::unix::fs::symlink(dir.path().join("cache"), &linked).unwrap();
+        fs::remove_file(&obj).unwrap();
+        fs::write(&obj, b"hello\n").unwrap();
+        let cache = LocalCache::new(linked);
+        assert!(cache.has_object(&hash));
+        assert_eq!(cache.read_object(&hash).unwrap(), b"hello\n");
     }
 }

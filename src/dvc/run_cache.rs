@@ -56,7 +56,10 @@ pub fn scan(cache_root: &Path) -> (Vec<RunCacheEntry>, Vec<String>) {
 }
 
 fn read_outputs(path: &Path) -> Result<Vec<(String, DvcHash)>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let mut bytes = Vec::new();
+    super::cache::open_object(path)
+        .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut bytes))
+        .map_err(|e| format!("cannot read it: {e}"))?;
     let entry = yaml::parse(&bytes).map_err(|e| format!("not valid YAML: {e}"))?;
     outputs_of(&entry)
 }

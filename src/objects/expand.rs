@@ -110,7 +110,7 @@ pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Stora
 type ManifestLoad = Result<Option<Vec<ManifestEntry>>, String>;
 
 fn load_manifest(hash: &DvcHash, cache: &LocalCache, storage: &dyn Storage) -> ManifestLoad {
-    let bytes = match std::fs::read(cache.object_path(hash)) {
+    let bytes = match cache.read_object(hash) {
         Ok(b) => Some(b),
         Err(_) => storage
             .read(&hash.relative_key())

@@ -3,7 +3,6 @@
 //! others.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::BufReader;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -11,6 +10,7 @@ use std::sync::Mutex;
 use super::plan::{FileUpload, TransferPlan};
 use super::progress::Progress;
 use super::verify::VerifyingReader;
+use crate::dvc::cache::open_object;
 use crate::dvc::hash::{DvcHash, HashKind};
 use crate::storage::{self, ErrorKind, Storage, StorageError};
 
@@ -109,7 +109,8 @@ pub fn with_retries(
 }
 
 fn upload_once(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageError> {
-    let file = File::open(&item.source)
+    // Never through a symbolic link: only the cache's own bytes leave under an object's name.
+    let file = open_object(&item.source)
         .map_err(|e| StorageError::from_io(&format!("cannot open {}", item.source.display()), e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader =

@@ -4,7 +4,6 @@
 //! older runs). Entries already there are skipped: their names are hashes of their
 //! content, where DVC uploads every entry on every push.
 
-use std::fs::File;
 use std::io::BufReader;
 use std::sync::Mutex;
 
@@ -74,7 +73,7 @@ pub fn upload_entries(
 
 fn upload_one(storage: &dyn Storage, entry: &RunCacheEntry) -> Result<(), StorageError> {
     let open = |e| StorageError::from_io(&format!("cannot open {}", entry.path.display()), e);
-    let file = File::open(&entry.path).map_err(open)?;
+    let file = crate::dvc::cache::open_object(&entry.path).map_err(open)?;
     let size = file.metadata().map_err(open)?.len();
     storage.put(&entry.key, &mut BufReader::new(file), size, None)
 }
