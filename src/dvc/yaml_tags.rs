@@ -19,7 +19,7 @@
 use std::mem::MaybeUninit;
 use std::ptr::addr_of_mut;
 
-use unsafe_libyaml as sys;
+use unsafe_libyaml as unsafe_sys;
 
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 const ALLOWED_CORE: &[&str] = &["str", "int", "float", "bool", "null", "map", "seq"];
@@ -46,7 +46,7 @@ pub fn first_refused_tag(text: &str) -> Option<RefusedTag> {
                 return Some(RefusedTag { tag, line });
             }
         }
-        if event_type == sys::YAML_STREAM_END_EVENT {
+        if event_type == unsafe_sys::YAML_STREAM_END_EVENT {
             return None;
         }
     }
@@ -59,29 +59,29 @@ fn allowed(tag: &str) -> bool {
 
 /// Owns a libyaml parser reading `text`, which it borrows for its lifetime.
 struct Parser<'t> {
-    sys: Box<MaybeUninit<sys::yaml_parser_t>>,
+    sys: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
     _text: &'t str,
 }
 
 impl<'t> Parser<'t> {
     fn new(text: &'t str) -> Option<Parser<'t>> {
-        let mut sys: Box<MaybeUninit<sys::yaml_parser_t>> = Box::new(MaybeUninit::uninit());
+        let mut sys: Box<MaybeUninit<unsafe_sys::yaml_parser_t>> = Box::new(MaybeUninit::uninit());
         // SAFETY: `yaml_parser_initialize` fully initialises the (heap-pinned) parser; the
         // input pointer stays valid while `self` borrows `text`, and `Drop` deletes the parser.
         unsafe {
             let parser = sys.as_mut_ptr();
-            if sys::yaml_parser_initialize(parser).fail {
+            if unsafe_sys::yaml_parser_initialize(parser).fail {
                 return None;
             }
-            sys::yaml_parser_set_encoding(parser, sys::YAML_UTF8_ENCODING);
-            sys::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
+            unsafe_sys::yaml_parser_set_encoding(parser, unsafe_sys::YAML_UTF8_ENCODING);
+            unsafe_sys::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
         }
         Some(Parser { sys, _text: text })
     }
 
     /// The next event's type, tag and line; `None` on a parse error.
-    fn next(&mut self) -> Option<(sys::yaml_event_type_t, Option<String>, u64)> {
-        let mut event = MaybeUninit::<sys::yaml_event_t>::uninit();
+    fn next(&mut self) -> Option<(unsafe_sys::yaml_event_type_t, Option<String>, u64)> {
+        let mut event = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
         // SAFETY: the parser was initialised in `new`; a successful `yaml_parser_parse`
         // initialises `event`, whose tag pointers are NUL-terminated strings owned by the
         // event until `yaml_event_delete`, after which nothing of them is used.
@@ -89,13 +89,13 @@ impl<'t> Parser<'t> {
             // Never called again after a failure: `first_refused_tag` stops at the first `None`.
             let parser = self.sys.as_mut_ptr();
             let event = addr_of_mut!(*event.as_mut_ptr());
-            if sys::yaml_parser_parse(parser, event).fail {
+            if unsafe_sys::yaml_parser_parse(parser, event).fail {
                 return None;
             }
             let tag_ptr = match (*event).type_ {
-                sys::YAML_SCALAR_EVENT => (*event).data.scalar.tag,
-                sys::YAML_SEQUENCE_START_EVENT => (*event).data.sequence_start.tag,
-                sys::YAML_MAPPING_START_EVENT => (*event).data.mapping_start.tag,
+                unsafe_sys::YAML_SCALAR_EVENT => (*event).data.scalar.tag,
+                unsafe_sys::YAML_SEQUENCE_START_EVENT => (*event).data.sequence_start.tag,
+                unsafe_sys::YAML_MAPPING_START_EVENT => (*event).data.mapping_start.tag,
                 _ => std::ptr::null_mut(),
             };
             let tag = (!tag_ptr.is_null()).then(|| {
@@ -104,7 +104,7 @@ impl<'t> Parser<'t> {
                     .into_owned()
             });
             let result = ((*event).type_, tag, (*event).start_mark.line + 1);
-            sys::yaml_event_delete(event);
+            unsafe_sys::yaml_event_delete(event);
             Some(result)
         }
     }
@@ -113,7 +113,7 @@ impl<'t> Parser<'t> {
 impl Drop for Parser<'_> {
     fn drop(&mut self) {
         // SAFETY: initialised in `new` (a `Parser` only exists after a successful init).
-        unsafe { sys::yaml_parser_delete(self.sys.as_mut_ptr()) }
+        unsafe { unsafe_sys::yaml_parser_delete(self.sys.as_mut_ptr()) }
     }
 }
 
