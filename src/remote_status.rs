@@ -99,6 +99,11 @@ impl<'a> Query<'a> {
     /// Returns the subset of `hashes` present in the storage.
     pub fn present(&mut self, hashes: &[&DvcHash]) -> Result<HashSet<DvcHash>, StorageError> {
         let mut found = HashSet::new();
+        // etag/checksum ids need not start with two lower-case hex digits, so a listing by
+        // hex prefixes could miss them: ask about each one (they are rare).
+        let (named, hashes): (Vec<&DvcHash>, Vec<&DvcHash>) =
+            hashes.iter().copied().partition(|h| h.oid.is_named());
+        found.extend(exists_each(self.storage, &named, self.jobs)?);
         for kind in [HashKind::Md5, HashKind::Md5Dos2Unix] {
             let of_kind: Vec<&DvcHash> =
                 hashes.iter().copied().filter(|h| h.kind == kind).collect();

@@ -208,6 +208,12 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
         ]);
     });
 
+    cases.push(Case {
+        name: "links",
+        describe: "symlinks `link.dvc` → /etc/passwd and `link2.dvc`",
+        expect: &["@links: is a symbolic link (to '"],
+    });
+
     // 6. Non-UTF-8 names: a `.dvc` file and a directory.
     let latin1 = md5_hex(b"latin1\n");
     branch_with(&repo, "latin1", |r| {
@@ -327,7 +333,7 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
         ("`.dvc` with path `../../../../up.txt` (leaves the repo)", "external output, skipped as DVC does"),
         ("`.dvc` with absolute path `/etc/passwd`", "external output, skipped as DVC does"),
         ("`.dvc` with `wdir: ../../..`", "external output, skipped as DVC does"),
-        ("symlink `link.dvc` → /etc/passwd, symlink `link2.dvc`, submodule entries `sub.dvc`, `subdir.dvc/x.dvc`", "skipped (never read); no panic"),
+        ("submodule entries `sub.dvc`, `subdir.dvc/x.dvc`", "skipped (never read); no panic"),
         ("non-UTF-8 names `caf\\xe9.dvc`, `d\\xff\\xfe/x.dvc`", "read lossily; output reported as `café@latin1` (missing data)"),
     ] {
         ledger.row("hostile input", case, 1, outcome);

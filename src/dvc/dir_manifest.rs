@@ -254,15 +254,19 @@ mod tests {
     }
 
     #[test]
-    fn parse_ignores_extra_keys_and_lowercases() {
+    fn parse_ignores_extra_keys_and_refuses_upper_case() {
         let entries = parse(
-            br#"[{"relpath": "x", "md5": "D41D8CD98F00B204E9800998ECF8427E", "size": 0, "isexec": false}]"#,
+            br#"[{"relpath": "x", "md5": "d41d8cd98f00b204e9800998ecf8427e", "size": 0, "isexec": false}]"#,
         )
         .unwrap();
         assert_eq!(
             entries,
             vec![entry("x", "d41d8cd98f00b204e9800998ecf8427e")]
         );
+        // DVC keeps the spelling, so `dvc pull` would ask for `files/md5/D4/1D8…`.
+        let err =
+            parse(br#"[{"relpath": "x", "md5": "D41D8CD98F00B204E9800998ECF8427E"}]"#).unwrap_err();
+        assert!(err.to_string().contains("lower-case"), "{err}");
     }
 
     #[test]

@@ -7,11 +7,13 @@
 //! Choices where DVC itself is not a usable guide (it crashes, or pushes nonsense):
 //!
 //! * `path:` is required (DVC's schema allows it to be missing, then fails with `KeyError`).
-//! * `md5:` must be 32 hex digits plus optional `.dir`; an unquoted integer is taken as its
-//!   exact digits (DVC crashes on it). Upper case is lower-cased (DVC would keep it and then
-//!   miss the lower-case cache object).
-//! * `hash:` other than `md5` (DVC never writes one) gives no hash: DVC would look the value
-//!   up under a meta field of that name and, for anything but `etag`/`checksum`, find none.
+//! * `md5:` must be 32 lower-case hex digits plus optional `.dir`; an unquoted integer is
+//!   taken as its exact digits (DVC crashes on it). Upper case is refused: DVC keeps it as
+//!   written, so `dvc pull` would look for an object no DVC stores.
+//! * `hash: etag` / `hash: checksum` (DVC never writes them for workspace outputs) are read
+//!   as DVC reads them: the value of that key, stored under `files/md5/` as written; values
+//!   that could form a path are refused. Other `hash:` names give no hash, as in DVC, which
+//!   looks the value up under a meta field of that name and finds none.
 //! * Paths are posix: `\` is an ordinary character, as for DVC on Linux and macOS. Paths that
 //!   are absolute on any platform (`/…`, `\…`, `C:…`) or URLs (`s3://…`, `remote://…`) are
 //!   external outputs, which DVC 3 never pushes; they are left out of [`DvcFile::outputs`].
@@ -118,42 +120,92 @@ fn is_version_aware(dep: &Yaml) -> bool {
 /// `files:` list if it has one.
 ///
 /// DVC 3 (`Output._compute_hash_info_from_meta`): no `hash:` means the legacy `md5-dos2unix`
-/// layout with the value under `md5`; `hash: md5` the DVC 3 layout. A non-empty `files:` list
-/// overrides `md5` entirely (`_compute_meta_hash_info_from_files`): the hash is the digest of
-/// the `.dir` manifest built from it, whatever `md5` says.
+/// layout with the value under `md5`; `hash: md5` the DVC 3 layout. `hash: etag` and
+/// `hash: checksum` take the value of that key, which DVC stores as it is in the DVC 3
+/// layout (`files/md5/<value>`, see [`ObjectId::parse_named`]). Any other name has no value;
+/// for those (and for etag/checksum without a value) an entry with a truthy `nfiles` falls
+/// back to its `md5` as a DVC 3 directory (`_compute_meta_hash_info_from_files`).
+///
+/// A non-empty `files:` list overrides all this: the hash is the digest of the `.dir`
+/// manifest built from it, whatever `md5` says. With a hash name other than `md5` DVC builds
+/// that manifest from the other key (or crashes); it never writes such a file, so it is
+/// refused.
 pub(super) fn hash_of(
     entry: &Yaml,
     location: &str,
 ) -> Result<(Option<DvcHash>, Option<Vec<ManifestEntry>>), FormatError> {
-    let kind = match entry.get("hash") {
+    let name = entry.get("hash").and_then(Yaml::as_str);
+    let kind = match name {
         None => Some(HashKind::Md5Dos2Unix),
-        Some(Yaml::Str(name)) if name == "md5" => Some(HashKind::Md5),
+        Some("md5") => Some(HashKind::Md5),
+        // DVC's `Tree.from_list` reads `md5` for an explicit `md5-dos2unix`.
+        Some("md5-dos2unix") if entry.get("files").is_some() => Some(HashKind::Md5Dos2Unix),
         Some(_) => None,
     };
     if let Some(files) = entry.get("files").and_then(Yaml::as_seq) {
         if !files.is_empty() {
-            let manifest = manifest_from_files(files, location)?;
-            let hash = match (kind, &manifest) {
-                (Some(kind), Some(entries)) => Some(DvcHash {
-                    kind,
-                    oid: dir_manifest::digest(entries),
-                }),
-                _ => None,
+            let Some(kind) = kind else {
+                return Err(FormatError::Value {
+                    location: format!("{location} -> hash"),
+                    message: format!(
+                        "a `files:` list with `hash: {}` is not supported (DVC writes \
+                         `hash: md5` with `files:`)",
+                        name.unwrap_or_default()
+                    ),
+                });
             };
+            let manifest = manifest_from_files(files, location)?;
+            let hash = manifest.as_ref().map(|entries| DvcHash {
+                kind,
+                oid: dir_manifest::digest(entries),
+            });
             return Ok((hash, manifest));
         }
     }
-    let Some(kind) = kind else {
-        return Ok((None, None));
-    };
-    let Some(text) = checksum_text(entry.get("md5")) else {
-        return Ok((None, None));
-    };
-    let oid = ObjectId::parse(text).map_err(|source| FormatError::Hash {
-        location: format!("{location} -> md5"),
+    if let Some(kind) = kind {
+        let Some(text) = checksum_text(entry.get("md5")) else {
+            return Ok((None, None));
+        };
+        let oid = parse_md5(text, &format!("{location} -> md5"))?;
+        return Ok((Some(DvcHash { kind, oid }), None));
+    }
+    if let Some(field @ ("etag" | "checksum")) = name {
+        if let Some(text) = checksum_text(entry.get(field)) {
+            let oid = ObjectId::parse_named(text).map_err(|source| FormatError::Hash {
+                location: format!("{location} -> {field}"),
+                source,
+            })?;
+            return Ok((
+                Some(DvcHash {
+                    kind: HashKind::Md5,
+                    oid,
+                }),
+                None,
+            ));
+        }
+    }
+    // `elif self.meta.nfiles …: self.hash_info = HashInfo("md5", md5)`.
+    let nfiles = entry.get("nfiles").is_some_and(|n| !n.is_falsy());
+    match checksum_text(entry.get("md5")) {
+        Some(text) if nfiles => {
+            let oid = parse_md5(text, &format!("{location} -> md5"))?;
+            Ok((
+                Some(DvcHash {
+                    kind: HashKind::Md5,
+                    oid,
+                }),
+                None,
+            ))
+        }
+        _ => Ok((None, None)),
+    }
+}
+
+fn parse_md5(text: &str, location: &str) -> Result<ObjectId, FormatError> {
+    ObjectId::parse(text).map_err(|source| FormatError::Hash {
+        location: location.to_owned(),
         source,
-    })?;
-    Ok((Some(DvcHash { kind, oid }), None))
+    })
 }
 
 /// Builds the manifest DVC digests from a `files:` list (`Tree.from_list`): relpath and md5
@@ -590,11 +642,12 @@ mod tests {
             out.hash,
             hash(HashKind::Md5, "12345678901234567890123456789e12")
         );
-        let out =
-            only_output("outs:\n- md5: 7AC062D8A84466E70D9B899C0821A51C\n  hash: md5\n  path: a\n");
-        assert_eq!(
-            out.hash,
-            hash(HashKind::Md5, "7ac062d8a84466e70d9b899c0821a51c")
+        // DVC keeps upper case as written, then looks for `files/md5/7A/C06…`: refused.
+        let err = error("outs:\n- md5: 7AC062D8A84466E70D9B899C0821A51C\n  hash: md5\n  path: a\n");
+        assert!(
+            err.starts_with("invalid hash in outs -> 0 -> md5: '7AC062D8A84466E70D9B899C0821A51C'")
+                && err.contains("lower-case"),
+            "{err}"
         );
         for empty in ["''", "null", "~"] {
             let out = only_output(&format!("outs:\n- md5: {empty}\n  hash: md5\n  path: a\n"));
@@ -613,12 +666,65 @@ mod tests {
 
     #[test]
     fn hash_names_other_than_md5_give_no_hash() {
-        for name in ["sha256", "md5-dos2unix", "etag"] {
+        for name in ["sha256", "md5-dos2unix"] {
             let out = only_output(&format!(
                 "outs:\n- md5: 7ac062d8a84466e70d9b899c0821a51c\n  etag: 7ac062d8a84466e70d9b899c0821a51c\n  hash: {name}\n  path: a\n"
             ));
             assert_eq!(out.hash, None, "{name}");
         }
+        // … unless `nfiles` makes it a directory: DVC then falls back to `md5` (DVC 3 layout).
+        let out = only_output(
+            "outs:\n- md5: 7ac062d8a84466e70d9b899c0821a51c.dir\n  nfiles: 2\n  hash: sha256\n  path: a\n",
+        );
+        assert_eq!(
+            out.hash,
+            hash(HashKind::Md5, "7ac062d8a84466e70d9b899c0821a51c.dir")
+        );
+    }
+
+    #[test]
+    fn etag_and_checksum_outputs_are_stored_under_their_value() {
+        for (name, value) in [
+            ("etag", "0123456789abcdef0123456789ABCDEF-3"),
+            (
+                "checksum",
+                "000002000000000000000000a3a6a33f1b0a5b4a0f6d2e9d2a8b3b1c",
+            ),
+        ] {
+            let out = only_output(&format!(
+                "outs:\n- md5: 7ac062d8a84466e70d9b899c0821a51c\n  {name}: {value}\n  hash: {name}\n  path: a\n"
+            ));
+            let got = out.hash.expect("a hash");
+            assert_eq!(got.kind, HashKind::Md5);
+            assert_eq!(
+                got.relative_key(),
+                format!("files/md5/{}/{}", &value[..2], &value[2..])
+            );
+        }
+        // The key alone, without `hash: etag`, is meta data: the legacy md5 is the hash.
+        let out = only_output(
+            "outs:\n- md5: 7ac062d8a84466e70d9b899c0821a51c\n  etag: abc-1\n  path: a\n",
+        );
+        assert_eq!(
+            out.hash,
+            hash(HashKind::Md5Dos2Unix, "7ac062d8a84466e70d9b899c0821a51c")
+        );
+        for bad in [
+            "../../../etc/passwd",
+            "ab/cdef",
+            "abc.dir",
+            "'\"0x8DC\"'",
+            "a b c",
+        ] {
+            let err = error(&format!("outs:\n- etag: {bad}\n  hash: etag\n  path: a\n"));
+            assert!(
+                err.starts_with("invalid hash in outs -> 0 -> etag: "),
+                "{err}"
+            );
+        }
+        let err =
+            error("outs:\n- hash: etag\n  path: a\n  files:\n  - relpath: x\n    etag: abc-1\n");
+        assert!(err.contains("`files:` list with `hash: etag`"), "{err}");
     }
 
     #[test]

@@ -14,3 +14,4 @@ pub mod run_cache;
 pub mod stage_deps;
 pub mod yaml;
 pub mod yaml_emit;
+pub mod yaml_tags;

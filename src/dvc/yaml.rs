@@ -13,7 +13,11 @@
 //!   "billion laughs" documents long before serde_yaml_ng's own repetition limit (100 × the
 //!   event count, far too generous for a 16 MiB input);
 //! * duplicate mapping keys are an error, as in ruamel (DVC's parser); merge keys (`<<`) are
-//!   applied, as ruamel's safe loader does.
+//!   applied, as ruamel's safe loader does;
+//! * tags DVC's safe loader refuses (`!foo`, `!!python/…`) are errors, and so are the
+//!   non-string core types (`!!binary`, `!!set`, …) it would load as other Python types
+//!   ([`super::yaml_tags`]);
+//! * a leading UTF-8 byte-order mark is skipped, as DVC does.
 //!
 //! Time is linear in the input once these checks pass. Memory is not small: serde_yaml_ng
 //! holds every event of the document, so peak use is about 20× the input for block-style
@@ -125,6 +129,9 @@ pub enum YamlError {
     TooManyNodes { limit: usize },
     #[error("YAML file holds more than one document")]
     MultipleDocuments,
+    /// DVC's loader refuses the tag too ([`super::yaml_tags`]).
+    #[error("YAML tag '{tag}' at line {line} is not allowed (DVC cannot load it either)")]
+    Tag { tag: String, line: u64 },
     #[error("invalid YAML: {0}")]
     Syntax(String),
 }
@@ -146,7 +153,10 @@ pub fn parse_with_limit(bytes: &[u8], max_bytes: usize) -> Result<Yaml, YamlErro
     let text = std::str::from_utf8(bytes).map_err(|e| YamlError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
-    if flow_nesting_exceeds(bytes, MAX_DEPTH) {
+    // A leading byte-order mark is read by DVC's YAML reader (ruamel) as part of no document;
+    // libyaml here would start a second document after it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if flow_nesting_exceeds(text.as_bytes(), MAX_DEPTH) {
         return Err(YamlError::TooDeep);
     }
     load(text)
@@ -178,6 +188,14 @@ fn load(text: &str) -> Result<Yaml, YamlError> {
     })?;
     if documents.next().is_some() {
         return Err(YamlError::MultipleDocuments);
+    }
+    // Only now: the document is known to be bounded, and a local tag (`!foo`) has already
+    // failed the load above with the position serde_yaml_ng gives.
+    if let Some(refused) = super::yaml_tags::first_refused_tag(text) {
+        return Err(YamlError::Tag {
+            tag: refused.tag.chars().take(100).collect(),
+            line: refused.line,
+        });
     }
     Ok(value)
 }
@@ -1029,6 +1047,44 @@ mod tests {
             assert!(!flow_nesting_exceeds(text.as_bytes(), 64), "{text}");
             assert!(parse(text.as_bytes()).is_ok(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped() {
+        assert_eq!(
+            parse(b"\xef\xbb\xbfa: 1\n").unwrap(),
+            Yaml::Map(vec![(Yaml::Str("a".into()), Yaml::Int("1".into()))])
+        );
+        assert_eq!(parse(b"\xef\xbb\xbf").unwrap(), Yaml::Null);
+    }
+
+    #[test]
+    fn refuses_tags_dvc_refuses_on_any_node() {
+        for (text, tag) in [
+            (
+                "a: !!python/object:os.system {x: 1}\n",
+                "!!python/object:os.system",
+            ),
+            (
+                "a: !!python/object/apply:os.system [ls]\n",
+                "!!python/object/apply:os.system",
+            ),
+            ("a: !!python/name:os.system\n", "!!python/name:os.system"),
+        ] {
+            assert_eq!(
+                parse(text.as_bytes()),
+                Err(YamlError::Tag {
+                    tag: tag.into(),
+                    line: 1
+                }),
+                "{text}"
+            );
+        }
+        assert!(parse(b"a: !foo {x: 1}\n").is_err());
+        assert_eq!(
+            parse(b"a: !!str 1\n").unwrap(),
+            Yaml::Map(vec![(Yaml::Str("a".into()), Yaml::Str("1".into()))])
+        );
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //!
 //! A `.dvcignore` makes a subtree's result depend on where it sits, so below one the memo key
 //! also carries the path and the active ignore files.
+//!
+//! A DVC file name (`*.dvc`, `dvc.yaml`, `dvc.lock`) committed as a symbolic link is recorded
+//! in [`DvcTree::links`], never skipped: DVC follows such a link in a checkout, so skipping it
+//! would leave its outputs unchecked. git-dvc does not follow it (a relative link's meaning
+//! depends on where its tree sits, while nodes here are shared by tree id); the collection
+//! refuses it as an unreadable DVC file instead.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +34,9 @@ pub struct DvcTree {
     pub dvc_files: Vec<(String, GitOid)>,
     /// `dvc.yaml` in this directory, with its sibling `dvc.lock` if there is one.
     pub pipeline: Option<PipelineFiles>,
+    /// DVC file names in this directory that are symbolic links: (file name, id of the blob
+    /// holding the link target). Each makes its revision fail to collect.
+    pub links: Vec<(String, GitOid)>,
     pub children: Vec<(String, Arc<DvcTree>)>,
 }
 
@@ -148,6 +157,10 @@ impl TreeScan {
                     {
                         node.children.push((entry.name.clone(), child));
                     }
+                } else if entry.is_link {
+                    if is_dvc_file_name(&entry.name) {
+                        node.links.push((entry.name.clone(), entry.oid));
+                    }
                 } else if entry.is_blob {
                     match entry.name.as_str() {
                         "dvc.yaml" => dvc_yaml = Some(entry.oid),
@@ -161,9 +174,11 @@ impl TreeScan {
             }
         }
         node.pipeline = dvc_yaml.map(|dvc_yaml| PipelineFiles { dvc_yaml, dvc_lock });
-        let result =
-            (!node.dvc_files.is_empty() || node.pipeline.is_some() || !node.children.is_empty())
-                .then(|| Arc::new(node));
+        let result = (!node.dvc_files.is_empty()
+            || node.pipeline.is_some()
+            || !node.links.is_empty()
+            || !node.children.is_empty())
+        .then(|| Arc::new(node));
         self.memo
             .lock()
             .expect("memo lock")
@@ -172,12 +187,18 @@ impl TreeScan {
     }
 }
 
+/// `*.dvc` (but not the `.dvc` directory's name), `dvc.yaml` or `dvc.lock`.
+pub fn is_dvc_file_name(name: &str) -> bool {
+    name == "dvc.yaml" || name == "dvc.lock" || (name.ends_with(".dvc") && name != ".dvc")
+}
+
 struct TreeEntry {
     name: String,
     oid: GitOid,
     is_tree: bool,
     /// A regular or executable file; symlinks and submodules are neither tree nor blob here.
     is_blob: bool,
+    is_link: bool,
 }
 
 fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, GitError> {
@@ -195,6 +216,7 @@ fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, Git
             oid: e.oid.to_owned(),
             is_tree: e.mode.is_tree(),
             is_blob: e.mode.is_blob(),
+            is_link: e.mode.is_link(),
         })
         .collect())
 }

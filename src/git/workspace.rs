@@ -2,12 +2,15 @@
 //! uncommitted `.dvc`/`dvc.yaml`/`dvc.lock` edits. Files are found the way DVC's workspace
 //! walk finds them (git-ignored paths and `.dvcignore` skipped, nested DVC repositories
 //! skipped) and given git blob ids, so they share parse results with committed blobs.
+//!
+//! A DVC file that is a symbolic link is recorded as a link (its target text as the blob),
+//! as the tree scan records a committed one, so the workspace fails to collect the same way.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::tree_scan::{DvcTree, PipelineFiles, ScannedRoot};
+use super::tree_scan::{is_dvc_file_name, DvcTree, PipelineFiles, ScannedRoot};
 use super::{blob_oid, GitError, GitOid};
 
 /// The work tree's DVC files, shaped like a scanned commit, with their bytes.
@@ -45,23 +48,33 @@ pub fn scan(work_dir: &Path) -> Result<WorkspaceScan, GitError> {
         entry.depth() == 0 || !entry.path().join(".dvc").is_dir()
     });
 
-    let mut files: Vec<(String, GitOid)> = Vec::new();
+    let mut files: Vec<(String, Entry)> = Vec::new();
     let mut blobs = HashMap::new();
     for entry in builder.build() {
         let entry = entry.map_err(|e| GitError::new("cannot walk the work tree", e))?;
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let is_link = entry.file_type().is_some_and(|t| t.is_symlink());
+        if !is_link && !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let name = entry.file_name().to_string_lossy();
-        let wanted =
-            name == "dvc.yaml" || name == "dvc.lock" || (name.ends_with(".dvc") && name != ".dvc");
-        if !wanted {
+        if !is_dvc_file_name(&entry.file_name().to_string_lossy()) {
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(work_dir) else {
             continue;
         };
         let Some(rel) = rel.to_str() else { continue };
+        if is_link {
+            let target = std::fs::read_link(entry.path())
+                .map_err(|e| GitError::new(format!("cannot read link {rel}"), e))?;
+            let bytes = target.as_os_str().as_encoded_bytes().to_vec();
+            let oid = blob_oid(&bytes);
+            blobs.insert(oid, Arc::new(bytes));
+            files.push((
+                rel.replace(std::path::MAIN_SEPARATOR, "/"),
+                Entry::Link(oid),
+            ));
+            continue;
+        }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         if size > MAX_METADATA_FILE {
             return Err(GitError::msg(
@@ -73,7 +86,10 @@ pub fn scan(work_dir: &Path) -> Result<WorkspaceScan, GitError> {
             .map_err(|e| GitError::new(format!("cannot read {rel}"), e))?;
         let oid = blob_oid(&bytes);
         blobs.insert(oid, Arc::new(bytes));
-        files.push((rel.replace(std::path::MAIN_SEPARATOR, "/"), oid));
+        files.push((
+            rel.replace(std::path::MAIN_SEPARATOR, "/"),
+            Entry::File(oid),
+        ));
     }
     files.sort();
     Ok(WorkspaceScan {
@@ -85,11 +101,19 @@ pub fn scan(work_dir: &Path) -> Result<WorkspaceScan, GitError> {
     })
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    File(GitOid),
+    /// A symbolic link; the blob holds its target.
+    Link(GitOid),
+}
+
 /// Turns a sorted list of repository-relative files into the same DAG a tree scan produces.
-fn build_tree(files: &[(String, GitOid)]) -> Option<Arc<DvcTree>> {
+fn build_tree(files: &[(String, Entry)]) -> Option<Arc<DvcTree>> {
     #[derive(Default)]
     struct Builder {
         dvc_files: Vec<(String, GitOid)>,
+        links: Vec<(String, GitOid)>,
         dvc_yaml: Option<GitOid>,
         dvc_lock: Option<GitOid>,
         children: std::collections::BTreeMap<String, Builder>,
@@ -104,26 +128,32 @@ fn build_tree(files: &[(String, GitOid)]) -> Option<Arc<DvcTree>> {
             dvc_yaml,
             dvc_lock: b.dvc_lock,
         });
-        (!b.dvc_files.is_empty() || pipeline.is_some() || !children.is_empty()).then(|| {
+        (!b.dvc_files.is_empty()
+            || pipeline.is_some()
+            || !b.links.is_empty()
+            || !children.is_empty())
+        .then(|| {
             Arc::new(DvcTree {
                 dvc_files: b.dvc_files,
                 pipeline,
+                links: b.links,
                 children,
             })
         })
     }
     let mut root = Builder::default();
-    for (path, oid) in files {
+    for (path, entry) in files {
         let mut node = &mut root;
         let mut parts: Vec<&str> = path.split('/').collect();
         let name = parts.pop().unwrap_or_default();
         for part in parts {
             node = node.children.entry(part.to_string()).or_default();
         }
-        match name {
-            "dvc.yaml" => node.dvc_yaml = Some(*oid),
-            "dvc.lock" => node.dvc_lock = Some(*oid),
-            _ => node.dvc_files.push((name.to_string(), *oid)),
+        match (name, *entry) {
+            (_, Entry::Link(oid)) => node.links.push((name.to_string(), oid)),
+            ("dvc.yaml", Entry::File(oid)) => node.dvc_yaml = Some(oid),
+            ("dvc.lock", Entry::File(oid)) => node.dvc_lock = Some(oid),
+            (_, Entry::File(oid)) => node.dvc_files.push((name.to_string(), oid)),
         }
     }
     finish(root)

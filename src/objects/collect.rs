@@ -27,6 +27,9 @@ use crate::git::GitOid;
 pub enum Unit {
     DvcFile(GitOid),
     Pipeline(PipelineFiles),
+    /// A DVC file name that is a symbolic link (the blob holds its target): never followed,
+    /// so it always fails to parse and its revision to collect.
+    Link(GitOid),
 }
 
 #[derive(Debug)]
@@ -303,6 +306,9 @@ pub fn visit(
     if let Some(p) = node.pipeline {
         f(dir, &join("dvc.yaml"), Unit::Pipeline(p));
     }
+    for (name, blob) in &node.links {
+        f(dir, &join(name), Unit::Link(*blob));
+    }
     for (name, child) in &node.children {
         visit(child, &join(name), seen, f);
     }
@@ -348,7 +354,18 @@ fn parse_unit(
                 deps: stage_deps::stage_deps(&yaml, lock),
             })
         }
+        Unit::Link(oid) => Err(link_error(&read(oid)?)),
     }
+}
+
+/// Why a DVC file committed as a symbolic link is refused. DVC would follow the link in a
+/// checkout; git-dvc does not (see `git::tree_scan`), so the revision cannot be checked.
+pub fn link_error(target: &[u8]) -> String {
+    let target: String = String::from_utf8_lossy(target).chars().take(200).collect();
+    format!(
+        "is a symbolic link (to '{target}'); git-dvc does not follow links to DVC files, so it \
+         cannot check this revision: commit the file itself instead of a link"
+    )
 }
 
 /// The first file in a snapshot that failed to parse: (path, reason).

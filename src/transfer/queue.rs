@@ -116,7 +116,13 @@ fn upload_once(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageEr
     let mut reader =
         VerifyingReader::new(BufReader::with_capacity(1 << 20, file), item.hash.clone());
     // The expected md5 goes to the storage only for DVC 3 keys: a 2.x-era key's hash is not
-    // the md5 of the bytes (dos2unix), so a server-side check would reject good objects.
-    let md5 = (item.hash.kind == HashKind::Md5).then(|| *item.hash.oid.digest());
+    // the md5 of the bytes (dos2unix), so a server-side check would reject good objects;
+    // neither is an etag/checksum id's.
+    let md5 = item
+        .hash
+        .oid
+        .digest()
+        .copied()
+        .filter(|_| item.hash.kind == HashKind::Md5);
     storage.put(&item.hash.relative_key(), &mut reader, size, md5.as_ref())
 }

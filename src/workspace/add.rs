@@ -485,6 +485,7 @@ fn existing_outputs(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<Known
                 .map_err(|e| e.to_string()),
             Unit::Pipeline(p) => pipeline::parse_pipeline(read(p.dvc_yaml), p.dvc_lock.map(read))
                 .map_err(|e| e.to_string()),
+            Unit::Link(oid) => Err(collect::link_error(read(oid))),
         };
         match parsed {
             Ok(outs) => {
