@@ -16,6 +16,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::reliability::Ledger;
 use common::*;
 
 /// A loopback HTTP server that records `METHOD path authorization` per request: 404 for
@@ -180,6 +181,15 @@ fn the_hook_refuses_a_commit_that_repoints_a_remote_and_sends_nothing_there() {
     let run = s.repo.try_git_dvc(&["status", "-c", "-A"]);
     assert_ne!(run.code(), Some(0), "{}", run.describe());
     assert!(s.evil.requests().is_empty(), "{:?}", s.evil.requests());
+
+    let mut ledger = Ledger::new("remote_trust");
+    ledger.row(
+        "hostile input",
+        "a merged commit repoints DVC remote 'storage' (basic auth in config.local) at another HTTP server, reverted in the next commit",
+        3,
+        "git push (hook), push -A and status -c -A stop before any request, naming the commit and both URLs; 0 requests reach the other server",
+    );
+    ledger.write();
 }
 
 #[test]
