@@ -365,7 +365,8 @@ fn size_caps_are_configurable() {
         .assert_stderr_contains("data.txt.dvc")
         .assert_stderr_contains("dvc.maxFileSize");
 
-    // Over the manifest cap: the directory is refused, the rest goes up.
+    // Over the manifest cap: the directory is refused and nothing goes up (an invalid
+    // manifest stops every command).
     repo.git(&["config", "dvc.maxFileSize", "1m"]);
     repo.git(&["config", "dvc.maxManifestSize", "1k"]);
     let run = repo.try_git_dvc(&["push"]);
@@ -379,8 +380,8 @@ fn size_caps_are_configurable() {
         .assert_stderr_contains("dvc.maxManifestSize");
 
     repo.git(&["config", "dvc.maxManifestSize", "1m"]);
-    // The .dir and its 40 members (data.txt went up with the refused push).
-    repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(41));
+    // The .dir, its 40 members and data.txt.
+    repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(42));
     repo.git_dvc(&["status", "-c"])
         .assert_stdout_is(&in_sync_line("r"));
 }
