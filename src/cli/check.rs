@@ -42,7 +42,7 @@ pub fn run(args: CheckArgs) -> i32 {
     if request.revisions.is_empty() {
         request.revisions.revs.push("HEAD".to_string());
     }
-    let result = engine::collect_with(&cwd, &request, false).and_then(|(ctx, collected)| {
+    let result = engine::collect_with_nested(&cwd, &request).and_then(|(ctx, collected)| {
         for w in &collected.warnings {
             if !args.json {
                 report::warn(w);

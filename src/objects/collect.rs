@@ -114,7 +114,7 @@ pub fn collect(
         match first_failure(snap, &parsed, &options.known_nodes) {
             None => usable.push(snap),
             Some((file, message)) => {
-                let line = format!("{file}@{}: {message}", snap.label);
+                let line = format!("{}@{}: {message}", join(&snap.prefix, &file), snap.label);
                 warnings.push(format!(
                     "failed to collect '{}', skipping\n  {line}",
                     snap.label
@@ -146,6 +146,8 @@ pub fn collect(
         repo_root,
     );
     for (_, config, snaps) in &groups {
+        // Snapshots share a key only within one project, so one prefix per group.
+        let prefix = snaps.first().map(|s| s.prefix.as_str()).unwrap_or_default();
         let mut found: Vec<FoundUnit> = Vec::new();
         let mut seen: HashSet<*const DvcTree> = options.known_nodes.clone();
         for snap in snaps {
@@ -191,6 +193,7 @@ pub fn collect(
                 let Some(path) = repo_path(&unit.dir, &out.path) else {
                     continue; // outside the repository: DVC never pushes external outputs
                 };
+                let path = join(prefix, &path);
                 let revision = first_seen
                     .get(&unit.unit)
                     .map(|(_, label)| label.clone())
@@ -307,6 +310,15 @@ fn first_failure(
         }
     });
     failure
+}
+
+/// `prefix/path`, or `path` when there is no prefix.
+fn join(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() {
+        path.to_string()
+    } else {
+        format!("{prefix}/{path}")
+    }
 }
 
 /// Joins an output path (relative to its DVC file's directory) onto that directory;
