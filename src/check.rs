@@ -38,19 +38,10 @@ pub fn validate(
         result.checked += a.set.len();
         if let Some(max) = max_objects {
             if result.checked > max {
-                return Err(Error::Message(format!(
+                return Err(Error::LimitReached(format!(
                     "the pushed commits reference more than {max} DVC objects, over the configured limit (git config dvc.preReceive.maxObjects on the server)"
                 )));
             }
-        }
-        for (hash, message) in &a.invalid_manifests {
-            let prov = &a.set.dirs[hash].provenance;
-            result.missing.push(MissingObject {
-                path: prov.path.clone(),
-                revision: prov.revision.clone(),
-                hash: format!("{} ({message})", hash.oid),
-                remote: a.remote.name.clone(),
-            });
         }
         for (hash, prov) in &a.set.files {
             if !a.present.contains(hash) {

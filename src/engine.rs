@@ -7,8 +7,10 @@ use std::sync::Arc;
 use crate::cli::args::SyncRequest;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
+use crate::git::revisions::{root_tree, Revision};
 use crate::objects::collect::{self, CollectOptions, Collected};
-use crate::objects::snapshot::{self, RepoContext};
+use crate::objects::projects;
+use crate::objects::snapshot::{self, ConfigKey, RepoContext};
 
 /// Opens the repository around `cwd` and collects what `request` covers.
 pub fn collect(cwd: &Path, request: &SyncRequest) -> Result<(RepoContext, Collected), Error> {
@@ -61,6 +63,93 @@ pub fn collect_against(
     };
     let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
     Ok((ctx, collected))
+}
+
+/// Committed revisions only, like [`collect_with`] without the work tree, and also the
+/// DVC projects nested in the project (directories with a `.dvc` of their own), which
+/// DVC's commands never descend into: `check` must not skip their data. Each nested
+/// project's outputs resolve remotes with its committed `.dvc/config`, then the project's
+/// own config. With targets (paths in this project) nested projects are left out.
+/// With `storage` (`check --storage-config`), every project's remotes are defined by that
+/// file alone, as in [`collect_against`].
+pub fn collect_with_nested(
+    cwd: &Path,
+    request: &SyncRequest,
+    storage: Option<&Arc<DvcConfig>>,
+) -> Result<(RepoContext, Collected), Error> {
+    let ctx = RepoContext::open(cwd)?;
+    if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
+        return Err(Error::NotDvcRepo(cwd.to_path_buf()));
+    }
+    let mut revisions = request.revisions.clone();
+    if ctx.git.work_dir().is_none() && revisions.is_empty() {
+        revisions.revs.push("HEAD".to_string());
+    }
+    let (mut snapshots, blobs) = snapshot::build(&ctx, &revisions, false)?;
+    if request.targets.is_none() {
+        let repo = ctx.git.local();
+        let mut committed = Vec::new();
+        for snap in &snapshots {
+            if let Some(commit) = snap.commit {
+                committed.push(Revision {
+                    commit,
+                    tree: root_tree(&repo, commit)?,
+                    label: snap.label.clone(),
+                });
+            }
+        }
+        let nested =
+            projects::project_snapshots(&ctx.git, &committed, &ctx.project, false, &mut |site| {
+                let text = match site.config_blob {
+                    Some(blob) => Some(projects::read_capped(
+                        &repo,
+                        &blob,
+                        &format!("{}/.dvc/config@{}", site.dir, site.revision.label),
+                    )?),
+                    None => None,
+                };
+                let source = format!("{}:{}/.dvc/config", site.revision.label, site.dir);
+                let config = ctx.committed_config(text.as_deref().map(|t| (t, source)))?;
+                Ok((
+                    ConfigKey::Nested(site.dir.to_string(), site.config_blob),
+                    Arc::new(config),
+                ))
+            })?;
+        // The nested projects' paths are shown from the top of the repository; this
+        // project's stay relative to it, as in every other command.
+        snapshots.extend(nested.into_iter().map(|mut s| {
+            s.prefix = relative_to(&s.prefix, &ctx.project);
+            s
+        }));
+    }
+    if let Some(storage) = storage {
+        for snap in &mut snapshots {
+            snap.config = storage.clone();
+            snap.config_key = snapshot::ConfigKey::Files;
+        }
+    }
+    let options = CollectOptions {
+        remote_override: request.remote.clone(),
+        fallback_config: match storage {
+            Some(_) => None,
+            None => Some(ctx.workspace_config.clone()),
+        },
+        committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
+        targets: request.targets.as_ref(),
+        ..CollectOptions::default()
+    };
+    let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
+    Ok((ctx, collected))
+}
+
+/// `dir` relative to the project directory `project` (which contains it).
+fn relative_to(dir: &str, project: &str) -> String {
+    if project.is_empty() {
+        return dir.to_string();
+    }
+    dir.strip_prefix(project)
+        .map(|d| d.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| dir.to_string())
 }
 
 /// The current directory relative to the DVC project's directory (the top of the work

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::dvc::config::ConfigError;
 use crate::git::GitError;
+use crate::objects::expand::InvalidManifest;
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,14 @@ pub enum Error {
         committed_url: String,
         configured_url: Option<String>,
     },
+    /// `.dir` manifests that exist but cannot be trusted: every command stops on them
+    /// ([`crate::sync::assess`]).
+    #[error("{}", invalid_manifests_message(.0))]
+    InvalidManifests(Vec<InvalidManifest>),
+    /// A configured bound on the work was reached (the server check's time budget or object
+    /// cap): the check could not finish, which is not a verdict on the pushed data.
+    #[error("{0}")]
+    LimitReached(String),
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),
@@ -74,6 +83,21 @@ fn untrusted_remote_message(
     )
 }
 
+impl Error {
+    /// Whether the server check may accept a push despite this error when the
+    /// administrator sets `dvc.preReceive.failOpen`: only when storage could not be
+    /// reached (after retries) or a configured bound was hit. Everything that says the
+    /// pushed content itself is wrong (unreadable DVC files or config, unknown remotes,
+    /// invalid manifests, corrupt objects) rejects whatever failOpen says.
+    pub fn is_unavailability(&self) -> bool {
+        match self {
+            Error::Storage(e) => e.kind != crate::storage::ErrorKind::Corrupt,
+            Error::LimitReached(_) => true,
+            _ => false,
+        }
+    }
+}
+
 fn no_remote_message(root: &std::path::Path, remotes_exist: bool, command: &str) -> String {
     if remotes_exist {
         format!(
@@ -86,4 +110,22 @@ fn no_remote_message(root: &std::path::Path, remotes_exist: bool, command: &str)
             root.display()
         )
     }
+}
+
+fn invalid_manifests_message(invalid: &[InvalidManifest]) -> String {
+    let mut lines = vec![format!(
+        "{} cannot be trusted, so the directories' data cannot be checked:",
+        if invalid.len() == 1 {
+            "a directory manifest".to_string()
+        } else {
+            format!("{} directory manifests", invalid.len())
+        }
+    )];
+    lines.extend(invalid.iter().map(|m| format!("  {m}")));
+    lines.push(
+        "hint: re-create the manifest with `dvc add` on the directory (or `dvc fetch` a good copy); \
+         a bad copy in remote storage must be deleted there, then push again"
+            .to_string(),
+    );
+    lines.join("\n")
 }

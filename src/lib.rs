@@ -13,6 +13,7 @@ pub mod error;
 pub mod git;
 pub mod limits;
 pub mod objects;
+pub mod receive;
 pub mod remote_status;
 pub mod storage;
 pub mod sync;

@@ -8,10 +8,10 @@ use crate::dvc::cache::LocalCache;
 use crate::dvc::config::RemoteConfig;
 use crate::dvc::hash::{DvcHash, HashKind};
 use crate::error::Error;
-use crate::objects::expand::{self, ObjectSet};
+use crate::objects::expand::{self, InvalidManifest, ObjectSet};
 use crate::objects::{DestinationObjects, Provenance};
 use crate::remote_status;
-use crate::storage::{self, Storage};
+use crate::storage::{self, Storage, StorageError};
 use crate::transfer::{DirUpload, FileUpload, TransferPlan};
 
 /// Where each object stands, DVC's `status -c` vocabulary.
@@ -44,8 +44,6 @@ pub struct Assessment {
     pub set: ObjectSet,
     pub present: HashSet<DvcHash>,
     pub cached: HashSet<DvcHash>,
-    /// Manifests that could not be parsed: never uploaded, reported as errors.
-    pub invalid_manifests: Vec<(DvcHash, String)>,
     /// Whether objects already on the remote were also looked up in the cache (status
     /// reports `deleted` for those; push does not need to know).
     full_local_check: bool,
@@ -76,6 +74,11 @@ fn without_remote_name(message: &str, named: &str) -> String {
 }
 
 /// Expands and checks one destination.
+///
+/// The one place the rule "an invalid manifest stops the operation" lives: a `.dir` whose
+/// copy exists but cannot be trusted (over the size cap, bytes that do not match its name,
+/// not a manifest) makes this an [`Error::InvalidManifests`], so no command (push, status,
+/// check, pre-push, pre-receive) gets an assessment, a plan or a validation to act on.
 pub fn assess(
     dest: DestinationObjects,
     cache: &LocalCache,
@@ -84,14 +87,33 @@ pub fn assess(
     members: MemberCheck,
 ) -> Result<Assessment, Error> {
     let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
-    let set = expand::expand(&dest, cache, storage.as_ref());
-    let present = remote_presence(storage.as_ref(), &set, jobs, members).map_err(|e| {
-        let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
-        Error::Message(format!(
-            "cannot check {named}: {}",
-            without_remote_name(&e.to_string(), &named)
+    let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
+    // Keeps the error's kind: unreachable storage is not bad input (pre-receive's failOpen).
+    let cannot_check = |e: StorageError| {
+        Error::Storage(StorageError::new(
+            e.kind,
+            format!(
+                "cannot check {named}: {}",
+                without_remote_name(&e.to_string(), &named)
+            ),
         ))
-    })?;
+    };
+    let set = expand::expand(&dest, cache, storage.as_ref()).map_err(cannot_check)?;
+    let invalid: Vec<InvalidManifest> = set
+        .dirs
+        .iter()
+        .filter_map(|(hash, d)| {
+            d.invalid.clone().map(|problem| InvalidManifest {
+                hash: hash.clone(),
+                used_by: d.provenance.clone(),
+                problem,
+            })
+        })
+        .collect();
+    if !invalid.is_empty() {
+        return Err(Error::InvalidManifests(invalid));
+    }
+    let present = remote_presence(storage.as_ref(), &set, jobs, members).map_err(cannot_check)?;
     let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
     let cached: HashSet<DvcHash> = all
         .iter()
@@ -99,18 +121,12 @@ pub fn assess(
         .filter(|h| cache.has_object(h))
         .map(|h| (*h).clone())
         .collect();
-    let invalid_manifests = set
-        .dirs
-        .iter()
-        .filter_map(|(h, d)| d.invalid.clone().map(|m| (h.clone(), m)))
-        .collect();
     Ok(Assessment {
         remote: dest.remote,
         storage,
         set,
         present,
         cached,
-        invalid_manifests,
         full_local_check,
     })
 }
@@ -209,8 +225,8 @@ impl Assessment {
         }
     }
 
-    /// Every object that is not in sync, with where it came from, sorted by path. Invalid
-    /// manifests are not states but errors: see [`Assessment::invalid_manifests`].
+    /// Every object that is not in sync, with where it came from, sorted by path. (Invalid
+    /// manifests never get this far: [`assess`] refuses them.)
     pub fn out_of_sync(&self) -> Vec<(ObjectState, &DvcHash, &Provenance)> {
         let mut out: Vec<(ObjectState, &DvcHash, &Provenance)> = Vec::new();
         for (hash, prov) in &self.set.files {

@@ -330,11 +330,26 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
         );
     }
     for (case, outcome) in [
-        ("`.dvc` with path `../../../../up.txt` (leaves the repo)", "external output, skipped as DVC does"),
-        ("`.dvc` with absolute path `/etc/passwd`", "external output, skipped as DVC does"),
-        ("`.dvc` with `wdir: ../../..`", "external output, skipped as DVC does"),
-        ("submodule entries `sub.dvc`, `subdir.dvc/x.dvc`", "skipped (never read); no panic"),
-        ("non-UTF-8 names `caf\\xe9.dvc`, `d\\xff\\xfe/x.dvc`", "read lossily; output reported as `café@latin1` (missing data)"),
+        (
+            "`.dvc` with path `../../../../up.txt` (leaves the repo)",
+            "external output, skipped as DVC does",
+        ),
+        (
+            "`.dvc` with absolute path `/etc/passwd`",
+            "external output, skipped as DVC does",
+        ),
+        (
+            "`.dvc` with `wdir: ../../..`",
+            "external output, skipped as DVC does",
+        ),
+        (
+            "submodule entries `sub.dvc`, `subdir.dvc/x.dvc`",
+            "skipped (never read); no panic",
+        ),
+        (
+            "non-UTF-8 names `caf\\xe9.dvc`, `d\\xff\\xfe/x.dvc`",
+            "read lossily; output reported as `café@latin1` (missing data)",
+        ),
     ] {
         ledger.row("hostile input", case, 1, outcome);
     }
@@ -371,7 +386,8 @@ fn size_caps_are_configurable() {
         .assert_stderr_contains("data.txt.dvc")
         .assert_stderr_contains("dvc.maxFileSize");
 
-    // Over the manifest cap: the directory is refused, the rest goes up.
+    // Over the manifest cap: the directory is refused and nothing goes up (an invalid
+    // manifest stops every command).
     repo.git(&["config", "dvc.maxFileSize", "1m"]);
     repo.git(&["config", "dvc.maxManifestSize", "1k"]);
     let run = repo.try_git_dvc(&["push"]);
@@ -385,8 +401,8 @@ fn size_caps_are_configurable() {
         .assert_stderr_contains("dvc.maxManifestSize");
 
     repo.git(&["config", "dvc.maxManifestSize", "1m"]);
-    // The .dir and its 40 members (data.txt went up with the refused push).
-    repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(41));
+    // The .dir, its 40 members and data.txt.
+    repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(42));
     repo.git_dvc(&["status", "-c"])
         .assert_stdout_is(&in_sync_line("r"));
 }

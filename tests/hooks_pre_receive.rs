@@ -654,3 +654,251 @@ fn push_over_ssh_is_checked_by_the_server() {
     assert_accepted(&push_over_ssh(&env, &repo, &server, &["main"]));
     assert_eq!(server.ref_("main").as_deref(), Some(&*second));
 }
+
+// ---------------------------------------------------------------------------
+// Security issue 14: what the server reads, and when it may fail open.
+// ---------------------------------------------------------------------------
+
+/// A `.dir` manifest that exists but cannot be trusted (here: the bytes `[]` stored under a
+/// real manifest's name) stops every command the same way: non-zero exit, the manifest's
+/// hash and the `path@revision` that needs it. The server reads the forged copy from
+/// storage and rejects it even with `failOpen` (it is bad content, not unavailability);
+/// the client hook refuses to let the commit reach the server.
+#[test]
+fn an_invalid_manifest_stops_every_command() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("images/a.png", "picture a\n");
+    repo.write("images/b.png", "picture b\n");
+    repo.dvc(&["add", "-q", "images"]);
+    let commit = repo.commit_all("images");
+    let manifest = dir_oid(&repo, "images.dvc");
+    repo.git_dvc(&["push", "-q"]);
+    // Forged in storage (the server has no cache) and in the client's cache.
+    write_file(
+        &server.storage.join(object_rel_path(&manifest, false)),
+        b"[]",
+    );
+    write_file(&repo.cache_object(&manifest, false), b"[]");
+    server.git_config(&["dvc.preReceive.failOpen", "true"]);
+
+    let expect = |run: &Run, revision: &str| {
+        assert!(!run.success(), "{}", run.describe());
+        run.assert_stderr_contains(&format!(
+            "directory manifest {manifest} (used by images@{revision}) is invalid: its bytes do not match its name"
+        ));
+    };
+    expect(&repo.try_git_dvc(&["push"]), "workspace");
+    expect(&repo.try_git_dvc(&["status", "-c"]), "workspace");
+    expect(&repo.try_git_dvc(&["check"]), "HEAD");
+    // The client hook: the push stops before git sends anything.
+    repo.git_dvc(&["install"]);
+    let run = repo.try_git(&["push", "origin", "main"]);
+    expect(&run, short(&commit));
+    assert_eq!(server.ref_("main"), None, "{}", run.describe());
+    // The server, with the client hook skipped.
+    let skip = [("GIT_DVC_SKIP_PUSH", OsStr::new("1"))];
+    let run = repo.try_git_with_env(&["push", "origin", "main"], &skip);
+    assert_rejected(&run, &server, "main", None, &commit);
+    expect(&run, short(&commit));
+}
+
+/// A `.dir` object in storage that is a directory is missing, counted once.
+#[test]
+fn a_directory_under_a_manifest_name_is_missing_once() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("images/a.png", "picture a\n");
+    repo.write("images/b.png", "picture b\n");
+    repo.dvc(&["add", "-q", "images"]);
+    let commit = repo.commit_all("images");
+    let manifest = dir_oid(&repo, "images.dvc");
+    repo.git_dvc(&["push", "-q"]);
+    let stored = server.storage.join(object_rel_path(&manifest, false));
+    fs::remove_file(&stored).unwrap();
+    fs::create_dir_all(stored.join("inside")).unwrap();
+
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    run.assert_stderr_contains(
+        "push rejected: 1 object referenced by the pushed commits is not in DVC storage",
+    )
+    .assert_stderr_contains(&format!("images@{} ({manifest})", short(&commit)));
+    let check = env.try_git_dvc(&server.bare.dir, &["check"]);
+    assert!(!check.success(), "{}", check.describe());
+}
+
+/// failOpen is for unavailability only: pushed content that is wrong rejects the push
+/// whatever it says, each with a message naming the file and commit.
+#[test]
+fn fail_open_never_accepts_bad_pushed_content() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    server.git_config(&["dvc.preReceive.failOpen", "true"]);
+    let repo = client(&env, &server);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let base = server.ref_("main");
+    let cases: [(&str, &str, &str, &str); 4] = [
+        ("junk.dvc", "outs: [[[\n", "junk.dvc@", "junk .dvc file"),
+        (
+            "short.dvc",
+            "outs:\n- md5: abc\n  path: short\n  hash: md5\n",
+            "short.dvc@",
+            "non-canonical hash",
+        ),
+        (
+            "pinned.dvc",
+            "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: pinned\n  hash: md5\n  remote: nosuchremote\n",
+            "nosuchremote",
+            "a remote the server does not define",
+        ),
+        (
+            ".dvc/config",
+            "[core\nthis is not a config file\n",
+            ".dvc/config@",
+            "a malformed .dvc/config",
+        ),
+    ];
+    for (file, text, needle, what) in cases {
+        repo.git(&["checkout", "-q", "-B", "case", "main"]);
+        repo.write(file, text);
+        let commit = repo.commit_all(what);
+        let run = repo.try_git(&["push", "origin", "HEAD:refs/heads/main"]);
+        assert_rejected(&run, &server, "main", base.as_deref(), &commit);
+        run.assert_stderr_contains(needle);
+        assert!(
+            !run.stderr.contains("failOpen is set"),
+            "{what}: {}",
+            run.describe()
+        );
+    }
+}
+
+/// A `.dvc/config` git-dvc cannot parse at the server's HEAD (let through here by a ref
+/// filter) wedges nothing: pushes to other refs, deletes and the push that fixes it are
+/// checked on their own commits.
+#[test]
+fn a_bad_config_at_head_blocks_nothing_else() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.git(&["push", "-q", "origin", "main", "main:refs/heads/doomed"]);
+    let good_config = repo.read(".dvc/config");
+    server.git_config(&["dvc.preReceive.refs", "refs/heads/checked/*"]);
+    repo.write(".dvc/config", "[core\nthis is not a config file\n");
+    repo.commit_all("broken config");
+    assert_accepted(&repo.try_git(&["push", "origin", "main"]));
+    server.git_config(&["--unset-all", "dvc.preReceive.refs"]);
+
+    // Another ref, from before the breakage, with its data stored.
+    repo.git(&["checkout", "-q", "-b", "feature", "main~1"]);
+    repo.dvc_add_file("feature.txt", "feature data\n");
+    let feature = repo.commit_all("feature");
+    repo.git_dvc(&["push", "-q"]);
+    assert_accepted(&repo.try_git(&["push", "origin", "feature"]));
+    assert_eq!(server.ref_("feature").as_deref(), Some(&*feature));
+    // A delete.
+    assert_accepted(&repo.try_git(&["push", "origin", ":doomed"]));
+    // The fix.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(".dvc/config", good_config);
+    let fix = repo.commit_all("fix config");
+    assert_accepted(&repo.try_git(&["push", "origin", "main"]));
+    assert_eq!(server.ref_("main").as_deref(), Some(&*fix));
+}
+
+/// A rejection names the commit that introduced the missing output, not the branch tip.
+#[test]
+fn rejections_name_the_commit_that_added_the_output() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let oid = repo.dvc_add_file("d2.txt", "never uploaded\n");
+    let added = repo.commit_all("add d2");
+    repo.write("README", "later\n");
+    let tip = repo.commit_all("unrelated");
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &tip);
+    run.assert_stderr_contains(&format!("d2.txt@{} ({oid})", short(&added)));
+    assert!(
+        !run.stderr.contains(&format!("@{}", short(&tip))),
+        "{}",
+        run.describe()
+    );
+}
+
+/// `git-dvc pre-receive` with nothing on stdin: an error, never a silent pass.
+#[test]
+fn an_empty_ref_list_is_an_error() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let run = env.try_git_dvc(&server.bare.dir, &["pre-receive"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("an earlier hook in the chain probably consumed stdin");
+}
+
+/// A `.dvcignore` over the cap is refused before it is compiled (an 8 MB one used to cost
+/// the server seconds and gigabytes).
+#[test]
+fn an_oversized_dvcignore_is_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let mut text = String::new();
+    let mut i = 0u64;
+    while text.len() <= 1 << 20 {
+        text.push_str(&format!("dir{i}/**/x*[ab]?{i}\n"));
+        i += 1;
+    }
+    repo.write(".dvcignore", text);
+    let commit = repo.commit_all("huge .dvcignore");
+    let (run, took) = push_timed(&repo, &["origin", "main"], Duration::from_secs(120));
+    assert_rejected(&run, &server, "main", None, &commit);
+    run.assert_stderr_contains("dvc.maxIgnoreFileSize");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+/// Nested DVC projects (`dvc init --subdir` below a project) are checked on the server, each
+/// against its own server config when `$GIT_DIR/dvc/projects/<dir>/config` exists.
+#[test]
+fn nested_projects_are_checked() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let sub = env.repo_at(repo.path("sub"));
+    fs::create_dir_all(&sub.dir).unwrap();
+    sub.dvc(&["init", "-q", "--subdir"]);
+    let sub_storage = env.path("sub-storage");
+    sub.dvc(&[
+        "remote",
+        "add",
+        "-d",
+        "subr",
+        env.path("unused").to_str().unwrap(),
+    ]);
+    sub.set_local_remotes(&[("subr", &sub_storage)]);
+    let oid = sub.dvc_add_file("nested.txt", "nested data\n");
+    let commit = repo.commit_all("nested project");
+
+    // Not in the server's storage: rejected, the file named from the top.
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    run.assert_stderr_contains(&format!("sub/nested.txt@{} ({oid})", short(&commit)));
+    // `check` from the top project sees it too.
+    let check = repo.try_git_dvc(&["check"]);
+    assert!(!check.success(), "{}", check.describe());
+    check.assert_stderr_contains(&format!("sub/nested.txt@HEAD ({oid})"));
+
+    // Its own server config, whose only remote is named as the pushed core.remote.
+    sub.git_dvc(&["push", "-q"]);
+    assert!(remote_has(&sub_storage, &oid, false));
+    write_file(
+        &server.bare.dir.join("dvc/projects/sub/config"),
+        format!("['remote \"subr\"']\n    url = {}\n", sub_storage.display()).as_bytes(),
+    );
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_accepted(&run);
+    run.assert_stderr_contains("1 object checked");
+}

@@ -72,7 +72,7 @@ pub fn run(args: CheckArgs) -> i32 {
             None
         }
     };
-    let result = engine::collect_against(&cwd, &request, false, storage.as_ref()).and_then(
+    let result = engine::collect_with_nested(&cwd, &request, storage.as_ref()).and_then(
         |(ctx, collected)| {
             for w in &collected.warnings {
                 if !args.json {

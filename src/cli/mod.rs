@@ -35,6 +35,7 @@ Settings (git config):
   dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs (see git-dvc-pre-receive)
   dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
   dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
+  dvc.maxIgnoreFileSize          Refuse .dvcignore files bigger than this (default 1m)
   dvc.multipartThreshold         Upload objects this big or bigger in parts (default 200m)
   dvc.projectDir                 The DVC project's directory (dvc init --subdir), for the hooks; set by install
 
@@ -48,6 +49,7 @@ Files:
   .dvc/config                    Remotes and cache settings, in DVC's format (`dvc remote add`)
   .dvc/config.local              The same, not committed (credentials, local paths)
   $GIT_DIR/dvc/config            On a server: the storage pushes must reach (pre-receive check)
+  $GIT_DIR/dvc/projects/<dir>/config  On a server: the same for the DVC project at <dir>, if set
 
 See also:
   git dvc <command> --help       Each command's own help; also man git-dvc-<command>
@@ -110,7 +112,8 @@ Examples:
     /// Check that the data of committed revisions is in remote storage (for CI).
     ///
     /// Same selection flags as push (HEAD when none given); exit 1 when anything is
-    /// missing. Every member of a tracked directory is checked.
+    /// missing. Every member of a tracked directory is checked, and so are DVC projects
+    /// nested in this one (directories with their own `.dvc`), with their committed config.
     Check(check::CheckArgs),
     /// Install the pre-push hook, so every `git push` uploads the DVC data of the commits it
     /// sends.
@@ -144,12 +147,17 @@ Examples:
     PrePush(pre_push::PrePushArgs),
     /// Run by the server's pre-receive hook: reject pushes whose data is not in storage.
     ///
-    /// Checks only commits new to the repository, reading them inside git's quarantine.
-    /// Storage is configured in `$GIT_DIR/dvc/config` (DVC's format); the pushed
-    /// `.dvc/config` is never used. Settings in the server's git config:
+    /// Checks only commits new to the repository, reading them inside git's quarantine;
+    /// every DVC project in them (the top, and each directory holding a `.dvc`) is checked.
+    /// Storage is configured on the server, in DVC's format:
+    /// `$GIT_DIR/dvc/projects/<dir>/config` for the project at `<dir>` when it exists, else
+    /// `$GIT_DIR/dvc/config`. The
+    /// pushed `.dvc/config` is only validated and read for its `core.remote` name, never
+    /// for URLs or credentials. Settings in the server's git config:
     /// `dvc.preReceive.timeout` (seconds, default 120), `dvc.preReceive.maxObjects`
-    /// (default 1000000), `dvc.preReceive.failOpen` (default false: reject when storage is
-    /// unreachable or time runs out), `dvc.preReceive.refs` (repeatable glob; default all).
+    /// (default 1000000), `dvc.preReceive.failOpen` (default false; true accepts a push
+    /// only when storage is unreachable or a limit is hit, never bad pushed content),
+    /// `dvc.preReceive.refs` (repeatable glob; default all).
     PreReceive,
 }
 

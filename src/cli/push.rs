@@ -10,7 +10,7 @@ use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
 use crate::objects::Provenance;
-use crate::storage::{ErrorKind, StorageError};
+use crate::storage::StorageError;
 use crate::sync;
 use crate::transfer::{self, progress::Progress};
 
@@ -63,21 +63,6 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let runs = runs.as_ref().filter(|r| r.is_for(&dest));
         let assessment = sync::assess(dest, &ctx.cache, jobs, false, request.members)?;
-        for (hash, message) in &assessment.invalid_manifests {
-            let used_by = assessment
-                .set
-                .dirs
-                .get(hash)
-                .map(|d| format!(" (used by {})", d.provenance))
-                .unwrap_or_default();
-            failed.push(UploadFailure {
-                remote: assessment.remote.name.clone(),
-                id: hash.oid.to_string(),
-                key: String::new(),
-                note: used_by,
-                error: StorageError::new(ErrorKind::Other, message.clone()),
-            });
-        }
         let mut missing = assessment.missing_everywhere();
         // Old runs' outputs are often gone (`dvc gc`): their entries are held back instead.
         missing.retain(|_, p| p.revision != RUN_CACHE_REVISION);

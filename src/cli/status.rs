@@ -60,7 +60,6 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
     // path → state; DVC lists deleted, then new, then missing.
     let mut entries: Vec<(ObjectState, String)> = Vec::new();
     let mut remote_names = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let assessment = sync::assess(dest, &ctx.cache, jobs, true, request.members)?;
@@ -73,22 +72,7 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
         for (state, _, prov) in assessment.out_of_sync() {
             entries.push((state, prov.path.clone()));
         }
-        for (hash, message) in &assessment.invalid_manifests {
-            let used_by = &assessment.set.dirs[hash].provenance;
-            errors.push(format!(
-                "{message} (used by {used_by}): its members cannot be checked; restore a valid \
-                 copy of the manifest (`dvc add` the directory again) and re-run"
-            ));
-        }
     }
-    // A manifest that cannot be read is an error, never a state: it is printed after the
-    // status and makes the command fail.
-    let exit = i32::from(!errors.is_empty());
-    let print_errors = || {
-        for e in &errors {
-            report::error(e);
-        }
-    };
     entries.sort();
     entries.dedup();
     if json {
@@ -100,14 +84,12 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
             "{}",
             serde_json::to_string(&map).expect("a string map always serialises")
         );
-        print_errors();
-        return Ok(exit);
+        return Ok(0);
     }
     if request.quiet {
-        print_errors();
-        return Ok(i32::from(!entries.is_empty()).max(exit));
+        return Ok(i32::from(!entries.is_empty()));
     }
-    if entries.is_empty() && errors.is_empty() {
+    if entries.is_empty() {
         let remote = request
             .remote
             .clone()
@@ -121,6 +103,5 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
         let label = format!("{}:", state.as_str());
         println!("\t{label:<20}{path}");
     }
-    print_errors();
-    Ok(exit)
+    Ok(0)
 }

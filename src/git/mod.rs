@@ -4,6 +4,7 @@
 //! Nothing here knows DVC formats; it hands out blob ids and bytes.
 
 pub mod porcelain;
+pub mod projects;
 pub mod push_range;
 pub mod quarantine;
 pub mod revisions;

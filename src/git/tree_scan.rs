@@ -257,6 +257,24 @@ fn load_dvcignore(
     blob: GitOid,
     dir: &str,
 ) -> Result<IgnoreFrame, GitError> {
+    // Checked before reading: the matcher costs far more than the bytes (an 8 MB file took
+    // 2 GB and 11 s to compile), and on the server anyone who can push chooses them.
+    let limit = crate::limits::get().ignore_file;
+    let size = repo
+        .find_header(blob)
+        .map_err(|e| GitError::new(format!("cannot read blob {blob}"), e))?
+        .size();
+    if size > limit as u64 {
+        let path = if dir.is_empty() {
+            ".dvcignore".to_string()
+        } else {
+            format!("{dir}/.dvcignore")
+        };
+        return Err(GitError::msg(
+            format!("{path} (blob {blob})"),
+            format!("file is {size} bytes, over the {limit}-byte limit for .dvcignore files (git config dvc.maxIgnoreFileSize)"),
+        ));
+    }
     let bytes = GitRepo::read_blob(repo, &blob)?;
     let matcher = build_ignore(dir, &String::from_utf8_lossy(&bytes));
     Ok(IgnoreFrame { blob, matcher })

@@ -178,7 +178,7 @@ pub fn collect(
         match first_failure(snap, &parsed, &options.known_nodes) {
             None => usable.push(snap),
             Some((file, message)) => {
-                let line = format!("{file}@{}: {message}", snap.label);
+                let line = format!("{}@{}: {message}", join(&snap.prefix, &file), snap.label);
                 warnings.push(format!(
                     "failed to collect '{}', skipping\n  {line}",
                     snap.label
@@ -214,8 +214,10 @@ pub fn collect(
         // For messages about this config: a revision that holds it.
         let config_label = match key {
             ConfigKey::Committed(_) => snaps.first().map(|s| s.label.as_str()),
-            ConfigKey::Files => None,
+            _ => None,
         };
+        // Snapshots share a key only within one project, so one prefix per group.
+        let prefix = snaps.first().map(|s| s.prefix.as_str()).unwrap_or_default();
         let mut found: Vec<FoundUnit> = Vec::new();
         let mut seen: HashSet<*const DvcTree> = options.known_nodes.clone();
         for snap in snaps {
@@ -261,6 +263,7 @@ pub fn collect(
                 let Some(path) = repo_path(&unit.dir, &out.path) else {
                     continue; // outside the repository: DVC never pushes external outputs
                 };
+                let path = join(prefix, &path);
                 let revision = first_seen
                     .get(&unit.unit)
                     .map(|(_, label)| label.clone())
@@ -391,6 +394,15 @@ fn first_failure(
         }
     });
     failure
+}
+
+/// `prefix/path`, or `path` when there is no prefix.
+fn join(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() {
+        path.to_string()
+    } else {
+        format!("{prefix}/{path}")
+    }
 }
 
 /// Joins an output path (relative to its DVC file's directory) onto that directory;

@@ -1,5 +1,11 @@
 //! Expands `.dir` objects into their members. A manifest is read from the local cache, or
-//! from the remote when the cache lacks it (DVC does the same), and parsed once.
+//! from the remote when the cache lacks it (DVC does the same), checked against its name
+//! and parsed once.
+//!
+//! A manifest whose bytes do not hash to its name, or that cannot be parsed, is an
+//! [`InvalidManifest`]: nothing it lists can be trusted, so every command stops on it (see
+//! [`crate::sync::assess`]). A manifest that cannot be *read* (the remote is unreachable)
+//! is a [`StorageError`] instead: the object may be fine, the check could not be done.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +16,7 @@ use crate::dvc::cache::LocalCache;
 use crate::dvc::dir_manifest;
 use crate::dvc::hash::DvcHash;
 use crate::dvc::output::ManifestEntry;
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageError};
 
 /// A directory output's manifest and what it lists.
 #[derive(Debug)]
@@ -18,8 +24,38 @@ pub struct DirObject {
     pub provenance: Provenance,
     /// `None` when the manifest is in neither the cache nor the remote.
     pub members: Option<Vec<DvcHash>>,
-    /// A manifest that exists but cannot be parsed: reported, never uploaded.
-    pub invalid: Option<String>,
+    /// A manifest that exists but cannot be trusted: reported, never uploaded.
+    pub invalid: Option<ManifestProblem>,
+}
+
+/// Why a manifest that exists cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ManifestProblem {
+    #[error("it is {size} bytes, over the {limit}-byte limit (git config dvc.maxManifestSize)")]
+    TooLarge { size: usize, limit: usize },
+    /// The bytes stored under the name are not the manifest the name stands for.
+    #[error("its bytes do not match its name (they hash to {actual}): the copy {place} is corrupt or forged")]
+    HashMismatch { actual: String, place: &'static str },
+    #[error("{0}")]
+    Malformed(#[from] dir_manifest::ManifestError),
+}
+
+/// A manifest some output needs that cannot be trusted, with the output that needs it.
+#[derive(Debug, Clone)]
+pub struct InvalidManifest {
+    pub hash: DvcHash,
+    pub used_by: Provenance,
+    pub problem: ManifestProblem,
+}
+
+impl std::fmt::Display for InvalidManifest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "directory manifest {} (used by {}) is invalid: {}",
+            self.hash.oid, self.used_by, self.problem
+        )
+    }
 }
 
 /// Every object one destination must hold.
@@ -48,7 +84,13 @@ impl ObjectSet {
     }
 }
 
-pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Storage) -> ObjectSet {
+/// Reads and parses every `.dir` of `dest`; an error only when a manifest cannot be read
+/// from the remote at all.
+pub fn expand(
+    dest: &DestinationObjects,
+    cache: &LocalCache,
+    storage: &dyn Storage,
+) -> Result<ObjectSet, StorageError> {
     let mut set = ObjectSet::default();
     let dirs: Vec<(&DvcHash, &Provenance)> = dest
         .objects
@@ -65,13 +107,9 @@ pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Stora
     let loaded: Vec<(DvcHash, Provenance, ManifestLoad)> = dirs
         .par_iter()
         .map(|(hash, prov)| {
-            (
-                (*hash).clone(),
-                (*prov).clone(),
-                load_manifest(hash, cache, storage),
-            )
+            load_manifest(hash, cache, storage).map(|m| ((*hash).clone(), (*prov).clone(), m))
         })
-        .collect();
+        .collect::<Result<_, StorageError>>()?;
     for (hash, prov, manifest) in loaded {
         let (members, invalid) = match manifest {
             Ok(Some(entries)) => {
@@ -92,7 +130,7 @@ pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Stora
                 (Some(members), None)
             }
             Ok(None) => (None, None),
-            Err(message) => (None, Some(message)),
+            Err(problem) => (None, Some(problem)),
         };
         set.dirs.insert(
             hash,
@@ -103,29 +141,44 @@ pub fn expand(dest: &DestinationObjects, cache: &LocalCache, storage: &dyn Stora
             },
         );
     }
-    set
+    Ok(set)
 }
 
-/// A manifest's members; `None` when no copy exists; `Err` when it cannot be read or parsed.
-type ManifestLoad = Result<Option<Vec<ManifestEntry>>, String>;
+/// A manifest's members; `None` when no copy exists; `Err` when a copy exists but cannot be
+/// trusted.
+type ManifestLoad = Result<Option<Vec<ManifestEntry>>, ManifestProblem>;
 
-fn load_manifest(hash: &DvcHash, cache: &LocalCache, storage: &dyn Storage) -> ManifestLoad {
-    let bytes = match cache.read_object(hash) {
-        Ok(b) => Some(b),
-        Err(_) => storage
-            .read(&hash.relative_key())
-            .map_err(|e| format!("cannot read {} from the remote: {e}", hash.oid))?,
+fn load_manifest(
+    hash: &DvcHash,
+    cache: &LocalCache,
+    storage: &dyn Storage,
+) -> Result<ManifestLoad, StorageError> {
+    let (bytes, place) = match cache.read_object(hash) {
+        Ok(b) => (Some(b), "in the local cache"),
+        Err(_) => (storage.read(&hash.relative_key())?, "in remote storage"),
     };
-    let Some(bytes) = bytes else { return Ok(None) };
+    let Some(bytes) = bytes else {
+        return Ok(Ok(None));
+    };
+    Ok(check_manifest(hash, &bytes, place).map(Some))
+}
+
+/// Size cap, then the name (a `.dir` id is the md5 of its bytes, with DVC 2's dos2unix
+/// variants for legacy ids), then the format.
+fn check_manifest(
+    hash: &DvcHash,
+    bytes: &[u8],
+    place: &'static str,
+) -> Result<Vec<ManifestEntry>, ManifestProblem> {
     let limit = crate::limits::get().manifest;
     if bytes.len() > limit {
-        return Err(format!(
-            "directory manifest {} is {} bytes, over the {limit}-byte limit (git config dvc.maxManifestSize)",
-            hash.oid,
-            bytes.len()
-        ));
+        return Err(ManifestProblem::TooLarge {
+            size: bytes.len(),
+            limit,
+        });
     }
-    dir_manifest::parse(&bytes)
-        .map(Some)
-        .map_err(|e| format!("directory manifest {} is invalid: {e}", hash.oid))
+    if let Err(actual) = crate::transfer::verify::bytes_match(bytes, hash) {
+        return Err(ManifestProblem::HashMismatch { actual, place });
+    }
+    Ok(dir_manifest::parse(bytes)?)
 }

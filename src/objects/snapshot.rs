@@ -19,12 +19,23 @@ pub enum ConfigKey {
     Files,
     /// A revision's committed `.dvc/config` blob (or none) plus the machine's other levels.
     Committed(Option<GitOid>),
+    /// A nested project's committed config (`dir`, blob), for `check`.
+    Nested(String, Option<GitOid>),
+    /// The server's config for the project at `project`, with the default remote in force
+    /// (the pushed `core.remote` name when the server's config has none).
+    Server {
+        project: String,
+        default_remote: Option<String>,
+    },
 }
 
 pub struct Snapshot {
     /// `workspace`, a branch or tag name, or a short commit id.
     pub label: String,
     pub commit: Option<GitOid>,
+    /// The directory of this snapshot's DVC project in the repository, prefixed to paths in
+    /// messages: `""` for the project the command works on, `sub` for a nested one.
+    pub prefix: String,
     pub root: Option<Arc<DvcTree>>,
     pub config_key: ConfigKey,
     pub config: Arc<DvcConfig>,
@@ -126,7 +137,10 @@ impl RepoContext {
     /// the work tree's `config.local`, as DVC does for `-a/-T/-A`. Relative paths in the
     /// committed file resolve against the real `.dvc` directory (DVC 3.67 resolves them
     /// against `/`, which writes to the filesystem root).
-    fn committed_config(&self, text: Option<(&str, String)>) -> Result<DvcConfig, Error> {
+    pub(crate) fn committed_config(
+        &self,
+        text: Option<(&str, String)>,
+    ) -> Result<DvcConfig, Error> {
         let mut levels: Vec<ConfigLevel> = Vec::new();
         levels.extend(self.machine_levels.0.clone());
         levels.extend(self.machine_levels.1.clone());
@@ -162,7 +176,7 @@ fn project_above(work_dir: &Path, cwd: &Path) -> Option<String> {
 
 /// Outside any project (the hooks run at the top of the work tree; a bare repository has
 /// none), the directory git config `dvc.projectDir` names; else the top.
-fn configured_project(git: &GitRepo) -> Result<String, Error> {
+pub(crate) fn configured_project(git: &GitRepo) -> Result<String, Error> {
     let configured = git
         .local()
         .config_snapshot()
@@ -211,6 +225,15 @@ pub struct BlobSource {
 }
 
 impl BlobSource {
+    /// Reads git objects only (no work tree).
+    pub fn git_only(git: GitRepo) -> BlobSource {
+        BlobSource {
+            git,
+            workspace: HashMap::new(),
+            _boundary: Vec::new(),
+        }
+    }
+
     pub fn read(&self, repo: &gix::Repository, oid: &GitOid) -> Result<Arc<Vec<u8>>, Error> {
         if let Some(bytes) = self.workspace.get(oid) {
             return Ok(bytes.clone());
@@ -252,6 +275,7 @@ pub fn build_for_revisions(
             snapshots.push(Snapshot {
                 label: "workspace".to_string(),
                 commit: None,
+                prefix: String::new(),
                 root: scan.root.tree,
                 config_key: ConfigKey::Files,
                 config: ctx.workspace_config.clone(),
@@ -317,6 +341,7 @@ pub fn build_for_revisions(
         snapshots.push(Snapshot {
             label: rev.label,
             commit: Some(rev.commit),
+            prefix: String::new(),
             root: root.tree,
             config_key: ConfigKey::Committed(root.config),
             config,

@@ -114,6 +114,9 @@ impl Storage for LocalStorage {
         match fs::read(self.path(key)) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            // A directory under an object's name is no object, as `exists` and `list` say:
+            // counted once, as missing (not also as an unreadable manifest).
+            Err(_) if self.path(key).is_dir() => Ok(None),
             Err(e) => Err(StorageError::from_io(
                 &format!("cannot read {}", self.path(key).display()),
                 e,

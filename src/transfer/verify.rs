@@ -99,6 +99,17 @@ pub fn matches(path: &std::path::Path, expected: &DvcHash) -> io::Result<bool> {
     }
 }
 
+/// Whether `bytes` are what `expected` names (any legacy variant for DVC 2-era ids); `Err`
+/// carries the raw md5 the bytes have, for messages. Used for `.dir` manifests, which are
+/// read whole before they are trusted.
+pub fn bytes_match(bytes: &[u8], expected: &DvcHash) -> Result<(), String> {
+    let mut reader = VerifyingReader::new(bytes, expected.clone());
+    match io::copy(&mut reader, &mut io::sink()) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(hex::encode(Md5::digest(bytes))),
+    }
+}
+
 /// The two legacy algorithms, fed 1 MiB chunks aligned to the file start as DVC reads them.
 #[derive(Default)]
 struct LegacyHashers {
