@@ -472,7 +472,15 @@ impl<'a> Router<'a> {
             return Ok(());
         };
         let name = match (&self.remote_override, &out.remote) {
-            (Some(chosen), Some(own)) if own != chosen => return Ok(()),
+            (Some(chosen), Some(own)) if own != chosen => {
+                // Not for this remote; but DVC resolves every output's remote first, so one
+                // pinned to a remote defined nowhere fails the command (`-r` or not).
+                let defined = |c: &DvcConfig| c.remote_names().contains(&own.as_str());
+                if !defined(config) && !self.fallback_config.as_deref().is_some_and(defined) {
+                    return Err(crate::dvc::config::ConfigError::RemoteNotFound(own.clone()).into());
+                }
+                return Ok(());
+            }
             (Some(chosen), _) => chosen.clone(),
             (None, Some(own)) => {
                 if self.default_remote.is_none() && config.core_remote().is_none() {

@@ -64,28 +64,79 @@ impl Targets {
     pub fn select(&self, found: &[FoundUnit<'_>]) -> Result<Selection, Error> {
         let mut selection = Selection::new();
         for target in &self.items {
-            let before = selection.len();
+            // Each target on its own, then the union: targets that overlap (`a.txt
+            // a.txt.dvc`, a stage and its output, `d d/1`) each still select something.
+            let mut mine = Selection::new();
             if self.glob {
                 let matcher = glob_matcher(target)?;
-                select_where(found, &mut selection, |unit, out_path| {
+                if let Some(lock) = found
+                    .iter()
+                    .find_map(|u| lock_file_of(u))
+                    .filter(|l| matcher.is_match(l))
+                {
+                    return Err(did_you_mean_yaml(&lock));
+                }
+                select_where(found, &mut mine, |unit, out_path| {
                     matcher.is_match(&unit.file) || out_path.is_some_and(|p| matcher.is_match(p))
                 });
             } else {
-                select_target(found, target, self.recursive, &mut selection);
+                let path = target.rsplit_once(':').map_or(target.as_str(), |(p, _)| p);
+                if path == "dvc.lock" || path.ends_with("/dvc.lock") {
+                    return Err(did_you_mean_yaml(target));
+                }
+                if self.recursive && is_directory_output(found, target) {
+                    // DVC: with -R, a directory is searched for DVC files only; a tracked
+                    // directory holds none, so it selects nothing (and is no error).
+                    select_where(found, &mut mine, |unit, _| {
+                        unit.file.starts_with(&format!("{target}/"))
+                    });
+                    selection.extend(mine);
+                    continue;
+                }
+                select_target(found, target, self.recursive, &mut mine);
             }
-            if selection.len() == before && !matched_empty(found, target) {
+            if mine.is_empty() && !matched_empty(found, target) {
                 return Err(Error::Message(if self.glob {
                     format!("Glob ['{target}'] has no matches.")
                 } else {
                     format!("'{target}' does not exist as an output or a stage name in 'dvc.yaml'")
                 }));
             }
+            selection.extend(mine);
         }
         if self.with_deps {
             add_upstream(found, &mut selection);
         }
         Ok(selection)
     }
+}
+
+/// DVC refuses `dvc.lock` as a target (`dvc/utils/__init__.py: parse_target`), also when a
+/// glob expands to it.
+fn did_you_mean_yaml(target: &str) -> Error {
+    Error::Message(format!(
+        "Did you mean: `{}`?",
+        target.replacen(".lock", ".yaml", 1)
+    ))
+}
+
+/// The `dvc.lock` beside a pipeline that has one.
+fn lock_file_of(unit: &FoundUnit<'_>) -> Option<String> {
+    match unit.unit {
+        Unit::Pipeline(p) if p.dvc_lock.is_some() => Some(join(&unit.dir, "dvc.lock")),
+        _ => None,
+    }
+}
+
+/// Whether `target` is the path of a directory output (a `.dir` hash): in a work tree it is
+/// a directory, which `-R` searches instead of taking as an output.
+fn is_directory_output(found: &[FoundUnit<'_>], target: &str) -> bool {
+    found.iter().any(|unit| {
+        unit.parsed.outputs.iter().any(|out| {
+            repo_path(&unit.dir, &out.path).as_deref() == Some(target)
+                && out.hash.as_ref().is_some_and(|h| h.oid.is_dir())
+        })
+    })
 }
 
 fn glob_matcher(pattern: &str) -> Result<GlobMatcher, Error> {
