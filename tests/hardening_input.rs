@@ -330,11 +330,26 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
         );
     }
     for (case, outcome) in [
-        ("`.dvc` with path `../../../../up.txt` (leaves the repo)", "external output, skipped as DVC does"),
-        ("`.dvc` with absolute path `/etc/passwd`", "external output, skipped as DVC does"),
-        ("`.dvc` with `wdir: ../../..`", "external output, skipped as DVC does"),
-        ("submodule entries `sub.dvc`, `subdir.dvc/x.dvc`", "skipped (never read); no panic"),
-        ("non-UTF-8 names `caf\\xe9.dvc`, `d\\xff\\xfe/x.dvc`", "read lossily; output reported as `café@latin1` (missing data)"),
+        (
+            "`.dvc` with path `../../../../up.txt` (leaves the repo)",
+            "external output, skipped as DVC does",
+        ),
+        (
+            "`.dvc` with absolute path `/etc/passwd`",
+            "external output, skipped as DVC does",
+        ),
+        (
+            "`.dvc` with `wdir: ../../..`",
+            "external output, skipped as DVC does",
+        ),
+        (
+            "submodule entries `sub.dvc`, `subdir.dvc/x.dvc`",
+            "skipped (never read); no panic",
+        ),
+        (
+            "non-UTF-8 names `caf\\xe9.dvc`, `d\\xff\\xfe/x.dvc`",
+            "read lossily; output reported as `café@latin1` (missing data)",
+        ),
     ] {
         ledger.row("hostile input", case, 1, outcome);
     }
