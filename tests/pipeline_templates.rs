@@ -75,7 +75,6 @@ fn assert_check_fails(repo: &Repo<'_>, needle: &str) {
     );
 }
 
-
 /// One stage per `foreach` item and per `matrix` combination, two outputs each: the one named
 /// by `${p.first}` is `push: false`. The lock lists outputs sorted by path, so the `${second}`
 /// one comes first: wildcard pairing put `push: false` on it.
@@ -152,8 +151,9 @@ fn push_false_on_a_generated_output_stays_on_that_output() {
     repo.set_local_remotes(&[("r", &ours_storage)]);
     repo.git_dvc(&["push", "-q"]);
     assert_eq!(list_files(&ours_storage), list_files(&dvc_storage));
-    assert!(list_files(&dvc_storage)
-        .contains_key(&object_rel_path(&md5_of(&repo, "f_x_a.txt"), false)));
+    assert!(
+        list_files(&dvc_storage).contains_key(&object_rel_path(&md5_of(&repo, "f_x_a.txt"), false))
+    );
 
     repo.set_local_remotes(&[("r", &server.storage)]);
     repo.git_dvc(&["push", "-q"]);
@@ -183,8 +183,16 @@ fn each_revision_uses_its_own_params() {
     let ours = list_files(&ours_storage);
     assert_eq!(ours, list_files(&dvc_storage));
     // Both revisions' pushable outputs (x_a from the first, y_c from the second).
-    assert!(ours.values().any(|b| b.as_slice() == b"x2\n"), "{:?}", ours.keys());
-    assert!(ours.values().any(|b| b.as_slice() == b"y2\n"), "{:?}", ours.keys());
+    assert!(
+        ours.values().any(|b| b.as_slice() == b"x2\n"),
+        "{:?}",
+        ours.keys()
+    );
+    assert!(
+        ours.values().any(|b| b.as_slice() == b"y2\n"),
+        "{:?}",
+        ours.keys()
+    );
     assert!(!ours.values().any(|b| b.as_slice() == b"x1\n"));
 }
 

@@ -454,7 +454,7 @@ impl Resolver<'_> {
         self.budget.charge(count).map_err(error)?;
         let mut members: Vec<(String, Yaml)> = Vec::new();
         let mut index = vec![0usize; axes.len()];
-        while count > 0 {
+        for _ in 0..count {
             let mut fragments = Vec::with_capacity(axes.len());
             let mut item = Vec::with_capacity(axes.len());
             for ((k, values), &i) in axes.iter().zip(&index) {
@@ -468,20 +468,12 @@ impl Resolver<'_> {
             }
             members.push((fragments.join("-"), Yaml::Map(item)));
             // Odometer, last axis fastest, as `itertools.product`.
-            let mut axis = axes.len();
-            loop {
-                if axis == 0 {
-                    break;
-                }
-                axis -= 1;
+            for axis in (0..axes.len()).rev() {
                 index[axis] += 1;
                 if index[axis] < axes[axis].1.len() {
                     break;
                 }
                 index[axis] = 0;
-            }
-            if axis == 0 && index.iter().all(|i| *i == 0) {
-                break;
             }
         }
         let template = Yaml::Map(
