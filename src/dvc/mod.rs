@@ -8,6 +8,7 @@ pub mod dir_manifest;
 pub mod dvcfile;
 pub mod dvcfile_writer;
 pub mod hash;
+pub mod interpolate;
 pub mod output;
 pub mod pipeline;
 pub mod run_cache;

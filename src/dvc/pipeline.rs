@@ -1,113 +1,166 @@
 //! Pipeline outputs: a `dvc.yaml` for the flags, its `dvc.lock` for the hashes.
 //!
-//! DVC (`dvc/stage/loader.py`) interpolates `${…}`, expands `foreach`/`matrix`, takes each
-//! stage's `outs:`, `metrics:` and `plots:` with their flags from `dvc.yaml`, then fills hashes
-//! from the lock entry of the same stage and exact same `path`. Flags live only in `dvc.yaml`
-//! (the lock also lists `cache: false` outputs), so both files are needed.
+//! DVC (`dvc/parsing/`, `dvc/stage/loader.py`) interpolates `${…}`, expands `foreach`/`matrix`,
+//! takes each stage's `outs:`, `metrics:` and `plots:` with their flags from `dvc.yaml`, then
+//! fills hashes from the lock entry of the same stage and exact same `path`. Flags live only in
+//! `dvc.yaml` (the lock also lists `cache: false` outputs), so both files are needed.
 //!
-//! Rather than re-implement DVC's template engine, outputs are matched on names DVC generated:
+//! Templating is resolved as DVC resolves it ([`super::interpolate`]), never guessed: the
+//! context is the `params.yaml` beside `dvc.yaml` (when it exists), then the top-level `vars`
+//! (files, `file:key1,key2`, inline mappings), then each stage's own `vars` (relative to its
+//! `wdir`); `foreach` over a list, a mapping or a `${var}` gives stages `name@key` with
+//! `${item}`/`${key}`, `matrix` gives `name@a-b` with `${item.<name>}`. Every stage field is
+//! resolved (an unknown variable anywhere fails the file, as in DVC); output paths, `remote`
+//! and `wdir` then decide what is pushed. Each output takes its hash from the lock entry of
+//! its generated stage with the same resolved path; lock entries matching nothing are ignored,
+//! as in DVC, and an output without one has no hash.
 //!
-//! * a lock stage `name` belongs to the `dvc.yaml` stage `name`, and `name@<anything>` to a
-//!   `foreach`/`matrix` stage `name`;
-//! * a lock out matches a `dvc.yaml` out with the same path, else one whose `${…}` parts, taken
-//!   as wildcards, match it. The output then takes the lock's (concrete) path.
-//!
-//! Lock entries matching nothing are ignored, as in DVC. A `dvc.yaml` output without a lock
-//! entry has no hash; a templated one keeps its template text as path. A templated `wdir` is
-//! kept as literal text too, since resolving it would need the template engine.
+//! Vars files come from a [`VarsFiles`]: the caller reads them from the same revision as the
+//! `dvc.yaml` (git objects for a commit, files for the work tree) and records what was read,
+//! since the result depends on them. `.toml` and `.py` vars files are refused (git-dvc does not
+//! parse them); `.json` is checked as JSON and read as YAML; anything else is YAML. When
+//! templating fails (a missing file, an unknown variable, a key defined twice, more work than
+//! the [`Budget`](super::interpolate::Budget) allows), the file fails to parse with DVC's
+//! reason, so its revision cannot be collected.
 //!
 //! Both files are validated against DVC 3.67.1's `MULTI_STAGE_SCHEMA` and `LOCKFILE_SCHEMA`
 //! (`dvc/schema.py`), on the raw, uninterpolated data as DVC does. The 1.x lock format (stages
 //! at the top level, no `schema: '2.0'`) fails as in DVC: `required key not provided, in
 //! schema`.
+//!
+//! ```text
+//! let outputs = parse_pipeline(dvc_yaml, Some(dvc_lock), &files)?;
+//! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::dvcfile::{hash_of, resolve_path, DATA_FIELDS, HASH_AND_META};
 use super::hash::DvcHash;
+use super::interpolate::{self, Budget, Context};
 use super::output::{DvcOutput, ManifestEntry};
 use super::yaml::{self, Field, FormatError, MapRule, Rule, Yaml};
+
+/// Where a `dvc.yaml`'s vars files come from. `path` is relative to the `dvc.yaml`'s directory
+/// and normalized (it may start with `../`).
+pub trait VarsFiles {
+    /// The file's bytes; `Ok(None)` when there is no such file; `Err` when it cannot be used
+    /// (a directory, a link, outside the repository, too big), with the reason.
+    fn read(&self, path: &str) -> Result<Option<Arc<Vec<u8>>>, String>;
+}
+
+/// No vars files at all: a `dvc.yaml` read on its own.
+pub struct NoVarsFiles;
+
+impl VarsFiles for NoVarsFiles {
+    fn read(&self, _: &str) -> Result<Option<Arc<Vec<u8>>>, String> {
+        Ok(None)
+    }
+}
+
+/// One stage after templating: its (generated) name, resolved `wdir` and outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedStage {
+    pub name: String,
+    wdir: Option<String>,
+    templates: Vec<Template>,
+}
 
 /// Outputs of every stage in `dvc_yaml`, hashed from `dvc_lock` when given. External outputs
 /// are left out.
 pub fn parse_pipeline(
     dvc_yaml: &[u8],
     dvc_lock: Option<&[u8]>,
+    files: &dyn VarsFiles,
 ) -> Result<Vec<DvcOutput>, FormatError> {
-    let pipeline = load(dvc_yaml, &MULTI_STAGE)?;
+    let doc = load_pipeline(dvc_yaml)?;
+    let stages = resolve_stages(&doc, files)?;
+    pair_with_lock(&stages, dvc_lock)
+}
+
+/// A `dvc.yaml` parsed and validated, not yet templated.
+pub fn load_pipeline(dvc_yaml: &[u8]) -> Result<Yaml, FormatError> {
+    load(dvc_yaml, &MULTI_STAGE)
+}
+
+/// Every stage of `doc` with templating resolved, `foreach`/`matrix` expanded.
+pub fn resolve_stages(
+    doc: &Yaml,
+    files: &dyn VarsFiles,
+) -> Result<Vec<ResolvedStage>, FormatError> {
+    let mut resolver = Resolver {
+        files,
+        budget: Budget::new(crate::limits::get().dvc_file),
+        parsed: HashMap::new(),
+        stages: Vec::new(),
+    };
+    let vars = doc.get("vars").cloned().unwrap_or(Yaml::Seq(Vec::new()));
+    check_interpolations(&vars, "vars")?;
+    let mut context = Context::default();
+    resolver
+        .load_vars(&mut context, &vars, "", Some("params.yaml"), None)
+        .map_err(|e| template_error("'vars'", e))?;
+    let stages = doc.get("stages").and_then(Yaml::as_map).unwrap_or_default();
+    for (name, definition) in stages {
+        let name = name.as_str().unwrap_or_default();
+        if definition.get("matrix").is_some() {
+            resolver.matrix(&context, name, definition)?;
+        } else if definition.get("foreach").is_some() {
+            resolver.foreach(&context, name, definition)?;
+        } else {
+            resolver.entry(&context, name, definition)?;
+        }
+    }
+    Ok(resolver.stages)
+}
+
+/// Each resolved output with the hash of its lock entry.
+pub fn pair_with_lock(
+    stages: &[ResolvedStage],
+    dvc_lock: Option<&[u8]>,
+) -> Result<Vec<DvcOutput>, FormatError> {
     let lock = match dvc_lock {
         Some(bytes) => load(bytes, &LOCKFILE).map_err(|e| FormatError::Lock(Box::new(e)))?,
         None => Yaml::Map(Vec::new()),
     };
-    let lock_stages: Vec<(&str, &Yaml)> = lock
+    let lock_stages: HashMap<&str, &Yaml> = lock
         .get("stages")
         .and_then(Yaml::as_map)
         .unwrap_or_default()
         .iter()
         .filter_map(|(k, v)| Some((k.as_str()?, v)))
         .collect();
-    // Lock stage names, sorted for prefix lookups, with their position in the file.
-    let by_name: BTreeMap<&str, usize> = lock_stages
-        .iter()
-        .enumerate()
-        .map(|(i, (name, _))| (*name, i))
-        .collect();
-
     let mut outputs = Vec::new();
-    let stages = pipeline
-        .get("stages")
-        .and_then(Yaml::as_map)
-        .unwrap_or_default();
-    for (name, definition) in stages {
-        let name = name.as_str().unwrap_or_default();
-        let generated = definition.get("foreach").is_some() || definition.get("do").is_some();
-        let body = if generated {
-            definition.get("do").unwrap_or(definition)
-        } else {
-            definition
-        };
-        let generated = generated || definition.get("matrix").is_some();
-        let templates = stage_templates(name, body)?;
-        let wdir = body.get("wdir").and_then(Yaml::as_str);
-
-        let instances: Vec<(&str, &Yaml)> = instances_of(&by_name, name, generated)
-            .into_iter()
-            .map(|i| lock_stages[i])
-            .collect();
-        // A template lacking a lock entry (in some instance, or with no instance at all) gives
-        // one hash-less output per stage, however many instances there are.
-        let mut unmatched = vec![instances.is_empty(); templates.len()];
-        for (lock_name, lock_stage) in instances {
-            let lock_outs = lock_stage
-                .get("outs")
-                .and_then(Yaml::as_seq)
-                .unwrap_or_default();
-            for (index, found) in match_outs(&templates, lock_outs).into_iter().enumerate() {
-                let Some(out_index) = found else {
-                    unmatched[index] = true;
-                    continue;
-                };
-                let entry = &lock_outs[out_index];
-                let location = format!("stages -> {lock_name} -> outs -> {out_index}");
-                let path = entry.get("path").and_then(Yaml::as_str).unwrap_or_default();
-                let output = hash_of(entry, &location).and_then(|(hash, files)| {
-                    output(
-                        &templates[index],
-                        wdir,
-                        path,
-                        hash,
-                        files,
-                        lock_name,
-                        &location,
-                    )
-                });
-                outputs.extend(output.map_err(|e| FormatError::Lock(Box::new(e)))?);
-            }
+    for stage in stages {
+        let lock_outs = lock_stages
+            .get(stage.name.as_str())
+            .and_then(|s| s.get("outs"))
+            .and_then(Yaml::as_seq)
+            .unwrap_or_default();
+        // `{item["path"]: item for item in outs}`: the last entry of a path wins.
+        let mut by_path: HashMap<&str, usize> = HashMap::new();
+        for (i, entry) in lock_outs.iter().enumerate() {
+            by_path.insert(
+                entry.get("path").and_then(Yaml::as_str).unwrap_or_default(),
+                i,
+            );
         }
-        let location = format!("stages -> {name}");
-        for (template, _) in templates.iter().zip(unmatched).filter(|(_, u)| *u) {
-            let output = output(template, wdir, &template.path, None, None, name, &location);
-            outputs.extend(output?);
+        for template in &stage.templates {
+            let wdir = stage.wdir.as_deref();
+            let found = match by_path.get(template.path.as_str()) {
+                Some(&i) => {
+                    let location = format!("stages -> {} -> outs -> {i}", stage.name);
+                    let (hash, files) = hash_of(&lock_outs[i], &location)
+                        .map_err(|e| FormatError::Lock(Box::new(e)))?;
+                    output(template, wdir, hash, files, &stage.name, &location)
+                        .map_err(|e| FormatError::Lock(Box::new(e)))?
+                }
+                None => {
+                    let location = format!("stages -> {}", stage.name);
+                    output(template, wdir, None, None, &stage.name, &location)?
+                }
+            };
+            outputs.extend(found);
         }
     }
     Ok(outputs)
@@ -123,34 +176,386 @@ fn load(bytes: &[u8], schema: &Rule) -> Result<Yaml, FormatError> {
     Ok(doc)
 }
 
-/// Positions of the lock stages generated from `stage`: the one named `stage`, or for
-/// `foreach`/`matrix` stages all named `stage@…`, in lock file order.
-fn instances_of(by_name: &BTreeMap<&str, usize>, stage: &str, generated: bool) -> Vec<usize> {
-    if !generated {
-        return by_name.get(stage).copied().into_iter().collect();
-    }
-    let prefix = format!("{stage}@");
-    let mut found: Vec<usize> = by_name
-        .range(prefix.as_str()..)
-        .take_while(|(name, _)| name.starts_with(&prefix))
-        .map(|(_, i)| *i)
-        .collect();
-    found.sort_unstable();
-    found
+/// DVC's `format_and_raise`: `failed to parse <what> in 'dvc.yaml': <reason>`.
+fn template_error(what: &str, reason: String) -> FormatError {
+    FormatError::Template(format!("failed to parse {what} in 'dvc.yaml': {reason}"))
 }
 
-/// The output for `template` at `path`; `None` if external. `stage` is the lock stage it was
-/// matched in (`train`, `each@x`), or the `dvc.yaml` stage name when it has no lock entry.
+/// `vars` are never templated themselves.
+fn check_interpolations(value: &Yaml, where_: &str) -> Result<(), FormatError> {
+    let templated = match value {
+        Yaml::Str(s) => interpolate::is_interpolated(s),
+        Yaml::Seq(items) => {
+            return items
+                .iter()
+                .try_for_each(|v| check_interpolations(v, where_))
+        }
+        Yaml::Map(entries) => {
+            return entries.iter().try_for_each(|(k, v)| {
+                check_interpolations(k, where_)?;
+                check_interpolations(v, where_)
+            })
+        }
+        _ => false,
+    };
+    if templated {
+        return Err(template_error(
+            &format!("'{where_}'"),
+            "interpolating is not allowed".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+struct Resolver<'a> {
+    files: &'a dyn VarsFiles,
+    budget: Budget,
+    /// Vars files already parsed, by normalized path: each is read and charged once.
+    parsed: HashMap<String, Arc<Yaml>>,
+    stages: Vec<ResolvedStage>,
+}
+
+impl Resolver<'_> {
+    /// `Context.load_from_vars`: the default file if it exists, then each `vars` entry.
+    fn load_vars(
+        &mut self,
+        context: &mut Context,
+        vars: &Yaml,
+        wdir: &str,
+        default: Option<&str>,
+        stage: Option<&str>,
+    ) -> Result<(), String> {
+        if let Some(default) = default {
+            let path = normpath(&join(wdir, default));
+            if self.file(&path)?.is_some() {
+                self.merge_from(context, default, wdir)?;
+            }
+        }
+        for (index, item) in vars.as_seq().unwrap_or_default().iter().enumerate() {
+            match item {
+                Yaml::Str(item) => self.merge_from(context, item, wdir)?,
+                mapping => {
+                    let source = match stage {
+                        Some(stage) => format!("{stage}.vars[{index}]"),
+                        None => format!("vars[{index}]"),
+                    };
+                    context.merge(mapping, &source, &mut self.budget)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `Context.merge_from` for one `path[:key1,key2]` entry.
+    fn merge_from(&mut self, context: &mut Context, item: &str, wdir: &str) -> Result<(), String> {
+        let (path, keys) = match item.split_once(':') {
+            Some((path, keys)) => (path, keys),
+            None => (item, ""),
+        };
+        let path = normpath(&join(wdir, path));
+        let keys: Option<Vec<String>> = (!keys.is_empty()).then(|| {
+            keys.split(',')
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+        let keys = keys.filter(|k| !k.is_empty());
+        let data = self
+            .file(&path)?
+            .ok_or_else(|| format!("'{path}' does not exist"))?;
+        context.merge_file(&path, item, keys, &data, &mut self.budget)
+    }
+
+    /// A vars file, parsed by its extension as DVC's `load_path` does; `None` if missing.
+    fn file(&mut self, path: &str) -> Result<Option<Arc<Yaml>>, String> {
+        if let Some(parsed) = self.parsed.get(path) {
+            return Ok(Some(parsed.clone()));
+        }
+        let Some(bytes) = self.files.read(path)? else {
+            return Ok(None);
+        };
+        self.budget.charge(bytes.len())?;
+        let suffix = path
+            .rsplit('/')
+            .next()
+            .and_then(|name| name.rfind('.').filter(|i| *i > 0).map(|i| &name[i..]))
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let data = match suffix.as_str() {
+            ".toml" | ".py" => {
+                return Err(format!(
+                    "'{path}': git-dvc reads vars files in YAML or JSON only, not '{suffix}'; \
+                     convert it to YAML to push this revision with git-dvc"
+                ))
+            }
+            ".json" => {
+                serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| {
+                    format!("unable to read: '{path}', JSON file structure is corrupted: {e}")
+                })?;
+                let data = yaml::parse(&bytes).map_err(|e| format!("'{path}': {e}"))?;
+                data
+            }
+            _ => {
+                let data = yaml::parse(&bytes).map_err(|e| {
+                    format!("unable to read: '{path}', YAML file structure is corrupted: {e}")
+                })?;
+                // `yaml.load(text) or {}`
+                if data.is_falsy() {
+                    Yaml::Map(Vec::new())
+                } else {
+                    data
+                }
+            }
+        };
+        let data = Arc::new(data);
+        self.parsed.insert(path.to_owned(), data.clone());
+        Ok(Some(data))
+    }
+
+    /// `EntryDefinition.resolve_stage`: one stage (plain or generated) in `context`.
+    fn entry(
+        &mut self,
+        context: &Context,
+        name: &str,
+        definition: &Yaml,
+    ) -> Result<(), FormatError> {
+        self.budget
+            .charge(64 + name.len())
+            .map_err(|e| template_error(&format!("stage '{name}'"), e))?;
+        let field_error =
+            |key: &str, e: String| template_error(&format!("'stages.{name}.{key}'"), e);
+        let wdir = match definition
+            .get("wdir")
+            .and_then(Yaml::as_str)
+            .filter(|w| !w.is_empty())
+        {
+            Some(w) => {
+                let resolved = context
+                    .resolve_str(w, Some("wdir"), &mut self.budget)
+                    .and_then(|v| interpolate::to_str(&v))
+                    .map_err(|e| field_error("wdir", e))?;
+                Some(resolved)
+            }
+            None => None,
+        };
+        let mut context = context.clone();
+        if let Some(vars) = definition.get("vars") {
+            check_interpolations(vars, &format!("stages.{name}.vars"))?;
+            let vars_wdir = normpath(wdir.as_deref().unwrap_or(""));
+            let vars_wdir = if vars_wdir == "." {
+                ""
+            } else {
+                vars_wdir.as_str()
+            };
+            self.load_vars(&mut context, vars, vars_wdir, None, Some(name))
+                .map_err(|e| template_error(&format!("stage '{name}'"), e))?;
+        }
+        let mut body = Vec::new();
+        for (key, value) in definition.as_map().unwrap_or_default() {
+            let field = key.as_str().unwrap_or_default();
+            if field == "vars" {
+                continue;
+            }
+            let value = context
+                .resolve(value, Some(field), &mut self.budget)
+                .map_err(|e| field_error(field, e))?;
+            body.push((key.clone(), value));
+        }
+        let templates = stage_templates(name, &Yaml::Map(body))?;
+        self.stages.push(ResolvedStage {
+            name: name.to_owned(),
+            wdir,
+            templates,
+        });
+        Ok(())
+    }
+
+    /// `ForeachDefinition`: one stage per list element or mapping entry.
+    fn foreach(
+        &mut self,
+        context: &Context,
+        name: &str,
+        definition: &Yaml,
+    ) -> Result<(), FormatError> {
+        let data = definition.get("foreach").unwrap_or(&Yaml::Null);
+        let template = definition.get("do").unwrap_or(&Yaml::Null);
+        let iterable = context
+            .resolve(data, None, &mut self.budget)
+            .map_err(|e| template_error(&format!("'stages.{name}.foreach'"), e))?;
+        let is_map = matches!(iterable, Yaml::Map(_));
+        let members: Vec<(String, Yaml)> = match &iterable {
+            Yaml::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| Ok((interpolate::to_str(k)?, v.clone())))
+                .collect::<Result<_, String>>(),
+            Yaml::Seq(items) if items.iter().any(is_map_or_seq) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v.clone()))
+                .collect()),
+            Yaml::Seq(items) => items
+                .iter()
+                .map(|v| Ok((interpolate::to_str(v)?, v.clone())))
+                .collect::<Result<_, String>>(),
+            other => Err(format!(
+                "expected list/dictionary, got {}",
+                python_type(other)
+            )),
+        }
+        .map_err(|e| {
+            FormatError::Template(format!(
+                "failed to resolve 'stages.{name}.foreach' in 'dvc.yaml': {e}"
+            ))
+        })?;
+        for (key, item) in dedup_keys(members) {
+            let mut vars = vec![("item", item)];
+            if is_map {
+                vars.push(("key", Yaml::Str(key.clone())));
+            }
+            let context = context.with_iteration(vars);
+            self.entry(&context, &format!("{name}@{key}"), template)?;
+        }
+        Ok(())
+    }
+
+    /// `MatrixDefinition`: one stage per combination, named by its values joined with `-`.
+    fn matrix(
+        &mut self,
+        context: &Context,
+        name: &str,
+        definition: &Yaml,
+    ) -> Result<(), FormatError> {
+        let error = |e: String| template_error(&format!("'stages.{name}.matrix'"), e);
+        let data = definition.get("matrix").unwrap_or(&Yaml::Null);
+        let resolved = context
+            .resolve(data, None, &mut self.budget)
+            .map_err(error)?;
+        let mut axes: Vec<(String, Vec<Yaml>)> = Vec::new();
+        for (k, v) in resolved.as_map().unwrap_or_default() {
+            let values = match v {
+                Yaml::Seq(items) => items.clone(),
+                // Python iterates a string's characters and a mapping's keys.
+                Yaml::Str(s) => s.chars().map(|c| Yaml::Str(c.to_string())).collect(),
+                Yaml::Map(entries) => entries.iter().map(|(k, _)| k.clone()).collect(),
+                other => {
+                    return Err(error(format!(
+                        "'{}' object is not iterable",
+                        python_type(other)
+                    )))
+                }
+            };
+            axes.push((k.as_str().unwrap_or_default().to_owned(), values));
+        }
+        // Refuse a product too big to enumerate before enumerating it.
+        let count = axes
+            .iter()
+            .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()))
+            .unwrap_or(usize::MAX);
+        self.budget.charge(count).map_err(error)?;
+        let mut members: Vec<(String, Yaml)> = Vec::new();
+        let mut index = vec![0usize; axes.len()];
+        for _ in 0..count {
+            let mut fragments = Vec::with_capacity(axes.len());
+            let mut item = Vec::with_capacity(axes.len());
+            for ((k, values), &i) in axes.iter().zip(&index) {
+                let v = &values[i];
+                fragments.push(if is_map_or_seq(v) {
+                    format!("{k}{i}")
+                } else {
+                    interpolate::to_str(v).map_err(error)?
+                });
+                item.push((Yaml::Str(k.clone()), v.clone()));
+            }
+            members.push((fragments.join("-"), Yaml::Map(item)));
+            // Odometer, last axis fastest, as `itertools.product`.
+            for axis in (0..axes.len()).rev() {
+                index[axis] += 1;
+                if index[axis] < axes[axis].1.len() {
+                    break;
+                }
+                index[axis] = 0;
+            }
+        }
+        let template = Yaml::Map(
+            definition
+                .as_map()
+                .unwrap_or_default()
+                .iter()
+                .filter(|(k, _)| k.as_str() != Some("matrix"))
+                .cloned()
+                .collect(),
+        );
+        for (key, item) in dedup_keys(members) {
+            let context =
+                context.with_iteration(vec![("key", Yaml::Str(key.clone())), ("item", item)]);
+            self.entry(&context, &format!("{name}@{key}"), &template)?;
+        }
+        Ok(())
+    }
+}
+
+/// A Python dict built from `(key, value)` pairs: a repeated key keeps its first place and
+/// takes the last value.
+fn dedup_keys(members: Vec<(String, Yaml)>) -> Vec<(String, Yaml)> {
+    let mut out: Vec<(String, Yaml)> = Vec::with_capacity(members.len());
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (k, v) in members {
+        match at.get(&k) {
+            Some(&i) => out[i].1 = v,
+            None => {
+                at.insert(k.clone(), out.len());
+                out.push((k, v));
+            }
+        }
+    }
+    out
+}
+
+fn is_map_or_seq(value: &Yaml) -> bool {
+    matches!(value, Yaml::Map(_) | Yaml::Seq(_))
+}
+
+/// `os.path.join` for repository paths: an absolute `path` replaces `base`.
+fn join(base: &str, path: &str) -> String {
+    if base.is_empty() || path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+/// `posixpath.normpath`.
+pub fn normpath(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+/// The output for `template`; `None` if external. `stage` is its (generated) stage name.
 fn output(
     template: &Template,
     wdir: Option<&str>,
-    path: &str,
     hash: Option<DvcHash>,
     files: Option<Vec<ManifestEntry>>,
     stage: &str,
     location: &str,
 ) -> Result<Option<DvcOutput>, FormatError> {
-    let Some(path) = resolve_path(wdir, path, location)? else {
+    let Some(path) = resolve_path(wdir, &template.path, location)? else {
         return Ok(None);
     };
     Ok(Some(DvcOutput {
@@ -191,7 +596,13 @@ fn stage_templates(stage: &str, body: &Yaml) -> Result<Vec<Template>, FormatErro
                 path => vec![(path, &Yaml::Null)],
             };
             for (path, flags) in entries {
-                let path = path.as_str().unwrap_or_default();
+                // After templating a path may be any scalar: DVC's `_merge_data` refuses it.
+                let Some(path) = path.as_str() else {
+                    return Err(FormatError::Value {
+                        location: format!("stages -> {stage} -> {key} -> {index}"),
+                        message: format!("'{}' not supported", python_type(path)),
+                    });
+                };
                 let flags = match flags {
                     Yaml::Null if item.as_str().is_some() => &[][..],
                     Yaml::Map(flags) => flags,
@@ -235,7 +646,7 @@ fn stage_templates(stage: &str, body: &Yaml) -> Result<Vec<Template>, FormatErro
     Ok(templates)
 }
 
-fn python_type(value: &Yaml) -> &'static str {
+pub(super) fn python_type(value: &Yaml) -> &'static str {
     match value {
         Yaml::Null => "NoneType",
         Yaml::Bool(_) => "bool",
@@ -245,74 +656,6 @@ fn python_type(value: &Yaml) -> &'static str {
         Yaml::Seq(_) => "list",
         Yaml::Map(_) => "dict",
     }
-}
-
-/// For each template, the index of the lock out it matches. Exact paths claim their entries
-/// first; then each templated path takes the first unclaimed entry its pattern matches.
-fn match_outs(templates: &[Template], lock_outs: &[Yaml]) -> Vec<Option<usize>> {
-    let lock_paths: Vec<&str> = lock_outs
-        .iter()
-        .map(|o| o.get("path").and_then(Yaml::as_str).unwrap_or_default())
-        .collect();
-    let mut first_with_path: HashMap<&str, usize> = HashMap::with_capacity(lock_paths.len());
-    for (i, path) in lock_paths.iter().enumerate().rev() {
-        first_with_path.insert(path, i);
-    }
-    let mut claimed = vec![false; lock_outs.len()];
-    let mut found: Vec<Option<usize>> = vec![None; templates.len()];
-    for (t, template) in templates.iter().enumerate() {
-        if let Some(&i) = first_with_path.get(template.path.as_str()) {
-            found[t] = Some(i);
-            claimed[i] = true;
-        }
-    }
-    for (t, template) in templates.iter().enumerate() {
-        if found[t].is_some() || !template.path.contains("${") {
-            continue;
-        }
-        let pattern = wildcard_pattern(&template.path);
-        if let Some(i) =
-            (0..lock_paths.len()).find(|&i| !claimed[i] && matches(&pattern, lock_paths[i]))
-        {
-            found[t] = Some(i);
-            claimed[i] = true;
-        }
-    }
-    found
-}
-
-/// The literal pieces of a templated path, split at each `${…}`.
-fn wildcard_pattern(template: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        pieces.push(&rest[..start]);
-        rest = &rest[start + len + 1..];
-    }
-    pieces.push(rest);
-    pieces
-}
-
-/// Whether `text` matches literal `pieces` with anything (maybe nothing) between them. With
-/// only "match anything" wildcards, taking each middle piece at its first occurrence is exact.
-fn matches(pieces: &[&str], text: &str) -> bool {
-    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
-    if pieces.len() == 1 {
-        return text == first;
-    }
-    let Some(mut rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    for piece in &pieces[1..pieces.len() - 1] {
-        match rest.find(piece) {
-            Some(at) => rest = &rest[at + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -687,12 +1030,39 @@ stages:
       size: 2
 "#;
 
+    /// Vars files by path, as a revision would hold them.
+    struct Files(Vec<(&'static str, &'static str)>);
+
+    impl VarsFiles for Files {
+        fn read(&self, path: &str) -> Result<Option<Arc<Vec<u8>>>, String> {
+            Ok(self
+                .0
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, text)| Arc::new(text.as_bytes().to_vec())))
+        }
+    }
+
+    /// The `params.yaml` the real pipeline was run with.
+    fn params() -> Files {
+        Files(vec![("params.yaml", "items: [x, y]\n")])
+    }
+
     fn parse(yaml: &str, lock: Option<&str>) -> Vec<DvcOutput> {
-        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes)).unwrap_or_else(|e| panic!("{e}"))
+        parse_with(yaml, lock, &params())
+    }
+
+    fn parse_with(yaml: &str, lock: Option<&str>, files: &dyn VarsFiles) -> Vec<DvcOutput> {
+        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes), files)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn error(yaml: &str, lock: Option<&str>) -> String {
-        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes))
+        error_with(yaml, lock, &params())
+    }
+
+    fn error_with(yaml: &str, lock: Option<&str>, files: &dyn VarsFiles) -> String {
+        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes), files)
             .unwrap_err()
             .to_string()
     }
@@ -731,9 +1101,9 @@ stages:
                 "m_2_p.txt md5:26ab0db90d72e28ad0ba1e22ee510510 cache=true push=true remote=-",
                 "sub/s.txt md5:f4d5d0c0671be202bc241807c243e80b cache=true push=true remote=-",
                 "up.txt md5:e85dde330c34efb0e526ee3082e4353b cache=true push=true remote=-",
-                // A templated wdir stays literal: the hash is right, the path is not resolved.
-                "${item.d}/k_a.txt md5:60b725f10c9c85c70d97880dfe8191b3 cache=true push=true remote=-",
-                "${item.d}/k_b.txt md5:3b5d5c3712955042212316173ccf37be cache=true push=true remote=-",
+                // A templated wdir is resolved per generated stage.
+                "sub/k_a.txt md5:60b725f10c9c85c70d97880dfe8191b3 cache=true push=true remote=-",
+                "sub2/k_b.txt md5:3b5d5c3712955042212316173ccf37be cache=true push=true remote=-",
             ]
         );
     }
@@ -750,10 +1120,10 @@ stages:
                 "insub", "insub", "dictfe@a", "dictfe@b",
             ]
         );
-        // Without a lock entry, the `dvc.yaml` stage name.
+        // Without a lock entry, the same generated names.
         assert_eq!(
             stages(parse(DVC_YAML, None)),
-            ["gen", "gen", "gen", "gen", "gen", "gen", "each", "mat", "insub", "insub", "dictfe"]
+            stages(parse(DVC_YAML, Some(DVC_LOCK)))
         );
     }
 
@@ -771,11 +1141,14 @@ stages:
                 "other.txt",
                 "metrics.json",
                 "plot.csv",
-                "f_${item}.${suffix}",
-                "m_${item.n}_${item.p}.txt",
+                "f_x.txt",
+                "f_y.txt",
+                "m_1_p.txt",
+                "m_2_p.txt",
                 "sub/s.txt",
                 "up.txt",
-                "${item.d}/k_${key}.txt",
+                "sub/k_a.txt",
+                "sub2/k_b.txt",
             ]
         );
     }
@@ -821,21 +1194,102 @@ stages:
     }
 
     #[test]
-    fn wildcard_matching() {
-        let m = |template: &str, text: &str| matches(&wildcard_pattern(template), text);
-        assert!(m("f_${item}.${suffix}", "f_x.txt"));
-        assert!(m("${a}", ""));
-        assert!(m("${a}${b}", "anything/at/all"));
-        assert!(m("a${x}a", "aa"));
-        assert!(!m("a${x}a", "a"));
-        assert!(m("x/${a}/y/${b}.txt", "x/1/y/y/2.txt"));
-        assert!(!m("f_${item}.txt", "g_x.txt"));
-        assert!(!m("f_${item}.txt", "f_x.csv"));
-        // Regex metacharacters are literal.
-        assert!(m("a.(b)+${x}", "a.(b)+c"));
-        assert!(!m("a.(b)+${x}", "aX(b)+c"));
-        // An unterminated `${` is literal text.
-        assert!(m("a${b", "a${b"));
+    fn flags_pair_by_interpolated_path_not_by_pattern() {
+        // `push: false` sits on the first generated output only; the lock lists `b` first.
+        let yaml =
+            "stages:\n  s:\n    foreach: ${names}\n    do:\n      cmd: x\n      outs:\n      \
+                    - ${item}.txt:\n          push: ${flags.${item}}\n";
+        let yaml = yaml.replace("push: ${flags.${item}}", "remote: ${remotes[${idx}]}");
+        let _ = yaml; // (flags cannot be templated: DVC's schema wants a bool)
+        let yaml = "vars: [{first: a, second: b}]\nstages:\n  one:\n    cmd: x\n    outs:\n    \
+                    - ${first}.txt: {push: false}\n    - ${second}.txt\n";
+        let lock = "schema: '2.0'\nstages:\n  one:\n    cmd: x\n    outs:\n    \
+                    - {path: b.txt, hash: md5, md5: 22222222222222222222222222222222}\n    \
+                    - {path: a.txt, hash: md5, md5: 11111111111111111111111111111111}\n";
+        assert_eq!(
+            summary(&parse_with(yaml, Some(lock), &NoVarsFiles)),
+            [
+                "a.txt md5:11111111111111111111111111111111 cache=true push=false remote=-",
+                "b.txt md5:22222222222222222222222222222222 cache=true push=true remote=-",
+            ]
+        );
+    }
+
+    #[test]
+    fn foreach_matrix_and_vars_files() {
+        let files = Files(vec![
+            (
+                "params.yaml",
+                "models: {big: {n: 2}, small: {n: 1}}\nlr: 0.001\n",
+            ),
+            (
+                "conf/extra.json",
+                "{\"sets\": [\"tr\", \"te\"], \"unused\": 1}",
+            ),
+            ("conf/stage.yaml", "local: L\n"),
+        ]);
+        let yaml = "vars: [conf/extra.json:sets]\nstages:\n  fe:\n    foreach: ${models}\n    do:\n      \
+                    cmd: x\n      outs: [\"${key}_${item.n}_${lr}.bin\"]\n  mx:\n    matrix:\n      \
+                    s: ${sets}\n      f: [true, 1.5]\n    cmd: x\n    outs: [\"${item.s}-${item.f}.out\"]\n  \
+                    st:\n    wdir: conf\n    vars: [stage.yaml]\n    cmd: x\n    outs: [\"${local}.txt\"]\n";
+        let outputs = parse_with(yaml, None, &files);
+        let got: Vec<String> = outputs
+            .iter()
+            .map(|o| format!("{}:{}", o.stage.as_deref().unwrap(), o.path))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "fe@big:big_2_0.001.bin",
+                "fe@small:small_1_0.001.bin",
+                "mx@tr-true:tr-true.out",
+                "mx@tr-1.5:tr-1.5.out",
+                "mx@te-true:te-true.out",
+                "mx@te-1.5:te-1.5.out",
+                "st:conf/L.txt",
+            ]
+        );
+    }
+
+    #[test]
+    fn templating_fails_as_dvc_fails() {
+        let none = &NoVarsFiles;
+        assert_eq!(
+            error_with("vars: [p.yaml]\nstages: {}\n", None, none),
+            "failed to parse 'vars' in 'dvc.yaml': 'p.yaml' does not exist"
+        );
+        assert_eq!(
+            error_with(
+                "stages:\n  a:\n    cmd: x\n    outs: [\"${nope}\"]\n",
+                None,
+                none
+            ),
+            "failed to parse 'stages.a.outs' in 'dvc.yaml': Could not find 'nope'"
+        );
+        let both = Files(vec![("params.yaml", "a: 1\n"), ("b.yaml", "a: 2\n")]);
+        assert_eq!(
+            error_with("vars: [b.yaml]\nstages: {}\n", None, &both),
+            "failed to parse 'vars' in 'dvc.yaml': cannot redefine 'a' from 'b.yaml' as it already exists"
+        );
+        let toml = Files(vec![("p.toml", "a = 1\n")]);
+        assert!(
+            error_with("vars: [p.toml]\nstages: {}\n", None, &toml).contains("YAML or JSON only")
+        );
+        assert!(
+            error_with("vars: [\"${x}\"]\n", None, none).contains("interpolating is not allowed")
+        );
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        // A 1000^3 matrix is refused before it is enumerated.
+        let axis: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        let list = format!("[{}]", axis.join(", "));
+        let yaml = format!(
+            "vars: [{{l: {list}}}]\nstages:\n  m:\n    matrix: {{a: '${{l}}', b: '${{l}}', c: '${{l}}'}}\n    cmd: x\n    outs: [o]\n"
+        );
+        let e = error_with(&yaml, None, &NoVarsFiles);
+        assert!(e.contains("units of work"), "{e}");
     }
 
     #[test]
@@ -888,6 +1342,17 @@ stages:
             "metrics: [m.json]\nplots: [p.csv]\nparams: [p.yaml]\nartifacts:\n  m: {path: m.pkl}\n",
             "vars: [a.yaml]\n",
         ] {
+            let params = Files(vec![("a.yaml", "a: 1\n")]);
+            assert_eq!(
+                parse_with(yaml, Some("schema: '2.0'\n"), &params),
+                vec![],
+                "{yaml:?}"
+            );
+        }
+        for yaml in [
+            "",
+            "metrics: [m.json]\nplots: [p.csv]\nparams: [p.yaml]\nartifacts:\n  m: {path: m.pkl}\n",
+        ] {
             assert_eq!(parse(yaml, Some("schema: '2.0'\n")), vec![], "{yaml:?}");
         }
     }
@@ -922,7 +1387,7 @@ stages:
              is not a DVC md5 hash (expected 32 hex characters, optionally followed by '.dir')"
         );
         assert!(matches!(
-            parse_pipeline(yaml.as_bytes(), Some(b"\xff")),
+            parse_pipeline(yaml.as_bytes(), Some(b"\xff"), &NoVarsFiles),
             Err(FormatError::Lock(inner)) if matches!(*inner, FormatError::Yaml(_))
         ));
     }
@@ -979,7 +1444,7 @@ stages:
         );
         assert_eq!(
             error(
-                "stages:\n  a:\n    cmd: x\n    outs: [\"${x}\"]\n",
+                "stages:\n  a:\n    cmd: x\n    outs: [\"\\0\"]\n",
                 Some("schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: \"\\0\"\n")
             ),
             "dvc.lock: invalid path in stages -> a -> outs -> 0: path \"\\0\" contains NUL"

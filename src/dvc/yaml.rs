@@ -566,6 +566,9 @@ pub enum FormatError {
     /// A value the schema allows but DVC then refuses to load.
     #[error("{message}, in {location}")]
     Value { location: String, message: String },
+    /// `dvc.yaml` templating failed (DVC's `ResolveError`), with DVC's message.
+    #[error("{0}")]
+    Template(String),
     /// An error in the `dvc.lock` next to the `dvc.yaml` being parsed.
     #[error("dvc.lock: {0}")]
     Lock(Box<FormatError>),

@@ -38,6 +38,10 @@ pub struct DvcTree {
     /// holding the link target). Each makes its revision fail to collect.
     pub links: Vec<(String, GitOid)>,
     pub children: Vec<(String, Arc<DvcTree>)>,
+    /// This directory or one below holds a `dvc.yaml`. Its outputs may depend on vars files
+    /// outside the node (`../params.yaml`), so a walk looks at it in every snapshot even where
+    /// the node itself is shared (see `objects::pipeline_inputs`).
+    pub pipelines_below: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -174,6 +178,8 @@ impl TreeScan {
             }
         }
         node.pipeline = dvc_yaml.map(|dvc_yaml| PipelineFiles { dvc_yaml, dvc_lock });
+        node.pipelines_below =
+            node.pipeline.is_some() || node.children.iter().any(|(_, c)| c.pipelines_below);
         let result = (!node.dvc_files.is_empty()
             || node.pipeline.is_some()
             || !node.links.is_empty()
@@ -221,7 +227,46 @@ fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, Git
         .collect())
 }
 
-/// The `.dvc/config` blob in a root tree, if any.
+/// What a tree entry is, for readers of single files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Blob,
+    Tree,
+    /// A symbolic link or a submodule.
+    Other,
+}
+
+/// The entry at `path` (`a/b/file`) inside `root`; `None` if there is none (or a part of the
+/// way is not a directory).
+pub fn entry_at(
+    repo: &gix::Repository,
+    root: GitOid,
+    path: &str,
+) -> Result<Option<(GitOid, EntryKind)>, GitError> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let mut tree = root;
+    for (i, part) in parts.iter().enumerate() {
+        let Some(entry) = read_tree(repo, tree)?.into_iter().find(|e| e.name == *part) else {
+            return Ok(None);
+        };
+        if i + 1 == parts.len() {
+            let kind = if entry.is_tree {
+                EntryKind::Tree
+            } else if entry.is_blob {
+                EntryKind::Blob
+            } else {
+                EntryKind::Other
+            };
+            return Ok(Some((entry.oid, kind)));
+        }
+        if !entry.is_tree {
+            return Ok(None);
+        }
+        tree = entry.oid;
+    }
+    Ok(None)
+}
+
 /// The tree at `path` (`a/b`, or `""` for `root` itself) inside `root`, if there is one.
 pub fn subtree(
     repo: &gix::Repository,
@@ -241,6 +286,7 @@ pub fn subtree(
     Ok(Some(tree))
 }
 
+/// The `.dvc/config` blob in a root tree, if any.
 pub fn find_dvc_config(repo: &gix::Repository, root: GitOid) -> Result<Option<GitOid>, GitError> {
     let entries = read_tree(repo, root)?;
     let Some(dvc_dir) = entries.iter().find(|e| e.name == ".dvc" && e.is_tree) else {

@@ -133,11 +133,14 @@ fn build_tree(files: &[(String, Entry)]) -> Option<Arc<DvcTree>> {
             || !b.links.is_empty()
             || !children.is_empty())
         .then(|| {
+            let pipelines_below =
+                pipeline.is_some() || children.iter().any(|(_, c)| c.pipelines_below);
             Arc::new(DvcTree {
                 dvc_files: b.dvc_files,
                 pipeline,
                 links: b.links,
                 children,
+                pipelines_below,
             })
         })
     }

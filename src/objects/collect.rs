@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::pipeline_inputs::{PipelineResolver, PipelineUnit, Place};
 use super::snapshot::{BlobSource, ConfigKey, Snapshot};
 use super::targets::Targets;
 use super::{DestinationObjects, Provenance};
@@ -22,11 +23,20 @@ use crate::error::Error;
 use crate::git::tree_scan::{DvcTree, PipelineFiles};
 use crate::git::GitOid;
 
-/// One DVC file as the parser sees it, independent of where it sits.
+/// A DVC file as a tree holds it: blob ids only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Unit {
+pub enum Declared {
     DvcFile(GitOid),
     Pipeline(PipelineFiles),
+    Link(GitOid),
+}
+
+/// One DVC file as the parser sees it, independent of where it sits: a pipeline with the
+/// vars files its templating read in its snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Unit {
+    DvcFile(GitOid),
+    Pipeline(PipelineUnit),
     /// A DVC file name that is a symbolic link (the blob holds its target): never followed,
     /// so it always fails to parse and its revision to collect.
     Link(GitOid),
@@ -150,23 +160,31 @@ pub fn collect(
     // 1. Distinct units, with where each was first seen (for messages).
     let mut first_seen: HashMap<Unit, (String, String)> = HashMap::new();
     let mut seen_nodes: HashSet<*const DvcTree> = options.known_nodes.clone();
+    let mut resolver = PipelineResolver::new(blobs);
     for snap in snapshots {
         if let Some(root) = &snap.root {
-            visit(root, "", &mut seen_nodes, &mut |_, file, unit| {
-                if !options.known_units.contains(&unit) {
-                    first_seen
-                        .entry(unit)
-                        .or_insert_with(|| (file.to_string(), snap.label.clone()));
-                }
-            });
+            let place = place_of(snap, blobs);
+            visit_units(
+                root,
+                place,
+                &mut resolver,
+                &mut seen_nodes,
+                &mut |_, file, unit| {
+                    if !options.known_units.contains(&unit) {
+                        first_seen
+                            .entry(unit)
+                            .or_insert_with(|| (file.to_string(), snap.label.clone()));
+                    }
+                },
+            );
         }
     }
-    let units: Vec<Unit> = first_seen.keys().copied().collect();
+    let units: Vec<Unit> = first_seen.keys().cloned().collect();
     let parsed: HashMap<Unit, Result<ParsedUnit, String>> = units
         .par_iter()
         .map_init(
             || blobs.git().local(),
-            |repo, unit| (*unit, parse_unit(repo, blobs, unit)),
+            |repo, unit| (unit.clone(), parse_unit(repo, blobs, unit)),
         )
         .collect();
 
@@ -175,7 +193,7 @@ pub fn collect(
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
     for snap in snapshots {
-        match first_failure(snap, &parsed, &options.known_nodes) {
+        match first_failure(snap, blobs, &mut resolver, &parsed, &options.known_nodes) {
             None => usable.push(snap),
             Some((file, message)) => {
                 let line = format!("{}@{}: {message}", join(&snap.prefix, &file), snap.label);
@@ -222,16 +240,24 @@ pub fn collect(
         let mut seen: HashSet<*const DvcTree> = options.known_nodes.clone();
         for snap in snaps {
             if let Some(root) = &snap.root {
-                visit(root, "", &mut seen, &mut |dir, file, unit| {
-                    if let Some(Ok(p)) = parsed.get(&unit) {
-                        found.push(FoundUnit {
-                            dir: dir.to_string(),
-                            file: file.to_string(),
-                            unit,
-                            parsed: p,
-                        });
-                    }
-                });
+                let place = place_of(snap, blobs);
+                visit_units(
+                    root,
+                    place,
+                    &mut resolver,
+                    &mut seen,
+                    &mut |dir, file, unit| {
+                        if let Some(Ok(p)) = parsed.get(&unit) {
+                            let p: &ParsedUnit = p;
+                            found.push(FoundUnit {
+                                dir: dir.to_string(),
+                                file: file.to_string(),
+                                unit,
+                                parsed: p,
+                            });
+                        }
+                    },
+                );
             }
         }
         // A target missing from some revisions only skips those, as DVC skips a revision
@@ -286,14 +312,17 @@ pub fn collect(
     })
 }
 
-/// Visits each node of a DAG once, depth first, reporting its units with their paths.
+/// Visits each node of a DAG once, depth first, reporting its DVC files with their paths.
+/// A node holding a `dvc.yaml` (or one below) is visited again when seen already: its
+/// pipeline's meaning may depend on files outside the node (`../params.yaml`).
 pub fn visit(
     node: &Arc<DvcTree>,
     dir: &str,
     seen: &mut HashSet<*const DvcTree>,
-    f: &mut dyn FnMut(&str, &str, Unit),
+    f: &mut dyn FnMut(&str, &str, Declared),
 ) {
-    if !seen.insert(Arc::as_ptr(node)) {
+    let first = seen.insert(Arc::as_ptr(node));
+    if !first && !node.pipelines_below {
         return;
     }
     let join = |name: &str| {
@@ -303,18 +332,66 @@ pub fn visit(
             format!("{dir}/{name}")
         }
     };
-    for (name, blob) in &node.dvc_files {
-        f(dir, &join(name), Unit::DvcFile(*blob));
+    if first {
+        for (name, blob) in &node.dvc_files {
+            f(dir, &join(name), Declared::DvcFile(*blob));
+        }
+        for (name, blob) in &node.links {
+            f(dir, &join(name), Declared::Link(*blob));
+        }
     }
     if let Some(p) = node.pipeline {
-        f(dir, &join("dvc.yaml"), Unit::Pipeline(p));
-    }
-    for (name, blob) in &node.links {
-        f(dir, &join(name), Unit::Link(*blob));
+        f(dir, &join("dvc.yaml"), Declared::Pipeline(p));
     }
     for (name, child) in &node.children {
         visit(child, &join(name), seen, f);
     }
+}
+
+/// [`visit`] from a snapshot's root, with each pipeline resolved against the vars files of
+/// `place` (the snapshot's tree or work tree).
+pub fn visit_units(
+    root: &Arc<DvcTree>,
+    place: Place<'_>,
+    resolver: &mut PipelineResolver<'_>,
+    seen: &mut HashSet<*const DvcTree>,
+    f: &mut dyn FnMut(&str, &str, Unit),
+) {
+    visit(root, "", seen, &mut |dir, file, declared| {
+        let unit = match declared {
+            Declared::DvcFile(oid) => Unit::DvcFile(oid),
+            Declared::Link(oid) => Unit::Link(oid),
+            Declared::Pipeline(p) => Unit::Pipeline(resolver.unit(place, dir, p)),
+        };
+        f(dir, file, unit)
+    });
+}
+
+/// Where a snapshot's vars files are read.
+fn place_of<'b>(snap: &Snapshot, blobs: &'b BlobSource) -> Place<'b> {
+    match (snap.tree, blobs.work_dir()) {
+        (Some(tree), _) => Place::Commit(tree),
+        (None, Some(dir)) => Place::Workspace(dir),
+        // A workspace snapshot always has a work tree; an empty tree reads nothing.
+        (None, None) => Place::Commit(GitOid::empty_tree(gix::hash::Kind::Sha1)),
+    }
+}
+
+/// A DVC file's bytes, refused over git config `dvc.maxFileSize`.
+pub fn read_capped(
+    repo: &gix::Repository,
+    blobs: &BlobSource,
+    oid: &GitOid,
+) -> Result<Arc<Vec<u8>>, String> {
+    let bytes = blobs.read(repo, oid).map_err(|e| e.to_string())?;
+    let limit = crate::limits::get().dvc_file;
+    if bytes.len() > limit {
+        return Err(format!(
+            "file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
 }
 
 fn parse_unit(
@@ -322,17 +399,7 @@ fn parse_unit(
     blobs: &BlobSource,
     unit: &Unit,
 ) -> Result<ParsedUnit, String> {
-    let read = |oid: &GitOid| -> Result<Arc<Vec<u8>>, String> {
-        let bytes = blobs.read(repo, oid).map_err(|e| e.to_string())?;
-        let limit = crate::limits::get().dvc_file;
-        if bytes.len() > limit {
-            return Err(format!(
-                "file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",
-                bytes.len()
-            ));
-        }
-        Ok(bytes)
-    };
+    let read = |oid: &GitOid| read_capped(repo, blobs, oid);
     match unit {
         Unit::DvcFile(oid) => {
             let bytes = read(oid)?;
@@ -344,13 +411,14 @@ fn parse_unit(
             })
         }
         Unit::Pipeline(p) => {
-            let yaml = read(&p.dvc_yaml)?;
-            let lock = match &p.dvc_lock {
+            let stages = p.resolved.as_ref().as_ref().map_err(Clone::clone)?;
+            let yaml = read(&p.files.dvc_yaml)?;
+            let lock = match &p.files.dvc_lock {
                 Some(l) => Some(read(l)?),
                 None => None,
             };
             let lock = lock.as_deref().map(|v| v.as_slice());
-            let outputs = pipeline::parse_pipeline(&yaml, lock).map_err(|e| e.to_string())?;
+            let outputs = pipeline::pair_with_lock(stages, lock).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs,
                 is_repo_import: false,
@@ -374,22 +442,19 @@ pub fn link_error(target: &[u8]) -> String {
 /// The first file in a snapshot that failed to parse: (path, reason).
 fn first_failure(
     snap: &Snapshot,
+    blobs: &BlobSource,
+    resolver: &mut PipelineResolver<'_>,
     parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
     known: &HashSet<*const DvcTree>,
 ) -> Option<(String, String)> {
     let root = snap.root.as_ref()?;
     let mut failure = None;
     let mut seen = known.clone();
-    visit(root, "", &mut seen, &mut |_, file, unit| {
+    let place = place_of(snap, blobs);
+    visit_units(root, place, resolver, &mut seen, &mut |_, file, unit| {
         if failure.is_none() {
             if let Some(Err(message)) = parsed.get(&unit) {
-                let file = match unit {
-                    Unit::Pipeline(p) if message.contains("dvc.lock") || p.dvc_lock.is_none() => {
-                        file.to_string()
-                    }
-                    _ => file.to_string(),
-                };
-                failure = Some((file, message.clone()));
+                failure = Some((file.to_string(), message.clone()));
             }
         }
     });

@@ -3,6 +3,7 @@
 
 pub mod collect;
 pub mod expand;
+pub mod pipeline_inputs;
 pub mod projects;
 pub mod snapshot;
 pub mod targets;

@@ -77,6 +77,7 @@ pub fn project_snapshots(
             label: revision.label.clone(),
             commit: Some(revision.commit),
             prefix: dir,
+            tree: Some(tree),
             root: root.tree,
             config_key,
             config,

@@ -11,6 +11,8 @@ use crate::error::Error;
 use crate::git::revisions::{self, Revision, RevisionSelection};
 use crate::git::tree_scan::{DvcTree, TreeScan};
 use crate::git::{workspace, GitOid, GitRepo};
+use crate::objects::collect;
+use crate::objects::pipeline_inputs::{PipelineResolver, Place};
 
 /// Which config a snapshot uses: snapshots with the same key resolve remotes identically.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,6 +38,8 @@ pub struct Snapshot {
     /// The directory of this snapshot's DVC project in the repository, prefixed to paths in
     /// messages: `""` for the project the command works on, `sub` for a nested one.
     pub prefix: String,
+    /// The project's tree in the commit (`None` for the work tree): vars files are read here.
+    pub tree: Option<GitOid>,
     pub root: Option<Arc<DvcTree>>,
     pub config_key: ConfigKey,
     pub config: Arc<DvcConfig>,
@@ -220,6 +224,8 @@ fn head_config(git: &GitRepo, project: &str, dvc_dir: &Path) -> Result<Option<Co
 pub struct BlobSource {
     git: GitRepo,
     workspace: HashMap<GitOid, Arc<Vec<u8>>>,
+    /// The project's directory in the work tree, when there is one.
+    work_dir: Option<PathBuf>,
     /// Keeps the boundary's nodes alive while their addresses serve as "known" markers.
     _boundary: Vec<Arc<DvcTree>>,
 }
@@ -230,6 +236,7 @@ impl BlobSource {
         BlobSource {
             git,
             workspace: HashMap::new(),
+            work_dir: None,
             _boundary: Vec::new(),
         }
     }
@@ -243,6 +250,16 @@ impl BlobSource {
 
     pub fn git(&self) -> &GitRepo {
         &self.git
+    }
+
+    /// The work tree's DVC files, by blob id.
+    pub fn workspace_blobs(&self) -> &HashMap<GitOid, Arc<Vec<u8>>> {
+        &self.workspace
+    }
+
+    /// The project's directory in the work tree (for the work-tree snapshot).
+    pub fn work_dir(&self) -> Option<&Path> {
+        self.work_dir.as_deref()
     }
 }
 
@@ -276,6 +293,7 @@ pub fn build_for_revisions(
                 label: "workspace".to_string(),
                 commit: None,
                 prefix: String::new(),
+                tree: None,
                 root: scan.root.tree,
                 config_key: ConfigKey::Files,
                 config: ctx.workspace_config.clone(),
@@ -309,16 +327,38 @@ pub fn build_for_revisions(
         .collect();
     roots.extend_from_slice(boundary);
     let scanned = scanner.scan_roots(&roots)?;
-    let mut known = Known::default();
     let mut boundary_roots = Vec::new();
     for tree in boundary {
         if let Some(node) = scanned.get(tree).and_then(|r| r.tree.as_ref()) {
-            crate::objects::collect::visit(node, "", &mut known.nodes, &mut |_, _, unit| {
-                known.units.insert(unit);
-            });
-            boundary_roots.push(node.clone());
+            boundary_roots.push((*tree, node.clone()));
         }
     }
+    let blobs = BlobSource {
+        git: ctx.git.clone(),
+        workspace: workspace_blobs,
+        work_dir: ctx.git.work_dir().map(|w| w.join(&ctx.project)),
+        _boundary: boundary_roots
+            .iter()
+            .map(|(_, node)| node.clone())
+            .collect(),
+    };
+    // A pipeline is known with the vars files it read there, so a boundary whose
+    // `params.yaml` differs does not hide a new commit's outputs.
+    let mut known = Known::default();
+    let mut resolver = PipelineResolver::new(&blobs);
+    for (tree, node) in &boundary_roots {
+        let place = Place::Commit(*tree);
+        collect::visit_units(
+            node,
+            place,
+            &mut resolver,
+            &mut known.nodes,
+            &mut |_, _, unit| {
+                known.units.insert(unit);
+            },
+        );
+    }
+    drop(resolver);
     let repo = ctx.git.local();
     let mut configs: HashMap<Option<GitOid>, Arc<DvcConfig>> = HashMap::new();
     for rev in revisions {
@@ -342,20 +382,13 @@ pub fn build_for_revisions(
             label: rev.label,
             commit: Some(rev.commit),
             prefix: String::new(),
+            tree: (!rev.tree.is_null()).then_some(rev.tree),
             root: root.tree,
             config_key: ConfigKey::Committed(root.config),
             config,
         });
     }
-    Ok((
-        snapshots,
-        BlobSource {
-            git: ctx.git.clone(),
-            workspace: workspace_blobs,
-            _boundary: boundary_roots,
-        },
-        known,
-    ))
+    Ok((snapshots, blobs, known))
 }
 
 /// What the boundary (commits the remote already has) holds: its tree nodes, and its DVC

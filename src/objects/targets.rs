@@ -122,8 +122,8 @@ fn did_you_mean_yaml(target: &str) -> Error {
 
 /// The `dvc.lock` beside a pipeline that has one.
 fn lock_file_of(unit: &FoundUnit<'_>) -> Option<String> {
-    match unit.unit {
-        Unit::Pipeline(p) if p.dvc_lock.is_some() => Some(join(&unit.dir, "dvc.lock")),
+    match &unit.unit {
+        Unit::Pipeline(p) if p.files.dvc_lock.is_some() => Some(join(&unit.dir, "dvc.lock")),
         _ => None,
     }
 }

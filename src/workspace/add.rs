@@ -34,6 +34,7 @@ use crate::dvc::output::ManifestEntry;
 use crate::dvc::{dvcfile, pipeline};
 use crate::git::{porcelain, workspace, GitError};
 use crate::objects::collect::{self, Unit};
+use crate::objects::pipeline_inputs::{PipelineResolver, Place};
 use crate::objects::snapshot::RepoContext;
 
 /// Why nothing (or not everything) was added.
@@ -468,9 +469,17 @@ fn existing_outputs(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<Known
         return Ok(Vec::new());
     };
     let mut units = Vec::new();
-    collect::visit(tree, "", &mut Default::default(), &mut |dir, file, unit| {
-        units.push((dir.to_string(), file.to_string(), unit));
-    });
+    let mut resolver = PipelineResolver::for_workspace(&scan.blobs);
+    let place = Place::Workspace(root);
+    collect::visit_units(
+        tree,
+        place,
+        &mut resolver,
+        &mut Default::default(),
+        &mut |dir, file, unit| {
+            units.push((dir.to_string(), file.to_string(), unit));
+        },
+    );
     let read = |oid| {
         scan.blobs
             .get(&oid)
@@ -483,8 +492,11 @@ fn existing_outputs(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<Known
             Unit::DvcFile(oid) => dvcfile::parse_dvc_file(read(oid))
                 .map(|f| f.outputs)
                 .map_err(|e| e.to_string()),
-            Unit::Pipeline(p) => pipeline::parse_pipeline(read(p.dvc_yaml), p.dvc_lock.map(read))
-                .map_err(|e| e.to_string()),
+            Unit::Pipeline(p) => match p.resolved.as_ref() {
+                Ok(stages) => pipeline::pair_with_lock(stages, p.files.dvc_lock.map(read))
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            },
             Unit::Link(oid) => Err(collect::link_error(read(oid))),
         };
         match parsed {
