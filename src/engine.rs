@@ -51,12 +51,25 @@ pub fn collect_against(
             snap.config_key = snapshot::ConfigKey::Files;
         }
     }
+    // Nested projects' committed remote definitions must match the user's own config
+    // for that project, as the outer project's must match the work tree's.
+    let mut nested_configured = std::collections::HashMap::new();
+    if storage.is_none() {
+        for snap in &snapshots {
+            if let snapshot::ConfigKey::Nested(dir, _) = &snap.config_key {
+                if !nested_configured.contains_key(dir) {
+                    nested_configured.insert(dir.clone(), Arc::new(ctx.nested_configured(dir)?));
+                }
+            }
+        }
+    }
     let options = CollectOptions {
         remote_override: request.remote.clone(),
         fallback_config: match storage {
             Some(_) => None,
             None => Some(ctx.workspace_config.clone()),
         },
+        nested_configured,
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         targets: request.targets.as_ref(),
         ..CollectOptions::default()
@@ -109,7 +122,8 @@ pub fn collect_with_nested(
                     None => None,
                 };
                 let source = format!("{}:{}/.dvc/config", site.revision.label, site.dir);
-                let config = ctx.committed_config(text.as_deref().map(|t| (t, source)))?;
+                let config =
+                    ctx.nested_committed_config(site.dir, text.as_deref().map(|t| (t, source)))?;
                 Ok((
                     ConfigKey::Nested(site.dir.to_string(), site.config_blob),
                     Arc::new(config),
@@ -128,12 +142,25 @@ pub fn collect_with_nested(
             snap.config_key = snapshot::ConfigKey::Files;
         }
     }
+    // Nested projects' committed remote definitions must match the user's own config
+    // for that project, as the outer project's must match the work tree's.
+    let mut nested_configured = std::collections::HashMap::new();
+    if storage.is_none() {
+        for snap in &snapshots {
+            if let snapshot::ConfigKey::Nested(dir, _) = &snap.config_key {
+                if !nested_configured.contains_key(dir) {
+                    nested_configured.insert(dir.clone(), Arc::new(ctx.nested_configured(dir)?));
+                }
+            }
+        }
+    }
     let options = CollectOptions {
         remote_override: request.remote.clone(),
         fallback_config: match storage {
             Some(_) => None,
             None => Some(ctx.workspace_config.clone()),
         },
+        nested_configured,
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         targets: request.targets.as_ref(),
         ..CollectOptions::default()

@@ -241,3 +241,58 @@ fn opting_in_uses_each_commits_own_config_as_dvc_does() {
     assert!(stolen[0].ends_with(ALICE), "{stolen:?}");
     run.assert_stderr_contains(&s.evil.url("steal"));
 }
+
+/// A nested project (`dvc init --subdir`) in someone's branch whose committed config points
+/// its remote `storage` at another server: `git dvc check --rev branch` from a work tree
+/// without that project refuses before any request, and a check with the branch checked
+/// out never sends the outer project's `config.local` credentials there.
+#[test]
+fn a_nested_projects_committed_remote_gets_neither_requests_nor_outer_credentials() {
+    let env = TestEnv::new();
+    let evil = Recorder::start();
+    let repo = env.dvc_repo("work");
+    let storage = env.path("storage");
+    repo.dvc(&["remote", "add", "-d", "storage", storage.to_str().unwrap()]);
+    repo.commit_all("storage");
+    // Credentials for an HTTP remote named `storage`, as a user keeps them.
+    repo.write(
+        ".dvc/config.local",
+        "['remote \"storage\"']\n    auth = basic\n    user = alice\n    password = s3cret\n",
+    );
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    std::fs::create_dir_all(repo.path("sub")).unwrap();
+    let sub = env.repo_at(repo.path("sub"));
+    sub.dvc(&["init", "-q", "--subdir"]);
+    sub.write("f", "nested data\n");
+    sub.dvc(&["add", "-q", "f"]);
+    sub.write(
+        ".dvc/config",
+        format!(
+            "[core]\n    remote = storage\n['remote \"storage\"']\n    url = {}\n",
+            evil.url("x")
+        ),
+    );
+    repo.commit_all("nested project");
+    repo.git(&["checkout", "-q", "main"]);
+
+    let run = repo.try_git_dvc(&["check", "--rev", "pr"]);
+    assert_ne!(run.code(), Some(0), "{}", run.describe());
+    run.assert_stderr_contains(
+        "the .dvc/config of revision pr points DVC remote 'storage' (used for 'sub/f')",
+    );
+    run.assert_stderr_contains(&evil.url("x"));
+    run.assert_stderr_contains("your configuration does not define 'storage'");
+    assert!(evil.requests().is_empty(), "{:?}", evil.requests());
+
+    // Checked out, the work tree names that location itself (a check without
+    // --storage-config trusts the work tree), but the outer project's password stays home.
+    repo.git(&["checkout", "-q", "pr"]);
+    let run = repo.try_git_dvc(&["check"]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let requests = evil.requests();
+    assert!(!requests.is_empty(), "{}", run.describe());
+    assert!(
+        requests.iter().all(|r| r.ends_with(" -")),
+        "credentials sent: {requests:?}"
+    );
+}

@@ -76,6 +76,9 @@ pub struct CollectOptions<'a> {
     pub fallback_config: Option<Arc<DvcConfig>>,
     /// What a revision's committed `.dvc/config` may say about where a remote is.
     pub committed_remotes: CommittedRemotes,
+    /// For nested projects (`ConfigKey::Nested`), the user's own configuration of each
+    /// (by directory): what `fallback_config` is for the outer project.
+    pub nested_configured: HashMap<String, Arc<DvcConfig>>,
     pub targets: Option<&'a Targets>,
     /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
     /// files are skipped, so only what new commits introduce is collected.
@@ -229,9 +232,21 @@ pub fn collect(
         repo_root,
     );
     for (key, config, snaps) in &groups {
-        // For messages about this config: a revision that holds it.
-        let config_label = match key {
-            ConfigKey::Committed(_) => snaps.first().map(|s| s.label.as_str()),
+        // A committed config: a revision that holds it (for messages), and the user's own
+        // configuration its remote definitions must agree with.
+        let empty = DvcConfig::default();
+        let committed = match key {
+            ConfigKey::Committed(_) => snaps
+                .first()
+                .zip(options.fallback_config.as_deref())
+                .map(|(s, configured)| (s.label.as_str(), configured)),
+            ConfigKey::Nested(dir, _) => snaps.first().map(|s| {
+                let configured = options
+                    .nested_configured
+                    .get(dir)
+                    .map_or(&empty, |c| c.as_ref());
+                (s.label.as_str(), configured)
+            }),
             _ => None,
         };
         // Snapshots share a key only within one project, so one prefix per group.
@@ -294,7 +309,7 @@ pub fn collect(
                     .get(&unit.unit)
                     .map(|(_, label)| label.clone())
                     .unwrap_or_default();
-                router.route(config, config_label, out, Provenance { path, revision })?;
+                router.route(config, committed, out, Provenance { path, revision })?;
             }
         }
     }
@@ -525,23 +540,28 @@ impl<'a> Router<'a> {
         }
     }
 
-    /// `committed`: `config` is the committed config of this revision (not the user's files).
+    /// `committed`: `config` is the committed config of this revision (not the user's files),
+    /// with the user's own configuration of the same project.
     fn route(
         &mut self,
         config: &DvcConfig,
-        committed: Option<&str>,
+        committed: Option<(&str, &DvcConfig)>,
         out: &DvcOutput,
         provenance: Provenance,
     ) -> Result<(), Error> {
         let Some(hash) = &out.hash else {
             return Ok(());
         };
+        // The user's own configuration for this config's project: it fills in what a
+        // committed config lacks, and a committed definition must agree with it.
+        let fallback = self.fallback_config.clone();
+        let user: Option<&DvcConfig> = committed.map(|(_, c)| c).or(fallback.as_deref());
         let name = match (&self.remote_override, &out.remote) {
             (Some(chosen), Some(own)) if own != chosen => {
                 // Not for this remote; but DVC resolves every output's remote first, so one
                 // pinned to a remote defined nowhere fails the command (`-r` or not).
                 let defined = |c: &DvcConfig| c.remote_names().contains(&own.as_str());
-                if !defined(config) && !self.fallback_config.as_deref().is_some_and(defined) {
+                if !defined(config) && !user.is_some_and(defined) {
                     return Err(crate::dvc::config::ConfigError::RemoteNotFound(own.clone()).into());
                 }
                 return Ok(());
@@ -557,7 +577,7 @@ impl<'a> Router<'a> {
                 .default_remote
                 .clone()
                 .or_else(|| config.core_remote())
-                .or_else(|| self.fallback_config.as_ref()?.core_remote())
+                .or_else(|| user?.core_remote())
             {
                 Some(default) => default,
                 None => {
@@ -570,8 +590,8 @@ impl<'a> Router<'a> {
             },
         };
         let defines = |c: &DvcConfig| c.remote_names().contains(&name.as_str());
-        let config = match &self.fallback_config {
-            Some(fallback) if !defines(config) && defines(fallback) => fallback.as_ref(),
+        let config = match user {
+            Some(user) if !defines(config) && defines(user) => user,
             _ => config,
         };
         let cache_key = (config as *const DvcConfig, name.clone());
@@ -579,7 +599,7 @@ impl<'a> Router<'a> {
             Some(remote) => remote.clone(),
             None => {
                 let mut remote = config.remote(&name)?;
-                if let (Some(configured), Some(revision)) = (&self.fallback_config, committed) {
+                if let Some((revision, configured)) = committed {
                     if self.committed_remotes == CommittedRemotes::MustMatchConfigured {
                         remote = trusted_remote(configured, remote, revision, &provenance.path)?;
                     }

@@ -154,6 +154,50 @@ impl RepoContext {
         levels.extend(self.local_level.clone());
         Ok(DvcConfig::from_levels(levels))
     }
+
+    /// The `.dvc` directory of the project at `dir` (relative to the top of the work
+    /// tree), for a nested project; `None` without a work tree.
+    fn nested_dvc_dir(&self, dir: &str) -> Option<PathBuf> {
+        Some(self.git.work_dir()?.join(dir).join(".dvc"))
+    }
+
+    /// A nested project's committed config as DVC would see it in a checkout: the machine
+    /// levels, the committed file, and that project's own `config.local` (never the outer
+    /// project's: its credentials belong to other remotes).
+    pub(crate) fn nested_committed_config(
+        &self,
+        dir: &str,
+        text: Option<(&str, String)>,
+    ) -> Result<DvcConfig, Error> {
+        let dvc_dir = self
+            .nested_dvc_dir(dir)
+            .unwrap_or_else(|| self.dvc_dir.clone());
+        let mut levels: Vec<ConfigLevel> = Vec::new();
+        levels.extend(self.machine_levels.0.clone());
+        levels.extend(self.machine_levels.1.clone());
+        if let Some((text, source)) = text {
+            levels.push(ConfigLevel::parse(text, dvc_dir.clone(), source)?);
+        }
+        if self.git.work_dir().is_some() {
+            levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
+        }
+        Ok(DvcConfig::from_levels(levels))
+    }
+
+    /// The user's own configuration for the nested project at `dir`: its work-tree
+    /// `.dvc/config` and `config.local` with the machine levels. Without a work tree (or
+    /// without that project in it) only the machine levels: a committed remote definition
+    /// is then one the user never made.
+    pub(crate) fn nested_configured(&self, dir: &str) -> Result<DvcConfig, Error> {
+        let mut levels: Vec<ConfigLevel> = Vec::new();
+        levels.extend(self.machine_levels.0.clone());
+        levels.extend(self.machine_levels.1.clone());
+        if let Some(dvc_dir) = self.nested_dvc_dir(dir) {
+            levels.extend(ConfigLevel::load_file(&dvc_dir.join("config"))?);
+            levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
+        }
+        Ok(DvcConfig::from_levels(levels))
+    }
 }
 
 /// Git config naming the project directory for commands run outside it (the hooks,
