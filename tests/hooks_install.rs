@@ -84,18 +84,55 @@ fn install_writes_the_shipped_hook_with_mode_0755() {
     assert!(fs::read_dir(&outside).unwrap().next().is_none());
 }
 
-/// Outdated copies of our own hook (recognised by its marker line) are upgraded in place.
+/// Outdated copies of our own hook (every version git-dvc shipped) are upgraded in place.
 #[test]
 fn install_upgrades_an_older_git_dvc_hook() {
     let env = TestEnv::new();
     let repo = env.git_repo("repo");
     let hook = repo.path(".git/hooks/pre-push");
-    write_script(
-        &hook,
-        "#!/bin/sh\n# git-dvc pre-push hook (an older version)\nexec git dvc pre-push \"$@\"\n",
+    for old in [
+        include_str!("../hooks/previous/pre-push.1"),
+        include_str!("../hooks/previous/pre-push.2"),
+    ] {
+        write_script(&hook, old);
+        repo.git_dvc(&["install"]);
+        assert_is_our_hook(&hook);
+    }
+}
+
+/// A hand-written hook that runs git-dvc after its own checks (and so mentions git-dvc's
+/// marker line) is somebody's work: install refuses it, uninstall leaves it, on the client
+/// and on the server.
+#[test]
+fn a_hand_written_hook_mentioning_git_dvc_is_never_replaced_or_removed() {
+    let env = TestEnv::new();
+    let repo = env.git_repo("repo");
+    let hook = repo.path(".git/hooks/pre-push");
+    let mine =
+        "#!/bin/sh\nmake test || exit 1\n# git-dvc pre-push hook\nexec git-dvc pre-push \"$@\"\n";
+    write_script(&hook, mine);
+    let run = repo.try_git_dvc(&["install"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("hook already exists");
+    assert_eq!(fs::read_to_string(&hook).unwrap(), mine);
+    let run = repo.try_git_dvc(&["uninstall"]);
+    assert!(!run.success(), "{}", run.describe());
+    assert_eq!(fs::read_to_string(&hook).unwrap(), mine);
+
+    let server = env.bare_repo("server.git");
+    let hook = server.path("hooks/pre-receive");
+    let policy = "#!/bin/sh\ninput=$(cat)\nprintf '%s\\n' \"$input\" | /opt/policy/check || exit 1\n# git-dvc pre-receive hook (second)\nprintf '%s\\n' \"$input\" | git-dvc pre-receive\n";
+    write_script(&hook, policy);
+    let run = server.try_git_dvc(&["install", "--server"]);
+    assert!(!run.success(), "{}", run.describe());
+    assert_eq!(fs::read_to_string(&hook).unwrap(), policy);
+    // An older shipped server hook is ours to upgrade.
+    write_script(&hook, include_str!("../hooks/previous/pre-receive.1"));
+    server.git_dvc(&["install", "--server"]);
+    assert_eq!(
+        fs::read_to_string(&hook).unwrap(),
+        include_str!("../hooks/pre-receive")
     );
-    repo.git_dvc(&["install"]);
-    assert_is_our_hook(&hook);
 }
 
 /// Pushes through the hook and asserts the data reached `storage`.

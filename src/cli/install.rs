@@ -13,9 +13,20 @@ use clap::Args;
 pub const PRE_PUSH_HOOK: &str = include_str!("../../hooks/pre-push");
 /// The server hook, as shipped in `hooks/pre-receive`.
 pub const PRE_RECEIVE_HOOK: &str = include_str!("../../hooks/pre-receive");
-/// Every git-dvc pre-push hook carries this line; it is how an installed hook is recognised.
-const MARKER: &str = "# git-dvc pre-push hook";
-const SERVER_MARKER: &str = "# git-dvc pre-receive hook";
+/// Every pre-push hook git-dvc has shipped, byte for byte: a hook is git-dvc's (replaced on
+/// install, removed on uninstall) only when it is one of these. A hand-written hook that
+/// merely mentions git-dvc (a chain that runs `git-dvc pre-push` after a policy check) is
+/// somebody's work and is refused like any other.
+const SHIPPED_PRE_PUSH: &[&str] = &[
+    PRE_PUSH_HOOK,
+    include_str!("../../hooks/previous/pre-push.1"),
+    include_str!("../../hooks/previous/pre-push.2"),
+];
+/// Every pre-receive hook git-dvc has shipped.
+const SHIPPED_PRE_RECEIVE: &[&str] = &[
+    PRE_RECEIVE_HOOK,
+    include_str!("../../hooks/previous/pre-receive.1"),
+];
 /// An existing hook kept by `--chain` (or a git-lfs hook, kept automatically) is renamed to
 /// this and run first by git-dvc's hook, with the same stdin.
 pub const CHAINED_NAME: &str = "pre-push.before-git-dvc";
@@ -69,7 +80,7 @@ fn try_install(args: &InstallArgs) -> Result<String, String> {
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
     let mut note = String::new();
-    match ExistingHook::read(&hook, MARKER)? {
+    match ExistingHook::read(&hook, SHIPPED_PRE_PUSH)? {
         ExistingHook::None | ExistingHook::Empty => {}
         ExistingHook::Ours(text) if text == PRE_PUSH_HOOK => {
             return Ok(format!(
@@ -144,7 +155,7 @@ fn try_uninstall() -> Result<String, String> {
     let dir = hooks_dir()?;
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
-    match ExistingHook::read(&hook, MARKER) {
+    match ExistingHook::read(&hook, SHIPPED_PRE_PUSH) {
         Ok(ExistingHook::Ours(_)) => {
             fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
             if present(&chained) {
@@ -172,7 +183,7 @@ fn install_server(force: bool) -> Result<String, String> {
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let hook = dir.join("pre-receive");
-    match ExistingHook::read(&hook, SERVER_MARKER)? {
+    match ExistingHook::read(&hook, SHIPPED_PRE_RECEIVE)? {
         ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
         _ if force => {}
         existing => {
@@ -212,7 +223,7 @@ enum ExistingHook {
     None,
     /// Whitespace only: not a hook worth keeping.
     Empty,
-    /// One of git-dvc's own (it carries the marker line).
+    /// One of git-dvc's own: exactly a version git-dvc shipped.
     Ours(String),
     /// A script git-dvc does not recognise.
     Text(String),
@@ -222,7 +233,7 @@ enum ExistingHook {
 }
 
 impl ExistingHook {
-    fn read(path: &Path, marker: &str) -> Result<ExistingHook, String> {
+    fn read(path: &Path, shipped: &[&str]) -> Result<ExistingHook, String> {
         // `symlink_metadata`: a dangling symlink is still somebody's hook.
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExistingHook::None),
@@ -235,7 +246,7 @@ impl ExistingHook {
             )
         })?;
         Ok(match String::from_utf8(bytes) {
-            Ok(text) if text.contains(marker) => ExistingHook::Ours(text),
+            Ok(text) if shipped.contains(&text.as_str()) => ExistingHook::Ours(text),
             Ok(text) if text.trim().is_empty() => ExistingHook::Empty,
             Ok(text) => ExistingHook::Text(text),
             Err(e) => ExistingHook::Binary(e.into_bytes().len()),

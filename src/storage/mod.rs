@@ -235,23 +235,35 @@ pub fn option_str<'a>(remote: &'a RemoteConfig, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-/// The remote URL with any `user:password@` removed, for messages.
+/// The remote URL for messages, secrets removed: a password (`user:***@`), a user name
+/// that may be a token (over HTTP(S)/WebDAV, `***@`; SSH user names stay), and the query
+/// string (signed URLs and SAS tokens live there: `?***`). Userinfo runs to the last `@`,
+/// so a password holding `/`, `?` or `@` is still hidden (an `@` later in the URL only
+/// hides more).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
+    let (userinfo, after) = match rest.rfind('@') {
+        Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+        None => (None, rest),
     };
-    let host = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => format!("{userinfo}@{host}"),
+    let (after, query) = match after.find(['?', '#']) {
+        Some(i) => (&after[..i], Some(&after[i..i + 1])),
+        None => (after, None),
+    };
+    let keeps_user = matches!(scheme, "ssh" | "sftp");
+    let userinfo = match userinfo {
+        None => String::new(),
+        Some(info) => match info.split_once(':') {
+            Some((user, _)) if keeps_user => format!("{user}:***@"),
+            Some(_) => "***:***@".to_string(),
+            None if keeps_user => format!("{info}@"),
+            None => "***@".to_string(),
         },
-        None => authority.to_string(),
     };
-    format!("{scheme}://{host}{path}")
+    let query = query.map(|q| format!("{q}***")).unwrap_or_default();
+    format!("{scheme}://{userinfo}{after}{query}")
 }
 
 /// `s3` for `s3://bucket/x`; `None` for plain paths (including Windows drive letters).
@@ -279,8 +291,18 @@ mod tests {
 
     #[test]
     fn urls_lose_passwords() {
-        assert_eq!(redact_url("https://u:pw@h/x"), "https://u:***@h/x");
-        assert_eq!(redact_url("webdav://u@h/x"), "webdav://u@h/x");
+        assert_eq!(redact_url("https://u:pw@h/x"), "https://***:***@h/x");
+        assert_eq!(redact_url("webdav://tok@h/x"), "webdav://***@h/x");
+        assert_eq!(redact_url("ssh://git@h/x"), "ssh://git@h/x");
+        assert_eq!(redact_url("ssh://git:pw@h/x"), "ssh://git:***@h/x");
+        assert_eq!(redact_url("https://u:pa/ss@h/x"), "https://***:***@h/x");
+        assert_eq!(
+            redact_url("https://ghp_SECRET@127.0.0.1:1/dvc?sig=SECRETSIG"),
+            "https://***@127.0.0.1:1/dvc?***"
+        );
+        assert_eq!(redact_url("azure://c/p?sv=1&sig=x"), "azure://c/p?***");
+        assert_eq!(redact_url("https://u:p?w@h/x"), "https://***:***@h/x");
+        assert_eq!(redact_url("s3://bucket/prefix"), "s3://bucket/prefix");
         assert_eq!(redact_url("/local/path"), "/local/path");
     }
 
