@@ -1126,11 +1126,10 @@ fn nested_projects_without_dvcignore_files_are_checked_every_time() {
         &server.bare.dir.join("dvc/projects/sub/config"),
         format!("['remote \"subr\"']\n    url = {}\n", sub_storage.display()).as_bytes(),
     );
-    for i in 0..4 {
+    for _ in 0..4 {
         server.bare.git(&["update-ref", "-d", "refs/heads/main"]);
         let run = repo.try_git(&["push", "origin", "main"]);
         assert_accepted(&run);
         run.assert_stderr_contains("1 object checked");
-        let _ = i;
     }
 }
