@@ -15,7 +15,7 @@
 //! ```
 //! # fn demo(repo: &gix::Repository, root: git_dvc::git::GitOid) -> Result<(), git_dvc::git::GitError> {
 //! let mut finder = git_dvc::git::projects::ProjectFinder::default();
-//! for project in finder.find(repo, root)? {
+//! for project in finder.find(repo, root)?.iter() {
 //!     println!("{} is a DVC project (tree {})", project.dir, project.tree);
 //! }
 //! # Ok(()) }
