@@ -24,7 +24,7 @@ pub struct Validation {
     pub missing: Vec<MissingObject>,
 }
 
-/// Checks each destination; `max_objects` bounds the work (an error past it).
+/// Checks each destination; `max_objects` bounds the work ([`Error::OverObjectCap`] past it).
 pub fn validate(
     destinations: Vec<DestinationObjects>,
     cache: &LocalCache,
@@ -32,15 +32,20 @@ pub fn validate(
     max_objects: Option<usize>,
 ) -> Result<Validation, Error> {
     let mut result = Validation::default();
+    // Outputs named by the DVC files, before any storage is asked: over the cap already,
+    // the expansion of directories would only add more.
+    if let Some(max) = max_objects {
+        if destinations.iter().map(|d| d.objects.len()).sum::<usize>() > max {
+            return Err(Error::OverObjectCap { max });
+        }
+    }
     for dest in destinations {
         let jobs = jobs(&dest);
         let a = sync::assess(dest, cache, jobs, false, MemberCheck::EveryMember)?;
         result.checked += a.set.len();
         if let Some(max) = max_objects {
             if result.checked > max {
-                return Err(Error::LimitReached(format!(
-                    "the pushed commits reference more than {max} DVC objects, over the configured limit (git config dvc.preReceive.maxObjects on the server)"
-                )));
+                return Err(Error::OverObjectCap { max });
             }
         }
         for (hash, prov) in &a.set.files {

@@ -90,7 +90,9 @@ pub fn collect_with_nested(
     request: &SyncRequest,
     storage: Option<&Arc<DvcConfig>>,
 ) -> Result<(RepoContext, Collected), Error> {
-    let ctx = RepoContext::open(cwd)?;
+    let mut ctx = RepoContext::open(cwd)?;
+    // A check: every committed DVC file counts, whatever a `.dvcignore` says.
+    ctx.apply_dvcignore = false;
     if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
         return Err(Error::NotDvcRepo(cwd.to_path_buf()));
     }

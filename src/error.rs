@@ -43,10 +43,15 @@ pub enum Error {
     /// ([`crate::sync::assess`]).
     #[error("{}", invalid_manifests_message(.0))]
     InvalidManifests(Vec<InvalidManifest>),
-    /// A configured bound on the work was reached (the server check's time budget or object
-    /// cap): the check could not finish, which is not a verdict on the pushed data.
+    /// A configured bound on the work was reached (the server check's time budget): the
+    /// check could not finish, which is not a verdict on the pushed data.
     #[error("{0}")]
     LimitReached(String),
+    /// The pushed commits reference more DVC objects than the server check's cap
+    /// (`dvc.preReceive.maxObjects`). The pushed content decides this, so it rejects
+    /// whatever `dvc.preReceive.failOpen` says (a pusher could otherwise hit it on purpose).
+    #[error("the pushed commits reference more than {max} DVC objects, over the server's limit (git config dvc.preReceive.maxObjects); dvc.preReceive.failOpen does not apply to it")]
+    OverObjectCap { max: usize },
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),
@@ -86,9 +91,9 @@ fn untrusted_remote_message(
 impl Error {
     /// Whether the server check may accept a push despite this error when the
     /// administrator sets `dvc.preReceive.failOpen`: only when storage could not be
-    /// reached (after retries) or a configured bound was hit. Everything that says the
-    /// pushed content itself is wrong (unreadable DVC files or config, unknown remotes,
-    /// invalid manifests, corrupt objects) rejects whatever failOpen says.
+    /// reached (after retries) or the time budget ran out. Everything the pushed content
+    /// decides (unreadable DVC files or config, unknown remotes, invalid manifests, corrupt
+    /// objects, too many objects) rejects whatever failOpen says.
     pub fn is_unavailability(&self) -> bool {
         match self {
             Error::Storage(e) => e.kind != crate::storage::ErrorKind::Corrupt,

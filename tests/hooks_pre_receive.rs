@@ -12,6 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -416,9 +417,42 @@ fn time_budget_expiring_rejects_unless_fail_open() {
     assert_eq!(server.ref_("main").as_deref(), Some(&*commit));
 }
 
-/// The object cap is part of the budget: over it, rejected; failOpen accepts.
+/// A timed-out check leaves no scratch directory behind (the worker thread that still
+/// holds the pushed objects' store is not waited for).
 #[test]
-fn object_cap_rejects_unless_fail_open() {
+fn a_timed_out_check_removes_its_scratch_directory() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("slow/a.txt", "a\n");
+    repo.dvc(&["add", "-q", "slow"]);
+    let commit = repo.commit_all("slow dir");
+    let manifest = dir_oid(&repo, "slow.dvc");
+    let fifo = server.storage.join(object_rel_path(&manifest, false));
+    fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo {}", fifo.display());
+    server.git_config(&["dvc.preReceive.timeout", "1"]);
+    let tmp = env.mkdir("tmp");
+    let run = repo.try_git_with_env(&["push", "origin", "main"], &[("TMPDIR", tmp.as_os_str())]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    run.assert_stderr_contains("did not finish within 1 s");
+    let left: Vec<_> = fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with("git-dvc-objects-"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "left behind in {}: {left:?}",
+        tmp.display()
+    );
+}
+
+/// The object cap: over it, rejected, and failOpen does not accept it (the pusher decides
+/// how many objects a push references, so it could hit the cap on purpose).
+#[test]
+fn object_cap_rejects_even_with_fail_open() {
     let env = TestEnv::new();
     let server = Server::new(&env);
     let repo = client(&env, &server);
@@ -430,13 +464,45 @@ fn object_cap_rejects_unless_fail_open() {
     server.git_config(&["dvc.preReceive.maxObjects", "1"]);
     let run = repo.try_git(&["push", "origin", "main"]);
     assert_rejected(&run, &server, "main", None, &commit);
-    run.assert_stderr_contains("over the configured limit");
+    run.assert_stderr_contains("over the server's limit (git config dvc.preReceive.maxObjects)")
+        .assert_stderr_contains("push fewer commits");
     server.git_config(&["dvc.preReceive.failOpen", "true"]);
-    assert_accepted(&repo.try_git(&["push", "origin", "main"]));
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    run.assert_stderr_contains("failOpen does not apply");
+    assert!(
+        !run.stderr.contains("failOpen is set"),
+        "{}",
+        run.describe()
+    );
     server.git_config(&["dvc.preReceive.maxObjects", "2"]);
-    server.git_config(&["dvc.preReceive.failOpen", "false"]);
+    assert_accepted(&repo.try_git(&["push", "origin", "main"]));
     repo.git(&["commit", "-q", "--allow-empty", "-m", "empty"]);
     assert_accepted(&repo.try_git(&["push", "origin", "main"]));
+}
+
+/// Many tiny outputs whose data is missing, with the cap below their number and failOpen
+/// set: the attack this cap used to allow (the push landed with its data missing).
+#[test]
+fn hitting_the_object_cap_on_purpose_does_not_bypass_the_check() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    server.git_config(&["dvc.preReceive.failOpen", "true"]);
+    server.git_config(&["dvc.preReceive.maxObjects", "5"]);
+    let repo = client(&env, &server);
+    for i in 0..8 {
+        repo.write(
+            &format!("f{i}.txt.dvc"),
+            format!(
+                "outs:\n- md5: {}\n  size: 2\n  hash: md5\n  path: f{i}.txt\n",
+                md5_hex(format!("{i}\n").as_bytes())
+            ),
+        );
+    }
+    let commit = repo.commit_all("eight outputs, no data");
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    run.assert_stderr_contains("more than 5 DVC objects");
 }
 
 /// Storage that cannot be read is not "missing data": the check cannot be done, so the
@@ -522,6 +588,23 @@ fn ref_filter_checks_only_matching_refs() {
     let run = repo.try_git(&["push", "origin", "HEAD:refs/wip/scratch"]);
     assert_accepted(&run);
     assert_eq!(server.ref_("refs/wip/scratch").as_deref(), Some(&*commit));
+}
+
+/// An invalid `dvc.preReceive.refs` pattern is not dropped (its refs would go unchecked):
+/// every push is rejected, naming it, failOpen or not.
+#[test]
+fn an_invalid_ref_filter_rejects_every_push() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    server.git_config(&["--add", "dvc.preReceive.refs", "refs/tags/*"]);
+    server.git_config(&["--add", "dvc.preReceive.refs", "refs/heads/{main"]);
+    server.git_config(&["dvc.preReceive.failOpen", "true"]);
+    let repo = client(&env, &server);
+    repo.dvc_add_file("data.txt", "never uploaded\n");
+    let commit = repo.commit_all("data");
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    run.assert_stderr_contains("dvc.preReceive.refs has an invalid pattern 'refs/heads/{main'");
 }
 
 /// The filter must not become a way around the check: commits first pushed to an
@@ -839,10 +922,11 @@ fn an_empty_ref_list_is_an_error() {
     run.assert_stderr_contains("an earlier hook in the chain probably consumed stdin");
 }
 
-/// A `.dvcignore` over the cap is refused before it is compiled (an 8 MB one used to cost
-/// the server seconds and gigabytes).
+/// The server never reads a `.dvcignore` (see `dvcignore_hides_nothing_from_the_server`):
+/// a big one, even under many paths, costs it nothing (a 1 MiB one used to cost seconds
+/// and hundreds of megabytes, once per path).
 #[test]
-fn an_oversized_dvcignore_is_refused() {
+fn an_oversized_dvcignore_costs_the_server_nothing() {
     let env = TestEnv::new();
     let server = Server::new(&env);
     let repo = client(&env, &server);
@@ -852,12 +936,122 @@ fn an_oversized_dvcignore_is_refused() {
         text.push_str(&format!("dir{i}/**/x*[ab]?{i}\n"));
         i += 1;
     }
-    repo.write(".dvcignore", text);
-    let commit = repo.commit_all("huge .dvcignore");
+    // Added first: DVC itself compiles `.dvcignore` files.
+    repo.dvc_add_file("data.txt", "never uploaded\n");
+    repo.write(".dvcignore", &text);
+    for i in 0..8 {
+        repo.write(&format!("p{i}/.dvcignore"), &text);
+    }
+    let commit = repo.commit_all("huge .dvcignore files");
     let (run, took) = push_timed(&repo, &["origin", "main"], Duration::from_secs(120));
     assert_rejected(&run, &server, "main", None, &commit);
-    run.assert_stderr_contains("dvc.maxIgnoreFileSize");
+    run.assert_stderr_contains("data.txt@");
+    assert!(
+        !run.stderr.contains("dvc.maxIgnoreFileSize"),
+        "{}",
+        run.describe()
+    );
     assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+/// Deliberately unlike DVC: a `.dvcignore` hides no DVC file from the server or `check`,
+/// since git-dvc's reading of one can differ from DVC's (here: braces, which DVC takes
+/// literally; a `.dvcignore` its parent ignores, which DVC never loads) and anyone who
+/// pushes writes it. Every DVC file in the pushed tree is checked.
+#[test]
+fn dvcignore_hides_nothing_from_the_server() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let a = repo.dvc_add_file("a.txt", "a\n");
+    let b = repo.dvc_add_file("sub/b.txt", "b\n");
+    let c = repo.dvc_add_file("c.txt", "c\n");
+    repo.write(".dvcignore", "{a.txt.dvc,x}\nsub/.dvcignore\nc.txt.dvc\n");
+    repo.write("sub/.dvcignore", "b.txt.dvc\n");
+    let commit = repo.commit_all("data hidden by .dvcignore files");
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    let at = short(&commit);
+    run.assert_stderr_contains(&format!("a.txt@{at} ({a})"))
+        .assert_stderr_contains(&format!("sub/b.txt@{at} ({b})"))
+        .assert_stderr_contains(&format!("c.txt@{at} ({c})"));
+
+    let check = repo.try_git_dvc(&["check"]);
+    assert!(!check.success(), "{}", check.describe());
+    check
+        .assert_stderr_contains(&format!("a.txt@HEAD ({a})"))
+        .assert_stderr_contains(&format!("sub/b.txt@HEAD ({b})"))
+        .assert_stderr_contains(&format!("c.txt@HEAD ({c})"));
+}
+
+/// Client commands read `.dvcignore` files as DVC does where the two used to differ:
+/// braces are literal, and a `.dvcignore` its parent ignores is not loaded. `dvc push`
+/// (the reference) uploads both outputs; so does `git dvc push` for the commit.
+#[test]
+fn client_reads_dvcignore_like_dvc() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let a = repo.dvc_add_file("a.txt", "a\n");
+    let b = repo.dvc_add_file("sub/b.txt", "b\n");
+    repo.write(".dvcignore", "{a.txt.dvc,x}\nsub/.dvcignore\n");
+    repo.write("sub/.dvcignore", "b.txt.dvc\n");
+    repo.commit_all("outputs DVC does not ignore");
+
+    let reference = env.path("dvc-reference");
+    repo.set_local_remotes(&[("r", &reference)]);
+    repo.dvc(&["push", "-q"]);
+    assert!(remote_has(&reference, &a, false) && remote_has(&reference, &b, false));
+
+    repo.set_local_remotes(&[("r", &server.storage)]);
+    // The committed revision (the work tree's walk is not covered: see README).
+    repo.git_dvc(&["push", "-q", "--rev", "HEAD"]);
+    assert!(remote_has(&server.storage, &a, false), "a.txt not pushed");
+    assert!(
+        remote_has(&server.storage, &b, false),
+        "sub/b.txt not pushed"
+    );
+}
+
+/// Directory names that are not UTF-8: a DVC project in one, a project nested below one,
+/// and a `.dvc` file of the top project in one are all checked (the tree scan stops the
+/// top project at a nested project, so skipping its directory left it unchecked).
+#[test]
+fn dvc_files_in_non_utf8_directories_are_checked() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let dvc_file = |md5: &str, name: &str| {
+        format!("outs:\n- md5: {md5}\n  size: 2\n  hash: md5\n  path: {name}\n")
+    };
+    let x = md5_hex(b"x\n");
+    let y = md5_hex(b"y\n");
+    let z = md5_hex(b"z\n");
+    let at = |rel: &[u8]| repo.dir.join(OsStr::from_bytes(rel));
+    // `d\xff` is a project of its own; `e\xfe/inner` is one below a non-UTF-8 directory.
+    write_file(&at(b"d\xff/.dvc/config"), b"");
+    write_file(&at(b"d\xff/x.txt.dvc"), dvc_file(&x, "x.txt").as_bytes());
+    write_file(&at(b"e\xfe/inner/.dvc/config"), b"");
+    write_file(
+        &at(b"e\xfe/inner/y.txt.dvc"),
+        dvc_file(&y, "y.txt").as_bytes(),
+    );
+    // Not a project: the top project's file in a non-UTF-8 directory.
+    write_file(&at(b"f\xfd/z.txt.dvc"), dvc_file(&z, "z.txt").as_bytes());
+    let commit = repo.commit_all("non-UTF-8 directories");
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", None, &commit);
+    let short = short(&commit);
+    run.assert_stderr_contains(&format!("d\u{FFFD}/x.txt@{short} ({x})"))
+        .assert_stderr_contains(&format!("e\u{FFFD}/inner/y.txt@{short} ({y})"))
+        .assert_stderr_contains(&format!("f\u{FFFD}/z.txt@{short} ({z})"));
+
+    let check = repo.try_git_dvc(&["check"]);
+    assert!(!check.success(), "{}", check.describe());
+    check
+        .assert_stderr_contains(&format!("({x})"))
+        .assert_stderr_contains(&format!("({y})"))
+        .assert_stderr_contains(&format!("({z})"));
 }
 
 /// Nested DVC projects (`dvc init --subdir` below a project) are checked on the server, each
@@ -901,4 +1095,41 @@ fn nested_projects_are_checked() {
     let run = repo.try_git(&["push", "origin", "main"]);
     assert_accepted(&run);
     run.assert_stderr_contains("1 object checked");
+}
+
+/// Without any `.dvcignore` (which used to make the scan's memo keys differ), a nested
+/// project's tree is both a root of its own and a subtree of the top project, where it
+/// yields nothing: whichever parallel scan came first decided the other's result, so the
+/// nested project's data went unchecked or was checked against the top's storage.
+#[test]
+fn nested_projects_without_dvcignore_files_are_checked_every_time() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let sub = env.repo_at(repo.path("sub"));
+    fs::create_dir_all(&sub.dir).unwrap();
+    sub.dvc(&["init", "-q", "--subdir"]);
+    let sub_storage = env.path("sub-storage");
+    sub.dvc(&["remote", "add", "-d", "subr", "/nowhere"]);
+    sub.set_local_remotes(&[("subr", &sub_storage)]);
+    let oid = sub.dvc_add_file("nested.txt", "nested data\n");
+    fs::remove_file(repo.path(".dvcignore")).unwrap();
+    fs::remove_file(repo.path("sub/.dvcignore")).unwrap();
+    let commit = repo.commit_all("nested project, no .dvcignore");
+    for _ in 0..4 {
+        let run = repo.try_git(&["push", "origin", "main"]);
+        assert_rejected(&run, &server, "main", None, &commit);
+        run.assert_stderr_contains(&format!("sub/nested.txt@{} ({oid})", short(&commit)));
+    }
+    sub.git_dvc(&["push", "-q"]);
+    write_file(
+        &server.bare.dir.join("dvc/projects/sub/config"),
+        format!("['remote \"subr\"']\n    url = {}\n", sub_storage.display()).as_bytes(),
+    );
+    for _ in 0..4 {
+        server.bare.git(&["update-ref", "-d", "refs/heads/main"]);
+        let run = repo.try_git(&["push", "origin", "main"]);
+        assert_accepted(&run);
+        run.assert_stderr_contains("1 object checked");
+    }
 }

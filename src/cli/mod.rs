@@ -114,6 +114,7 @@ Examples:
     /// Same selection flags as push (HEAD when none given); exit 1 when anything is
     /// missing. Every member of a tracked directory is checked, and so are DVC projects
     /// nested in this one (directories with their own `.dvc`), with their committed config.
+    /// Unlike DVC, `.dvcignore` files hide no DVC file from the check.
     Check(check::CheckArgs),
     /// Install the pre-push hook, so every `git push` uploads the DVC data of the commits it
     /// sends.
@@ -148,16 +149,19 @@ Examples:
     /// Run by the server's pre-receive hook: reject pushes whose data is not in storage.
     ///
     /// Checks only commits new to the repository, reading them inside git's quarantine;
-    /// every DVC project in them (the top, and each directory holding a `.dvc`) is checked.
+    /// every DVC project in them (the top, and each directory holding a `.dvc`) is checked,
+    /// and every DVC file in them: `.dvcignore` files hide nothing from this check.
     /// Storage is configured on the server, in DVC's format:
     /// `$GIT_DIR/dvc/projects/<dir>/config` for the project at `<dir>` when it exists, else
     /// `$GIT_DIR/dvc/config`. The
     /// pushed `.dvc/config` is only validated and read for its `core.remote` name, never
     /// for URLs or credentials. Settings in the server's git config:
     /// `dvc.preReceive.timeout` (seconds, default 120), `dvc.preReceive.maxObjects`
-    /// (default 1000000), `dvc.preReceive.failOpen` (default false; true accepts a push
-    /// only when storage is unreachable or a limit is hit, never bad pushed content),
-    /// `dvc.preReceive.refs` (repeatable glob; default all).
+    /// (default 1000000; a push over it is rejected even with failOpen: split it or raise
+    /// the limit), `dvc.preReceive.failOpen` (default false; true accepts a push only when
+    /// storage is unreachable or the timeout is hit, never for anything the pushed content
+    /// decides), `dvc.preReceive.refs` (repeatable glob; default all; an invalid pattern
+    /// rejects every push).
     PreReceive,
 }
 

@@ -6,9 +6,11 @@
 //! `.dvc/config`: a pusher must not be able to point the server elsewhere or read its
 //! credentials ([`crate::receive`]). Settings (git config of the server repository):
 //! `dvc.preReceive.timeout` (seconds, default 120), `dvc.preReceive.maxObjects` (default
-//! 1000000), `dvc.preReceive.failOpen` (accept when storage is unreachable or a bound is
-//! hit; never for bad pushed content; default false), `dvc.preReceive.refs` (repeatable
-//! glob; only matching refs are checked; default all).
+//! 1000000; over it the push is rejected, failOpen or not: the pushed content decides it),
+//! `dvc.preReceive.failOpen` (accept when storage is unreachable or the time budget runs
+//! out; never for anything the pushed content decides; default false),
+//! `dvc.preReceive.refs` (repeatable glob; only matching refs are checked; default all; an
+//! invalid pattern rejects every push until it is fixed).
 
 use std::io::Read;
 use std::sync::mpsc;
@@ -17,7 +19,7 @@ use std::time::Duration;
 use super::report;
 use crate::check::{self, Validation};
 use crate::error::Error;
-use crate::git::GitRepo;
+use crate::git::{quarantine, GitRepo};
 use crate::receive;
 
 const DEFAULT_TIMEOUT_SECS: u64 = 120;
@@ -56,7 +58,15 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    let settings = read_settings(&git.local());
+    let settings = match read_settings(&git.local()) {
+        Ok(s) => s,
+        Err(e) => {
+            // The server's own setup: failOpen does not cover it (the refs it would
+            // have checked would go unchecked).
+            eprintln!("git-dvc: push rejected: {e}");
+            return 1;
+        }
+    };
     let fail_open = settings.fail_open;
     let timeout = settings.timeout;
     let (tx, rx) = mpsc::channel();
@@ -65,10 +75,15 @@ pub fn run() -> i32 {
     });
     let outcome = match rx.recv_timeout(timeout) {
         Ok(result) => result,
-        Err(_) => Err(Error::LimitReached(format!(
-            "the DVC data check did not finish within {} s (dvc.preReceive.timeout)",
-            timeout.as_secs()
-        ))),
+        Err(_) => {
+            // The worker still holds the pushed objects' scratch store; the process exits
+            // without waiting for it, so its directory is removed here.
+            quarantine::remove_scratch();
+            Err(Error::LimitReached(format!(
+                "the DVC data check did not finish within {} s (dvc.preReceive.timeout)",
+                timeout.as_secs()
+            )))
+        }
     };
     match outcome {
         Ok(None) => 0,
@@ -84,6 +99,11 @@ pub fn run() -> i32 {
         }
         Ok(Some(validation)) => {
             reject(&validation);
+            1
+        }
+        Err(e @ Error::OverObjectCap { .. }) => {
+            eprintln!("git-dvc: push rejected: {e}");
+            eprintln!("hint: push fewer commits (or commits with fewer DVC outputs) at a time, or ask the server's administrators to raise dvc.preReceive.maxObjects");
             1
         }
         Err(e) if fail_open && e.is_unavailability() => {
@@ -105,7 +125,8 @@ pub fn run() -> i32 {
     }
 }
 
-fn read_settings(repo: &gix::Repository) -> Settings {
+/// The server's settings; an error names a setting that cannot be used.
+fn read_settings(repo: &gix::Repository) -> Result<Settings, String> {
     let config = repo.config_snapshot();
     let timeout = config
         .integer("dvc.preReceive.timeout")
@@ -115,19 +136,27 @@ fn read_settings(repo: &gix::Repository) -> Settings {
         .integer("dvc.preReceive.maxObjects")
         .filter(|m| *m > 0)
         .map_or(DEFAULT_MAX_OBJECTS, |m| m as usize);
-    let refs = config
+    let mut refs = Vec::new();
+    for pattern in config
         .plumbing()
         .strings("dvc.preReceive.refs")
         .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| globset::Glob::new(&p.to_string()).ok())
-        .map(|g| g.compile_matcher())
-        .collect();
-    Settings {
+    {
+        let pattern = pattern.to_string();
+        // Dropping a bad pattern would leave the refs it names unchecked.
+        let glob = globset::Glob::new(&pattern).map_err(|e| {
+            format!(
+                "the server's git config dvc.preReceive.refs has an invalid pattern '{pattern}' ({}); every push is refused until the server's administrators fix it in the server repository's git config",
+                e.kind()
+            )
+        })?;
+        refs.push(glob.compile_matcher());
+    }
+    Ok(Settings {
         timeout: Duration::from_secs(timeout),
         fail_open: config.boolean("dvc.preReceive.failOpen").unwrap_or(false),
         check: receive::Settings { max_objects, refs },
-    }
+    })
 }
 
 fn reject(validation: &Validation) {

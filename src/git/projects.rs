@@ -7,10 +7,15 @@
 //! project's ignore file does not apply inside a nested project, so it must not be able to
 //! hide one from the server.
 //!
-//! ```no_run
+//! Directory names that are not UTF-8 are read lossily (U+FFFD for bad bytes), as the tree
+//! scan reads them: the scan stops its parent project at such a directory, so skipping it
+//! here would leave its DVC files unchecked. The name only labels the project; its tree is
+//! found by id.
+//!
+//! ```
 //! # fn demo(repo: &gix::Repository, root: git_dvc::git::GitOid) -> Result<(), git_dvc::git::GitError> {
 //! let mut finder = git_dvc::git::projects::ProjectFinder::default();
-//! for project in finder.find(repo, root)? {
+//! for project in finder.find(repo, root)?.iter() {
 //!     println!("{} is a DVC project (tree {})", project.dir, project.tree);
 //! }
 //! # Ok(()) }
@@ -77,14 +82,12 @@ impl ProjectFinder {
                 .find_tree(&tree, &mut buf)
                 .map_err(|e| GitError::new(format!("cannot read tree {tree}"), e))?;
             for entry in decoded.entries.iter().filter(|e| e.mode.is_tree()) {
-                // Non-UTF-8 directory names cannot be addressed in messages or configs.
-                let Ok(name) = std::str::from_utf8(entry.filename) else {
-                    continue;
-                };
+                // Lossy, never skipped: see the module docs.
+                let name = String::from_utf8_lossy(entry.filename);
                 if name == ".dvc" {
                     is_project = true;
                 } else {
-                    subtrees.push((name.to_string(), entry.oid.to_owned()));
+                    subtrees.push((name.into_owned(), entry.oid.to_owned()));
                 }
             }
         }

@@ -4,9 +4,13 @@
 //! an object store from a scratch directory (outside the quarantine, so nothing of ours is
 //! migrated into the repository) whose `info/alternates` lists the quarantine and every
 //! alternate git named.
+//!
+//! The scratch directory is removed when the store is dropped, or by [`remove_scratch`] for
+//! a process that exits while a worker thread still holds the store (the server check's
+//! time budget).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::GitError;
 
@@ -14,6 +18,39 @@ use super::GitError;
 pub struct EnvObjectStore {
     pub store: Arc<gix::odb::Store>,
     _scratch: tempfile::TempDir,
+}
+
+/// Scratch directories alive in this process; `closed` once [`remove_scratch`] ran.
+struct Scratches {
+    closed: bool,
+    dirs: Vec<PathBuf>,
+}
+
+static SCRATCHES: Mutex<Scratches> = Mutex::new(Scratches {
+    closed: false,
+    dirs: Vec::new(),
+});
+
+fn scratches() -> std::sync::MutexGuard<'static, Scratches> {
+    SCRATCHES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every scratch directory this process made for object stores still alive, and
+/// makes later [`from_env`] calls fail: for a caller about to exit while another thread
+/// still uses a store (its reads then fail, which nobody waits for).
+pub fn remove_scratch() {
+    let mut s = scratches();
+    s.closed = true;
+    for dir in s.dirs.drain(..) {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+impl Drop for EnvObjectStore {
+    fn drop(&mut self) {
+        let path = self._scratch.path();
+        scratches().dirs.retain(|d| d != path);
+    }
 }
 
 /// `Some` when git set `GIT_OBJECT_DIRECTORY` (a quarantine, or any explicit object dir).
@@ -30,6 +67,13 @@ pub fn from_env() -> Result<Option<EnvObjectStore>, GitError> {
         .prefix("git-dvc-objects-")
         .tempdir()
         .map_err(|e| GitError::new(context, e))?;
+    {
+        let mut s = scratches();
+        if s.closed {
+            return Err(GitError::msg(context, "the process is exiting"));
+        }
+        s.dirs.push(scratch.path().to_path_buf());
+    }
     let info = scratch.path().join("info");
     std::fs::create_dir_all(&info).map_err(|e| GitError::new(context, e))?;
     let mut listing = String::new();

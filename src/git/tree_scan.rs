@@ -6,7 +6,12 @@
 //! [`DvcTree`] nodes shared between revisions: later stages walk each distinct node once.
 //!
 //! A `.dvcignore` makes a subtree's result depend on where it sits, so below one the memo key
-//! also carries the path and the active ignore files.
+//! also carries the path and the active ignore files. Each distinct `.dvcignore` blob is
+//! compiled once per scanner, and only when a memo miss needs it.
+//!
+//! The server check and `git dvc check` scan with [`TreeScan::without_dvcignore`]: there a
+//! `.dvcignore` hides nothing (every DVC file in the tree is checked, fail closed), since
+//! its semantics differ from DVC's in corner cases and anyone who pushes chooses it.
 //!
 //! A DVC file name (`*.dvc`, `dvc.yaml`, `dvc.lock`) committed as a symbolic link is recorded
 //! in [`DvcTree::links`], never skipped: DVC follows such a link in a checkout, so skipping it
@@ -63,11 +68,19 @@ enum MemoKey {
     Plain(GitOid),
     /// Below a `.dvcignore`: the result depends on the path and the ignore files in force.
     Ignored(GitOid, String, Vec<GitOid>),
+    /// A tree scanned as a root: its `.dvc` directory does not make it a nested project
+    /// (which yields nothing), so the same tree met below another root is not the same
+    /// result. Without `.dvcignore` files both used to share `Plain`, and whichever
+    /// parallel scan came first decided the other's result.
+    Root(Box<MemoKey>),
 }
 
 struct IgnoreFrame {
     blob: GitOid,
-    matcher: Gitignore,
+    /// The directory holding the `.dvcignore` (`""` at the top); its patterns are matched
+    /// against paths relative to it.
+    dir: String,
+    matcher: Arc<Gitignore>,
 }
 
 type IgnoreStack = Vec<Arc<IgnoreFrame>>;
@@ -75,15 +88,50 @@ type IgnoreStack = Vec<Arc<IgnoreFrame>>;
 /// A reusable scanner; keep one for all the revisions of a command so trees are shared.
 pub struct TreeScan {
     repo: GitRepo,
+    /// Whether `.dvcignore` files hide anything (client commands, as DVC does).
+    dvcignore: bool,
     memo: Mutex<HashMap<MemoKey, Option<Arc<DvcTree>>>>,
+    /// Compiled `.dvcignore` blobs: the same blob under many paths is compiled once.
+    matchers: Mutex<HashMap<GitOid, Arc<Gitignore>>>,
 }
 
 impl TreeScan {
+    /// A scanner that applies `.dvcignore` files, as DVC's commands do.
     pub fn new(repo: GitRepo) -> TreeScan {
+        TreeScan::with_dvcignore(repo, true)
+    }
+
+    /// A scanner for checks (server, `git dvc check`): every DVC file counts, whatever a
+    /// `.dvcignore` says, and no `.dvcignore` is read.
+    pub fn without_dvcignore(repo: GitRepo) -> TreeScan {
+        TreeScan::with_dvcignore(repo, false)
+    }
+
+    pub fn with_dvcignore(repo: GitRepo, dvcignore: bool) -> TreeScan {
         TreeScan {
             repo,
+            dvcignore,
             memo: Mutex::new(HashMap::new()),
+            matchers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The compiled `.dvcignore` blob, from the cache when this scanner saw it before.
+    fn matcher(
+        &self,
+        repo: &gix::Repository,
+        blob: GitOid,
+        dir: &str,
+    ) -> Result<Arc<Gitignore>, GitError> {
+        if let Some(hit) = self.matchers.lock().expect("matcher lock").get(&blob) {
+            return Ok(hit.clone());
+        }
+        let matcher = Arc::new(load_dvcignore(repo, blob, dir)?);
+        self.matchers
+            .lock()
+            .expect("matcher lock")
+            .insert(blob, matcher.clone());
+        Ok(matcher)
     }
 
     /// Scans the given root trees in parallel.
@@ -121,20 +169,36 @@ impl TreeScan {
         }
         let entries = read_tree(repo, tree)?;
         let mut ignores = ignores.clone();
-        if let Some(e) = entries.iter().find(|e| e.name == ".dvcignore" && e.is_blob) {
-            ignores.push(Arc::new(load_dvcignore(repo, e.oid, path)?));
-        }
-        let key = if ignores.is_empty() {
+        // DVC does not load a `.dvcignore` that its parents' patterns ignore.
+        let own_ignore = entries
+            .iter()
+            .find(|e| self.dvcignore && e.name == ".dvcignore" && e.is_blob)
+            .map(|e| e.oid)
+            .filter(|_| !is_ignored(&ignores, &join(path, ".dvcignore"), false));
+        let key = if ignores.is_empty() && own_ignore.is_none() {
             MemoKey::Plain(tree)
         } else {
             MemoKey::Ignored(
                 tree,
                 path.to_string(),
-                ignores.iter().map(|f| f.blob).collect(),
+                ignores.iter().map(|f| f.blob).chain(own_ignore).collect(),
             )
         };
+        let key = if depth == 0 {
+            MemoKey::Root(Box::new(key))
+        } else {
+            key
+        };
+        // Looked up before any `.dvcignore` is compiled: a hit costs nothing.
         if let Some(hit) = self.memo.lock().expect("memo lock").get(&key) {
             return Ok(hit.clone());
+        }
+        if let Some(blob) = own_ignore {
+            ignores.push(Arc::new(IgnoreFrame {
+                blob,
+                dir: path.to_string(),
+                matcher: self.matcher(repo, blob, path)?,
+            }));
         }
 
         // A directory with its own `.dvc` directory is a nested DVC repository: DVC skips it.
@@ -144,11 +208,7 @@ impl TreeScan {
         let mut dvc_lock = None;
         if !nested_repo {
             for entry in &entries {
-                let child_path = if path.is_empty() {
-                    entry.name.clone()
-                } else {
-                    format!("{path}/{}", entry.name)
-                };
+                let child_path = join(path, &entry.name);
                 if is_ignored(&ignores, &child_path, entry.is_tree) {
                     continue;
                 }
@@ -298,11 +358,17 @@ pub fn find_dvc_config(repo: &gix::Repository, root: GitOid) -> Result<Option<Gi
         .map(|e| e.oid))
 }
 
-fn load_dvcignore(
-    repo: &gix::Repository,
-    blob: GitOid,
-    dir: &str,
-) -> Result<IgnoreFrame, GitError> {
+/// `dir/name`, or `name` at the top.
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Reads and compiles a `.dvcignore` blob; `dir` (where it was first seen) names it in errors.
+fn load_dvcignore(repo: &gix::Repository, blob: GitOid, dir: &str) -> Result<Gitignore, GitError> {
     // Checked before reading: the matcher costs far more than the bytes (an 8 MB file took
     // 2 GB and 11 s to compile), and on the server anyone who can push chooses them.
     let limit = crate::limits::get().ignore_file;
@@ -322,30 +388,65 @@ fn load_dvcignore(
         ));
     }
     let bytes = GitRepo::read_blob(repo, &blob)?;
-    let matcher = build_ignore(dir, &String::from_utf8_lossy(&bytes));
-    Ok(IgnoreFrame { blob, matcher })
+    Ok(build_ignore(&String::from_utf8_lossy(&bytes)))
 }
 
-/// Builds a gitignore matcher for a `.dvcignore` in `dir` (repository-relative). Paths are
-/// matched under a virtual root `/`; bad patterns are skipped, as git skips them.
-pub fn build_ignore(dir: &str, text: &str) -> Gitignore {
-    let root = if dir.is_empty() {
-        "/".to_string()
-    } else {
-        format!("/{dir}")
-    };
-    let mut builder = GitignoreBuilder::new(root);
+/// Builds a gitignore matcher for a `.dvcignore`, matched against paths relative to its
+/// directory under a virtual root `/` (`/a/b`); bad patterns are skipped, as git skips them.
+/// Braces are literal, as in DVC (pathspec): the `ignore` crate would expand `{a,b}`.
+pub fn build_ignore(text: &str) -> Gitignore {
+    let mut builder = GitignoreBuilder::new("/");
     for line in text.lines() {
-        let _ = builder.add_line(None, line);
+        let _ = builder.add_line(None, &literal_braces(line));
     }
     builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
+/// `line` with every `{` and `}` outside a `[…]` class backslash-escaped (already escaped
+/// ones are kept), so globset matches them literally.
+fn literal_braces(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '{' | '}' if !in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Deepest `.dvcignore` with an opinion wins, as in git.
 fn is_ignored(stack: &IgnoreStack, path: &str, is_dir: bool) -> bool {
-    let abs = format!("/{path}");
     for frame in stack.iter().rev() {
-        let m = frame.matcher.matched(&abs, is_dir);
+        let relative = if frame.dir.is_empty() {
+            Some(path)
+        } else {
+            path.strip_prefix(frame.dir.as_str())
+                .and_then(|p| p.strip_prefix('/'))
+        };
+        let Some(relative) = relative else {
+            continue;
+        };
+        let m = frame.matcher.matched(format!("/{relative}"), is_dir);
         if m.is_ignore() {
             return true;
         }

@@ -30,6 +30,7 @@ pub type ProjectConfig = (ConfigKey, Arc<DvcConfig>);
 /// Snapshots of the projects inside `base` (a directory of the repository, `""` for the
 /// top) in each revision, in the revisions' order: `base` itself when `include_base`, and
 /// every project nested in it. Each snapshot's `prefix` is its project's directory.
+/// For checks (the server, `git dvc check`): `.dvcignore` files are not applied.
 pub fn project_snapshots(
     git: &GitRepo,
     revisions: &[Revision],
@@ -53,7 +54,8 @@ pub fn project_snapshots(
         }
     }
     let trees: Vec<GitOid> = sites.iter().map(|s| s.2).collect();
-    let scanned = TreeScan::new(git.clone()).scan_roots(&trees)?;
+    // Checks only: a `.dvcignore` hides nothing from them.
+    let scanned = TreeScan::without_dvcignore(git.clone()).scan_roots(&trees)?;
     let mut snapshots = Vec::with_capacity(sites.len());
     let mut configs: HashMap<(String, Option<GitOid>), ProjectConfig> = HashMap::new();
     for (i, dir, tree) in sites {

@@ -59,6 +59,9 @@ pub struct RepoContext {
     local_level: Option<ConfigLevel>,
     pub workspace_config: Arc<DvcConfig>,
     pub cache: LocalCache,
+    /// Whether committed `.dvcignore` files hide DVC files (true, as in DVC's commands);
+    /// `check` turns it off so that every DVC file is checked.
+    pub apply_dvcignore: bool,
 }
 
 impl RepoContext {
@@ -121,6 +124,7 @@ impl RepoContext {
             local_level,
             workspace_config,
             cache,
+            apply_dvcignore: true,
         })
     }
 
@@ -363,7 +367,7 @@ pub fn build_for_revisions(
         project_boundary.extend_from_slice(boundary);
     }
     let boundary = project_boundary.as_slice();
-    let scanner = TreeScan::new(ctx.git.clone());
+    let scanner = TreeScan::with_dvcignore(ctx.git.clone(), ctx.apply_dvcignore);
     let mut roots: Vec<GitOid> = revisions
         .iter()
         .map(|r| r.tree)
