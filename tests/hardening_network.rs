@@ -275,7 +275,7 @@ fn read_through_storage(repo: &Repo<'_>, what: &str) -> BTreeMap<String, Vec<u8>
     keys.into_iter()
         .map(|key| {
             let bytes = storage
-                .read(&key)
+                .read(&key, u64::MAX - 1)
                 .unwrap_or_else(|e| panic!("{what}: cannot read {key}: {e}"))
                 .unwrap_or_else(|| panic!("{what}: {key} listed but absent"));
             (key, bytes)

@@ -1133,3 +1133,30 @@ fn nested_projects_without_dvcignore_files_are_checked_every_time() {
         run.assert_stderr_contains("1 object checked");
     }
 }
+
+/// An object in storage under a `.dir` name bigger than `dvc.maxManifestSize` is refused
+/// by the server without being read whole (reads are capped at the limit plus one byte):
+/// anyone who can write storage chooses these bytes.
+#[test]
+fn an_oversized_object_under_a_manifest_name_is_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    server.git_config(&["dvc.maxManifestSize", "64k"]);
+    let repo = client(&env, &server);
+    repo.write("images/a.png", "picture a\n");
+    repo.dvc(&["add", "-q", "images"]);
+    let commit = repo.commit_all("images");
+    let manifest = dir_oid(&repo, "images.dvc");
+    repo.git_dvc(&["push", "-q"]);
+    let stored = server.storage.join(object_rel_path(&manifest, false));
+    make_writable(stored.parent().unwrap());
+    fs::remove_file(&stored).unwrap();
+    fs::write(&stored, vec![b' '; 4 << 20]).unwrap();
+
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains(&format!("images@{}", short(&commit)));
+    // Read no further than the limit plus one byte, never the 4 MiB.
+    run.assert_stderr_contains("over the 65536-byte limit (at least 65537 bytes");
+    assert!(server.bare.try_rev_parse("main").is_none());
+}

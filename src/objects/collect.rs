@@ -552,16 +552,18 @@ impl<'a> Router<'a> {
         let Some(hash) = &out.hash else {
             return Ok(());
         };
-        // The user's own configuration for this config's project: it fills in what a
-        // committed config lacks, and a committed definition must agree with it.
-        let fallback = self.fallback_config.clone();
-        let user: Option<&DvcConfig> = committed.map(|(_, c)| c).or(fallback.as_deref());
+        // The user's own configuration: first this project's (a nested project's own),
+        // then the outer project's. It fills in what a committed config lacks; and a
+        // committed definition must agree with the project's own.
+        let outer = self.fallback_config.clone();
+        let own = committed.map(|(_, c)| c);
+        let users: Vec<&DvcConfig> = own.into_iter().chain(outer.as_deref()).collect();
         let name = match (&self.remote_override, &out.remote) {
             (Some(chosen), Some(own)) if own != chosen => {
                 // Not for this remote; but DVC resolves every output's remote first, so one
                 // pinned to a remote defined nowhere fails the command (`-r` or not).
                 let defined = |c: &DvcConfig| c.remote_names().contains(&own.as_str());
-                if !defined(config) && !user.is_some_and(defined) {
+                if !defined(config) && !users.iter().any(|c| defined(c)) {
                     return Err(crate::dvc::config::ConfigError::RemoteNotFound(own.clone()).into());
                 }
                 return Ok(());
@@ -577,7 +579,7 @@ impl<'a> Router<'a> {
                 .default_remote
                 .clone()
                 .or_else(|| config.core_remote())
-                .or_else(|| user?.core_remote())
+                .or_else(|| users.iter().find_map(|c| c.core_remote()))
             {
                 Some(default) => default,
                 None => {
@@ -590,16 +592,16 @@ impl<'a> Router<'a> {
             },
         };
         let defines = |c: &DvcConfig| c.remote_names().contains(&name.as_str());
-        let config = match user {
-            Some(user) if !defines(config) && defines(user) => user,
-            _ => config,
+        let (config, from_commit) = match users.iter().find(|c| defines(c)) {
+            Some(user) if !defines(config) => (*user, false),
+            _ => (config, true),
         };
         let cache_key = (config as *const DvcConfig, name.clone());
         let remote = match self.resolved.get(&cache_key) {
             Some(remote) => remote.clone(),
             None => {
                 let mut remote = config.remote(&name)?;
-                if let Some((revision, configured)) = committed {
+                if let Some((revision, configured)) = committed.filter(|_| from_commit) {
                     if self.committed_remotes == CommittedRemotes::MustMatchConfigured {
                         remote = trusted_remote(configured, remote, revision, &provenance.path)?;
                     }

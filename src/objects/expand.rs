@@ -31,7 +31,10 @@ pub struct DirObject {
 /// Why a manifest that exists cannot be used.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ManifestProblem {
-    #[error("it is {size} bytes, over the {limit}-byte limit (git config dvc.maxManifestSize)")]
+    /// Reads from storage stop one byte past the limit, so `size` is a lower bound.
+    #[error(
+        "it is over the {limit}-byte limit (at least {size} bytes; git config dvc.maxManifestSize)"
+    )]
     TooLarge { size: usize, limit: usize },
     /// The bytes stored under the name are not the manifest the name stands for.
     #[error("its bytes do not match its name (they hash to {actual}): the copy {place} is corrupt or forged")]
@@ -155,7 +158,10 @@ fn load_manifest(
 ) -> Result<ManifestLoad, StorageError> {
     let (bytes, place) = match cache.read_object(hash) {
         Ok(b) => (Some(b), "in the local cache"),
-        Err(_) => (storage.read(&hash.relative_key())?, "in remote storage"),
+        Err(_) => (
+            storage.read(&hash.relative_key(), crate::limits::get().manifest as u64)?,
+            "in remote storage",
+        ),
     };
     let Some(bytes) = bytes else {
         return Ok(Ok(None));

@@ -309,7 +309,7 @@ impl Storage for HttpStorage {
         }
     }
 
-    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    fn read(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
         let req = self
             .client
             .get(self.key_url(key))
@@ -322,9 +322,19 @@ impl Storage for HttpStorage {
         if status.as_u16() >= 400 {
             return Err(self.status_error("cannot read", key, status));
         }
-        resp.bytes()
-            .map(|b| Some(b.to_vec()))
-            .map_err(|e| self.transport_error("cannot read", key, e))
+        let mut bytes = Vec::new();
+        resp.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                StorageError::new(
+                    ErrorKind::Transient,
+                    format!(
+                        "cannot read {key} on remote '{}' ({}): {e}",
+                        self.remote, self.url
+                    ),
+                )
+            })?;
+        Ok(Some(bytes))
     }
 
     fn put(

@@ -110,8 +110,15 @@ impl Storage for LocalStorage {
         }
     }
 
-    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        match fs::read(self.path(key)) {
+    fn read(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        let read_capped = |path: &Path| -> std::io::Result<Vec<u8>> {
+            let mut bytes = Vec::new();
+            fs::File::open(path)?
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)?;
+            Ok(bytes)
+        };
+        match read_capped(&self.path(key)) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             // A directory under an object's name is no object, as `exists` and `list` say:

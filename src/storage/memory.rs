@@ -45,7 +45,7 @@ impl Storage for MemoryStorage {
         Ok(self.keys.contains(key))
     }
 
-    fn read(&self, _key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    fn read(&self, _key: &str, _limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(None)
     }
 

@@ -80,8 +80,11 @@ pub trait Storage: Send + Sync {
     /// Whether an object exists under `key`.
     fn exists(&self, key: &str) -> Result<bool, StorageError>;
 
-    /// Reads a whole (small) object, `None` if absent. Used for `.dir` manifests.
-    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Reads a (small) object, `None` if absent, but never more than `limit + 1` bytes: a
+    /// result longer than `limit` means the object is bigger, and the caller refuses it
+    /// without having held it whole. Used for `.dir` manifests, which anyone who can
+    /// write storage chooses.
+    fn read(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError>;
 
     /// Stores `source` under `key` atomically: readers see the old state or the complete new
     /// object. If `source` fails (including a verification failure at its end), nothing is

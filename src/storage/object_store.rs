@@ -521,9 +521,22 @@ impl Storage for ObjectStore {
         }
     }
 
-    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        match runtime().block_on(self.op.read(key)) {
-            Ok(buf) => Ok(Some(buf.to_vec())),
+    fn read(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        // The size first: a ranged GET must not ask past the end (opendal calls that an
+        // error), and an object over the limit is fetched only up to `limit + 1` bytes.
+        let read = async {
+            let meta = self.op.stat(key).await?;
+            if meta.is_dir() {
+                return Ok(None); // a collection under an object's name is no object
+            }
+            let end = meta.content_length().min(limit.saturating_add(1));
+            if end == 0 {
+                return Ok(Some(opendal::Buffer::new()));
+            }
+            self.op.read_with(key).range(0..end).await.map(Some)
+        };
+        match runtime().block_on(read) {
+            Ok(buf) => Ok(buf.map(|b| b.to_vec())),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.error("cannot read", key, e)),
         }

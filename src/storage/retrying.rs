@@ -43,8 +43,8 @@ impl Storage for Retrying {
         retry(|| self.0.exists(key))
     }
 
-    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        retry(|| self.0.read(key))
+    fn read(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        retry(|| self.0.read(key, limit))
     }
 
     fn put(
@@ -99,7 +99,7 @@ mod tests {
                 Ok(true)
             }
         }
-        fn read(&self, _key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        fn read(&self, _key: &str, _limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
             Ok(None)
         }
         fn put(

@@ -747,7 +747,7 @@ impl Storage for SshStorage {
         })
     }
 
-    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+    fn read(&self, key: &str, limit: u64) -> Result<Option<Vec<u8>>, StorageError> {
         let path = self.path(key);
         self.with_conn(|sftp| {
             self.count();
@@ -757,15 +757,18 @@ impl Storage for SshStorage {
                 Err(e) => return Err(self.err("cannot read", &path, e)),
             };
             let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes).map_err(|e| {
-                StorageError::new(
-                    ErrorKind::Transient,
-                    format!(
-                        "cannot read {path} on remote '{}' ({}): {e}",
-                        self.remote, self.url
-                    ),
-                )
-            })?;
+            (&mut file)
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|e| {
+                    StorageError::new(
+                        ErrorKind::Transient,
+                        format!(
+                            "cannot read {path} on remote '{}' ({}): {e}",
+                            self.remote, self.url
+                        ),
+                    )
+                })?;
             Ok(Some(bytes))
         })
     }

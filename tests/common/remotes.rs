@@ -309,6 +309,17 @@ pub fn dvc_push_then_status(env: &TestEnv, remote: &RemoteSetup) {
     repo.git_dvc(&["status", "-c"])
         .assert_stdout_is(&in_sync_line(&remote.name));
     repo.git_dvc(&["push"]).assert_stdout_is(&pushed_line(0));
+    // Without a local cache, manifests come from storage (capped reads: a ranged GET on
+    // object stores).
+    repo.commit_all("data");
+    std::fs::remove_dir_all(repo.cache_dir()).unwrap();
+    let run = repo.git_dvc(&["check"]);
+    assert!(
+        run.stdout
+            .contains("referenced DVC objects are in remote storage."),
+        "{}",
+        run.describe()
+    );
 }
 
 /// What [`stop_mid_push`] needs to run one server.
