@@ -64,7 +64,7 @@ pub fn run(args: CheckArgs) -> i32 {
         Some(Ok(config)) => Some(config),
         Some(Err(e)) => return report::fail(WHAT, &e),
         None => {
-            if std::env::var_os("CI").is_some() && !args.json {
+            if std::env::var_os("CI").is_some() && !args.json && !args.output.quiet {
                 report::warn(&format!(
                     "storage locations come from the work tree's DVC config, which the checked commits control; pass --storage-config FILE (or {STORAGE_CONFIG_ENV}) for a check they cannot redirect"
                 ));
