@@ -8,5 +8,6 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&data[..i], Some(&data[i + 1..])),
         None => (data, None),
     };
-    let _ = git_dvc::dvc::pipeline::parse_pipeline(yaml, lock);
+    // Templating runs too (`${…}`, `foreach`, `matrix`, inline `vars`); no vars files.
+    let _ = git_dvc::dvc::pipeline::parse_pipeline(yaml, lock, &git_dvc::dvc::pipeline::NoVarsFiles);
 });
