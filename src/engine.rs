@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::cli::args::SyncRequest;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
-use crate::git::revisions::{root_tree, Revision};
+use crate::git::revisions::{root_tree, Revision, RevisionSelection};
 use crate::objects::collect::{self, CollectOptions, Collected};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
@@ -23,43 +23,48 @@ pub fn collect_with(
     request: &SyncRequest,
     include_workspace: bool,
 ) -> Result<(RepoContext, Collected), Error> {
-    collect_against(cwd, request, include_workspace, None)
+    let (ctx, revisions) = open(cwd, request, RepoContext::open)?;
+    let (snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
+    finish(ctx, snapshots, &blobs, request, None)
 }
 
-/// Like [`collect_with`]; with `storage`, every revision's remotes are defined by that
-/// config alone (`git dvc check --storage-config`, as the server uses `$GIT_DIR/dvc/config`):
-/// nothing the revisions hold can point the check at other storage.
-pub fn collect_against(
+/// The repository around `cwd` (opened by `open_repo`) and the revisions `request` selects:
+/// HEAD in a bare repository, which has no work tree to stand for the current state.
+fn open(
     cwd: &Path,
     request: &SyncRequest,
-    include_workspace: bool,
-    storage: Option<&Arc<DvcConfig>>,
-) -> Result<(RepoContext, Collected), Error> {
-    let ctx = RepoContext::open(cwd)?;
+    open_repo: impl FnOnce(&Path) -> Result<RepoContext, Error>,
+) -> Result<(RepoContext, RevisionSelection), Error> {
+    let ctx = open_repo(cwd)?;
     if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
         return Err(Error::NotDvcRepo(cwd.to_path_buf()));
     }
     let mut revisions = request.revisions.clone();
     if ctx.git.work_dir().is_none() && revisions.is_empty() {
-        // A bare repository has no work tree: its current state is HEAD.
         revisions.revs.push("HEAD".to_string());
     }
-    let (mut snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
-    if let Some(storage) = storage {
-        for snap in &mut snapshots {
-            snap.config = storage.clone();
-            snap.config_key = snapshot::ConfigKey::Files;
-        }
-    }
-    // Nested projects' committed remote definitions must match the user's own config
-    // for that project, as the outer project's must match the work tree's.
+    Ok((ctx, revisions))
+}
+
+/// Routes the snapshots' outputs to remotes. With `storage`, every snapshot's remotes are
+/// defined by that config alone (`check --storage-config`, as the server uses
+/// `$GIT_DIR/dvc/config`); without it, committed remote definitions must match the user's
+/// own config (nested projects': that project's).
+fn finish(
+    ctx: RepoContext,
+    mut snapshots: Vec<snapshot::Snapshot>,
+    blobs: &snapshot::BlobSource,
+    request: &SyncRequest,
+    storage: Option<&Arc<DvcConfig>>,
+) -> Result<(RepoContext, Collected), Error> {
     let mut nested_configured = std::collections::HashMap::new();
-    if storage.is_none() {
-        for snap in &snapshots {
-            if let snapshot::ConfigKey::Nested(dir, _) = &snap.config_key {
-                if !nested_configured.contains_key(dir) {
-                    nested_configured.insert(dir.clone(), Arc::new(ctx.nested_configured(dir)?));
-                }
+    for snap in &mut snapshots {
+        if let Some(storage) = storage {
+            snap.config = storage.clone();
+            snap.config_key = ConfigKey::Files;
+        } else if let ConfigKey::Nested(dir, _) = &snap.config_key {
+            if !nested_configured.contains_key(dir) {
+                nested_configured.insert(dir.clone(), Arc::new(ctx.nested_configured(dir)?));
             }
         }
     }
@@ -74,7 +79,7 @@ pub fn collect_against(
         targets: request.targets.as_ref(),
         ..CollectOptions::default()
     };
-    let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
+    let collected = collect::collect(&snapshots, blobs, &options, &ctx.root)?;
     Ok((ctx, collected))
 }
 
@@ -84,22 +89,18 @@ pub fn collect_against(
 /// project's outputs resolve remotes with its committed `.dvc/config`, then the project's
 /// own config. With targets (paths in this project) nested projects are left out.
 /// With `storage` (`check --storage-config`), every project's remotes are defined by that
-/// file alone, as in [`collect_against`].
+/// file alone.
 pub fn collect_with_nested(
     cwd: &Path,
     request: &SyncRequest,
     storage: Option<&Arc<DvcConfig>>,
 ) -> Result<(RepoContext, Collected), Error> {
-    let mut ctx = RepoContext::open(cwd)?;
-    // A check: every committed DVC file counts, whatever a `.dvcignore` says.
-    ctx.apply_dvcignore = false;
-    if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
-        return Err(Error::NotDvcRepo(cwd.to_path_buf()));
-    }
-    let mut revisions = request.revisions.clone();
-    if ctx.git.work_dir().is_none() && revisions.is_empty() {
-        revisions.revs.push("HEAD".to_string());
-    }
+    let (ctx, revisions) = open(cwd, request, |cwd| {
+        let mut ctx = RepoContext::open(cwd)?;
+        // A check: every committed DVC file counts, whatever a `.dvcignore` says.
+        ctx.apply_dvcignore = false;
+        Ok(ctx)
+    })?;
     let (mut snapshots, blobs) = snapshot::build(&ctx, &revisions, false)?;
     if request.targets.is_none() {
         let repo = ctx.git.local();
@@ -138,37 +139,7 @@ pub fn collect_with_nested(
             s
         }));
     }
-    if let Some(storage) = storage {
-        for snap in &mut snapshots {
-            snap.config = storage.clone();
-            snap.config_key = snapshot::ConfigKey::Files;
-        }
-    }
-    // Nested projects' committed remote definitions must match the user's own config
-    // for that project, as the outer project's must match the work tree's.
-    let mut nested_configured = std::collections::HashMap::new();
-    if storage.is_none() {
-        for snap in &snapshots {
-            if let snapshot::ConfigKey::Nested(dir, _) = &snap.config_key {
-                if !nested_configured.contains_key(dir) {
-                    nested_configured.insert(dir.clone(), Arc::new(ctx.nested_configured(dir)?));
-                }
-            }
-        }
-    }
-    let options = CollectOptions {
-        remote_override: request.remote.clone(),
-        fallback_config: match storage {
-            Some(_) => None,
-            None => Some(ctx.workspace_config.clone()),
-        },
-        nested_configured,
-        committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
-        targets: request.targets.as_ref(),
-        ..CollectOptions::default()
-    };
-    let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
-    Ok((ctx, collected))
+    finish(ctx, snapshots, &blobs, request, storage)
 }
 
 /// `dir` relative to the project directory `project` (which contains it).
