@@ -3,7 +3,7 @@
 # target/reliability/*.tsv (area, case, times, outcome, test) and, when present,
 # target/reliability/fuzz.tsv written by `scripts/test.sh`'s run_fuzz.
 #
-#   cargo test --release --test 'hardening_*'   # writes the rows
+#   cargo test --release --test it hardening_   # writes the rows
 #   bash scripts/reliability-table.sh           # writes docs/reliability.md
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,12 +28,12 @@ fi
     sort -t $'\t' -k1,1 -s "${files[@]}" |
         awk -F '\t' '{ gsub(/\|/, "\\|"); printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }'
     echo
-    echo "Network faults are injected by a TCP proxy on 127.0.0.1 (\`tests/common/fault_proxy.rs\`)"
+    echo "Network faults are injected by a TCP proxy on 127.0.0.1 (\`tests/it/common/fault_proxy.rs\`)"
     echo "in front of each real server \`scripts/test.sh\` starts; **Times** counts the faults it"
     echo "injected. A server killed mid-push is covered per backend by \`stop_mid_push\` in"
-    echo "\`tests/remote_*.rs\` (S3, Azure, GCS, HTTP, WebDAV, SSH)."
+    echo "\`tests/it/remote_*.rs\` (S3, Azure, GCS, HTTP, WebDAV, SSH)."
     echo
-    echo "Reproduce: \`bash scripts/test.sh --servers cargo test --release --test 'hardening_*'\`,"
+    echo "Reproduce: \`bash scripts/test.sh --servers cargo test --release --test it hardening_\`,"
     echo "\`bash scripts/test.sh --fuzz-only\`,"
     echo "then \`bash scripts/reliability-table.sh\`. The SIGKILL test prints its random seed"
     echo "(\`GIT_DVC_TEST_SEED\`) so a failing schedule can be replayed."

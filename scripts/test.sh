@@ -135,7 +135,7 @@ setup_system_tools() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# sshd on 127.0.0.1 for `git push` over ssh (tests/hooks_pre_receive.rs): the server side
+# sshd on 127.0.0.1 for `git push` over ssh (tests/it/hooks_pre_receive.rs): the server side
 # of the push runs the pre-receive hook inside an ssh session, as a real git server does.
 # Runs as the current user (root in CI) with its own host key, client key and config under
 # target/test-env/sshd-git; the only system-wide change is installing Debian's
@@ -616,7 +616,7 @@ main() {
     fi
     if [[ "${1:-}" == "--servers" ]]; then
         # Start the servers and run a command with their variables set, e.g.
-        # `bash scripts/test.sh --servers cargo test --test remote_s3`.
+        # `bash scripts/test.sh --servers cargo test --test it remote_s3::`.
         shift
         section "running: $*"
         "$@"

@@ -1,0 +1,367 @@
+//! DVC-file inputs the server check and `git dvc check` used to accept with the data missing
+//! (security issue 14): `etag`/`checksum` outputs, DVC files committed as symbolic links,
+//! upper-case md5 values, a UTF-8 byte-order mark and YAML tags DVC refuses.
+//!
+//! Each case runs real DVC 3.67.1 as the reference (what `dvc push` uploads, what `dvc pull`
+//! in a fresh clone can fetch), `git dvc check`, and a bare server repository with
+//! `git dvc install --server` receiving real `git push`es.
+
+use crate::common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// A bare repository with the pre-receive hook, its storage the default remote.
+struct Server<'e> {
+    bare: Repo<'e>,
+    storage: PathBuf,
+}
+
+impl<'e> Server<'e> {
+    fn new(env: &'e TestEnv) -> Server<'e> {
+        let bare = env.bare_repo("server.git");
+        env.git_dvc(&bare.dir, &["install", "--server"]);
+        let storage = env.path("server-storage");
+        write_file(
+            &bare.dir.join("dvc/config"),
+            format!(
+                "[core]\n    remote = storage\n['remote \"storage\"']\n    url = {}\n",
+                storage.display()
+            )
+            .as_bytes(),
+        );
+        Server { bare, storage }
+    }
+}
+
+/// A DVC repository whose default remote `r` is the server's storage, the server `origin`.
+fn client<'e>(env: &'e TestEnv, server: &Server<'_>) -> Repo<'e> {
+    let repo = env.dvc_repo_with_remote("work");
+    repo.set_local_remotes(&[("r", &server.storage)]);
+    repo.git(&["remote", "add", "origin", server.bare.dir.to_str().unwrap()]);
+    repo
+}
+
+#[track_caller]
+fn assert_push_rejected(repo: &Repo<'_>, server: &Server<'_>, needle: &str) {
+    let before = server.bare.try_rev_parse("main");
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert!(!run.success(), "the server must reject\n{}", run.describe());
+    run.assert_stderr_contains("pre-receive hook declined")
+        .assert_stderr_contains(needle);
+    assert_eq!(server.bare.try_rev_parse("main"), before, "ref moved");
+}
+
+#[track_caller]
+fn assert_push_accepted(repo: &Repo<'_>, server: &Server<'_>) {
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert!(run.success(), "the server must accept\n{}", run.describe());
+    assert_eq!(
+        server.bare.try_rev_parse("main"),
+        Some(repo.rev_parse("HEAD"))
+    );
+}
+
+#[track_caller]
+fn assert_check_fails(repo: &Repo<'_>, needle: &str) {
+    let run = repo.try_git_dvc(&["check"]);
+    assert!(
+        !run.success(),
+        "git dvc check must fail\n{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout.contains(needle) || run.stderr.contains(needle),
+        "expected {needle:?}\n{}",
+        run.describe()
+    );
+}
+
+/// Real `dvc pull` in a fresh clone of the server's... of `src`, with `r` at `storage`.
+fn fresh_clone_pull<'e>(
+    env: &'e TestEnv,
+    src: &Path,
+    rel: &str,
+    storage: &Path,
+) -> (Repo<'e>, Run) {
+    let clone = env.clone_repo(src, rel);
+    clone.set_local_remotes(&[("r", storage)]);
+    let run = clone.try_dvc(&["pull"]);
+    (clone, run)
+}
+
+/// Puts `bytes` in the cache under `files/md5/<value>`, read-only as DVC leaves cache files
+/// (DVC then trusts it without hashing it).
+fn put_in_cache(repo: &Repo<'_>, value: &str, bytes: &[u8]) {
+    let path = repo
+        .cache_dir()
+        .join(format!("files/md5/{}/{}", &value[..2], &value[2..]));
+    write_file(&path, bytes);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
+}
+
+const ETAG: &str = "0123456789abcdef0123456789abcdef-2";
+const CHECKSUM: &str = "000002000000000000000000a3a6a33f1b0a5b4a0f6d2e9d2a8b3b1c";
+
+/// `hash: etag` / `hash: checksum` outputs: DVC 3.67.1 pushes and pulls them as
+/// `files/md5/<value>`. git-dvc used to skip them everywhere, so a commit whose data was
+/// nowhere passed the server check.
+#[test]
+fn etag_and_checksum_outputs_are_pushed_and_checked_under_their_value() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("e.txt", "etag data\n");
+    repo.write(
+        "e.txt.dvc",
+        format!("outs:\n- etag: {ETAG}\n  size: 10\n  hash: etag\n  path: e.txt\n"),
+    );
+    repo.write("c.txt", "checksum data\n");
+    repo.write(
+        "c.txt.dvc",
+        format!("outs:\n- checksum: {CHECKSUM}\n  hash: checksum\n  path: c.txt\n"),
+    );
+    repo.write(".gitignore", "/e.txt\n/c.txt\n");
+    put_in_cache(&repo, ETAG, b"etag data\n");
+    put_in_cache(&repo, CHECKSUM, b"checksum data\n");
+    repo.commit_all("etag and checksum outputs");
+
+    // The data is nowhere: DVC cannot pull it, so the checks must refuse.
+    let (_, pull) = fresh_clone_pull(&env, &repo.dir, "clone-before", &server.storage);
+    assert!(!pull.success(), "{}", pull.describe());
+    assert_check_fails(&repo, "e.txt@HEAD");
+    assert_check_fails(&repo, "c.txt@HEAD");
+    assert_push_rejected(&repo, &server, "e.txt@");
+    let status = repo.try_git_dvc(&["status", "-c"]);
+    assert!(
+        status.stdout.contains("e.txt") && status.stdout.contains("c.txt"),
+        "{}",
+        status.describe()
+    );
+
+    // git dvc push stores them where real `dvc push` does.
+    let dvc_storage = env.path("dvc-storage");
+    repo.set_local_remotes(&[("r", &dvc_storage)]);
+    repo.dvc(&["push"]);
+    repo.set_local_remotes(&[("r", &server.storage)]);
+    repo.git_dvc(&["push", "-q"]);
+    let ours = list_files(&server.storage);
+    let theirs = list_files(&dvc_storage);
+    assert_eq!(
+        ours, theirs,
+        "git dvc push and dvc push stored different things"
+    );
+    assert_eq!(
+        ours.get(&format!("files/md5/01/{}", &ETAG[2..]))
+            .map(Vec::as_slice),
+        Some(&b"etag data\n"[..])
+    );
+
+    repo.git_dvc(&["check"]);
+    assert_push_accepted(&repo, &server);
+    let (clone, pull) = fresh_clone_pull(&env, &server.bare.dir, "clone-after", &server.storage);
+    assert!(pull.success(), "{}", pull.describe());
+    assert_eq!(clone.read("e.txt"), b"etag data\n");
+    assert_eq!(clone.read("c.txt"), b"checksum data\n");
+}
+
+/// An etag that is a path is an invalid DVC file, never a key.
+#[test]
+fn etag_values_that_could_form_a_path_are_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write(
+        "e.txt.dvc",
+        "outs:\n- etag: ../../../../outside\n  hash: etag\n  path: e.txt\n",
+    );
+    repo.commit_all("etag path");
+    assert_check_fails(&repo, "e.txt.dvc@HEAD: invalid hash in outs -> 0 -> etag");
+    assert_push_rejected(&repo, &server, "invalid hash in outs -> 0 -> etag");
+    assert!(!env.path("outside").exists());
+}
+
+/// A `.dvc` file (and a `dvc.lock`) committed as a symbolic link: DVC follows it in a
+/// checkout, so its outputs count. git-dvc refuses the revision instead of skipping it.
+#[test]
+fn dvc_files_committed_as_symlinks_are_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("data.txt", "behind a link\n");
+    repo.dvc(&["add", "-q", "data.txt"]);
+    fs::create_dir_all(repo.path("meta")).unwrap();
+    fs::rename(repo.path("data.txt.dvc"), repo.path("meta/data.txt.yaml")).unwrap();
+    std::os::unix::fs::symlink("meta/data.txt.yaml", repo.path("data.txt.dvc")).unwrap();
+    repo.commit_all("linked .dvc file");
+
+    // Real DVC reads through the link and cannot pull the missing data.
+    let (_, pull) = fresh_clone_pull(&env, &repo.dir, "clone", &server.storage);
+    assert!(!pull.success(), "{}", pull.describe());
+    pull.assert_stderr_contains("data.txt");
+
+    let needle = "data.txt.dvc@HEAD: is a symbolic link";
+    assert_check_fails(&repo, needle);
+    assert_push_rejected(&repo, &server, "is a symbolic link");
+    // The client reports it too (work tree and commit), rather than pushing nothing.
+    let run = repo.try_git_dvc(&["push"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("data.txt.dvc@workspace: is a symbolic link");
+    let run = repo.try_git_dvc(&["status", "-c"]);
+    assert!(!run.success(), "{}", run.describe());
+
+    // The file itself, in place of the link (the linked commit rewritten: the server checks
+    // every pushed commit), is checked as usual.
+    fs::remove_file(repo.path("data.txt.dvc")).unwrap();
+    fs::rename(repo.path("meta/data.txt.yaml"), repo.path("data.txt.dvc")).unwrap();
+    amend(&repo, "the file itself");
+    assert_push_rejected(&repo, &server, "data.txt@");
+    repo.git_dvc(&["push", "-q"]);
+    repo.git_dvc(&["check"]);
+    assert_push_accepted(&repo, &server);
+}
+
+fn amend(repo: &Repo<'_>, message: &str) {
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--amend", "-m", message]);
+}
+
+/// A `dvc.lock` that is a link leaves the pipeline's hashes unread: refused too.
+#[test]
+fn a_symlinked_dvc_lock_is_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("params.txt", "p\n");
+    repo.dvc(&[
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "make",
+        "-d",
+        "params.txt",
+        "-o",
+        "out.txt",
+        "cp params.txt out.txt",
+    ]);
+    repo.dvc(&["repro", "-q"]);
+    fs::rename(repo.path("dvc.lock"), repo.path("lock.yaml")).unwrap();
+    std::os::unix::fs::symlink("lock.yaml", repo.path("dvc.lock")).unwrap();
+    repo.commit_all("linked lock");
+    assert_check_fails(&repo, "dvc.lock@HEAD: is a symbolic link");
+    assert_push_rejected(&repo, &server, "is a symbolic link");
+}
+
+/// DVC keeps an upper-case md5 as written: `dvc pull` asks for `files/md5/AB/CDEF…` and never
+/// finds the lower-case object git-dvc used to check. Refused, naming the field.
+#[test]
+fn upper_case_md5_values_are_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let md5 = repo.dvc_add_file("data.txt", "shouting\n");
+    repo.git_dvc(&["push", "-q"]); // the lower-case object is stored
+    let text = String::from_utf8(repo.read("data.txt.dvc")).unwrap();
+    repo.write("data.txt.dvc", text.replace(&md5, &md5.to_uppercase()));
+    repo.commit_all("upper case");
+
+    let (_, pull) = fresh_clone_pull(&env, &repo.dir, "clone", &server.storage);
+    assert!(!pull.success(), "dvc pull must fail\n{}", pull.describe());
+
+    let needle = "data.txt.dvc@HEAD: invalid hash in outs -> 0 -> md5";
+    assert_check_fails(&repo, needle);
+    assert_check_fails(&repo, "lower-case");
+    assert_push_rejected(&repo, &server, "lower-case");
+
+    repo.write("data.txt.dvc", text);
+    amend(&repo, "lower case");
+    repo.git_dvc(&["check"]);
+    assert_push_accepted(&repo, &server);
+}
+
+/// A `.dir` manifest member in upper case: `git dvc push` and the server refuse it.
+#[test]
+fn upper_case_md5_in_a_dir_manifest_is_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("dir/a.txt", "member\n");
+    repo.dvc(&["add", "-q", "dir"]);
+    let member = md5_hex(b"member\n");
+    let manifest = format!(
+        r#"[{{"md5": "{}", "relpath": "a.txt"}}]"#,
+        member.to_uppercase()
+    );
+    let dir_md5 = md5_hex(manifest.as_bytes());
+    let text = String::from_utf8(repo.read("dir.dvc")).unwrap();
+    let old = common::fixtures::md5_field(&text);
+    repo.write("dir.dvc", text.replace(&old, &format!("{dir_md5}.dir")));
+    let path = repo
+        .cache_dir()
+        .join(object_rel_path(&format!("{dir_md5}.dir"), false));
+    write_file(&path, manifest.as_bytes());
+    repo.commit_all("upper-case member");
+    let run = repo.try_git_dvc(&["push"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("lower-case");
+}
+
+/// DVC reads a `.dvc` file starting with a UTF-8 byte-order mark; git-dvc refused it as
+/// "more than one document", so its data was never pushed nor checked.
+#[test]
+fn a_byte_order_mark_is_read_as_dvc_reads_it() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let md5 = repo.dvc_add_file("data.txt", "bom\n");
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    bytes.extend(repo.read("data.txt.dvc"));
+    repo.write("data.txt.dvc", bytes);
+    let commit = repo.commit_all("bom");
+    repo.dvc(&["status"]); // DVC loads it
+
+    assert_check_fails(&repo, &format!("data.txt@HEAD ({md5})"));
+    assert_push_rejected(&repo, &server, &format!("data.txt@{}", &commit[..7]));
+    repo.git_dvc(&["push", "-q"]);
+    repo.git_dvc(&["check"]);
+    assert_push_accepted(&repo, &server);
+    let (clone, pull) = fresh_clone_pull(&env, &server.bare.dir, "clone", &server.storage);
+    assert!(pull.success(), "{}", pull.describe());
+    assert_eq!(clone.read("data.txt"), b"bom\n");
+}
+
+/// `!!python/object:…` on a mapping: DVC's safe loader refuses the file, git-dvc read it as a
+/// plain mapping. Now refused as DVC refuses it, even with the data stored.
+#[test]
+fn yaml_tags_dvc_refuses_are_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.dvc_add_file("data.txt", "tagged\n");
+    repo.git_dvc(&["push", "-q"]);
+    let text = String::from_utf8(repo.read("data.txt.dvc")).unwrap();
+    repo.write(
+        "data.txt.dvc",
+        text.replacen("- md5:", "- !!python/object:dvc.output.Output\n  md5:", 1),
+    );
+    repo.commit_all("tagged");
+    let run = repo.try_dvc(&["status"]);
+    assert!(
+        run.stderr.contains("constructor for the tag"),
+        "DVC refuses the tag\n{}",
+        run.describe()
+    );
+    assert_check_fails(
+        &repo,
+        "data.txt.dvc@HEAD: YAML tag '!!python/object:dvc.output.Output' at line 2",
+    );
+    assert_push_rejected(
+        &repo,
+        &server,
+        "YAML tag '!!python/object:dvc.output.Output'",
+    );
+}

@@ -1,0 +1,121 @@
+//! Targets as DVC 3.67.1 takes them (issue 15, items 1, 4, 5, 6), side by side with real
+//! DVC in the same repository: overlapping targets push their union; `-R` on a tracked
+//! directory pushes nothing; `dvc.lock` as a target (also through `--glob`) is refused with
+//! DVC's "Did you mean"; an output pinned to a remote defined nowhere fails the command
+//! even with `-r`.
+
+use crate::common;
+
+use common::*;
+
+/// `a.txt` (a `.dvc` file), `d/` (a tracked directory) and stage `gen` with output `s1.txt`
+/// (run by real DVC, so `dvc.lock` exists).
+fn repo(env: &TestEnv) -> Repo<'_> {
+    let repo = env.dvc_repo_with_remote("repo");
+    repo.write("a.txt", "a\n");
+    repo.write("d/1", "one\n");
+    repo.write("d/2", "two\n");
+    repo.dvc(&["add", "-q", "a.txt", "d"]);
+    repo.dvc(&[
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "gen",
+        "-o",
+        "s1.txt",
+        "echo s1 > s1.txt",
+    ]);
+    repo.dvc(&["repro", "-q"]);
+    repo.commit_all("data");
+    repo
+}
+
+#[test]
+fn overlapping_targets_push_their_union_as_dvc_does() {
+    let env = TestEnv::new();
+    let repo = repo(&env);
+    for (label, args) in [
+        ("file-and-dvc-file", &["a.txt", "a.txt.dvc"][..]),
+        ("dvc-file-and-file", &["a.txt.dvc", "a.txt"][..]),
+        ("stage-and-output", &["gen", "s1.txt"][..]),
+        ("output-and-stage", &["s1.txt", "gen"][..]),
+        ("dir-and-member", &["d", "d/1"][..]),
+        ("pipeline-and-output", &["dvc.yaml", "s1.txt"][..]),
+    ] {
+        let c = compare_push_with_dvc(&repo, label, &["r"], args);
+        assert!(c.our_file_count() > 0, "{label}: nothing pushed");
+    }
+
+    // status -c: the same lines as DVC's.
+    let empty = env.path("remotes/status-empty");
+    repo.set_local_remotes(&[("r", &empty)]);
+    let ours = repo.try_git_dvc(&["status", "-c", "gen", "s1.txt"]);
+    let theirs = repo.try_dvc(&["status", "-c", "gen", "s1.txt"]);
+    assert_eq!(
+        ours.code(),
+        theirs.code(),
+        "{}\n{}",
+        ours.describe(),
+        theirs.describe()
+    );
+    assert_eq!(
+        ours.stdout,
+        theirs.stdout,
+        "{}\n{}",
+        ours.describe(),
+        theirs.describe()
+    );
+}
+
+#[test]
+fn recursive_on_a_tracked_directory_pushes_nothing_as_dvc_does() {
+    let env = TestEnv::new();
+    let repo = repo(&env);
+    let c = compare_push_with_dvc(&repo, "recursive-dir", &["r"], &["-R", "d"]);
+    assert_eq!(c.our_file_count(), 0, "{}", c.git_dvc.describe());
+    c.git_dvc.assert_stdout_is("Everything is up to date.");
+}
+
+#[test]
+fn dvc_lock_as_a_target_is_refused_as_dvc_refuses_it() {
+    let env = TestEnv::new();
+    let repo = repo(&env);
+    let storage = env.path("storage");
+    repo.set_local_remotes(&[("r", &storage)]);
+    for args in [&["push", "--glob", "d*"][..], &["push", "dvc.lock"][..]] {
+        let ours = repo.try_git_dvc(args);
+        let theirs = repo.try_dvc(args);
+        assert_eq!(theirs.code(), Some(1), "{}", theirs.describe());
+        assert_eq!(ours.code(), Some(1), "{}", ours.describe());
+        theirs.assert_stderr_contains("Did you mean: `dvc.yaml`?");
+        ours.assert_stderr_contains("Did you mean: `dvc.yaml`?");
+        assert!(
+            !storage.exists(),
+            "nothing may be uploaded\n{}",
+            ours.describe()
+        );
+    }
+}
+
+#[test]
+fn an_output_pinned_to_an_undefined_remote_fails_even_with_r() {
+    let env = TestEnv::new();
+    let repo = repo(&env);
+    repo.write("p.txt", "pinned\n");
+    repo.dvc(&["add", "-q", "p.txt"]);
+    let text = String::from_utf8(repo.read("p.txt.dvc")).unwrap();
+    repo.write(
+        "p.txt.dvc",
+        text.replace("  path: p.txt\n", "  path: p.txt\n  remote: nowhere\n"),
+    );
+    repo.commit_all("pinned");
+    let storage = env.path("storage");
+    repo.set_local_remotes(&[("r", &storage)]);
+    let theirs = repo.try_dvc(&["push", "-r", "r"]);
+    let ours = repo.try_git_dvc(&["push", "-r", "r"]);
+    assert_eq!(theirs.code(), Some(1), "{}", theirs.describe());
+    assert_eq!(ours.code(), Some(1), "{}", ours.describe());
+    theirs.assert_stderr_contains("remote 'nowhere' doesn't exist");
+    ours.assert_stderr_contains("remote 'nowhere' doesn't exist");
+}
