@@ -52,6 +52,9 @@ pub enum Error {
     /// whatever `dvc.preReceive.failOpen` says (a pusher could otherwise hit it on purpose).
     #[error("the pushed commits reference more than {max} DVC objects, over the server's limit (git config dvc.preReceive.maxObjects); dvc.preReceive.failOpen does not apply to it")]
     OverObjectCap { max: usize },
+    /// The current directory cannot be read (deleted under the shell).
+    #[error("cannot read the current directory (was it deleted?): {0}")]
+    CurrentDir(std::io::Error),
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),

@@ -2,8 +2,8 @@
 
 use clap::Args;
 
+use crate::engine::{SyncRequest, TargetSpec};
 use crate::git::revisions::RevisionSelection;
-use crate::objects::targets::Targets;
 use crate::sync::MemberCheck;
 
 /// Which revisions and outputs: the same flags `dvc push` and `dvc status -c` take.
@@ -114,44 +114,30 @@ pub struct StatusArgs {
     pub output: OutputArgs,
 }
 
-/// A command's inputs, resolved.
-pub struct SyncRequest {
-    pub revisions: RevisionSelection,
-    pub targets: Option<Targets>,
-    pub remote: Option<String>,
-    pub jobs: Option<usize>,
-    pub quiet: bool,
-    pub verbose: u8,
-    /// Whether a `.dir` on the remote vouches for its members.
-    pub members: MemberCheck,
-}
-
-impl SyncRequest {
-    /// `prefix` is the current directory relative to the work tree root.
-    pub fn from_args(sel: &SelectionArgs, out: &OutputArgs, prefix: &str) -> SyncRequest {
-        let targets = (!sel.targets.is_empty())
-            .then(|| Targets::new(&sel.targets, prefix, sel.recursive, sel.with_deps, sel.glob));
+impl SelectionArgs {
+    /// The engine request these flags (and `-q`/`-v`) describe. Targets stay as typed:
+    /// the engine resolves them against the current directory once it has opened the
+    /// repository.
+    pub fn request(&self, out: &OutputArgs) -> SyncRequest {
+        let targets = (!self.targets.is_empty()).then(|| TargetSpec {
+            patterns: self.targets.clone(),
+            recursive: self.recursive,
+            with_deps: self.with_deps,
+            glob: self.glob,
+        });
         SyncRequest {
             revisions: RevisionSelection {
-                all_branches: sel.all_branches,
-                all_tags: sel.all_tags,
-                all_commits: sel.all_commits,
-                revs: sel.revs.clone(),
+                all_branches: self.all_branches,
+                all_tags: self.all_tags,
+                all_commits: self.all_commits,
+                revs: self.revs.clone(),
             },
             targets,
-            remote: sel.remote.clone(),
-            jobs: sel.jobs.map(usize::from),
+            remote: self.remote.clone(),
+            jobs: self.jobs.map(usize::from),
             quiet: out.quiet,
             verbose: out.verbose,
             members: MemberCheck::TrustManifests,
         }
-    }
-
-    /// `--check-members`: every directory member is looked up.
-    pub fn checking_members(mut self, check_members: bool) -> SyncRequest {
-        if check_members {
-            self.members = MemberCheck::EveryMember;
-        }
-        self
     }
 }

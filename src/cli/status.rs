@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::args::{StatusArgs, SyncRequest};
+use super::args::StatusArgs;
 use super::report;
 use crate::engine;
 use crate::error::Error;
@@ -19,18 +19,13 @@ pub fn run(args: StatusArgs) -> i32 {
         );
         return 2;
     }
-    let cwd = match std::env::current_dir() {
+    let cwd = match engine::current_dir() {
         Ok(c) => c,
-        Err(e) => {
-            return report::fail(
-                WHAT,
-                &Error::Message(format!(
-                    "cannot read the current directory (was it deleted?): {e}"
-                )),
-            )
-        }
+        Err(e) => return report::fail(WHAT, &e),
     };
-    let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd))
+    let request = args
+        .selection
+        .request(&args.output)
         .checking_members(args.check_members);
     match status(&cwd, &request, args.json) {
         Ok(code) => code,
@@ -50,7 +45,7 @@ pub fn run(args: StatusArgs) -> i32 {
     }
 }
 
-fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i32, Error> {
+fn status(cwd: &std::path::Path, request: &engine::SyncRequest, json: bool) -> Result<i32, Error> {
     let (ctx, collected) = engine::collect(cwd, request)?;
     if !json {
         for w in &collected.warnings {

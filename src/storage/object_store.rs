@@ -383,7 +383,7 @@ impl ObjectStore {
 
 /// `dir/.<random>.tmp` beside `key`, as DVC names its temporary files.
 fn temp_key(key: &str) -> String {
-    let name = super::local::temp_name();
+    let name = crate::temp_files::temp_name();
     match key.rfind('/') {
         Some(i) => format!("{}{name}", &key[..=i]),
         None => name,

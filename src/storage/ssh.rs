@@ -629,7 +629,7 @@ impl SshStorage {
             }
         };
         self.make_dirs(sftp, &dir)?;
-        let temp = format!("{dir}/{}", super::local::temp_name());
+        let temp = format!("{dir}/{}", crate::temp_files::temp_name());
         self.count();
         let mut file = sftp
             .open_mode(
