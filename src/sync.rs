@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::dvc::cache::LocalCache;
 use crate::dvc::config::RemoteConfig;
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::{DvcHash, HashKind};
 use crate::error::Error;
 use crate::objects::expand::{self, InvalidManifest, ObjectSet};
@@ -79,12 +80,15 @@ fn without_remote_name(message: &str, named: &str) -> String {
 /// copy exists but cannot be trusted (over the size cap, bytes that do not match its name,
 /// not a manifest) makes this an [`Error::InvalidManifests`], so no command (push, status,
 /// check, pre-push, pre-receive) gets an assessment, a plan or a validation to act on.
+/// `rules`: whose path rules manifests' relpaths must meet (the server check vouches for
+/// every platform's clients).
 pub fn assess(
     dest: DestinationObjects,
     cache: &LocalCache,
     jobs: usize,
     full_local_check: bool,
     members: MemberCheck,
+    rules: RelpathRules,
 ) -> Result<Assessment, Error> {
     let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
     let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
@@ -98,7 +102,7 @@ pub fn assess(
             ),
         ))
     };
-    let set = expand::expand(&dest, cache, storage.as_ref()).map_err(cannot_check)?;
+    let set = expand::expand(&dest, cache, storage.as_ref(), rules).map_err(cannot_check)?;
     let invalid: Vec<InvalidManifest> = set
         .dirs
         .iter()

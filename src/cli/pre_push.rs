@@ -8,6 +8,7 @@ use std::io::Read;
 use clap::Args;
 
 use super::{failures, report};
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
@@ -108,7 +109,14 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         let jobs = engine::jobs_for(&dest.remote, None);
         assessments.push((
             jobs,
-            sync::assess(dest, &ctx.cache, jobs, false, MemberCheck::TrustManifests)?,
+            sync::assess(
+                dest,
+                &ctx.cache,
+                jobs,
+                false,
+                MemberCheck::TrustManifests,
+                RelpathRules::ThisPlatform,
+            )?,
         ));
     }
     let mut missing: BTreeMap<String, (String, DvcHash)> = BTreeMap::new();

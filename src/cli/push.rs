@@ -6,6 +6,7 @@ use super::args::PushArgs;
 use super::failures::{self, UploadFailure};
 use super::push_run_cache::{RunCachePush, RUN_CACHE_REVISION};
 use super::report;
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
@@ -61,7 +62,14 @@ fn push(
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let runs = runs.as_ref().filter(|r| r.is_for(&dest));
-        let assessment = sync::assess(dest, &ctx.cache, jobs, false, request.members)?;
+        let assessment = sync::assess(
+            dest,
+            &ctx.cache,
+            jobs,
+            false,
+            request.members,
+            RelpathRules::ThisPlatform,
+        )?;
         let mut missing = assessment.missing_everywhere();
         // Old runs' outputs are often gone (`dvc gc`): their entries are held back instead.
         missing.retain(|_, p| p.revision != RUN_CACHE_REVISION);

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::args::StatusArgs;
 use super::report;
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::engine;
 use crate::error::Error;
 use crate::sync::{self, ObjectState};
@@ -57,7 +58,14 @@ fn status(cwd: &std::path::Path, request: &engine::SyncRequest, json: bool) -> R
     let mut remote_names = Vec::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
-        let assessment = sync::assess(dest, &ctx.cache, jobs, true, request.members)?;
+        let assessment = sync::assess(
+            dest,
+            &ctx.cache,
+            jobs,
+            true,
+            request.members,
+            RelpathRules::ThisPlatform,
+        )?;
         remote_names.push(assessment.remote.name.clone());
         report::requests(
             request.verbose,

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::{DestinationObjects, Provenance};
 use crate::dvc::cache::LocalCache;
-use crate::dvc::dir_manifest;
+use crate::dvc::dir_manifest::{self, RelpathRules};
 use crate::dvc::hash::DvcHash;
 use crate::dvc::output::ManifestEntry;
 use crate::storage::{Storage, StorageError};
@@ -87,12 +87,13 @@ impl ObjectSet {
     }
 }
 
-/// Reads and parses every `.dir` of `dest`; an error only when a manifest cannot be read
-/// from the remote at all.
+/// Reads and parses every `.dir` of `dest`, its relpaths checked under `rules`; an error
+/// only when a manifest cannot be read from the remote at all.
 pub fn expand(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
+    rules: RelpathRules,
 ) -> Result<ObjectSet, StorageError> {
     let mut set = ObjectSet::default();
     let dirs: Vec<(&DvcHash, &Provenance)> = dest
@@ -110,7 +111,8 @@ pub fn expand(
     let loaded: Vec<(DvcHash, Provenance, ManifestLoad)> = dirs
         .par_iter()
         .map(|(hash, prov)| {
-            load_manifest(hash, cache, storage).map(|m| ((*hash).clone(), (*prov).clone(), m))
+            load_manifest(hash, cache, storage, rules)
+                .map(|m| ((*hash).clone(), (*prov).clone(), m))
         })
         .collect::<Result<_, StorageError>>()?;
     for (hash, prov, manifest) in loaded {
@@ -155,6 +157,7 @@ fn load_manifest(
     hash: &DvcHash,
     cache: &LocalCache,
     storage: &dyn Storage,
+    rules: RelpathRules,
 ) -> Result<ManifestLoad, StorageError> {
     let (bytes, place) = match cache.read_object(hash) {
         Ok(b) => (Some(b), "in the local cache"),
@@ -166,7 +169,7 @@ fn load_manifest(
     let Some(bytes) = bytes else {
         return Ok(Ok(None));
     };
-    Ok(check_manifest(hash, &bytes, place).map(Some))
+    Ok(check_manifest(hash, &bytes, place, rules).map(Some))
 }
 
 /// Size cap, then the name (a `.dir` id is the md5 of its bytes, with DVC 2's dos2unix
@@ -175,6 +178,7 @@ fn check_manifest(
     hash: &DvcHash,
     bytes: &[u8],
     place: &'static str,
+    rules: RelpathRules,
 ) -> Result<Vec<ManifestEntry>, ManifestProblem> {
     let limit = crate::limits::get().manifest;
     if bytes.len() > limit {
@@ -186,5 +190,5 @@ fn check_manifest(
     if let Err(actual) = crate::transfer::verify::bytes_match(bytes, hash) {
         return Err(ManifestProblem::HashMismatch { actual, place });
     }
-    Ok(dir_manifest::parse(bytes)?)
+    Ok(dir_manifest::parse_with(bytes, rules)?)
 }
