@@ -213,6 +213,8 @@ impl HttpStorage {
                 self.remote, self.url
             ),
         )
+        .at(&self.remote, key)
+        .with_source(e)
     }
 
     fn status_error(&self, action: &str, key: &str, status: reqwest::StatusCode) -> StorageError {
@@ -226,7 +228,9 @@ impl HttpStorage {
             return StorageError::new(
                 kind,
                 denied_message(&self.remote, &self.url, &detail, check),
-            );
+            )
+            .at(&self.remote, key)
+            .with_status(Some(status.as_u16()));
         }
         StorageError::new(
             kind,
@@ -235,6 +239,8 @@ impl HttpStorage {
                 self.remote, self.url
             ),
         )
+        .at(&self.remote, key)
+        .with_status(Some(status.as_u16()))
     }
 
     fn upload(

@@ -37,11 +37,22 @@ pub enum ErrorKind {
     Other,
 }
 
+/// A failed storage operation: what kind of failure (which decides retrying and the
+/// server check's fail-open rule), where (remote, key), the HTTP status when the server
+/// answered, and the underlying error. `message` is the one line shown to the user.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct StorageError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The remote's name, when the operation was on one.
+    pub remote: Option<String>,
+    /// The object key (or listing prefix) the operation was about.
+    pub key: Option<String>,
+    /// The HTTP status the server answered with, for HTTP-based remotes.
+    pub status: Option<u16>,
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl StorageError {
@@ -49,7 +60,31 @@ impl StorageError {
         StorageError {
             kind,
             message: message.into(),
+            remote: None,
+            key: None,
+            status: None,
+            source: None,
         }
+    }
+
+    /// Records which remote and key the failure was about.
+    pub fn at(mut self, remote: &str, key: &str) -> StorageError {
+        self.remote = Some(remote.to_string());
+        self.key = Some(key.to_string());
+        self
+    }
+
+    pub fn with_status(mut self, status: Option<u16>) -> StorageError {
+        self.status = status;
+        self
+    }
+
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> StorageError {
+        self.source = Some(source.into());
+        self
     }
 
     /// Classifies an I/O error; a verification failure surfaces as `InvalidData`.
@@ -68,7 +103,7 @@ impl StorageError {
         } else {
             format!("{context}: {err}")
         };
-        StorageError { kind, message }
+        StorageError::new(kind, message).with_source(err)
     }
 }
 

@@ -354,7 +354,9 @@ impl SshStorage {
     fn err(&self, action: &str, what: &str, e: ssh2::Error) -> StorageError {
         let kind = match e.code() {
             ErrorCode::SFTP(FX_PERMISSION_DENIED) => {
-                return self.denied(&format!("{action} {what}: permission denied"))
+                return self
+                    .denied(&format!("{action} {what}: permission denied"))
+                    .at(&self.remote, what)
             }
             ErrorCode::SFTP(_) => ErrorKind::Other,
             // Socket, timeout and channel failures: the connection is gone or stuck.
@@ -367,6 +369,8 @@ impl SshStorage {
                 self.remote, self.url
             ),
         )
+        .at(&self.remote, what)
+        .with_source(e)
     }
 
     fn connect(&self) -> Result<Conn, StorageError> {
