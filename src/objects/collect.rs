@@ -2,8 +2,9 @@
 //!
 //! 1. Every distinct DVC file (a `.dvc` blob, or a `dvc.yaml` + `dvc.lock` pair) reachable
 //!    from any snapshot is parsed once, in parallel.
-//! 2. A snapshot holding a file DVC rejects is skipped with a warning, as DVC skips it; if
-//!    it is the only snapshot, that is an error naming `path@revision`.
+//! 2. A snapshot holding a file DVC rejects, or an output pinned (`remote:`) to a remote
+//!    defined nowhere, is skipped with a warning, as DVC skips it; if it is the only
+//!    snapshot, that is an error.
 //! 3. Snapshots sharing a config are walked together, each distinct tree node once, and each
 //!    pushable output's hash lands in the set of the remote it goes to.
 
@@ -16,7 +17,7 @@ use super::pipeline_inputs::{PipelineResolver, PipelineUnit, Place};
 use super::snapshot::{BlobSource, ConfigKey, Snapshot};
 use super::targets::Targets;
 use super::{DestinationObjects, Provenance};
-use crate::dvc::config::{DvcConfig, RemoteConfig};
+use crate::dvc::config::{ConfigError, DvcConfig, RemoteConfig};
 use crate::dvc::output::DvcOutput;
 use crate::dvc::{dvcfile, pipeline, stage_deps};
 use crate::error::Error;
@@ -191,26 +192,39 @@ pub fn collect(
         )
         .collect();
 
-    // 2. Snapshots with an unloadable file are skipped, as DVC's brancher skips them.
+    // 2. Snapshots DVC cannot collect are skipped, as DVC's brancher skips them.
     let mut warnings = Vec::new();
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
     for snap in snapshots {
-        match first_failure(snap, blobs, &mut resolver, &parsed, &options.known_nodes) {
+        let defined = |name: &str| remote_defined(name, snap, options);
+        let found = first_failure(
+            snap,
+            blobs,
+            &mut resolver,
+            &parsed,
+            &options.known_nodes,
+            &defined,
+        );
+        match found {
             None => usable.push(snap),
-            Some((file, message)) => {
-                let line = format!("{}@{}: {message}", join(&snap.prefix, &file), snap.label);
+            Some((file, failure)) => {
+                let line = format!("{}@{}: {failure}", join(&snap.prefix, &file), snap.label);
                 warnings.push(format!(
                     "failed to collect '{}', skipping\n  {line}",
                     snap.label
                 ));
-                last_error = Some(line);
+                last_error = Some((line, failure));
             }
         }
     }
     if usable.is_empty() {
-        if let Some(line) = last_error {
-            return Err(Error::BadInput(line));
+        if let Some((line, failure)) = last_error {
+            return Err(match failure {
+                // DVC's own words, as when the one revision it collects fails.
+                CollectFailure::RemoteNotFound(name) => ConfigError::RemoteNotFound(name).into(),
+                CollectFailure::Unreadable(_) => Error::BadInput(line),
+            });
         }
     }
 
@@ -454,24 +468,69 @@ pub fn link_error(target: &[u8]) -> String {
     )
 }
 
-/// The first file in a snapshot that failed to parse: (path, reason).
+/// Why DVC cannot collect a revision.
+#[derive(Debug, Clone)]
+enum CollectFailure {
+    /// A DVC file that does not parse, and why.
+    Unreadable(String),
+    /// An output pinned to a remote no configuration defines: DVC resolves every cached
+    /// output's remote while it builds a revision's index (`_load_storage_from_out`), so
+    /// this fails the revision whatever the targets, `-r` or the output's `push:` say.
+    RemoteNotFound(String),
+}
+
+impl std::fmt::Display for CollectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CollectFailure::Unreadable(message) => f.write_str(message),
+            CollectFailure::RemoteNotFound(name) => {
+                write!(f, "{}", ConfigError::RemoteNotFound(name.clone()))
+            }
+        }
+    }
+}
+
+/// Whether the remote `name` is defined for `snap`: by its own config, or by the user's
+/// configuration the router falls back on (see [`Router::route`]).
+fn remote_defined(name: &str, snap: &Snapshot, options: &CollectOptions<'_>) -> bool {
+    let defines = |c: &DvcConfig| c.remote_names().contains(&name);
+    let nested = match &snap.config_key {
+        ConfigKey::Nested(dir, _) => options.nested_configured.get(dir),
+        _ => None,
+    };
+    defines(&snap.config)
+        || nested.is_some_and(|c| defines(c))
+        || options.fallback_config.as_deref().is_some_and(defines)
+}
+
+/// The first file in a snapshot DVC cannot collect: (path, reason).
 fn first_failure(
     snap: &Snapshot,
     blobs: &BlobSource,
     resolver: &mut PipelineResolver<'_>,
     parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
     known: &HashSet<*const DvcTree>,
-) -> Option<(String, String)> {
+    remote_defined: &dyn Fn(&str) -> bool,
+) -> Option<(String, CollectFailure)> {
     let root = snap.root.as_ref()?;
     let mut failure = None;
     let mut seen = known.clone();
     let place = place_of(snap, blobs);
-    visit_units(root, place, resolver, &mut seen, &mut |_, file, unit| {
-        if failure.is_none() {
-            if let Some(Err(message)) = parsed.get(&unit) {
-                failure = Some((file.to_string(), message.clone()));
-            }
+    visit_units(root, place, resolver, &mut seen, &mut |dir, file, unit| {
+        if failure.is_some() {
+            return;
         }
+        failure = match parsed.get(&unit) {
+            Some(Err(message)) => Some(CollectFailure::Unreadable(message.clone())),
+            Some(Ok(p)) => p
+                .outputs
+                .iter()
+                .filter(|out| out.cache && repo_path(dir, &out.path).is_some())
+                .find_map(|out| out.remote.clone().filter(|r| !remote_defined(r)))
+                .map(CollectFailure::RemoteNotFound),
+            None => None,
+        }
+        .map(|f| (file.to_string(), f));
     });
     failure
 }
@@ -559,15 +618,8 @@ impl<'a> Router<'a> {
         let own = committed.map(|(_, c)| c);
         let users: Vec<&DvcConfig> = own.into_iter().chain(outer.as_deref()).collect();
         let name = match (&self.remote_override, &out.remote) {
-            (Some(chosen), Some(own)) if own != chosen => {
-                // Not for this remote; but DVC resolves every output's remote first, so one
-                // pinned to a remote defined nowhere fails the command (`-r` or not).
-                let defined = |c: &DvcConfig| c.remote_names().contains(&own.as_str());
-                if !defined(config) && !users.iter().any(|c| defined(c)) {
-                    return Err(crate::dvc::config::ConfigError::RemoteNotFound(own.clone()).into());
-                }
-                return Ok(());
-            }
+            // Not for this remote (one defined nowhere has failed its revision already).
+            (Some(chosen), Some(own)) if own != chosen => return Ok(()),
             (Some(chosen), _) => chosen.clone(),
             (None, Some(own)) => {
                 if self.default_remote.is_none() && config.core_remote().is_none() {
