@@ -135,6 +135,7 @@ fn finish(
         nested_configured,
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         targets: targets.as_ref(),
+        cache: Some(&ctx.cache),
         ..CollectOptions::default()
     };
     let collected = collect::collect(&snapshots, blobs, &options, &ctx.root)?;

@@ -13,10 +13,12 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::glob_targets::GlobBase;
 use super::pipeline_inputs::{PipelineResolver, PipelineUnit, Place};
 use super::snapshot::{BlobSource, ConfigKey, Snapshot};
 use super::targets::Targets;
 use super::{DestinationObjects, Provenance};
+use crate::dvc::cache::LocalCache;
 use crate::dvc::config::{ConfigError, DvcConfig, RemoteConfig};
 use crate::dvc::output::DvcOutput;
 use crate::dvc::{dvcfile, pipeline, stage_deps};
@@ -81,6 +83,9 @@ pub struct CollectOptions<'a> {
     /// (by directory): what `fallback_config` is for the outer project.
     pub nested_configured: HashMap<String, Arc<DvcConfig>>,
     pub targets: Option<&'a Targets>,
+    /// The local cache: `--glob` patterns look into committed directory outputs through
+    /// their `.dir` manifests there.
+    pub cache: Option<&'a LocalCache>,
     /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
     /// files are skipped, so only what new commits introduce is collected.
     pub known_nodes: HashSet<*const DvcTree>,
@@ -291,8 +296,13 @@ pub fn collect(
         }
         // A target missing from some revisions only skips those, as DVC skips a revision
         // that fails to collect; missing everywhere is an error (below).
+        // DVC globs the work tree; a committed revision, what it tracks.
+        let glob_base = match blobs.work_dir() {
+            Some(dir) if snaps.iter().all(|s| s.commit.is_none()) => GlobBase::WorkTree(dir),
+            _ => GlobBase::Tracked(options.cache),
+        };
         let selection = match options.targets {
-            Some(t) => match t.select(&found) {
+            Some(t) => match t.select(&found, glob_base) {
                 Ok(sel) => Some(sel),
                 Err(e) => {
                     target_error = Some(e);

@@ -149,6 +149,20 @@ pub fn expand(
     Ok(set)
 }
 
+/// The members of the `.dir` `hash` as the local cache holds it, checked as [`expand`]
+/// checks it; `None` when the cache lacks it or its copy cannot be trusted (the command's
+/// own expansion reports why).
+pub fn cached_members(hash: &DvcHash, cache: &LocalCache) -> Option<Vec<ManifestEntry>> {
+    let bytes = cache.read_object(hash).ok()?;
+    check_manifest(
+        hash,
+        &bytes,
+        "in the local cache",
+        RelpathRules::ThisPlatform,
+    )
+    .ok()
+}
+
 /// A manifest's members; `None` when no copy exists; `Err` when a copy exists but cannot be
 /// trusted.
 type ManifestLoad = Result<Option<Vec<ManifestEntry>>, ManifestProblem>;

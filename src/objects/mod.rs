@@ -3,8 +3,10 @@
 
 pub mod collect;
 pub mod expand;
+pub mod glob_targets;
 pub mod pipeline_inputs;
 pub mod projects;
+pub mod pyglob;
 pub mod snapshot;
 pub mod targets;
 
