@@ -41,7 +41,8 @@ pub fn run() -> i32 {
     }
     if input.trim().is_empty() {
         // git always passes at least one line; none means something else read it first.
-        eprintln!("git-dvc: push rejected: pre-receive got no ref updates on stdin; an earlier hook in the chain probably consumed stdin (give each hook its own copy, e.g. save it with `input=$(cat)` and pipe `printf '%s\n' \"$input\"` to each)");
+        eprintln!("git-dvc: push rejected: the DVC data check got no ref updates on stdin; an earlier hook in the chain probably consumed stdin");
+        eprintln!("hint: git passes the ref list once: a chain must give each hook its own copy (input=$(cat), then printf '%s\\n' \"$input\" | each hook)");
         return 1;
     }
     let cwd = match std::env::current_dir() {

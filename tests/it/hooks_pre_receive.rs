@@ -22,13 +22,13 @@ use common::*;
 const SERVER_HOOK: &str = include_str!("../../hooks/pre-receive");
 
 /// A bare repository with the pre-receive hook and storage `storage` (its default remote).
-struct Server<'e> {
-    bare: Repo<'e>,
-    storage: PathBuf,
+pub(crate) struct Server<'e> {
+    pub(crate) bare: Repo<'e>,
+    pub(crate) storage: PathBuf,
 }
 
 impl<'e> Server<'e> {
-    fn new(env: &'e TestEnv) -> Server<'e> {
+    pub(crate) fn new(env: &'e TestEnv) -> Server<'e> {
         let bare = env.bare_repo("server.git");
         let run = env.git_dvc(&bare.dir, &["install", "--server"]);
         let hook = bare.dir.join("hooks/pre-receive");
@@ -46,7 +46,7 @@ impl<'e> Server<'e> {
     }
 
     /// Writes `$GIT_DIR/dvc/config`: these remotes, the first one the default.
-    fn configure(&self, remotes: &[(&str, &Path)]) {
+    pub(crate) fn configure(&self, remotes: &[(&str, &Path)]) {
         let mut text = format!("[core]\n    remote = {}\n", remotes[0].0);
         for (name, url) in remotes {
             text.push_str(&format!(
@@ -57,32 +57,32 @@ impl<'e> Server<'e> {
         write_file(&self.bare.dir.join("dvc/config"), text.as_bytes());
     }
 
-    fn git_config(&self, args: &[&str]) {
+    pub(crate) fn git_config(&self, args: &[&str]) {
         let mut all = vec!["config"];
         all.extend_from_slice(args);
         self.bare.git(&all);
     }
 
-    fn ref_(&self, name: &str) -> Option<String> {
+    pub(crate) fn ref_(&self, name: &str) -> Option<String> {
         self.bare.try_rev_parse(name)
     }
 }
 
 /// A client DVC repository whose default remote `r` points at `storage` (normally the
 /// server's own storage), with the server as `origin`. No client hook.
-fn client<'e>(env: &'e TestEnv, server: &Server<'_>) -> Repo<'e> {
+pub(crate) fn client<'e>(env: &'e TestEnv, server: &Server<'_>) -> Repo<'e> {
     let repo = env.dvc_repo_with_remote("work");
     repo.set_local_remotes(&[("r", &server.storage)]);
     repo.git(&["remote", "add", "origin", server.bare.dir.to_str().unwrap()]);
     repo
 }
 
-fn short(oid: &str) -> &str {
+pub(crate) fn short(oid: &str) -> &str {
     &oid[..7]
 }
 
 #[track_caller]
-fn assert_accepted(run: &Run) {
+pub(crate) fn assert_accepted(run: &Run) {
     assert!(
         run.success(),
         "the server must accept this push\n{}",
@@ -94,7 +94,7 @@ fn assert_accepted(run: &Run) {
 /// Rejected by our hook: git says so, the server's ref did not move and the pushed commit
 /// did not stay in its object store.
 #[track_caller]
-fn assert_rejected(
+pub(crate) fn assert_rejected(
     run: &Run,
     server: &Server<'_>,
     refname: &str,
