@@ -152,7 +152,7 @@ pub fn validate_push(
         &CollectOptions::default(),
         git.git_dir(),
     )
-    .map_err(server_error)?;
+    .map_err(|e| server_error(configs.blame(e)))?;
     if let Some(w) = collected.warnings.first() {
         return Err(Error::BadInput(format!(
             "pushed DVC files cannot be read: {w}"
@@ -173,13 +173,35 @@ pub fn validate_push(
 struct ServerConfigs {
     dvc_dir: PathBuf,
     loaded: HashMap<String, Arc<DvcConfig>>,
+    /// Why a project got an empty config (none written, or unreadable): an error only when
+    /// the push turns out to need storage, so a hook shared by repositories without DVC
+    /// storage (gitolite's admin repository, say) still accepts pushes without DVC data.
+    problem: Option<Error>,
 }
 
 impl ServerConfigs {
     fn new(git_dir: &Path) -> ServerConfigs {
+        // Absolute: messages for the administrators name these files.
+        let git_dir = std::path::absolute(git_dir).unwrap_or_else(|_| git_dir.to_path_buf());
         ServerConfigs {
             dvc_dir: git_dir.join("dvc"),
             loaded: HashMap::new(),
+            problem: None,
+        }
+    }
+
+    /// An output that found no remote in an empty config: the server's missing setup is
+    /// the reason, not the pushed commits.
+    fn blame(&self, e: Error) -> Error {
+        match (&self.problem, e) {
+            (
+                Some(Error::ServerSetup { message, detail }),
+                Error::Config(_) | Error::NoRemote { .. },
+            ) => Error::ServerSetup {
+                message: format!("{message}, so it refuses commits that reference DVC data"),
+                detail: detail.clone(),
+            },
+            (_, e) => e,
         }
     }
 
@@ -231,16 +253,33 @@ impl ServerConfigs {
             self.dvc_dir.clone()
         };
         let mut levels = Vec::new();
+        let mut problem = None;
         for name in ["config", "config.local"] {
-            if let Some(level) = ConfigLevel::load_file(&dir.join(name))? {
-                levels.push(level);
+            match ConfigLevel::load_file(&dir.join(name)) {
+                Ok(level) => levels.extend(level),
+                Err(e) => {
+                    problem = Some(Error::ServerSetup {
+                        message:
+                            "the server's DVC storage config for this repository cannot be read"
+                                .to_string(),
+                        detail: e.to_string(),
+                    })
+                }
             }
         }
-        if levels.is_empty() {
-            return Err(Error::Message(format!(
-                "the server has no DVC storage configured: create {} with the remote(s) pushes must use (DVC config format, `[core] remote = …`)",
-                dir.join("config").display()
-            )));
+        if levels.is_empty() && problem.is_none() {
+            problem = Some(Error::ServerSetup {
+                message: "the server has no DVC storage configured for this repository".to_string(),
+                detail: format!(
+                    "no DVC storage configured: create {} with the remote(s) pushes must use (DVC config format, `[core] remote = …`)",
+                    dir.join("config").display()
+                ),
+            });
+        }
+        if let Some(problem) = problem {
+            // Half a config must route nothing: every output then needs the missing setup.
+            levels.clear();
+            self.problem.get_or_insert(problem);
         }
         let config = Arc::new(DvcConfig::from_levels(levels));
         self.loaded.insert(project.to_string(), config.clone());

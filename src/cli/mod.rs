@@ -11,6 +11,7 @@ pub mod pre_push;
 pub mod pre_receive;
 pub mod push;
 pub mod push_run_cache;
+mod pusher;
 pub mod report;
 pub mod status;
 
@@ -32,7 +33,7 @@ Settings (git config):
   remote.<name>.dvcRemote        DVC remote for pushes to git remote <name> (default: core.remote)
   dvc.allowIncompletePush        true: let a push through when some data is nowhere to be found
   dvc.trustCommittedRemotes      true: send each commit's data where its own .dvc/config says, as DVC does
-  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs (see git-dvc-pre-receive)
+  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs, log (see git-dvc-pre-receive)
   dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
   dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
   dvc.maxIgnoreFileSize          Refuse .dvcignore files bigger than this (default 1m)
@@ -161,7 +162,12 @@ Examples:
     /// the limit), `dvc.preReceive.failOpen` (default false; true accepts a push only when
     /// storage is unreachable or the timeout is hit, never for anything the pushed content
     /// decides), `dvc.preReceive.refs` (repeatable glob; default all; an invalid pattern
-    /// rejects every push).
+    /// rejects every push), `dvc.preReceive.log` (a file that gets the administrators' copy
+    /// of every message, with the server paths the pusher is not shown).
+    ///
+    /// Without storage configured (a hook shared by many repositories), pushes whose new
+    /// commits reference no DVC data are accepted and the others refused. Under GitLab
+    /// (`GL_ID` set) rejection lines start with `GL-HOOK-ERR:` for its web UI.
     PreReceive,
 }
 

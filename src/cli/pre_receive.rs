@@ -10,12 +10,18 @@
 //! `dvc.preReceive.failOpen` (accept when storage is unreachable or the time budget runs
 //! out; never for anything the pushed content decides; default false),
 //! `dvc.preReceive.refs` (repeatable glob; only matching refs are checked; default all; an
-//! invalid pattern rejects every push until it is fixed).
+//! invalid pattern rejects every push until it is fixed), `dvc.preReceive.log` (the
+//! administrators' unredacted copy of the messages, see [`super::pusher`]).
+//!
+//! A repository without storage configured accepts pushes that reference no DVC data, so
+//! the hook can be installed for every repository of a server.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::pusher::Pusher;
 use super::report;
 use crate::check::{self, Validation};
 use crate::error::Error;
@@ -30,32 +36,37 @@ const SHOWN: usize = 20;
 struct Settings {
     timeout: Duration,
     fail_open: bool,
+    /// The administrators' unredacted copy of what the pusher is told.
+    log: Option<PathBuf>,
     check: receive::Settings,
 }
 
 pub fn run() -> i32 {
+    let mut pusher = Pusher::from_env();
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        eprintln!("git-dvc: cannot read the pushed ref list: {e}");
+        pusher.say(&format!("git-dvc: cannot read the pushed ref list: {e}"));
         return 1;
     }
     if input.trim().is_empty() {
         // git always passes at least one line; none means something else read it first.
-        eprintln!("git-dvc: push rejected: the DVC data check got no ref updates on stdin; an earlier hook in the chain probably consumed stdin");
-        eprintln!("hint: git passes the ref list once: a chain must give each hook its own copy (input=$(cat), then printf '%s\\n' \"$input\" | each hook)");
+        pusher.say("git-dvc: push rejected: the DVC data check got no ref updates on stdin; an earlier hook in the chain probably consumed stdin");
+        pusher.say("hint: git passes the ref list once: a chain must give each hook its own copy (input=$(cat), then printf '%s\\n' \"$input\" | each hook)");
         return 1;
     }
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("git-dvc: cannot read the current directory (was it deleted?): {e}");
+            pusher.say(&format!(
+                "git-dvc: cannot read the current directory (was it deleted?): {e}"
+            ));
             return 1;
         }
     };
     let git = match GitRepo::discover(&cwd) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("git-dvc: {e}");
+            pusher.say(&format!("git-dvc: push rejected: {e}"));
             return 1;
         }
     };
@@ -64,10 +75,11 @@ pub fn run() -> i32 {
         Err(e) => {
             // The server's own setup: failOpen does not cover it (the refs it would
             // have checked would go unchecked).
-            eprintln!("git-dvc: push rejected: {e}");
+            pusher.say(&format!("git-dvc: push rejected: {e}"));
             return 1;
         }
     };
+    pusher.log_to(settings.log.clone());
     let fail_open = settings.fail_open;
     let timeout = settings.timeout;
     let (tx, rx) = mpsc::channel();
@@ -91,36 +103,48 @@ pub fn run() -> i32 {
         Ok(Some(validation)) if validation.missing.is_empty() => {
             // Shown to the pusher as `remote: …`: the push was checked, not just let through.
             if validation.checked > 0 {
-                eprintln!(
+                pusher.note(&format!(
                     "git-dvc: the DVC data of the pushed commits is in storage ({} checked)",
                     report::files(validation.checked).replace("file", "object")
-                );
+                ));
             }
             0
         }
         Ok(Some(validation)) => {
-            reject(&validation);
+            reject(&pusher, &validation);
             1
         }
         Err(e @ Error::OverObjectCap { .. }) => {
-            eprintln!("git-dvc: push rejected: {e}");
-            eprintln!("hint: push fewer commits (or commits with fewer DVC outputs) at a time, or ask the server's administrators to raise dvc.preReceive.maxObjects");
+            pusher.say(&format!("git-dvc: push rejected: {e}"));
+            pusher.say("hint: push fewer commits (or commits with fewer DVC outputs) at a time, or ask the server's administrators to raise dvc.preReceive.maxObjects");
+            1
+        }
+        Err(Error::ServerSetup { message, detail }) => {
+            // Not the pusher's to fix, and failOpen does not cover it: the server would
+            // accept data it has nowhere to keep.
+            pusher.say(&format!("git-dvc: push rejected: {message}"));
+            pusher.admin(&format!("git-dvc: for the administrators: {detail}"));
+            pusher.say("hint: this is the server's setup, not your push: contact the server's administrators (pushes whose commits reference no DVC data are accepted meanwhile)");
             1
         }
         Err(e) if fail_open && e.is_unavailability() => {
-            eprintln!("git-dvc: warning: could not check the DVC data of this push ({e}); accepting it because dvc.preReceive.failOpen is set");
+            pusher.say(&format!("git-dvc: warning: could not check the DVC data of this push ({e}); accepting it because dvc.preReceive.failOpen is set"));
             0
         }
         Err(e) if e.is_unavailability() => {
-            eprintln!("git-dvc: push rejected: could not check the DVC data of this push: {e}");
-            eprintln!("git-dvc: the server refuses pushes it cannot verify; try again later or contact the server's administrators");
+            pusher.say(&format!(
+                "git-dvc: push rejected: could not check the DVC data of this push: {e}"
+            ));
+            pusher.say("git-dvc: the server refuses pushes it cannot verify; try again later or contact the server's administrators");
             1
         }
         Err(e) => {
             // The pushed content (or the server's own setup) is wrong: no retry or
             // failOpen helps.
-            eprintln!("git-dvc: push rejected: the DVC data of this push cannot be checked: {e}");
-            eprintln!("hint: fix what is named above in the pushed commits (or the server's DVC config) and push again");
+            pusher.say(&format!(
+                "git-dvc: push rejected: the DVC data of this push cannot be checked: {e}"
+            ));
+            pusher.say("hint: fix what is named above in the pushed commits (or ask the server's administrators, if it names the server's DVC config) and push again");
             1
         }
     }
@@ -156,12 +180,13 @@ fn read_settings(repo: &gix::Repository) -> Result<Settings, String> {
     Ok(Settings {
         timeout: Duration::from_secs(timeout),
         fail_open: config.boolean("dvc.preReceive.failOpen").unwrap_or(false),
+        log: config.trusted_path("dvc.preReceive.log").ok().flatten(),
         check: receive::Settings { max_objects, refs },
     })
 }
 
-fn reject(validation: &Validation) {
-    eprintln!(
+fn reject(pusher: &Pusher, validation: &Validation) {
+    pusher.say(&format!(
         "git-dvc: push rejected: {} referenced by the pushed commits {} not in DVC storage:",
         report::files(validation.missing.len()).replace("file", "object"),
         if validation.missing.len() == 1 {
@@ -169,11 +194,11 @@ fn reject(validation: &Validation) {
         } else {
             "are"
         }
-    );
+    ));
     for line in check::missing_lines(&validation.missing, SHOWN) {
-        eprintln!("{line}");
+        pusher.say(&line);
     }
-    eprintln!("hint: upload the data first, e.g. `git dvc push --rev <old>..<new>` (or `git dvc push -a -T`),");
-    eprintln!("hint: or install the client hook (`git dvc install`) so every `git push` does it; then push again.");
-    eprintln!("hint: a directory member missing while its .dir is stored needs `git dvc push --check-members`.");
+    pusher.say("hint: upload the data first, e.g. `git dvc push --rev <old>..<new>` (or `git dvc push -a -T`),");
+    pusher.say("hint: or install the client hook (`git dvc install`) so every `git push` does it; then push again.");
+    pusher.say("hint: a directory member missing while its .dir is stored needs `git dvc push --check-members`.");
 }

@@ -546,26 +546,14 @@ fn storage_behind_a_symlink_loop_is_unreachable() {
 
     let run = repo.try_git(&["push", "origin", "main"]);
     assert_rejected(&run, &server, "main", None, &commit);
+    // The pusher is told what failed, not where on the server (servers.rs has more).
     run.assert_stderr_contains("could not check the DVC data of this push")
-        .assert_stderr_contains(looped.to_str().unwrap());
+        .assert_stderr_contains("<server path>");
+    crate::servers::assert_no_server_paths(&env, &run);
     server.git_config(&["dvc.preReceive.failOpen", "true"]);
     let run = repo.try_git(&["push", "origin", "main"]);
     assert_accepted(&run);
     run.assert_stderr_contains("dvc.preReceive.failOpen");
-}
-
-/// No `$GIT_DIR/dvc/config`: every push with new commits is refused, saying what to set up.
-#[test]
-fn server_without_storage_config_refuses_and_says_so() {
-    let env = TestEnv::new();
-    let server = Server::new(&env);
-    fs::remove_file(server.bare.dir.join("dvc/config")).unwrap();
-    let repo = client(&env, &server);
-    let head = repo.rev_parse("HEAD");
-    let run = repo.try_git(&["push", "origin", "main"]);
-    assert_rejected(&run, &server, "main", None, &head);
-    run.assert_stderr_contains("no DVC storage configured")
-        .assert_stderr_contains("dvc/config");
 }
 
 /// `dvc.preReceive.refs`: only matching refs are checked.

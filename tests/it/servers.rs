@@ -43,3 +43,101 @@ fn a_chain_whose_first_hook_eats_stdin_fails_closed() {
     repo.git_dvc(&["push", "-q"]);
     assert_accepted(&repo.try_git(&["push", "origin", "main"]));
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 3: safe as a global or shared hook.
+// ---------------------------------------------------------------------------
+
+/// No storage configured (a global hook reaching a repository nobody set up for DVC, such
+/// as gitolite's admin repository): pushes whose commits reference no DVC data go through;
+/// the others are refused with a message for the pusher, which names no server path.
+#[test]
+fn without_storage_only_pushes_referencing_dvc_data_are_refused() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    std::fs::remove_file(server.bare.dir.join("dvc/config")).unwrap();
+
+    // Plain git: no DVC at all.
+    let plain = env.git_repo("plain");
+    plain.write("README", "no data here\n");
+    let first = plain.commit_all("readme");
+    let url = server.bare.dir.to_str().unwrap();
+    let run = plain.try_git(&["push", url, "main"]);
+    assert_accepted(&run);
+    assert_eq!(server.ref_("main").as_deref(), Some(&*first));
+
+    // A DVC project with no tracked data yet (`dvc init`, a stage not yet run).
+    let repo = client(&env, &server);
+    repo.write(
+        "dvc.yaml",
+        "stages:\n  train:\n    cmd: python train.py\n    outs:\n    - model.pt\n",
+    );
+    let init = repo.commit_all("a stage, not run");
+    assert_accepted(&repo.try_git(&["push", "origin", "main:project"]));
+    assert_eq!(server.ref_("project").as_deref(), Some(&*init));
+
+    // Data: refused, for the pusher, without server paths; a dvc.preReceive.log gets them.
+    repo.dvc_add_file("data.txt", "needs storage\n");
+    let data = repo.commit_all("data");
+    repo.git_dvc(&["push", "-q"]);
+    let log = env.path("pre-receive.log");
+    server.git_config(&["dvc.preReceive.log", log.to_str().unwrap()]);
+    let run = repo.try_git(&["push", "origin", "main:project"]);
+    assert_rejected(&run, &server, "refs/heads/project", Some(&init), &data);
+    run.assert_stderr_contains(
+        "remote: git-dvc: push rejected: the server has no DVC storage configured for this repository, so it refuses commits that reference DVC data",
+    )
+    .assert_stderr_contains("contact the server's administrators");
+    assert_no_server_paths(&env, &run);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains(&format!(
+            "create {}",
+            server.bare.dir.join("dvc/config").display()
+        )),
+        "{logged}"
+    );
+
+    // Configured: the same push goes through.
+    server.configure(&[("storage", &server.storage)]);
+    assert_accepted(&repo.try_git(&["push", "origin", "main:project"]));
+}
+
+/// A server config that cannot be read (here a directory where the file should be: as
+/// root, permission bits would not stop the read) is the administrators' problem: pushes
+/// without DVC data pass, pushes with it are refused without the server's paths.
+#[test]
+fn an_unreadable_server_config_refuses_data_without_naming_server_paths() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let base = repo.rev_parse("HEAD");
+    std::fs::remove_file(server.bare.dir.join("dvc/config")).unwrap();
+    std::fs::create_dir_all(server.bare.dir.join("dvc/config")).unwrap();
+    assert_accepted(&repo.try_git(&["push", "origin", "main"]));
+    assert_eq!(server.ref_("main").as_deref(), Some(&*base));
+
+    repo.dvc_add_file("data.txt", "data\n");
+    let data = repo.commit_all("data");
+    repo.git_dvc(&["push", "-q"]);
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_rejected(&run, &server, "main", Some(&base), &data);
+    run.assert_stderr_contains(
+        "the server's DVC storage config for this repository cannot be read",
+    )
+    .assert_stderr_contains("contact the server's administrators");
+    assert_no_server_paths(&env, &run);
+}
+
+/// Nothing the pusher sees names a directory of the server (the test env holds them all).
+#[track_caller]
+pub(crate) fn assert_no_server_paths(env: &TestEnv, run: &Run) {
+    let root = env.root().to_str().unwrap();
+    for line in run.stderr.lines().filter(|l| l.starts_with("remote:")) {
+        assert!(
+            !line.contains(root),
+            "a server path reached the pusher: {line}\n{}",
+            run.describe()
+        );
+    }
+}
