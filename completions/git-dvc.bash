@@ -141,12 +141,16 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__pre__subcmd__receive)
-            opts="-h --help"
+            opts="-h --storage-config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -86,4 +86,5 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l server -d 'I
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand uninstall" -s h -l help -d 'Print help'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-receive" -l storage-config -d 'A server-wide DVC config file (and FILE.local beside it) with the storage pushes must reach; the repository\'s `$GIT_DIR/dvc/config` overrides it key by key where present. Also $GIT_DVC_STORAGE_CONFIG, or git config dvc.preReceive.storageConfig (system or global, for every repository of the server)' -r -F
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-receive" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -197,13 +197,43 @@ fn install_server(force: bool) -> Result<String, String> {
     write_file(&hook, PRE_RECEIVE_HOOK)?;
     let config = git_dir()?.join("dvc").join("config");
     let mut message = format!("git-dvc pre-receive hook installed in {}", hook.display());
-    if !config.exists() {
-        message.push_str(&format!(
-            "\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage",
-            config.display()
-        ));
-    }
+    message.push_str(&storage_note(&config)?);
     Ok(message)
+}
+
+/// Where the installed check will find storage, or what to write.
+fn storage_note(config: &Path) -> Result<String, String> {
+    if config.exists() {
+        return Ok(String::new());
+    }
+    let named = match std::env::var_os(super::check::STORAGE_CONFIG_ENV).filter(|v| !v.is_empty()) {
+        Some(file) => Some((
+            PathBuf::from(file),
+            super::check::STORAGE_CONFIG_ENV.to_string(),
+        )),
+        None => {
+            let key = super::pre_receive::STORAGE_CONFIG_KEY;
+            let output = std::process::Command::new("git")
+                .args(["config", "--path", "--get", key])
+                .output()
+                .map_err(|e| format!("cannot run git config: {e}"))?;
+            let value = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            (output.status.success() && !value.is_empty())
+                .then(|| (PathBuf::from(value), format!("git config {key}")))
+        }
+    };
+    Ok(match named {
+        Some((file, source)) => format!(
+            "\nstorage: the server-wide config {} ({source}){}",
+            file.display(),
+            if file.is_file() { "" } else { ", which does not exist yet: pushes with DVC data are refused until it does" }
+        ),
+        None => format!(
+            "\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage\nor, for every repository of this server, in one file: git config --system {} FILE\n(until then, pushes whose commits reference DVC data are refused; the others pass)",
+            config.display(),
+            super::pre_receive::STORAGE_CONFIG_KEY
+        ),
+    })
 }
 
 fn write_hook(path: &Path) -> Result<(), String> {

@@ -33,7 +33,7 @@ Settings (git config):
   remote.<name>.dvcRemote        DVC remote for pushes to git remote <name> (default: core.remote)
   dvc.allowIncompletePush        true: let a push through when some data is nowhere to be found
   dvc.trustCommittedRemotes      true: send each commit's data where its own .dvc/config says, as DVC does
-  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs, log (see git-dvc-pre-receive)
+  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs, log, storageConfig (see git-dvc-pre-receive)
   dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
   dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
   dvc.maxIgnoreFileSize          Refuse .dvcignore files bigger than this (default 1m)
@@ -42,7 +42,7 @@ Settings (git config):
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
-  GIT_DVC_STORAGE_CONFIG         git dvc check: the trusted storage config (as --storage-config)
+  GIT_DVC_STORAGE_CONFIG         git dvc check, pre-receive: the trusted storage config (as --storage-config)
   DVC_GLOBAL_CONFIG_DIR          Where DVC's global config lives, as for DVC
   DVC_SYSTEM_CONFIG_DIR          Where DVC's system config lives, as for DVC
 
@@ -154,7 +154,8 @@ Examples:
     /// and every DVC file in them: `.dvcignore` files hide nothing from this check.
     /// Storage is configured on the server, in DVC's format:
     /// `$GIT_DIR/dvc/projects/<dir>/config` for the project at `<dir>` when it exists, else
-    /// `$GIT_DIR/dvc/config`. The
+    /// `$GIT_DIR/dvc/config`, over a server-wide file when one is named (`--storage-config`,
+    /// $GIT_DVC_STORAGE_CONFIG, or git config `dvc.preReceive.storageConfig`). The
     /// pushed `.dvc/config` is only validated and read for its `core.remote` name, never
     /// for URLs or credentials. Settings in the server's git config:
     /// `dvc.preReceive.timeout` (seconds, default 120), `dvc.preReceive.maxObjects`
@@ -168,7 +169,7 @@ Examples:
     /// Without storage configured (a hook shared by many repositories), pushes whose new
     /// commits reference no DVC data are accepted and the others refused. Under GitLab
     /// (`GL_ID` set) rejection lines start with `GL-HOOK-ERR:` for its web UI.
-    PreReceive,
+    PreReceive(pre_receive::PreReceiveArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -180,7 +181,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),
         Command::PrePush(args) => pre_push::run(args),
-        Command::PreReceive => pre_receive::run(),
+        Command::PreReceive(args) => pre_receive::run(args),
         Command::Check(args) => check::run(args),
     }
 }

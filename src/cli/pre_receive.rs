@@ -17,10 +17,13 @@
 //! the hook can be installed for every repository of a server.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use clap::Args;
+
+use super::check::STORAGE_CONFIG_ENV;
 use super::pusher::Pusher;
 use super::report;
 use crate::check::{self, Validation};
@@ -28,6 +31,8 @@ use crate::error::Error;
 use crate::git::{quarantine, GitRepo};
 use crate::receive;
 
+/// git config naming the server-wide storage config.
+pub const STORAGE_CONFIG_KEY: &str = "dvc.preReceive.storageConfig";
 const DEFAULT_TIMEOUT_SECS: u64 = 120;
 const DEFAULT_MAX_OBJECTS: usize = 1_000_000;
 /// Missing objects listed in a rejection; the rest are counted.
@@ -41,7 +46,37 @@ struct Settings {
     check: receive::Settings,
 }
 
-pub fn run() -> i32 {
+#[derive(Debug, Clone, Args)]
+pub struct PreReceiveArgs {
+    /// A server-wide DVC config file (and FILE.local beside it) with the storage pushes must
+    /// reach; the repository's `$GIT_DIR/dvc/config` overrides it key by key where present.
+    /// Also $GIT_DVC_STORAGE_CONFIG, or git config dvc.preReceive.storageConfig (system or
+    /// global, for every repository of the server).
+    #[arg(long = "storage-config", value_name = "FILE")]
+    pub storage_config: Option<PathBuf>,
+}
+
+/// Where a server-wide storage config is named, first match wins: the flag, the
+/// environment, git config (any level the server reads: system, global, the repository's).
+/// Returns the file and where it was named.
+pub fn server_wide_config(
+    flag: Option<&Path>,
+    repo: &gix::Repository,
+) -> Option<(PathBuf, &'static str)> {
+    if let Some(file) = flag {
+        return Some((file.to_path_buf(), "--storage-config"));
+    }
+    if let Some(file) = std::env::var_os(STORAGE_CONFIG_ENV).filter(|v| !v.is_empty()) {
+        return Some((file.into(), STORAGE_CONFIG_ENV));
+    }
+    repo.config_snapshot()
+        .trusted_path(STORAGE_CONFIG_KEY)
+        .ok()
+        .flatten()
+        .map(|file| (file, "git config dvc.preReceive.storageConfig"))
+}
+
+pub fn run(args: PreReceiveArgs) -> i32 {
     let mut pusher = Pusher::from_env();
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
@@ -70,7 +105,7 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    let settings = match read_settings(&git.local()) {
+    let settings = match read_settings(&git.local(), args.storage_config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             // The server's own setup: failOpen does not cover it (the refs it would
@@ -151,7 +186,7 @@ pub fn run() -> i32 {
 }
 
 /// The server's settings; an error names a setting that cannot be used.
-fn read_settings(repo: &gix::Repository) -> Result<Settings, String> {
+fn read_settings(repo: &gix::Repository, flag: Option<&Path>) -> Result<Settings, String> {
     let config = repo.config_snapshot();
     let timeout = config
         .integer("dvc.preReceive.timeout")
@@ -181,7 +216,11 @@ fn read_settings(repo: &gix::Repository) -> Result<Settings, String> {
         timeout: Duration::from_secs(timeout),
         fail_open: config.boolean("dvc.preReceive.failOpen").unwrap_or(false),
         log: config.trusted_path("dvc.preReceive.log").ok().flatten(),
-        check: receive::Settings { max_objects, refs },
+        check: receive::Settings {
+            max_objects,
+            refs,
+            server_wide: server_wide_config(flag, repo).map(|(file, _)| file),
+        },
     })
 }
 

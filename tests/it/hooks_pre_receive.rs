@@ -132,7 +132,7 @@ fn install_server_writes_the_hook_and_says_what_to_configure() {
     let bare = env.bare_repo("server.git");
     let run = env.git_dvc(&bare.dir, &["install", "--server"]);
     run.assert_stdout_is(&format!(
-        "git-dvc pre-receive hook installed in {}\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage",
+        "git-dvc pre-receive hook installed in {}\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage\nor, for every repository of this server, in one file: git config --system dvc.preReceive.storageConfig FILE\n(until then, pushes whose commits reference DVC data are refused; the others pass)",
         bare.dir.join("hooks/pre-receive").display(),
         bare.dir.join("dvc/config").display()
     ));

@@ -141,3 +141,180 @@ pub(crate) fn assert_no_server_paths(env: &TestEnv, run: &Run) {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 4: configuration outside the repository.
+// ---------------------------------------------------------------------------
+
+/// A server-wide storage config file (DVC's format) for `storage`.
+fn server_wide_config(env: &TestEnv, storage: &std::path::Path) -> std::path::PathBuf {
+    let file = env.path("etc/git-dvc/storage.conf");
+    write_file(
+        &file,
+        format!(
+            "[core]\n    remote = storage\n['remote \"storage\"']\n    url = {}\n",
+            storage.display()
+        )
+        .as_bytes(),
+    );
+    file
+}
+
+/// A client whose one commit references data that is in the server's storage.
+fn client_with_stored_data<'e>(env: &'e TestEnv, server: &Server<'_>) -> (Repo<'e>, String) {
+    let repo = client(env, server);
+    repo.dvc_add_file("data.txt", "stored\n");
+    let commit = repo.commit_all("data");
+    repo.git_dvc(&["push", "-q"]);
+    (repo, commit)
+}
+
+/// git config (global here; system in the next test) names the server-wide file: no file in
+/// the repository is needed, and the repository's own `dvc/config` overrides it key by key.
+#[test]
+fn a_server_wide_config_from_global_git_config() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    std::fs::remove_file(server.bare.dir.join("dvc/config")).unwrap();
+    let file = server_wide_config(&env, &server.storage);
+    env.git(
+        env.root(),
+        &[
+            "config",
+            "--global",
+            "dvc.preReceive.storageConfig",
+            file.to_str().unwrap(),
+        ],
+    );
+    // `install --server` says where storage will come from.
+    let other = env.bare_repo("other.git");
+    env.git_dvc(&other.dir, &["install", "--server"])
+        .assert_stdout_contains_all(&[&format!(
+            "storage: the server-wide config {} (git config dvc.preReceive.storageConfig)",
+            file.display()
+        )]);
+    let (repo, commit) = client_with_stored_data(&env, &server);
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_accepted(&run);
+    run.assert_stderr_contains("1 object checked");
+
+    // The repository's file overrides core.remote: its remote lacks the data.
+    let empty = env.mkdir("empty-storage");
+    write_file(
+        &server.bare.dir.join("dvc/config"),
+        format!(
+            "[core]\n    remote = other\n['remote \"other\"']\n    url = {}\n",
+            empty.display()
+        )
+        .as_bytes(),
+    );
+    server.bare.git(&["update-ref", "-d", "refs/heads/main"]);
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_refused_again(&run, &server, "main");
+    run.assert_stderr_contains(&format!("data.txt@{}", short(&commit)));
+    // ... and the server-wide remotes stay usable by name.
+    write_file(
+        &server.bare.dir.join("dvc/config"),
+        b"[core]\n    remote = storage\n",
+    );
+    assert_accepted(&repo.try_git(&["push", "origin", "main"]));
+}
+
+/// System git config (`GIT_CONFIG_SYSTEM`, as `git config --system` writes it on a server).
+#[test]
+fn a_server_wide_config_from_system_git_config() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    std::fs::remove_file(server.bare.dir.join("dvc/config")).unwrap();
+    let file = server_wide_config(&env, &server.storage);
+    let system = env.path("etc/gitconfig");
+    write_file(
+        &system,
+        format!(
+            "[dvc \"preReceive\"]\n\tstorageConfig = {}\n",
+            file.display()
+        )
+        .as_bytes(),
+    );
+    let (repo, commit) = client_with_stored_data(&env, &server);
+    let with_system = [
+        ("GIT_CONFIG_NOSYSTEM", std::ffi::OsStr::new("0")),
+        ("GIT_CONFIG_SYSTEM", system.as_os_str()),
+    ];
+    let run = repo.try_git_with_env(&["push", "origin", "main"], &with_system);
+    assert_accepted(&run);
+    run.assert_stderr_contains("1 object checked");
+    assert_eq!(server.ref_("main").as_deref(), Some(&*commit));
+}
+
+/// `$GIT_DVC_STORAGE_CONFIG` in the server's environment, and `--storage-config` in a
+/// hand-written hook; a named file that does not exist refuses pushes with DVC data (an
+/// administrator's typo must not pass them unchecked) but not the others.
+#[test]
+fn a_server_wide_config_from_the_environment_or_the_flag() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    std::fs::remove_file(server.bare.dir.join("dvc/config")).unwrap();
+    let file = server_wide_config(&env, &server.storage);
+    let (repo, _) = client_with_stored_data(&env, &server);
+    let run = repo.try_git_with_env(
+        &["push", "origin", "main"],
+        &[("GIT_DVC_STORAGE_CONFIG", file.as_os_str())],
+    );
+    assert_accepted(&run);
+    run.assert_stderr_contains("1 object checked");
+
+    server.bare.git(&["update-ref", "-d", "refs/heads/main"]);
+    write_script(
+        &server.bare.dir.join("hooks/pre-receive"),
+        &format!(
+            "#!/bin/sh\nexec git-dvc pre-receive --storage-config '{}'\n",
+            file.display()
+        ),
+    );
+    let run = repo.try_git(&["push", "origin", "main"]);
+    assert_accepted(&run);
+    run.assert_stderr_contains("1 object checked");
+
+    server.bare.git(&["update-ref", "-d", "refs/heads/main"]);
+    let typo = env.path("etc/git-dvc/storage.cnof");
+    let run = repo.try_git_with_env(
+        &["push", "origin", "main"],
+        &[("GIT_DVC_STORAGE_CONFIG", typo.as_os_str())],
+    );
+    // The hook's flag comes first; the environment is only looked at without it.
+    assert_accepted(&run);
+    write_script(
+        &server.bare.dir.join("hooks/pre-receive"),
+        "#!/bin/sh\nexec git-dvc pre-receive\n",
+    );
+    server.bare.git(&["update-ref", "-d", "refs/heads/main"]);
+    let run = repo.try_git_with_env(
+        &["push", "origin", "main"],
+        &[("GIT_DVC_STORAGE_CONFIG", typo.as_os_str())],
+    );
+    assert_refused_again(&run, &server, "main");
+    run.assert_stderr_contains("the server-wide DVC storage config cannot be read");
+    assert_no_server_paths(&env, &run);
+    let plain = env.git_repo("plain");
+    plain.write("README", "no data\n");
+    plain.commit_all("readme");
+    let url = server.bare.dir.to_str().unwrap();
+    assert_accepted(&plain.try_git_with_env(
+        &["push", url, "main:plain"],
+        &[("GIT_DVC_STORAGE_CONFIG", typo.as_os_str())],
+    ));
+}
+
+/// Refused by our hook, for a commit an earlier accepted push already brought to the server
+/// (so its objects stay there): the ref did not come back.
+#[track_caller]
+fn assert_refused_again(run: &Run, server: &Server<'_>, refname: &str) {
+    assert!(
+        !run.success(),
+        "the server must reject this push\n{}",
+        run.describe()
+    );
+    run.assert_stderr_contains("pre-receive hook declined");
+    assert_eq!(server.ref_(refname), None, "{}", run.describe());
+}
