@@ -22,11 +22,15 @@ const SHIPPED_PRE_PUSH: &[&str] = &[
     include_str!("../../hooks/previous/pre-push.1"),
     include_str!("../../hooks/previous/pre-push.2"),
 ];
-/// Every pre-receive hook git-dvc has shipped.
+/// Every pre-receive hook git-dvc has shipped (templates: see [`FALLBACK_PLACEHOLDER`]).
 const SHIPPED_PRE_RECEIVE: &[&str] = &[
     PRE_RECEIVE_HOOK,
     include_str!("../../hooks/previous/pre-receive.1"),
+    include_str!("../../hooks/previous/pre-receive.2"),
 ];
+/// In the server hook, replaced by the absolute path of the installing binary: hooks run
+/// with the server's PATH, which often lacks git-dvc.
+const FALLBACK_PLACEHOLDER: &str = "@GIT_DVC@";
 /// An existing hook kept by `--chain` (or a git-lfs hook, kept automatically) is renamed to
 /// this and run first by git-dvc's hook, with the same stdin.
 pub const CHAINED_NAME: &str = "pre-push.before-git-dvc";
@@ -80,7 +84,7 @@ fn try_install(args: &InstallArgs) -> Result<String, String> {
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
     let mut note = String::new();
-    match ExistingHook::read(&hook, SHIPPED_PRE_PUSH)? {
+    match ExistingHook::read(&hook, &is_shipped_pre_push)? {
         ExistingHook::None | ExistingHook::Empty => {}
         ExistingHook::Ours(text) if text == PRE_PUSH_HOOK => {
             return Ok(format!(
@@ -155,7 +159,7 @@ fn try_uninstall() -> Result<String, String> {
     let dir = hooks_dir()?;
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
-    match ExistingHook::read(&hook, SHIPPED_PRE_PUSH) {
+    match ExistingHook::read(&hook, &is_shipped_pre_push) {
         Ok(ExistingHook::Ours(_)) => {
             fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
             if present(&chained) {
@@ -183,7 +187,7 @@ fn install_server(force: bool) -> Result<String, String> {
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let hook = dir.join("pre-receive");
-    match ExistingHook::read(&hook, SHIPPED_PRE_RECEIVE)? {
+    match ExistingHook::read(&hook, &is_shipped_pre_receive)? {
         ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
         _ if force => {}
         existing => {
@@ -194,7 +198,7 @@ fn install_server(force: bool) -> Result<String, String> {
             ));
         }
     }
-    write_file(&hook, PRE_RECEIVE_HOOK)?;
+    write_file(&hook, &server_hook_text()?)?;
     let config = git_dir()?.join("dvc").join("config");
     let mut message = format!("git-dvc pre-receive hook installed in {}", hook.display());
     message.push_str(&storage_note(&config)?);
@@ -236,6 +240,58 @@ fn storage_note(config: &Path) -> Result<String, String> {
     })
 }
 
+fn is_shipped_pre_push(text: &str) -> bool {
+    SHIPPED_PRE_PUSH.contains(&text)
+}
+
+fn is_shipped_pre_receive(text: &str) -> bool {
+    SHIPPED_PRE_RECEIVE
+        .iter()
+        .any(|template| matches_template(text, template))
+}
+
+/// `text` is `template` with its placeholder (if any) replaced by one line.
+fn matches_template(text: &str, template: &str) -> bool {
+    match template.split_once(FALLBACK_PLACEHOLDER) {
+        None => text == template,
+        Some((before, after)) => {
+            text.len() >= before.len() + after.len()
+                && text.starts_with(before)
+                && text.ends_with(after)
+                && !text[before.len()..text.len() - after.len()].contains('\n')
+        }
+    }
+}
+
+/// The server hook as installed: the shipped script, falling back to this binary.
+pub fn server_hook_text() -> Result<String, String> {
+    let binary = installing_binary()?;
+    let Some(path) = binary.to_str().filter(|p| !p.contains('\n')) else {
+        return Err(format!(
+            "git-dvc runs from {}, a path a hook script cannot name (not UTF-8, or a line break): install it at a plain path and run this again",
+            binary.display()
+        ));
+    };
+    // Single-quoted in the script.
+    Ok(PRE_RECEIVE_HOOK.replace(FALLBACK_PLACEHOLDER, &path.replace('\'', "'\\''")))
+}
+
+/// The absolute path of the running binary, as PATH names it when PATH leads to this same
+/// file (a symlink such as /usr/local/bin/git-dvc keeps working when an upgrade re-points
+/// it), else the file itself.
+fn installing_binary() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find the path of the running git-dvc: {e}"))?;
+    let real = fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("git-dvc"))
+            .filter(|candidate| candidate.is_absolute())
+            .find(|candidate| fs::canonicalize(candidate).is_ok_and(|c| c == real))
+    });
+    Ok(on_path.unwrap_or(exe))
+}
+
 fn write_hook(path: &Path) -> Result<(), String> {
     write_file(path, PRE_PUSH_HOOK)
 }
@@ -263,7 +319,7 @@ enum ExistingHook {
 }
 
 impl ExistingHook {
-    fn read(path: &Path, shipped: &[&str]) -> Result<ExistingHook, String> {
+    fn read(path: &Path, shipped: &dyn Fn(&str) -> bool) -> Result<ExistingHook, String> {
         // `symlink_metadata`: a dangling symlink is still somebody's hook.
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExistingHook::None),
@@ -276,7 +332,7 @@ impl ExistingHook {
             )
         })?;
         Ok(match String::from_utf8(bytes) {
-            Ok(text) if shipped.contains(&text.as_str()) => ExistingHook::Ours(text),
+            Ok(text) if shipped(&text) => ExistingHook::Ours(text),
             Ok(text) if text.trim().is_empty() => ExistingHook::Empty,
             Ok(text) => ExistingHook::Text(text),
             Err(e) => ExistingHook::Binary(e.into_bytes().len()),

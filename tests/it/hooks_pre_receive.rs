@@ -19,8 +19,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const SERVER_HOOK: &str = include_str!("../../hooks/pre-receive");
-
 /// A bare repository with the pre-receive hook and storage `storage` (its default remote).
 pub(crate) struct Server<'e> {
     pub(crate) bare: Repo<'e>,
@@ -37,7 +35,7 @@ impl<'e> Server<'e> {
             "{}",
             run.describe()
         );
-        assert_eq!(fs::read_to_string(&hook).unwrap(), SERVER_HOOK);
+        assert_eq!(fs::read_to_string(&hook).unwrap(), server_hook());
         assert_eq!(file_mode(&hook), 0o755);
         let storage = env.path("server-storage");
         let server = Server { bare, storage };
@@ -138,7 +136,7 @@ fn install_server_writes_the_hook_and_says_what_to_configure() {
     ));
     assert_eq!(
         fs::read_to_string(bare.dir.join("hooks/pre-receive")).unwrap(),
-        SERVER_HOOK
+        server_hook()
     );
     assert_eq!(file_mode(&bare.dir.join("hooks/pre-receive")), 0o755);
     // Installing again is fine; a foreign pre-receive is refused unless --force.
@@ -150,7 +148,7 @@ fn install_server_writes_the_hook_and_says_what_to_configure() {
     env.git_dvc(&bare.dir, &["install", "--server", "--force"]);
     assert_eq!(
         fs::read_to_string(bare.dir.join("hooks/pre-receive")).unwrap(),
-        SERVER_HOOK
+        server_hook()
     );
 }
 
@@ -619,17 +617,57 @@ fn ref_filter_cannot_be_bypassed_through_an_unchecked_ref() {
     assert_eq!(server.ref_("main"), base);
 }
 
-/// The hook fails closed when the server cannot run git-dvc.
+/// git-dvc not on the server's PATH: the hook runs the binary that installed it.
 #[test]
-fn server_without_git_dvc_on_path_refuses() {
+fn server_without_git_dvc_on_path_uses_the_installing_binary() {
     let env = TestEnv::new();
     let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let missing = repo.dvc_add_file("data.txt", "not uploaded yet\n");
+    let head = repo.commit_all("data");
+    let path = env.path_without_git_dvc();
+    let run = repo.try_git_with_env(&["push", "origin", "main"], &[("PATH", path.as_os_str())]);
+    assert_rejected(&run, &server, "main", None, &head);
+    run.assert_stderr_contains(&format!("data.txt@{} ({missing})", short(&head)));
+    repo.git_dvc(&["push", "-q"]);
+    let run = repo.try_git_with_env(&["push", "origin", "main"], &[("PATH", path.as_os_str())]);
+    assert_accepted(&run);
+    run.assert_stderr_contains("1 object checked");
+}
+
+/// The hook fails closed when the server cannot run git-dvc at all: not on PATH, and the
+/// installing binary gone (here a copy that installed the hook, then was removed).
+#[test]
+fn server_without_any_git_dvc_refuses() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let copy = env.path("opt/git-dvc/bin/git-dvc");
+    fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    fs::copy(git_dvc_bin(), &copy).unwrap();
+    env.run_with_env(&copy, &server.bare.dir, &["install", "--server"], &[])
+        .assert_success();
+    assert_eq!(
+        fs::read_to_string(server.bare.dir.join("hooks/pre-receive")).unwrap(),
+        server_hook_for(&copy)
+    );
+    fs::remove_file(&copy).unwrap();
     let repo = client(&env, &server);
     let head = repo.rev_parse("HEAD");
     let path = env.path_without_git_dvc();
     let run = repo.try_git_with_env(&["push", "origin", "main"], &[("PATH", path.as_os_str())]);
     assert_rejected(&run, &server, "main", None, &head);
-    run.assert_stderr_contains("git-dvc is not on the server's PATH");
+    run.assert_stderr_contains(
+        "remote: git-dvc is not installed where this server's hook looks for it",
+    )
+    .assert_stderr_contains("Contact the server's administrators");
+    crate::servers::assert_no_server_paths(&env, &run);
+    // Under GitLab the line carries its UI prefix.
+    let run = repo.try_git_with_env(
+        &["push", "origin", "main"],
+        &[("PATH", path.as_os_str()), ("GL_ID", OsStr::new("user-1"))],
+    );
+    assert_rejected(&run, &server, "main", None, &head);
+    run.assert_stderr_contains("remote: GL-HOOK-ERR: git-dvc is not installed");
 }
 
 // ---------------------------------------------------------------------------

@@ -318,3 +318,30 @@ fn assert_refused_again(run: &Run, server: &Server<'_>, refname: &str) {
     run.assert_stderr_contains("pre-receive hook declined");
     assert_eq!(server.ref_(refname), None, "{}", run.describe());
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 5: finding the binary.
+// ---------------------------------------------------------------------------
+
+/// The hook's fallback is the installing binary as PATH names it: a symlink such as
+/// /usr/local/bin/git-dvc, which an upgrade re-points, rather than the versioned file.
+#[test]
+fn the_fallback_is_the_path_that_ran_the_installer() {
+    let env = TestEnv::new();
+    let bare = env.bare_repo("server.git");
+    let link = env.path("usr/local/bin/git-dvc");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(git_dvc_bin(), &link).unwrap();
+    let path = env.path_with(&[link.parent().unwrap()]);
+    env.run_with_env(
+        "git",
+        &bare.dir,
+        &["dvc", "install", "--server"],
+        &[("PATH", path.as_os_str())],
+    )
+    .assert_success();
+    assert_eq!(
+        std::fs::read_to_string(bare.dir.join("hooks/pre-receive")).unwrap(),
+        server_hook_for(&link)
+    );
+}
