@@ -1,18 +1,19 @@
 //! `git dvc install` / `git dvc uninstall`: the pre-push hook, written where git looks for
-//! hooks (`git rev-parse --git-path hooks`, so `core.hooksPath` and linked worktrees work).
+//! hooks (`git rev-parse --git-path hooks`, so `core.hooksPath` and linked worktrees work);
+//! `--print` / `--output FILE` write a hook script for other hook managers; `--server` is
+//! in [`super::install_server`].
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use super::install_server;
 use crate::objects::snapshot::{RepoContext, PROJECT_DIR_KEY};
 
 use clap::Args;
 
 /// The hook script, as shipped in `hooks/pre-push`.
 pub const PRE_PUSH_HOOK: &str = include_str!("../../hooks/pre-push");
-/// The server hook, as shipped in `hooks/pre-receive`.
-pub const PRE_RECEIVE_HOOK: &str = include_str!("../../hooks/pre-receive");
 /// Every pre-push hook git-dvc has shipped, byte for byte: a hook is git-dvc's (replaced on
 /// install, removed on uninstall) only when it is one of these. A hand-written hook that
 /// merely mentions git-dvc (a chain that runs `git-dvc pre-push` after a policy check) is
@@ -22,33 +23,47 @@ const SHIPPED_PRE_PUSH: &[&str] = &[
     include_str!("../../hooks/previous/pre-push.1"),
     include_str!("../../hooks/previous/pre-push.2"),
 ];
-/// Every pre-receive hook git-dvc has shipped (templates: see [`FALLBACK_PLACEHOLDER`]).
-const SHIPPED_PRE_RECEIVE: &[&str] = &[
-    PRE_RECEIVE_HOOK,
-    include_str!("../../hooks/previous/pre-receive.1"),
-    include_str!("../../hooks/previous/pre-receive.2"),
-];
-/// In the server hook, replaced by the absolute path of the installing binary: hooks run
-/// with the server's PATH, which often lacks git-dvc.
-const FALLBACK_PLACEHOLDER: &str = "@GIT_DVC@";
 /// An existing hook kept by `--chain` (or a git-lfs hook, kept automatically) is renamed to
 /// this and run first by git-dvc's hook, with the same stdin.
 pub const CHAINED_NAME: &str = "pre-push.before-git-dvc";
 
 #[derive(Debug, Clone, Args)]
 pub struct InstallArgs {
-    /// Overwrite an existing pre-push hook that git-dvc does not recognise.
+    /// Overwrite an existing hook that git-dvc does not recognise (never a forge's own:
+    /// under Gitea/Forgejo and GitLab git-dvc's hook goes beside it).
     #[arg(long, conflicts_with = "chain")]
     pub force: bool,
-    /// Keep an existing pre-push hook and run it before git-dvc's (both get git's ref list).
+    /// Keep an existing hook and run it before git-dvc's (each gets git's ref list).
     #[arg(long)]
     pub chain: bool,
-    /// Install the server-side pre-receive hook (in a bare repository) instead.
-    #[arg(long, conflicts_with = "chain")]
+    /// Install the server-side pre-receive hook (in a bare repository) instead, where the
+    /// server runs hooks: Gitea/Forgejo's hooks/pre-receive.d, GitLab's custom_hooks; for
+    /// gitolite, print its steps.
+    #[arg(long)]
     pub server: bool,
+    /// Write the hook script (pre-push, or pre-receive with --server) to stdout instead of
+    /// installing it, for another hook manager.
+    #[arg(long, conflicts_with_all = ["output", "chain", "force"])]
+    pub print: bool,
+    /// Write the hook script to FILE (mode 0755) instead of installing it, for another hook
+    /// manager (a global hooks directory, gitolite's LOCAL_CODE, ...).
+    #[arg(long, value_name = "FILE", conflicts_with = "chain")]
+    pub output: Option<PathBuf>,
 }
 
 pub fn install(args: InstallArgs) -> i32 {
+    if args.print {
+        return match hook_text(args.server) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(message) => {
+                super::report::error(&message);
+                1
+            }
+        };
+    }
     match try_install(&args) {
         Ok(message) => {
             println!("{message}");
@@ -59,6 +74,52 @@ pub fn install(args: InstallArgs) -> i32 {
             1
         }
     }
+}
+
+/// The script `--print` and `--output` write.
+fn hook_text(server: bool) -> Result<String, String> {
+    if server {
+        install_server::hook_text()
+    } else {
+        Ok(PRE_PUSH_HOOK.to_string())
+    }
+}
+
+/// `--output FILE`: the hook for another hook manager. A file there that git-dvc did not
+/// write needs `--force`.
+fn write_output(file: &Path, server: bool, force: bool) -> Result<String, String> {
+    let shipped: &dyn Fn(&str) -> bool = if server {
+        &install_server::is_shipped
+    } else {
+        &is_shipped_pre_push
+    };
+    match ExistingHook::read(file, shipped)? {
+        ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
+        _ if force => {}
+        existing => {
+            return Err(format!(
+                "{} already exists and is not git-dvc's hook:\n\n{}\nMove it aside, or add --force to replace it.",
+                file.display(),
+                existing.shown()
+            ))
+        }
+    }
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    write_file(file, &hook_text(server)?)?;
+    Ok(format!(
+        "git-dvc {} hook written to {}: it checks pushes once your hook manager runs it as git's {} hook{}",
+        if server { "pre-receive" } else { "pre-push" },
+        file.display(),
+        if server { "pre-receive" } else { "pre-push" },
+        if server {
+            ", with git's ref list on its stdin (its own copy when other hooks run too)"
+        } else {
+            ", with git's arguments and ref list"
+        }
+    ))
 }
 
 pub fn uninstall() -> i32 {
@@ -75,8 +136,11 @@ pub fn uninstall() -> i32 {
 }
 
 fn try_install(args: &InstallArgs) -> Result<String, String> {
+    if let Some(file) = &args.output {
+        return write_output(file, args.server, args.force);
+    }
     if args.server {
-        return install_server(args.force);
+        return install_server::install(args.force, args.chain);
     }
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -183,120 +247,15 @@ fn try_uninstall() -> Result<String, String> {
     }
 }
 
-fn install_server(force: bool) -> Result<String, String> {
-    let dir = hooks_dir()?;
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let hook = dir.join("pre-receive");
-    match ExistingHook::read(&hook, &is_shipped_pre_receive)? {
-        ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
-        _ if force => {}
-        existing => {
-            return Err(format!(
-                "hook already exists: {}\n\n{}\nRun `git dvc install --server --force` to replace it.",
-                hook.display(),
-                existing.shown()
-            ));
-        }
-    }
-    write_file(&hook, &server_hook_text()?)?;
-    let config = git_dir()?.join("dvc").join("config");
-    let mut message = format!("git-dvc pre-receive hook installed in {}", hook.display());
-    message.push_str(&storage_note(&config)?);
-    Ok(message)
-}
-
-/// Where the installed check will find storage, or what to write.
-fn storage_note(config: &Path) -> Result<String, String> {
-    if config.exists() {
-        return Ok(String::new());
-    }
-    let named = match std::env::var_os(super::check::STORAGE_CONFIG_ENV).filter(|v| !v.is_empty()) {
-        Some(file) => Some((
-            PathBuf::from(file),
-            super::check::STORAGE_CONFIG_ENV.to_string(),
-        )),
-        None => {
-            let key = super::pre_receive::STORAGE_CONFIG_KEY;
-            let output = std::process::Command::new("git")
-                .args(["config", "--path", "--get", key])
-                .output()
-                .map_err(|e| format!("cannot run git config: {e}"))?;
-            let value = String::from_utf8_lossy(&output.stdout).trim().to_string();
-            (output.status.success() && !value.is_empty())
-                .then(|| (PathBuf::from(value), format!("git config {key}")))
-        }
-    };
-    Ok(match named {
-        Some((file, source)) => format!(
-            "\nstorage: the server-wide config {} ({source}){}",
-            file.display(),
-            if file.is_file() { "" } else { ", which does not exist yet: pushes with DVC data are refused until it does" }
-        ),
-        None => format!(
-            "\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage\nor, for every repository of this server, in one file: git config --system {} FILE\n(until then, pushes whose commits reference DVC data are refused; the others pass)",
-            config.display(),
-            super::pre_receive::STORAGE_CONFIG_KEY
-        ),
-    })
-}
-
 fn is_shipped_pre_push(text: &str) -> bool {
     SHIPPED_PRE_PUSH.contains(&text)
-}
-
-fn is_shipped_pre_receive(text: &str) -> bool {
-    SHIPPED_PRE_RECEIVE
-        .iter()
-        .any(|template| matches_template(text, template))
-}
-
-/// `text` is `template` with its placeholder (if any) replaced by one line.
-fn matches_template(text: &str, template: &str) -> bool {
-    match template.split_once(FALLBACK_PLACEHOLDER) {
-        None => text == template,
-        Some((before, after)) => {
-            text.len() >= before.len() + after.len()
-                && text.starts_with(before)
-                && text.ends_with(after)
-                && !text[before.len()..text.len() - after.len()].contains('\n')
-        }
-    }
-}
-
-/// The server hook as installed: the shipped script, falling back to this binary.
-pub fn server_hook_text() -> Result<String, String> {
-    let binary = installing_binary()?;
-    let Some(path) = binary.to_str().filter(|p| !p.contains('\n')) else {
-        return Err(format!(
-            "git-dvc runs from {}, a path a hook script cannot name (not UTF-8, or a line break): install it at a plain path and run this again",
-            binary.display()
-        ));
-    };
-    // Single-quoted in the script.
-    Ok(PRE_RECEIVE_HOOK.replace(FALLBACK_PLACEHOLDER, &path.replace('\'', "'\\''")))
-}
-
-/// The absolute path of the running binary, as PATH names it when PATH leads to this same
-/// file (a symlink such as /usr/local/bin/git-dvc keeps working when an upgrade re-points
-/// it), else the file itself.
-fn installing_binary() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe()
-        .map_err(|e| format!("cannot find the path of the running git-dvc: {e}"))?;
-    let real = fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("git-dvc"))
-            .filter(|candidate| candidate.is_absolute())
-            .find(|candidate| fs::canonicalize(candidate).is_ok_and(|c| c == real))
-    });
-    Ok(on_path.unwrap_or(exe))
 }
 
 fn write_hook(path: &Path) -> Result<(), String> {
     write_file(path, PRE_PUSH_HOOK)
 }
 
-fn write_file(path: &Path, content: &str) -> Result<(), String> {
+pub(super) fn write_file(path: &Path, content: &str) -> Result<(), String> {
     let temp = path.with_extension("git-dvc-tmp");
     fs::write(&temp, content).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
     fs::set_permissions(&temp, fs::Permissions::from_mode(0o755))
@@ -305,7 +264,7 @@ fn write_file(path: &Path, content: &str) -> Result<(), String> {
 }
 
 /// What is at a hook's path before `install` writes there.
-enum ExistingHook {
+pub(super) enum ExistingHook {
     None,
     /// Whitespace only: not a hook worth keeping.
     Empty,
@@ -319,7 +278,10 @@ enum ExistingHook {
 }
 
 impl ExistingHook {
-    fn read(path: &Path, shipped: &dyn Fn(&str) -> bool) -> Result<ExistingHook, String> {
+    pub(super) fn read(
+        path: &Path,
+        shipped: &dyn Fn(&str) -> bool,
+    ) -> Result<ExistingHook, String> {
         // `symlink_metadata`: a dangling symlink is still somebody's hook.
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExistingHook::None),
@@ -348,7 +310,7 @@ impl ExistingHook {
     }
 
     /// The hook as shown in the refusal: a script's text, a binary's size.
-    fn shown(&self) -> String {
+    pub(super) fn shown(&self) -> String {
         match self {
             ExistingHook::Text(text) | ExistingHook::Ours(text) => indent(text),
             ExistingHook::Binary(len) => {
@@ -360,20 +322,20 @@ impl ExistingHook {
 }
 
 /// Whether anything, even a dangling symlink, is at `path`.
-fn present(path: &Path) -> bool {
+pub(super) fn present(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
 }
 
-fn indent(text: &str) -> String {
+pub(super) fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()
 }
 
 /// Where git runs hooks from, as git itself resolves it.
-fn hooks_dir() -> Result<PathBuf, String> {
+pub(super) fn hooks_dir() -> Result<PathBuf, String> {
     git_path(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
 }
 
-fn git_dir() -> Result<PathBuf, String> {
+pub(super) fn git_dir() -> Result<PathBuf, String> {
     git_path(&["rev-parse", "--path-format=absolute", "--git-dir"])
 }
 

@@ -7,6 +7,7 @@ pub mod args;
 pub mod check;
 mod failures;
 pub mod install;
+mod install_server;
 pub mod pre_push;
 pub mod pre_receive;
 pub mod push;
@@ -126,13 +127,23 @@ Examples:
     /// chained automatically. Run inside a `dvc init --subdir` project, it records the
     /// project's directory in git config `dvc.projectDir`, since git runs hooks at the top
     /// of the work tree. With `--server`, in a bare repository, installs the pre-receive
-    /// hook instead (`dvc.projectDir` set there selects a subdirectory project too).
+    /// hook instead (`dvc.projectDir` set there selects a subdirectory project too), where
+    /// the server runs hooks: `hooks/pre-receive` for plain git (`--chain` keeps an existing
+    /// one, run first); beside the forge's own hook under Gitea/Forgejo
+    /// (`hooks/pre-receive.d/git-dvc`) and GitLab (`custom_hooks/pre-receive.d/git-dvc`,
+    /// with the `gitaly hooks set` steps); for gitolite, which owns the hooks, it prints
+    /// gitolite's steps and writes nothing. The server hook runs git-dvc from PATH, else
+    /// from where the installing binary is. `--print` and `--output FILE` write the script
+    /// for any other hook manager.
     #[command(after_long_help = "\
 Examples:
   git dvc install                In a clone: every git push uploads its DVC data first
   git dvc install --chain        Keep an existing pre-push hook and run it first
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
-                                 (described in $GIT_DIR/dvc/config)")]
+                                 (described in $GIT_DIR/dvc/config)
+  git dvc install --server --output /srv/git/hooks/pre-receive.d/git-dvc
+                                 Write the server hook for a hook manager or a global hooks directory
+  git dvc install --print        The pre-push hook on stdout, for another hook manager")]
     Install(install::InstallArgs),
     /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
     Uninstall,

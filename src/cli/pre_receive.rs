@@ -86,7 +86,7 @@ pub fn run(args: PreReceiveArgs) -> i32 {
     if input.trim().is_empty() {
         // git always passes at least one line; none means something else read it first.
         pusher.say("git-dvc: push rejected: the DVC data check got no ref updates on stdin; an earlier hook in the chain probably consumed stdin");
-        pusher.say("hint: git passes the ref list once: a chain must give each hook its own copy (input=$(cat), then printf '%s\\n' \"$input\" | each hook)");
+        pusher.say("hint: git passes the ref list once: a chain must give each hook its own copy (input=$(cat), then printf '%s\\n' \"$input\" | each hook), as `git dvc install --server --chain` does");
         return 1;
     }
     let cwd = match std::env::current_dir() {
