@@ -174,6 +174,32 @@ ssh_sshd_git() {
         -o ConnectTimeout=2 "$(id -un)@127.0.0.1" "${@:2}"
 }
 
+# A second account whose login shell is git-shell, as git servers have (root only: it needs
+# useradd; the one system-wide change besides openssh-server). tests/it/servers.rs pushes to
+# it: the pre-receive hook then runs as another user than the pusher, with sshd's PATH and
+# git-shell's restrictions (no `env PATH=…` receive-pack command). Idempotent.
+# Exports GIT_DVC_TEST_GIT_SHELL_USER.
+SSHD_GIT_SHELL_USER=git-dvc-git
+setup_git_shell_user() {
+    local key="$1" shell home
+    if [[ "$(id -u)" != 0 ]]; then
+        echo "not root: no git-shell account (the git-shell push test needs one)"
+        return 0
+    fi
+    shell="$(command -v git-shell)" || die "git-shell not found (it ships with git)"
+    if ! id -u "$SSHD_GIT_SHELL_USER" >/dev/null 2>&1; then
+        useradd --system --create-home --home-dir "/var/lib/$SSHD_GIT_SHELL_USER" \
+            --shell "$shell" "$SSHD_GIT_SHELL_USER"
+    fi
+    # '*': no password but not locked (sshd without PAM refuses locked accounts).
+    usermod -s "$shell" -p '*' "$SSHD_GIT_SHELL_USER"
+    home="$(getent passwd "$SSHD_GIT_SHELL_USER" | cut -d: -f6)"
+    install -d -m 700 -o "$SSHD_GIT_SHELL_USER" "$home/.ssh"
+    install -m 600 -o "$SSHD_GIT_SHELL_USER" "$key" "$home/.ssh/authorized_keys"
+    export GIT_DVC_TEST_GIT_SHELL_USER="$SSHD_GIT_SHELL_USER"
+    echo "git-shell account $SSHD_GIT_SHELL_USER (shell $shell)"
+}
+
 setup_sshd_git() {
     section "sshd for git over ssh (127.0.0.1, target/test-env/sshd-git)"
     if [[ -n "$SSHD_GIT_PID" ]] && kill -0 "$SSHD_GIT_PID" 2>/dev/null; then
@@ -215,6 +241,9 @@ setup_sshd_git() {
         mkdir -p /run/sshd
         chmod 755 /run/sshd
     fi
+    setup_git_shell_user "$dir/id_ed25519.pub"
+    local users
+    users="$(id -un)${GIT_DVC_TEST_GIT_SHELL_USER:+ $GIT_DVC_TEST_GIT_SHELL_USER}"
 
     local attempt port i
     for attempt in 1 2 3 4 5; do
@@ -225,13 +254,13 @@ ListenAddress 127.0.0.1
 AddressFamily inet
 HostKey $dir/host_ed25519
 PidFile $dir/sshd.pid
-AuthorizedKeysFile $dir/authorized_keys
+AuthorizedKeysFile $dir/authorized_keys .ssh/authorized_keys
 AuthenticationMethods publickey
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
-AllowUsers $(id -un)
+AllowUsers $users
 StrictModes no
 UsePAM no
 PrintMotd no

@@ -621,3 +621,140 @@ fn a_shared_hooks_directory_is_warned_about() {
     let run = env.git_dvc(&plain.dir, &["install", "--server"]);
     assert!(!run.stdout.contains("warning"), "{}", run.describe());
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 6: real servers. sshd with a git-shell account.
+// ---------------------------------------------------------------------------
+
+/// `ssh://user@127.0.0.1:port/path` and the GIT_SSH_COMMAND that reaches sshd from
+/// `scripts/test.sh` (setup_sshd_git) with its client key.
+fn sshd_url_and_command(user: &str, path: &std::path::Path) -> (String, String) {
+    let var = |name: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+            panic!("{name} is not set: this test needs the sshd that `bash scripts/test.sh --servers …` starts (setup_sshd_git)")
+        })
+    };
+    let port = var("GIT_DVC_TEST_SSH_PORT");
+    let key = var("GIT_DVC_TEST_SSH_KEY");
+    let command = format!(
+        "ssh -i '{key}' -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no \
+         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10"
+    );
+    (
+        format!("ssh://{user}@127.0.0.1:{port}{}", path.display()),
+        command,
+    )
+}
+
+/// Reads the server repository as root, whatever user owns it (git refuses otherwise).
+fn server_ref(env: &TestEnv, bare: &std::path::Path, name: &str) -> Option<String> {
+    let run = env.try_git(
+        bare,
+        &[
+            "-c",
+            "safe.directory=*",
+            "rev-parse",
+            "--verify",
+            "-q",
+            name,
+        ],
+    );
+    run.success().then(|| run.stdout.trim().to_string())
+}
+
+/// A git server as most are set up: an account whose login shell is `git-shell`, owning
+/// the repositories; the pusher reaches it over ssh and cannot pass any environment, so
+/// the hook runs as that account with sshd's PATH (no git-dvc on it: the hook runs the
+/// binary that installed it). Missing data is refused with a `remote:` line, stored data
+/// accepted; a storage config that account cannot read refuses pushes with DVC data
+/// without showing the pusher any server path.
+#[test]
+fn push_over_ssh_to_a_git_shell_account() {
+    let user = std::env::var("GIT_DVC_TEST_GIT_SHELL_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("GIT_DVC_TEST_GIT_SHELL_USER is not set: scripts/test.sh creates the git-shell account (as root) when it starts sshd");
+    let env = TestEnv::new();
+    // The account must reach what a server would give it: the binary, the repository,
+    // the storage.
+    std::fs::set_permissions(
+        env.root(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let binary = env.path("usr/local/bin/git-dvc");
+    std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+    std::fs::copy(git_dvc_bin(), &binary).unwrap();
+    let bare = env.bare_repo("srv/git/project.git");
+    env.run_with_env(&binary, &bare.dir, &["install", "--server"], &[])
+        .assert_success();
+    let storage = env.mkdir("srv/dvc-storage");
+    write_file(
+        &bare.dir.join("dvc/config"),
+        format!(
+            "[core]\n    remote = storage\n['remote \"storage\"']\n    url = {}\n",
+            storage.display()
+        )
+        .as_bytes(),
+    );
+    env.run_with_env(
+        "chown",
+        env.root(),
+        &["-R", &user, bare.dir.to_str().unwrap()],
+        &[],
+    )
+    .assert_success();
+
+    let repo = env.dvc_repo_with_remote("work");
+    repo.set_local_remotes(&[("r", &storage)]);
+    let missing = repo.dvc_add_file("data.txt", "over git-shell\n");
+    let head = repo.commit_all("data");
+    let (url, ssh) = sshd_url_and_command(&user, &bare.dir);
+    let push = |repo: &Repo<'_>, refspec: &str| {
+        repo.try_git_with_env(
+            &["push", &url, refspec],
+            &[("GIT_SSH_COMMAND", std::ffi::OsStr::new(&ssh))],
+        )
+    };
+    let run = push(&repo, "main");
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("remote: git-dvc: push rejected")
+        .assert_stderr_contains(&format!("data.txt@{} ({missing})", short(&head)))
+        .assert_stderr_contains("pre-receive hook declined");
+    assert_eq!(server_ref(&env, &bare.dir, "main"), None);
+
+    repo.git_dvc(&["push", "-q"]);
+    let run = push(&repo, "main");
+    assert_accepted(&run);
+    run.assert_stderr_contains(
+        "remote: git-dvc: the DVC data of the pushed commits is in storage (1 object checked)",
+    );
+    assert_eq!(server_ref(&env, &bare.dir, "main").as_deref(), Some(&*head));
+
+    // A config the account cannot read (root's, mode 0600): real permission denied.
+    let config = bare.dir.join("dvc/config");
+    env.run_with_env(
+        "chown",
+        env.root(),
+        &["root", config.to_str().unwrap()],
+        &[],
+    )
+    .assert_success();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    repo.dvc_add_file("more.txt", "more\n");
+    repo.commit_all("more");
+    repo.git_dvc(&["push", "-q"]);
+    let run = push(&repo, "main");
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains(
+        "remote: git-dvc: push rejected: the server's DVC storage config for this repository cannot be read",
+    );
+    assert_no_server_paths(&env, &run);
+    assert_eq!(server_ref(&env, &bare.dir, "main").as_deref(), Some(&*head));
+    // Pushes without DVC data still go through.
+    let plain = env.git_repo("plain");
+    plain.write("README", "docs only\n");
+    let docs = plain.commit_all("docs");
+    assert_accepted(&push(&plain, "main:docs"));
+    assert_eq!(server_ref(&env, &bare.dir, "docs").as_deref(), Some(&*docs));
+}
