@@ -662,21 +662,11 @@ fn server_ref(env: &TestEnv, bare: &std::path::Path, name: &str) -> Option<Strin
     run.success().then(|| run.stdout.trim().to_string())
 }
 
-/// A git server as most are set up: an account whose login shell is `git-shell`, owning
-/// the repositories; the pusher reaches it over ssh and cannot pass any environment, so
-/// the hook runs as that account with sshd's PATH (no git-dvc on it: the hook runs the
-/// binary that installed it). Missing data is refused with a `remote:` line, stored data
-/// accepted; a storage config that account cannot read refuses pushes with DVC data
-/// without showing the pusher any server path.
-#[test]
-fn push_over_ssh_to_a_git_shell_account() {
-    let user = std::env::var("GIT_DVC_TEST_GIT_SHELL_USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .expect("GIT_DVC_TEST_GIT_SHELL_USER is not set: scripts/test.sh creates the git-shell account (as root) when it starts sshd");
-    let env = TestEnv::new();
-    // The account must reach what a server would give it: the binary, the repository,
-    // the storage.
+/// A bare repository as a server keeps it for its git account `owner`: owned by it, the
+/// hook installed by a git-dvc binary the account can run (`usr/local/bin/git-dvc` in the
+/// env, not the build directory, which may sit under an unreadable home), storage
+/// configured in `dvc/config`, everything readable. Returns the repository and storage.
+fn hosted_repository<'e>(env: &'e TestEnv, owner: &str) -> (Repo<'e>, std::path::PathBuf) {
     std::fs::set_permissions(
         env.root(),
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
@@ -700,10 +690,27 @@ fn push_over_ssh_to_a_git_shell_account() {
     env.run_with_env(
         "chown",
         env.root(),
-        &["-R", &user, bare.dir.to_str().unwrap()],
+        &["-R", owner, bare.dir.to_str().unwrap()],
         &[],
     )
     .assert_success();
+    (bare, storage)
+}
+
+/// A git server as most are set up: an account whose login shell is `git-shell`, owning
+/// the repositories; the pusher reaches it over ssh and cannot pass any environment, so
+/// the hook runs as that account with sshd's PATH (no git-dvc on it: the hook runs the
+/// binary that installed it). Missing data is refused with a `remote:` line, stored data
+/// accepted; a storage config that account cannot read refuses pushes with DVC data
+/// without showing the pusher any server path.
+#[test]
+fn push_over_ssh_to_a_git_shell_account() {
+    let user = std::env::var("GIT_DVC_TEST_GIT_SHELL_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("GIT_DVC_TEST_GIT_SHELL_USER is not set: scripts/test.sh creates the git-shell account (as root) when it starts sshd");
+    let env = TestEnv::new();
+    let (bare, storage) = hosted_repository(&env, &user);
 
     let repo = env.dvc_repo_with_remote("work");
     repo.set_local_remotes(&[("r", &storage)]);
@@ -757,4 +764,45 @@ fn push_over_ssh_to_a_git_shell_account() {
     let docs = plain.commit_all("docs");
     assert_accepted(&push(&plain, "main:docs"));
     assert_eq!(server_ref(&env, &bare.dir, "docs").as_deref(), Some(&*docs));
+}
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 6: smart HTTP through nginx + fcgiwrap + git http-backend.
+// ---------------------------------------------------------------------------
+
+/// Debian's smart HTTP stack (scripts/test.sh, setup_git_http): http-backend and the hook
+/// run as the web server's user (www-data as root) with no HOME and fcgiwrap's
+/// environment. Missing data is refused with a `remote:` line, stored data accepted.
+#[test]
+fn push_over_smart_http_through_nginx_and_fcgiwrap() {
+    let var = |name: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+            panic!("{name} is not set: this test needs nginx + fcgiwrap from `bash scripts/test.sh --servers …` (setup_git_http)")
+        })
+    };
+    let base = var("GIT_DVC_TEST_GIT_HTTP_URL");
+    let user = var("GIT_DVC_TEST_GIT_HTTP_USER");
+    let env = TestEnv::new();
+    let (bare, storage) = hosted_repository(&env, &user);
+    let url = format!("{base}{}", bare.dir.display());
+
+    let repo = env.dvc_repo_with_remote("work");
+    repo.set_local_remotes(&[("r", &storage)]);
+    let missing = repo.dvc_add_file("data.txt", "over smart http\n");
+    let head = repo.commit_all("data");
+    let run = repo.try_git(&["push", &url, "main"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("remote: git-dvc: push rejected")
+        .assert_stderr_contains(&format!("data.txt@{} ({missing})", short(&head)))
+        .assert_stderr_contains("pre-receive hook declined");
+    assert_no_server_paths(&env, &run);
+    assert_eq!(server_ref(&env, &bare.dir, "main"), None);
+
+    repo.git_dvc(&["push", "-q"]);
+    let run = repo.try_git(&["push", &url, "main"]);
+    assert_accepted(&run);
+    run.assert_stderr_contains(
+        "remote: git-dvc: the DVC data of the pushed commits is in storage (1 object checked)",
+    );
+    assert_eq!(server_ref(&env, &bare.dir, "main").as_deref(), Some(&*head));
 }
