@@ -113,12 +113,16 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__install)
-            opts="-h --force --chain --server --help"
+            opts="-h --force --chain --server --print --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -141,12 +145,16 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__pre__subcmd__receive)
-            opts="-h --help"
+            opts="-h --storage-config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

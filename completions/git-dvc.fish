@@ -80,10 +80,13 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l json -d 'Print
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s v -l verbose -d 'Explain what is being done (repeat for more)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l force -d 'Overwrite an existing pre-push hook that git-dvc does not recognise'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l chain -d 'Keep an existing pre-push hook and run it before git-dvc\'s (both get git\'s ref list)'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l server -d 'Install the server-side pre-receive hook (in a bare repository) instead'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l output -d 'Write the hook script to FILE (mode 0755) instead of installing it, for another hook manager (a global hooks directory, gitolite\'s LOCAL_CODE, ...)' -r -F
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l force -d 'Overwrite an existing hook that git-dvc does not recognise (never a forge\'s own: under Gitea/Forgejo and GitLab git-dvc\'s hook goes beside it)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l chain -d 'Keep an existing hook and run it before git-dvc\'s (each gets git\'s ref list)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l server -d 'Install the server-side pre-receive hook (in a bare repository) instead, where the server runs hooks: Gitea/Forgejo\'s hooks/pre-receive.d, GitLab\'s custom_hooks; for gitolite, print its steps'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -l print -d 'Write the hook script (pre-push, or pre-receive with --server) to stdout instead of installing it, for another hook manager'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand install" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand uninstall" -s h -l help -d 'Print help'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-receive" -l storage-config -d 'A server-wide DVC config file (and FILE.local beside it) with the storage pushes must reach; the repository\'s `$GIT_DIR/dvc/config` overrides it key by key where present. Also $GIT_DVC_STORAGE_CONFIG, or git config dvc.preReceive.storageConfig (system or global, for every repository of the server)' -r -F
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand pre-receive" -s h -l help -d 'Print help (see more with \'--help\')'

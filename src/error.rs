@@ -58,6 +58,11 @@ pub enum Error {
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),
+    /// The server's own setup (its DVC storage config) is missing or unusable for a push
+    /// that needs it: the administrators can fix it, the pusher cannot. `detail` (which may
+    /// name server paths) is for the administrators only.
+    #[error("{message}")]
+    ServerSetup { message: String, detail: String },
     /// Anything else worth one clear line.
     #[error("{0}")]
     Message(String),

@@ -7,10 +7,12 @@ pub mod args;
 pub mod check;
 mod failures;
 pub mod install;
+mod install_server;
 pub mod pre_push;
 pub mod pre_receive;
 pub mod push;
 pub mod push_run_cache;
+mod pusher;
 pub mod report;
 pub mod status;
 
@@ -32,7 +34,7 @@ Settings (git config):
   remote.<name>.dvcRemote        DVC remote for pushes to git remote <name> (default: core.remote)
   dvc.allowIncompletePush        true: let a push through when some data is nowhere to be found
   dvc.trustCommittedRemotes      true: send each commit's data where its own .dvc/config says, as DVC does
-  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs (see git-dvc-pre-receive)
+  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs, log, storageConfig (see git-dvc-pre-receive)
   dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
   dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
   dvc.maxIgnoreFileSize          Refuse .dvcignore files bigger than this (default 1m)
@@ -41,7 +43,7 @@ Settings (git config):
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
-  GIT_DVC_STORAGE_CONFIG         git dvc check: the trusted storage config (as --storage-config)
+  GIT_DVC_STORAGE_CONFIG         git dvc check, pre-receive: the trusted storage config (as --storage-config)
   DVC_GLOBAL_CONFIG_DIR          Where DVC's global config lives, as for DVC
   DVC_SYSTEM_CONFIG_DIR          Where DVC's system config lives, as for DVC
 
@@ -125,13 +127,23 @@ Examples:
     /// chained automatically. Run inside a `dvc init --subdir` project, it records the
     /// project's directory in git config `dvc.projectDir`, since git runs hooks at the top
     /// of the work tree. With `--server`, in a bare repository, installs the pre-receive
-    /// hook instead (`dvc.projectDir` set there selects a subdirectory project too).
+    /// hook instead (`dvc.projectDir` set there selects a subdirectory project too), where
+    /// the server runs hooks: `hooks/pre-receive` for plain git (`--chain` keeps an existing
+    /// one, run first); beside the forge's own hook under Gitea/Forgejo
+    /// (`hooks/pre-receive.d/git-dvc`) and GitLab (`custom_hooks/pre-receive.d/git-dvc`,
+    /// with the `gitaly hooks set` steps); for gitolite, which owns the hooks, it prints
+    /// gitolite's steps and writes nothing. The server hook runs git-dvc from PATH, else
+    /// from where the installing binary is. `--print` and `--output FILE` write the script
+    /// for any other hook manager.
     #[command(after_long_help = "\
 Examples:
   git dvc install                In a clone: every git push uploads its DVC data first
   git dvc install --chain        Keep an existing pre-push hook and run it first
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
-                                 (described in $GIT_DIR/dvc/config)")]
+                                 (described in $GIT_DIR/dvc/config)
+  git dvc install --server --output /srv/git/hooks/pre-receive.d/git-dvc
+                                 Write the server hook for a hook manager or a global hooks directory
+  git dvc install --print        The pre-push hook on stdout, for another hook manager")]
     Install(install::InstallArgs),
     /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
     Uninstall,
@@ -153,7 +165,8 @@ Examples:
     /// and every DVC file in them: `.dvcignore` files hide nothing from this check.
     /// Storage is configured on the server, in DVC's format:
     /// `$GIT_DIR/dvc/projects/<dir>/config` for the project at `<dir>` when it exists, else
-    /// `$GIT_DIR/dvc/config`. The
+    /// `$GIT_DIR/dvc/config`, over a server-wide file when one is named (`--storage-config`,
+    /// $GIT_DVC_STORAGE_CONFIG, or git config `dvc.preReceive.storageConfig`). The
     /// pushed `.dvc/config` is only validated and read for its `core.remote` name, never
     /// for URLs or credentials. Settings in the server's git config:
     /// `dvc.preReceive.timeout` (seconds, default 120), `dvc.preReceive.maxObjects`
@@ -161,8 +174,13 @@ Examples:
     /// the limit), `dvc.preReceive.failOpen` (default false; true accepts a push only when
     /// storage is unreachable or the timeout is hit, never for anything the pushed content
     /// decides), `dvc.preReceive.refs` (repeatable glob; default all; an invalid pattern
-    /// rejects every push).
-    PreReceive,
+    /// rejects every push), `dvc.preReceive.log` (a file that gets the administrators' copy
+    /// of every message, with the server paths the pusher is not shown).
+    ///
+    /// Without storage configured (a hook shared by many repositories), pushes whose new
+    /// commits reference no DVC data are accepted and the others refused. Under GitLab
+    /// (`GL_ID` set) rejection lines start with `GL-HOOK-ERR:` for its web UI.
+    PreReceive(pre_receive::PreReceiveArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -174,7 +192,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),
         Command::PrePush(args) => pre_push::run(args),
-        Command::PreReceive => pre_receive::run(),
+        Command::PreReceive(args) => pre_receive::run(args),
         Command::Check(args) => check::run(args),
     }
 }

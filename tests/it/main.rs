@@ -32,6 +32,7 @@ mod remote_webdav;
 mod run_cache;
 mod security_inputs;
 mod selection;
+mod servers;
 mod status_cloud;
 mod subdir_project;
 mod summary_and_errors;

@@ -1331,6 +1331,20 @@ impl Repo<'_> {
     }
 }
 
+/// The server hook `git dvc install --server` writes when `binary` installs it: the shipped
+/// script with `binary` as the fallback when git-dvc is not on the server's PATH.
+pub fn server_hook_for(binary: &Path) -> String {
+    include_str!("../../../hooks/pre-receive").replace(
+        "@GIT_DVC@",
+        &binary.to_str().unwrap().replace('\'', "'\\''"),
+    )
+}
+
+/// The server hook as this test build installs it (see [`server_hook_for`]).
+pub fn server_hook() -> String {
+    server_hook_for(&git_dvc_bin())
+}
+
 /// Writes an executable (0755) script, creating parent directories.
 pub fn write_script(path: &Path, text: &str) {
     write_file(path, text.as_bytes());
