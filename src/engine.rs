@@ -235,12 +235,7 @@ pub fn load_storage_config(path: &Path) -> Result<Arc<DvcConfig>, Error> {
     let mut levels = Vec::new();
     match ConfigLevel::load_file(path)? {
         Some(level) => levels.push(level),
-        None => {
-            return Err(Error::Message(format!(
-                "storage config {} does not exist: write the remote(s) in DVC's config format (`[core] remote = …` and a `['remote \"NAME\"']` section with its `url`)",
-                path.display()
-            )))
-        }
+        None => return Err(Error::NoStorageConfig(path.to_path_buf())),
     }
     let mut local = path.as_os_str().to_owned();
     local.push(".local");

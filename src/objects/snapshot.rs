@@ -256,9 +256,11 @@ pub(crate) fn configured_project(git: &GitRepo) -> Result<String, Error> {
     };
     let dir = dir.trim_matches('/').to_string();
     if dir.split('/').any(|p| p == ".." || p == ".") || Path::new(&dir).is_absolute() {
-        return Err(Error::Message(format!(
-            "git config {PROJECT_DIR_KEY} = '{dir}' must be a directory inside the repository, relative to its top"
-        )));
+        return Err(Error::GitConfig {
+            key: PROJECT_DIR_KEY,
+            value: dir,
+            problem: "must be a directory inside the repository, relative to its top",
+        });
     }
     Ok(dir)
 }

@@ -85,9 +85,13 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     out
 }
 
-/// The failed response of the last operation [`block_on`] ran on this thread.
+/// The failed response of the operation running (when called inside [`block_on`]'s
+/// future), else of the last one [`block_on`] ran on this thread. Map an error before
+/// running any cleanup operation, which would replace it.
 fn take_failed_response() -> Option<FailedResponse> {
-    LAST_FAILED_RESPONSE.with(|c| c.borrow_mut().take())
+    FAILED_RESPONSE
+        .try_with(|c| c.borrow_mut().take())
+        .unwrap_or_else(|_| LAST_FAILED_RESPONSE.with(|c| c.borrow_mut().take()))
 }
 
 /// The text of `<Code>…</Code>` in an XML error body.
@@ -421,21 +425,23 @@ impl ObjectStore {
             }
             buf.truncate(n);
             if let Err(e) = block_on(writer.write(buf)) {
-                let _ = block_on(writer.abort());
-                return if already_there(&e) {
+                let result = if already_there(&e) {
                     Ok(())
                 } else {
                     Err(self.error("cannot upload", key, e))
                 };
+                let _ = block_on(writer.abort());
+                return result;
             }
         }
         if let Err(e) = block_on(writer.close()) {
-            let _ = block_on(writer.abort());
-            return if already_there(&e) {
+            let result = if already_there(&e) {
                 Ok(())
             } else {
                 Err(self.error("cannot upload", key, e))
             };
+            let _ = block_on(writer.abort());
+            return result;
         }
         Ok(())
     }
@@ -454,8 +460,9 @@ impl ObjectStore {
             return Err(e);
         }
         if let Err(e) = block_on(self.op.rename(temporary, key)) {
+            let error = self.error("cannot rename the upload into", key, e);
             let _ = block_on(self.op.delete(temporary));
-            return Err(self.error("cannot rename the upload into", key, e));
+            return Err(error);
         }
         Ok(())
     }
