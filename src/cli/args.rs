@@ -10,6 +10,8 @@ use crate::sync::MemberCheck;
 #[derive(Debug, Clone, Args)]
 pub struct SelectionArgs {
     /// Limit to these `.dvc` files, `dvc.yaml[:stage]` files, stage names or output paths.
+    /// Targets that overlap select their union; a path inside a tracked directory selects
+    /// the whole directory.
     #[arg(value_name = "TARGETS")]
     pub targets: Vec<String>,
 
@@ -40,11 +42,16 @@ pub struct SelectionArgs {
     #[arg(short = 'd', long = "with-deps")]
     pub with_deps: bool,
 
-    /// Treat directory targets as "every DVC file under it".
+    /// Treat directory targets as "every DVC file under it". A tracked directory holds no
+    /// DVC file, so as a target it selects nothing, as in DVC.
     #[arg(short = 'R', long = "recursive")]
     pub recursive: bool,
 
-    /// Expand targets as glob patterns.
+    /// Expand targets as glob patterns, as DVC does (Python's glob: `*`, `?`, `[…]`, `**`
+    /// for any depth; wildcards skip names starting with `.`), against the work tree; for
+    /// other revisions, against what each revision tracks (DVC files, outputs and the
+    /// members of its directories). A match inside a tracked directory selects the whole
+    /// directory. An error only when no pattern matches anything.
     #[arg(long = "glob")]
     pub glob: bool,
 

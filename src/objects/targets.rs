@@ -64,14 +64,15 @@ impl Targets {
         };
         let given = expansion.as_ref().map_or(&self.given, |e| &e.matches);
         let mut selection = Selection::new();
-        for target in given.iter().map(|t| project_target(&self.prefix, t)) {
+        for typed in given {
             // Each target on its own, then the union: targets that overlap (`a.txt
             // a.txt.dvc`, a stage and its output, `d d/1`) each still select something.
             let mut mine = Selection::new();
+            let target = project_target(&self.prefix, typed);
             let target = target.as_str();
             let path = target.rsplit_once(':').map_or(target, |(p, _)| p);
             if path == "dvc.lock" || path.ends_with("/dvc.lock") {
-                return Err(did_you_mean_yaml(target));
+                return Err(did_you_mean_yaml(typed));
             }
             if self.recursive && is_directory_output(found, target) {
                 // DVC: with -R, a directory is searched for DVC files only; a tracked
@@ -122,7 +123,7 @@ fn project_target(prefix: &str, target: &str) -> String {
 }
 
 /// DVC refuses `dvc.lock` as a target (`dvc/utils/__init__.py: parse_target`), also when a
-/// glob expands to it.
+/// glob expands to it; the message shows the target as typed (or matched).
 fn did_you_mean_yaml(target: &str) -> Error {
     Error::Message(format!(
         "Did you mean: `{}`?",

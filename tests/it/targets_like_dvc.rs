@@ -41,31 +41,32 @@ fn overlapping_targets_push_their_union_as_dvc_does() {
         ("stage-and-output", &["gen", "s1.txt"][..]),
         ("output-and-stage", &["s1.txt", "gen"][..]),
         ("dir-and-member", &["d", "d/1"][..]),
+        ("member-and-dir", &["d/1", "d"][..]),
         ("pipeline-and-output", &["dvc.yaml", "s1.txt"][..]),
+        ("output-and-pipeline", &["s1.txt", "dvc.yaml"][..]),
     ] {
         let c = compare_push_with_dvc(&repo, label, &["r"], args);
         assert!(c.our_file_count() > 0, "{label}: nothing pushed");
     }
 
-    // status -c: the same lines as DVC's.
+    // status -c: the same lines as DVC's, in either order.
     let empty = env.path("remotes/status-empty");
     repo.set_local_remotes(&[("r", &empty)]);
-    let ours = repo.try_git_dvc(&["status", "-c", "gen", "s1.txt"]);
-    let theirs = repo.try_dvc(&["status", "-c", "gen", "s1.txt"]);
-    assert_eq!(
-        ours.code(),
-        theirs.code(),
-        "{}\n{}",
-        ours.describe(),
-        theirs.describe()
-    );
-    assert_eq!(
-        ours.stdout,
-        theirs.stdout,
-        "{}\n{}",
-        ours.describe(),
-        theirs.describe()
-    );
+    for args in [
+        &["status", "-c", "gen", "s1.txt"][..],
+        &["status", "-c", "s1.txt", "gen"][..],
+    ] {
+        let ours = repo.try_git_dvc(args);
+        let theirs = repo.try_dvc(args);
+        assert_eq!(
+            (ours.code(), &ours.stdout),
+            (theirs.code(), &theirs.stdout),
+            "{}\n{}",
+            ours.describe(),
+            theirs.describe()
+        );
+        assert!(ours.stdout.contains("s1.txt"), "{}", ours.describe());
+    }
 }
 
 #[test]
@@ -96,6 +97,21 @@ fn dvc_lock_as_a_target_is_refused_as_dvc_refuses_it() {
             ours.describe()
         );
     }
+    // From a subdirectory, the message names the target as typed (or matched).
+    let sub = repo.path("d");
+    for args in [
+        &["push", "--glob", "../d*"][..],
+        &["push", "../dvc.lock"][..],
+    ] {
+        let ours = env.try_git_dvc(&sub, args);
+        let theirs = env.try_dvc(&sub, args);
+        for run in [&ours, &theirs] {
+            run.assert_code(1).assert_stderr_contains(
+                "ERROR: failed to push data to the cloud - Did you mean: `../dvc.yaml`?",
+            );
+        }
+    }
+    assert!(!storage.exists());
 }
 
 #[test]
