@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::git::revisions::{root_tree, Revision, RevisionSelection};
-use crate::objects::collect::{self, CollectOptions, Collected};
+use crate::objects::collect::{self, CollectOptions, Collected, FailedRevisions};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
 use crate::objects::targets::Targets;
@@ -26,9 +26,18 @@ pub struct SyncRequest {
     pub verbose: u8,
     /// Whether a `.dir` on the remote vouches for its members.
     pub members: MemberCheck,
+    /// Whether a revision that cannot be collected is skipped (push) or stops the command
+    /// (status).
+    pub failed_revisions: FailedRevisions,
 }
 
 impl SyncRequest {
+    /// A revision that cannot be collected stops the command, as in DVC's `status -c`.
+    pub fn aborting_on_failed_revisions(mut self) -> SyncRequest {
+        self.failed_revisions = FailedRevisions::Abort;
+        self
+    }
+
     /// `--check-members`: every directory member is looked up.
     pub fn checking_members(mut self, check_members: bool) -> SyncRequest {
         if check_members {
@@ -136,6 +145,7 @@ fn finish(
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         targets: targets.as_ref(),
         cache: Some(&ctx.cache),
+        failed_revisions: request.failed_revisions,
         ..CollectOptions::default()
     };
     let collected = collect::collect(&snapshots, blobs, &options, &ctx.root)?;
@@ -235,12 +245,7 @@ pub fn load_storage_config(path: &Path) -> Result<Arc<DvcConfig>, Error> {
     let mut levels = Vec::new();
     match ConfigLevel::load_file(path)? {
         Some(level) => levels.push(level),
-        None => {
-            return Err(Error::Message(format!(
-                "storage config {} does not exist: write the remote(s) in DVC's config format (`[core] remote = …` and a `['remote \"NAME\"']` section with its `url`)",
-                path.display()
-            )))
-        }
+        None => return Err(Error::NoStorageConfig(path.to_path_buf())),
     }
     let mut local = path.as_os_str().to_owned();
     local.push(".local");

@@ -52,6 +52,16 @@ pub enum Error {
     /// whatever `dvc.preReceive.failOpen` says (a pusher could otherwise hit it on purpose).
     #[error("the pushed commits reference more than {max} DVC objects, over the server's limit (git config dvc.preReceive.maxObjects); dvc.preReceive.failOpen does not apply to it")]
     OverObjectCap { max: usize },
+    /// A git config setting git-dvc reads has a value it cannot use.
+    #[error("git config {key} = '{value}' {problem}")]
+    GitConfig {
+        key: &'static str,
+        value: String,
+        problem: &'static str,
+    },
+    /// `check --storage-config FILE` (or its environment variable) names no file.
+    #[error("storage config {} does not exist: write the remote(s) in DVC's config format (`[core] remote = …` and a `['remote \"NAME\"']` section with its `url`)", .0.display())]
+    NoStorageConfig(PathBuf),
     /// The current directory cannot be read (deleted under the shell).
     #[error("cannot read the current directory (was it deleted?): {0}")]
     CurrentDir(std::io::Error),
@@ -63,6 +73,18 @@ pub enum Error {
     /// name server paths) is for the administrators only.
     #[error("{message}")]
     ServerSetup { message: String, detail: String },
+    /// A revision whose DVC files cannot be loaded, or that lacks a target, where the
+    /// command does not skip such revisions (`status -c`, as DVC's status): DVC's words.
+    #[error("Failed to collect '{revision}': {reason}")]
+    RevisionNotCollected { revision: String, reason: String },
+    /// No selected revision could be collected, where such revisions are skipped (push):
+    /// DVC warns for each, then fails with the last one's error. `warnings` are printed
+    /// before the error (see `cli::report::fail`).
+    #[error("{last}")]
+    NoRevisionCollected {
+        warnings: Vec<String>,
+        last: Box<Error>,
+    },
     /// Anything else worth one clear line.
     #[error("{0}")]
     Message(String),
