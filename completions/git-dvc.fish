@@ -60,11 +60,11 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s T -l all-tags
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s d -l with-deps -d 'Include the stages and files the targets depend on'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s R -l recursive -d 'Treat directory targets as "every DVC file under it"'
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l glob -d 'Expand targets as glob patterns'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l check-members -d 'Look up every member of each directory on the remote, even when its `.dir` is there. DVC takes a stored `.dir` as proof of its members; git-dvc checks them anyway when one listing answers for all at no extra request, and trusts the `.dir` only where checking would cost more requests than DVC makes (always on HTTP). This flag always checks: it finds members deleted from the remote'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l json -d 'Print the status as a JSON object `{path: state}`'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s v -l verbose -d 'Explain what is being done (repeat for more)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l glob -d 'Expand targets as glob patterns, as `push --glob` does (git-dvc\'s own: DVC\'s status has no --glob)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r

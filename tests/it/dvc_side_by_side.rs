@@ -4,10 +4,11 @@
 //! (each with remotes of its own), and compares exit codes, stdout (`status -c` lines,
 //! `--json` objects, summaries), `WARNING:` lines and every file the remotes hold, names
 //! and bytes. Where git-dvc follows DVC the row asks for equality; where it differs on
-//! purpose (README, "Where git-dvc differs from DVC") the row's check asserts exactly that
-//! difference. Every DVC run gets a fresh `core.site_cache_dir`: DVC keeps a remote index
-//! per repository path there, which would otherwise make it say "Everything is up to date"
-//! falsely. All rows run (a few at a time) and their failures are reported together.
+//! purpose (README, "Differences from DVC (kept on purpose)") the row's check asserts
+//! exactly that difference. Every DVC run gets a fresh `core.site_cache_dir`: DVC keeps a
+//! remote index per repository path there, which would otherwise make it say "Everything
+//! is up to date" falsely. All rows run (a few at a time) and their failures are reported
+//! together.
 
 use crate::common;
 
