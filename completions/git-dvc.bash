@@ -197,7 +197,7 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__status)
-            opts="-c -r -a -T -A -d -R -j -q -v -h --cloud --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --check-members --json --quiet --verbose --help"
+            opts="-c -r -a -T -A -d -R -j -q -v -h --cloud --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --jobs --check-members --json --quiet --verbose --glob --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

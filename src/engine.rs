@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::git::revisions::{root_tree, Revision, RevisionSelection};
-use crate::objects::collect::{self, CollectOptions, Collected};
+use crate::objects::collect::{self, CollectOptions, Collected, FailedRevisions};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
 use crate::objects::targets::Targets;
@@ -26,9 +26,18 @@ pub struct SyncRequest {
     pub verbose: u8,
     /// Whether a `.dir` on the remote vouches for its members.
     pub members: MemberCheck,
+    /// Whether a revision that cannot be collected is skipped (push) or stops the command
+    /// (status).
+    pub failed_revisions: FailedRevisions,
 }
 
 impl SyncRequest {
+    /// A revision that cannot be collected stops the command, as in DVC's `status -c`.
+    pub fn aborting_on_failed_revisions(mut self) -> SyncRequest {
+        self.failed_revisions = FailedRevisions::Abort;
+        self
+    }
+
     /// `--check-members`: every directory member is looked up.
     pub fn checking_members(mut self, check_members: bool) -> SyncRequest {
         if check_members {
@@ -136,6 +145,7 @@ fn finish(
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
         targets: targets.as_ref(),
         cache: Some(&ctx.cache),
+        failed_revisions: request.failed_revisions,
         ..CollectOptions::default()
     };
     let collected = collect::collect(&snapshots, blobs, &options, &ctx.root)?;

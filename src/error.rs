@@ -73,6 +73,18 @@ pub enum Error {
     /// name server paths) is for the administrators only.
     #[error("{message}")]
     ServerSetup { message: String, detail: String },
+    /// A revision whose DVC files cannot be loaded, or that lacks a target, where the
+    /// command does not skip such revisions (`status -c`, as DVC's status): DVC's words.
+    #[error("Failed to collect '{revision}': {reason}")]
+    RevisionNotCollected { revision: String, reason: String },
+    /// No selected revision could be collected, where such revisions are skipped (push):
+    /// DVC warns for each, then fails with the last one's error. `warnings` are printed
+    /// before the error (see `cli::report::fail`).
+    #[error("{last}")]
+    NoRevisionCollected {
+        warnings: Vec<String>,
+        last: Box<Error>,
+    },
     /// Anything else worth one clear line.
     #[error("{0}")]
     Message(String),

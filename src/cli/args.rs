@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::engine::{SyncRequest, TargetSpec};
 use crate::git::revisions::RevisionSelection;
+use crate::objects::collect::FailedRevisions;
 use crate::sync::MemberCheck;
 
 /// Which revisions and outputs: the same flags `dvc push` and `dvc status -c` take.
@@ -145,6 +146,7 @@ impl SelectionArgs {
             quiet: out.quiet,
             verbose: out.verbose,
             members: MemberCheck::TrustManifests,
+            failed_revisions: FailedRevisions::Skip,
         }
     }
 }

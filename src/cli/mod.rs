@@ -108,8 +108,18 @@ Examples:
     Push(args::PushArgs),
     /// Show which data the remote is missing (`--cloud`), without uploading.
     ///
-    /// Unlike `dvc status -c`, every member of a tracked directory is checked, not only its
-    /// `.dir` manifest.
+    /// Prints DVC's `new:`/`deleted:`/`missing:` lines, paths relative to the current
+    /// directory as DVC shows them. Exits 0 whatever it finds; with `-q`, prints nothing
+    /// and exits 1 when anything is out of sync (also a directory whose `.dir` is in neither
+    /// the cache nor the remote, which the list leaves out after a warning, as DVC does). A
+    /// revision that cannot be collected (a DVC file DVC rejects, a target it lacks) stops
+    /// the command, as in DVC. Unlike `dvc status -c`, outputs pinned with `remote:` are
+    /// checked against their remote, each revision against its own remote, and directory
+    /// members wherever that costs no extra request (`--check-members`: always).
+    #[command(mut_arg("glob", |a| a.help(
+        "Expand targets as glob patterns, as `push --glob` does (git-dvc's own: DVC's status \
+         has no --glob)"
+    )))]
     Status(args::StatusArgs),
     /// Check that the data of committed revisions is in remote storage (for CI).
     ///

@@ -92,6 +92,21 @@ pub struct CollectOptions<'a> {
     /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
     /// `.dvc` file next to a changed one is not new.
     pub known_units: HashSet<Unit>,
+    /// What a revision that cannot be collected does to the command.
+    pub failed_revisions: FailedRevisions,
+}
+
+/// What a revision that cannot be collected (a DVC file DVC rejects, an output pinned to a
+/// remote defined nowhere, or a target it lacks) does to the command, as in DVC: its push
+/// skips the revision, its status stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailedRevisions {
+    /// Skipped with DVC's `failed to collect '<rev>', skipping` warning (and a line saying
+    /// why); when every revision fails, the last failure is the error, after the warnings.
+    #[default]
+    Skip,
+    /// The first one stops the command: `Failed to collect '<rev>': <why>`.
+    Abort,
 }
 
 /// Whose word counts for a remote's location when a commit's `.dvc/config` defines it.
@@ -197,38 +212,38 @@ pub fn collect(
         )
         .collect();
 
-    // 2. Snapshots DVC cannot collect are skipped, as DVC's brancher skips them.
+    // 2. Snapshots DVC cannot collect are skipped, as DVC's push skips them, or stop the
+    //    command, as DVC's status does.
     let mut warnings = Vec::new();
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
     for snap in snapshots {
-        let defined = |name: &str| remote_defined(name, snap, options);
-        let found = first_failure(
-            snap,
-            blobs,
-            &mut resolver,
-            &parsed,
-            &options.known_nodes,
-            &defined,
-        );
-        match found {
-            None => usable.push(snap),
-            Some((file, failure)) => {
-                let line = format!("{}@{}: {failure}", join(&snap.prefix, &file), snap.label);
-                warnings.push(format!(
-                    "failed to collect '{}', skipping\n  {line}",
-                    snap.label
-                ));
-                last_error = Some((line, failure));
-            }
+        let Some((line, error)) = snapshot_failure(snap, blobs, &mut resolver, &parsed, options)
+        else {
+            usable.push(snap);
+            continue;
+        };
+        if options.failed_revisions == FailedRevisions::Abort {
+            return Err(Error::RevisionNotCollected {
+                revision: snap.label.clone(),
+                reason: line,
+            });
         }
+        warnings.push(format!(
+            "failed to collect '{}', skipping\n  {line}",
+            snap.label
+        ));
+        last_error = Some(error);
     }
     if usable.is_empty() {
-        if let Some((line, failure)) = last_error {
-            return Err(match failure {
-                // DVC's own words, as when the one revision it collects fails.
-                CollectFailure::RemoteNotFound(name) => ConfigError::RemoteNotFound(name).into(),
-                CollectFailure::Unreadable(_) => Error::BadInput(line),
+        if let Some(last) = last_error {
+            // The last revision's reason is the error: said once.
+            if let Some(w) = warnings.last_mut() {
+                w.truncate(w.find('\n').unwrap_or(w.len()));
+            }
+            return Err(Error::NoRevisionCollected {
+                warnings,
+                last: Box::new(last),
             });
         }
     }
@@ -294,8 +309,8 @@ pub fn collect(
                 );
             }
         }
-        // A target missing from some revisions only skips those, as DVC skips a revision
-        // that fails to collect; missing everywhere is an error (below).
+        // Every usable snapshot has each target (see `snapshot_failure`); their union may
+        // still fail to select (`-d`), which is an error when no group selects (below).
         // DVC globs the work tree; a committed revision, what it tracks.
         let glob_base = match blobs.work_dir() {
             Some(dir) if snaps.iter().all(|s| s.commit.is_none()) => GlobBase::WorkTree(dir),
@@ -513,36 +528,70 @@ fn remote_defined(name: &str, snap: &Snapshot, options: &CollectOptions<'_>) -> 
         || options.fallback_config.as_deref().is_some_and(defines)
 }
 
-/// The first file in a snapshot DVC cannot collect: (path, reason).
-fn first_failure(
+/// Why DVC cannot collect a snapshot: the line saying so, and the error when it is the
+/// last revision. Its first file that does not parse or pins an output to a remote defined
+/// nowhere (`path@revision: reason`, and for the remote DVC's own words as the error), else
+/// the first target it lacks.
+fn snapshot_failure(
     snap: &Snapshot,
     blobs: &BlobSource,
     resolver: &mut PipelineResolver<'_>,
     parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
-    known: &HashSet<*const DvcTree>,
-    remote_defined: &dyn Fn(&str) -> bool,
-) -> Option<(String, CollectFailure)> {
-    let root = snap.root.as_ref()?;
-    let mut failure = None;
-    let mut seen = known.clone();
-    let place = place_of(snap, blobs);
-    visit_units(root, place, resolver, &mut seen, &mut |dir, file, unit| {
-        if failure.is_some() {
-            return;
-        }
-        failure = match parsed.get(&unit) {
-            Some(Err(message)) => Some(CollectFailure::Unreadable(message.clone())),
-            Some(Ok(p)) => p
-                .outputs
-                .iter()
-                .filter(|out| out.cache && repo_path(dir, &out.path).is_some())
-                .find_map(|out| out.remote.clone().filter(|r| !remote_defined(r)))
-                .map(CollectFailure::RemoteNotFound),
-            None => None,
-        }
-        .map(|f| (file.to_string(), f));
-    });
-    failure
+    options: &CollectOptions<'_>,
+) -> Option<(String, Error)> {
+    let mut failure: Option<(String, CollectFailure)> = None;
+    // Only a command with targets needs the snapshot's own units.
+    let mut found: Vec<FoundUnit> = Vec::new();
+    if let Some(root) = &snap.root {
+        let mut seen = options.known_nodes.clone();
+        let place = place_of(snap, blobs);
+        visit_units(root, place, resolver, &mut seen, &mut |dir, file, unit| {
+            if failure.is_some() {
+                return;
+            }
+            let why = match parsed.get(&unit) {
+                Some(Err(message)) => Some(CollectFailure::Unreadable(message.clone())),
+                Some(Ok(p)) => {
+                    let undefined = p
+                        .outputs
+                        .iter()
+                        .filter(|out| out.cache && repo_path(dir, &out.path).is_some())
+                        .find_map(|out| {
+                            out.remote
+                                .clone()
+                                .filter(|r| !remote_defined(r, snap, options))
+                        });
+                    if undefined.is_none() && options.targets.is_some() {
+                        found.push(FoundUnit {
+                            dir: dir.to_string(),
+                            file: file.to_string(),
+                            unit,
+                            parsed: p,
+                        });
+                    }
+                    undefined.map(CollectFailure::RemoteNotFound)
+                }
+                None => None,
+            };
+            failure = why.map(|f| (file.to_string(), f));
+        });
+    }
+    if let Some((file, failure)) = failure {
+        let line = format!("{}@{}: {failure}", join(&snap.prefix, &file), snap.label);
+        let error = match failure {
+            // DVC's own words, as when the one revision it collects fails.
+            CollectFailure::RemoteNotFound(name) => ConfigError::RemoteNotFound(name).into(),
+            CollectFailure::Unreadable(_) => Error::BadInput(line.clone()),
+        };
+        return Some((line, error));
+    }
+    // DVC globs the work tree; a committed revision, what it tracks.
+    let glob_base = match (snap.commit, blobs.work_dir()) {
+        (None, Some(dir)) => GlobBase::WorkTree(dir),
+        _ => GlobBase::Tracked(options.cache),
+    };
+    let error = options.targets?.select(&found, glob_base).err()?;
+    Some((error.to_string(), error))
 }
 
 /// `prefix/path`, or `path` when there is no prefix.
