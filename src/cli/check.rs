@@ -42,7 +42,12 @@ pub fn run(args: CheckArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return report::fail(WHAT, &e),
     };
-    let mut request = args.selection.request(&args.output);
+    // A gate: a revision whose DVC files cannot be read stops the check (skipping it, as
+    // DVC's push does, would pass the data of its readable files unchecked).
+    let mut request = args
+        .selection
+        .request(&args.output)
+        .aborting_on_failed_revisions();
     if request.revisions.is_empty() {
         request.revisions.revs.push("HEAD".to_string());
     }
