@@ -200,6 +200,47 @@ setup_git_shell_user() {
     echo "git-shell account $SSHD_GIT_SHELL_USER (shell $shell)"
 }
 
+# gitolite (Debian's gitolite3) behind the same sshd, for tests/it/servers.rs: an account
+# of its own, a fresh instance each run (`gitolite setup` with the test client key as
+# admin), and LOCAL_CODE enabled in its .gitolite.rc, as the steps `git dvc install
+# --server` prints for gitolite begin. Root only (useradd, apt-get). Idempotent.
+# Exports GIT_DVC_TEST_GITOLITE_USER.
+GITOLITE_TEST_USER=git-dvc-gitolite
+setup_gitolite() {
+    local key="$1" home rc
+    if [[ "$(id -u)" != 0 ]]; then
+        echo "not root: no gitolite account (the gitolite test needs one)"
+        return 0
+    fi
+    if ! command -v gitolite >/dev/null 2>&1; then
+        command -v apt-get >/dev/null 2>&1 || die "gitolite3 is missing and apt-get is not available"
+        echo "installing gitolite3"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q --no-install-recommends gitolite3 >/dev/null ||
+            { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends gitolite3 >/dev/null; } ||
+            die "could not install gitolite3"
+    fi
+    if ! id -u "$GITOLITE_TEST_USER" >/dev/null 2>&1; then
+        useradd --system --create-home --home-dir "/var/lib/$GITOLITE_TEST_USER" \
+            --shell /bin/sh "$GITOLITE_TEST_USER"
+    fi
+    usermod -p '*' "$GITOLITE_TEST_USER"
+    home="$(getent passwd "$GITOLITE_TEST_USER" | cut -d: -f6)"
+    as_gitolite() {
+        setpriv --reuid="$GITOLITE_TEST_USER" --regid="$GITOLITE_TEST_USER" --init-groups \
+            env -i HOME="$home" USER="$GITOLITE_TEST_USER" PATH=/usr/local/bin:/usr/bin:/bin "$@"
+    }
+    as_gitolite sh -c 'cd && rm -rf .gitolite .gitolite.rc repositories local projects.list .ssh/authorized_keys'
+    install -m 644 -o "$GITOLITE_TEST_USER" "$key" "$home/admin.pub"
+    as_gitolite gitolite setup -pk "$home/admin.pub" >"$SSHD_GIT_DIR/gitolite-setup.log" 2>&1 ||
+        { cat "$SSHD_GIT_DIR/gitolite-setup.log" >&2; die "gitolite setup failed"; }
+    rc="$home/.gitolite.rc"
+    sed -i 's|^\([[:space:]]*\)#[[:space:]]*LOCAL_CODE[[:space:]]*=>[[:space:]]*"$ENV{HOME}/local",|\1LOCAL_CODE => "$ENV{HOME}/local",|' "$rc"
+    grep -q '^[[:space:]]*LOCAL_CODE => "$ENV{HOME}/local",' "$rc" || die "could not enable LOCAL_CODE in $rc"
+    export GIT_DVC_TEST_GITOLITE_USER="$GITOLITE_TEST_USER"
+    echo "gitolite account $GITOLITE_TEST_USER ($(gitolite version 2>/dev/null || echo gitolite3)), admin key: the test client key"
+}
+
 setup_sshd_git() {
     section "sshd for git over ssh (127.0.0.1, target/test-env/sshd-git)"
     if [[ -n "$SSHD_GIT_PID" ]] && kill -0 "$SSHD_GIT_PID" 2>/dev/null; then
@@ -242,8 +283,9 @@ setup_sshd_git() {
         chmod 755 /run/sshd
     fi
     setup_git_shell_user "$dir/id_ed25519.pub"
+    setup_gitolite "$dir/id_ed25519.pub"
     local users
-    users="$(id -un)${GIT_DVC_TEST_GIT_SHELL_USER:+ $GIT_DVC_TEST_GIT_SHELL_USER}"
+    users="$(id -un)${GIT_DVC_TEST_GIT_SHELL_USER:+ $GIT_DVC_TEST_GIT_SHELL_USER}${GIT_DVC_TEST_GITOLITE_USER:+ $GIT_DVC_TEST_GITOLITE_USER}"
 
     local attempt port i
     for attempt in 1 2 3 4 5; do

@@ -248,7 +248,7 @@ fn gitolite_steps(git_dir: &Path) -> String {
          \x20 1. In ~/.gitolite.rc, enable LOCAL_CODE as above and add 'repo-specific-hooks' to the ENABLE list\n\
          \x20 2. git dvc install --server --output ~/local/hooks/repo-specific/git-dvc\n\
          \x20 3. In gitolite-admin's conf/gitolite.conf, under `repo {repo}`:  option hook.pre-receive = git-dvc\n\
-         \x20    (list git-dvc last: gitolite's hook driver reports only the last hook's exit status), then push gitolite-admin\n\
+         \x20    (list git-dvc last: some gitolite versions' hook driver reports only the last hook's exit status), then push gitolite-admin\n\
          \n\
          Then describe the storage in {config}, or server-wide (git config --global dvc.preReceive.storageConfig FILE).",
         dir = git_dir.display(),

@@ -806,3 +806,152 @@ fn push_over_smart_http_through_nginx_and_fcgiwrap() {
     );
     assert_eq!(server_ref(&env, &bare.dir, "main").as_deref(), Some(&*head));
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 6: gitolite (Debian's gitolite3).
+// ---------------------------------------------------------------------------
+
+/// Runs `args` as `user` (HOME its home, a bare PATH), as a server administrator would
+/// with `sudo -u`.
+fn as_user(env: &TestEnv, user: &str, home: &str, dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut all = vec![
+        "--reuid",
+        user,
+        "--regid",
+        user,
+        "--init-groups",
+        "env",
+        "-i",
+    ];
+    let home_var = format!("HOME={home}");
+    let user_var = format!("USER={user}");
+    all.extend([
+        home_var.as_str(),
+        user_var.as_str(),
+        "PATH=/usr/local/bin:/usr/bin:/bin",
+    ]);
+    all.extend_from_slice(args);
+    env.run_with_env("setpriv", dir, &all, &[])
+}
+
+/// gitolite, following the steps `git dvc install --server` prints in one of its
+/// repositories (common hook): the admin repository still takes pushes (no storage, no DVC
+/// data), a DVC project's missing data is refused with a `remote:` line, stored data
+/// accepted. scripts/test.sh sets gitolite up fresh for its account, LOCAL_CODE enabled.
+#[test]
+fn gitolite_common_hook_checks_pushes_and_keeps_the_admin_repository_open() {
+    let user = std::env::var("GIT_DVC_TEST_GITOLITE_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("GIT_DVC_TEST_GITOLITE_USER is not set: scripts/test.sh sets up gitolite (as root) when it starts sshd");
+    let env = TestEnv::new();
+    std::fs::set_permissions(
+        env.root(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let home = env
+        .run_with_env(
+            "sh",
+            env.root(),
+            &["-c", &format!("getent passwd {user} | cut -d: -f6")],
+            &[],
+        )
+        .stdout
+        .trim()
+        .to_string();
+    let repos = std::path::Path::new(&home).join("repositories");
+    let binary = env.path("usr/local/bin/git-dvc");
+    std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+    std::fs::copy(git_dvc_bin(), &binary).unwrap();
+    let git_dvc = binary.to_str().unwrap();
+
+    // In a gitolite repository, install writes nothing and says what to do.
+    let testing = repos.join("testing.git");
+    let run = as_user(
+        &env,
+        &user,
+        &home,
+        &testing,
+        &[git_dvc, "install", "--server"],
+    );
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("gitolite manages the hooks");
+    // The steps, for every repository.
+    let common = format!("{home}/local/hooks/common/pre-receive");
+    as_user(
+        &env,
+        &user,
+        &home,
+        &testing,
+        &[git_dvc, "install", "--server", "--output", &common],
+    )
+    .assert_success();
+    as_user(
+        &env,
+        &user,
+        &home,
+        &testing,
+        &["gitolite", "setup", "--hooks-only"],
+    )
+    .assert_success();
+
+    // The admin repository: a new repository for the DVC project, through the hook.
+    let (admin_url, ssh) = sshd_url_and_command(&user, std::path::Path::new("/gitolite-admin"));
+    let ssh_env = [("GIT_SSH_COMMAND", std::ffi::OsStr::new(&ssh))];
+    let admin_dir = env.path("gitolite-admin");
+    env.run_with_env(
+        "git",
+        env.root(),
+        &["clone", "-q", &admin_url, admin_dir.to_str().unwrap()],
+        &ssh_env,
+    )
+    .assert_success();
+    let admin = env.repo_at(&admin_dir);
+    let conf = admin_dir.join("conf/gitolite.conf");
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str("\nrepo dvcproj\n    RW+ = admin\n");
+    std::fs::write(&conf, text).unwrap();
+    admin.commit_all("dvcproj");
+    let run = admin.try_git_with_env(&["push", "origin", "HEAD"], &ssh_env);
+    assert_accepted(&run);
+    let project = repos.join("dvcproj.git");
+    assert!(project.is_dir(), "{}", run.describe());
+    assert!(
+        std::fs::read_link(project.join("hooks/pre-receive")).is_ok(),
+        "gitolite links its common hooks into each repository"
+    );
+
+    // Storage for the project, readable by the gitolite account.
+    let storage = env.mkdir("srv/dvc-storage");
+    write_file(
+        &project.join("dvc/config"),
+        format!(
+            "[core]\n    remote = storage\n['remote \"storage\"']\n    url = {}\n",
+            storage.display()
+        )
+        .as_bytes(),
+    );
+    env.run_with_env(
+        "chown",
+        env.root(),
+        &["-R", &user, project.join("dvc").to_str().unwrap()],
+        &[],
+    )
+    .assert_success();
+    let repo = env.dvc_repo_with_remote("work");
+    repo.set_local_remotes(&[("r", &storage)]);
+    let missing = repo.dvc_add_file("data.txt", "under gitolite\n");
+    let head = repo.commit_all("data");
+    let (url, _) = sshd_url_and_command(&user, std::path::Path::new("/dvcproj"));
+    let run = repo.try_git_with_env(&["push", &url, "main"], &ssh_env);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("remote: git-dvc: push rejected")
+        .assert_stderr_contains(&format!("data.txt@{} ({missing})", short(&head)));
+    assert_no_server_paths(&env, &run);
+    assert_eq!(server_ref(&env, &project, "main"), None);
+    repo.git_dvc(&["push", "-q"]);
+    let run = repo.try_git_with_env(&["push", &url, "main"], &ssh_env);
+    assert_accepted(&run);
+    assert_eq!(server_ref(&env, &project, "main").as_deref(), Some(&*head));
+}
