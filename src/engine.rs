@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::git::revisions::{root_tree, Revision, RevisionSelection};
-use crate::objects::collect::{self, CollectOptions, Collected};
+use crate::objects::collect::{self, CollectOptions, Collected, Direction};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
 use crate::objects::targets::Targets;
@@ -26,9 +26,17 @@ pub struct SyncRequest {
     pub verbose: u8,
     /// Whether a `.dir` on the remote vouches for its members.
     pub members: MemberCheck,
+    /// Up (push, status, check) or down (fetch): which outputs count.
+    pub direction: Direction,
 }
 
 impl SyncRequest {
+    /// A request for data coming down from storage (fetch).
+    pub fn downloading(mut self) -> SyncRequest {
+        self.direction = Direction::Down;
+        self
+    }
+
     /// `--check-members`: every directory member is looked up.
     pub fn checking_members(mut self, check_members: bool) -> SyncRequest {
         if check_members {
@@ -127,6 +135,7 @@ fn finish(
         .as_ref()
         .map(|spec| spec.resolve(&ctx.cwd_prefix));
     let options = CollectOptions {
+        direction: request.direction,
         remote_override: request.remote.clone(),
         fallback_config: match storage {
             Some(_) => None,

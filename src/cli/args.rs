@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::engine::{SyncRequest, TargetSpec};
 use crate::git::revisions::RevisionSelection;
+use crate::objects::collect::Direction;
 use crate::sync::MemberCheck;
 
 /// Which revisions and outputs: the same flags `dvc push` and `dvc status -c` take.
@@ -138,6 +139,7 @@ impl SelectionArgs {
             quiet: out.quiet,
             verbose: out.verbose,
             members: MemberCheck::TrustManifests,
+            direction: Direction::Up,
         }
     }
 }
