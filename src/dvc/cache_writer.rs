@@ -42,7 +42,7 @@ const REFLINK_FAILS: u8 = 2;
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// The bytes received are not the object the name stands for.
-    #[error("its bytes hash to {actual}, not to its name: the copy on the remote is corrupt or was tampered with; nothing was written to the cache")]
+    #[error("its bytes hash to {actual}, not to its name: that copy is corrupt or was tampered with; nothing was written to the cache")]
     Mismatch { actual: String },
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -94,9 +94,21 @@ impl CacheWriter {
     /// the temporary file.
     pub fn begin(&self, hash: &DvcHash) -> Result<PendingObject<'_>, WriteError> {
         let target = self.cache.object_path(hash);
-        let dir = target
-            .parent()
-            .expect("object paths have a shard directory");
+        self.begin_at(target, Some(Verifier::new(hash.clone())))
+    }
+
+    /// Starts writing a run-cache entry (`runs/…`, a key the caller has checked): no hash
+    /// names its bytes, and DVC leaves entries writable (`0666 & ~umask`).
+    pub fn begin_entry(&self, key: &str) -> Result<PendingObject<'_>, WriteError> {
+        self.begin_at(self.cache.root().join(key), None)
+    }
+
+    fn begin_at(
+        &self,
+        target: PathBuf,
+        verifier: Option<Verifier>,
+    ) -> Result<PendingObject<'_>, WriteError> {
+        let dir = target.parent().expect("cache paths have a directory");
         self.make_dir(dir)?;
         let temp = dir.join(crate::temp_files::temp_name());
         let file = fs::OpenOptions::new()
@@ -108,11 +120,10 @@ impl CacheWriter {
             .map_err(io_error("create", &temp))?;
         Ok(PendingObject {
             writer: self,
-            hash: hash.clone(),
             temp,
             target,
             file: Some(file),
-            verifier: Some(Verifier::new(hash.clone())),
+            verifier,
             write_error: None,
         })
     }
@@ -171,13 +182,13 @@ fn umask() -> u32 {
 /// pass) or copied from a local file by [`PendingObject::copy_file`].
 pub struct PendingObject<'a> {
     writer: &'a CacheWriter,
-    hash: DvcHash,
     temp: PathBuf,
     target: PathBuf,
     file: Option<fs::File>,
     verifier: Option<Verifier>,
     /// The first failure to write the temporary file: the cache's fault, not the remote's.
     write_error: Option<io::Error>,
+    // `verifier` is `None` for run-cache entries only: objects always have one.
 }
 
 impl Write for PendingObject<'_> {
@@ -201,10 +212,6 @@ impl Write for PendingObject<'_> {
 }
 
 impl PendingObject<'_> {
-    pub fn hash(&self) -> &DvcHash {
-        &self.hash
-    }
-
     /// Whether writing to the temporary file failed (a full disk, a read-only cache): a
     /// download that ended in an error may have failed on this side.
     pub fn take_write_error(&mut self) -> Option<io::Error> {
@@ -232,7 +239,9 @@ impl PendingObject<'_> {
             })?;
         }
         // Hash what is in the temporary file (from the page cache): what will take the name.
-        let mut verifier = Verifier::new(self.hash.clone());
+        let Some(verifier) = self.verifier.as_mut() else {
+            return Ok(true);
+        };
         let mut buf = vec![0u8; HASH_BUFFER.min(meta.len().max(1) as usize + 1)];
         let mut offset = 0u64;
         loop {
@@ -243,7 +252,6 @@ impl PendingObject<'_> {
             verifier.update(&buf[..n]);
             offset += n as u64;
         }
-        self.verifier = Some(verifier);
         Ok(true)
     }
 
@@ -264,18 +272,19 @@ impl PendingObject<'_> {
     }
 
     /// Checks the bytes against the name, makes the file read-only and renames it onto its
-    /// name. On any failure the temporary file is removed and nothing takes the name.
+    /// name (a run-cache entry: renames it only). On any failure the temporary file is removed and nothing takes the name.
     pub fn commit(mut self) -> Result<(), WriteError> {
         let file = self.file.take().expect("open until commit");
         if let Some(e) = self.write_error.take() {
             return Err(io_error("write", &self.temp)(e));
         }
-        let verifier = self.verifier.take().expect("one verifier per object");
-        verifier
-            .finish()
-            .map_err(|actual| WriteError::Mismatch { actual })?;
-        file.set_permissions(fs::Permissions::from_mode(CACHE_MODE))
-            .map_err(io_error("make read-only", &self.temp))?;
+        if let Some(verifier) = self.verifier.take() {
+            verifier
+                .finish()
+                .map_err(|actual| WriteError::Mismatch { actual })?;
+            file.set_permissions(fs::Permissions::from_mode(CACHE_MODE))
+                .map_err(io_error("make read-only", &self.temp))?;
+        }
         drop(file);
         fs::rename(&self.temp, &self.target).map_err(io_error("move into place", &self.target))?;
         self.temp = PathBuf::new();

@@ -121,7 +121,7 @@ fn download_once(
     pending.commit().map_err(|e| match e {
         WriteError::Mismatch { .. } => StorageError::new(
             ErrorKind::Corrupt,
-            format!("the copy of {key} on {}: {e}", storage.describe()),
+            format!("{key} on {}: {e}", storage.describe()),
         ),
         e => cache_error(e),
     })?;

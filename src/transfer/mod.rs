@@ -9,6 +9,7 @@ pub mod plan;
 pub mod progress;
 pub mod queue;
 pub mod run_cache;
+pub mod run_cache_fetch;
 pub mod verify;
 
 pub use plan::{DirUpload, FileUpload, TransferPlan};
