@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::args::{FetchArgs, SyncRequest};
+use super::args::FetchArgs;
 use super::failures::{self, UploadFailure, Way};
 use super::push::missing_message;
 use super::report;
@@ -12,7 +12,7 @@ use crate::dvc::cache_leftovers::WritingMarker;
 use crate::dvc::cache_writer::CacheWriter;
 use crate::dvc::hash::DvcHash;
 use crate::dvc::repo_lock::RepoLock;
-use crate::engine;
+use crate::engine::{self, SyncRequest};
 use crate::error::Error;
 use crate::fetch;
 use crate::objects::snapshot::RepoContext;
@@ -24,19 +24,11 @@ use crate::transfer::{download, run_cache_fetch};
 const WHAT: &str = "failed to fetch data from the cloud";
 
 pub fn run(args: FetchArgs) -> i32 {
-    let cwd = match std::env::current_dir() {
+    let cwd = match engine::current_dir() {
         Ok(c) => c,
-        Err(e) => {
-            return report::fail(
-                WHAT,
-                &Error::Message(format!(
-                    "cannot read the current directory (was it deleted?): {e}"
-                )),
-            )
-        }
+        Err(e) => return report::fail(WHAT, &e),
     };
-    let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd))
-        .downloading();
+    let request = args.selection.request(&args.output).downloading();
     match fetch_all(&cwd, &request, args.run_cache) {
         Ok(code) => code,
         Err(e) => report::fail(WHAT, &e),

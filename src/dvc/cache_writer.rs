@@ -89,25 +89,35 @@ impl CacheWriter {
         &self.cache
     }
 
-    /// Starts writing `hash`: its directory exists afterwards, and a temporary file in it
-    /// waits for the bytes. Dropping the result without [`PendingObject::commit`] removes
-    /// the temporary file.
-    pub fn begin(&self, hash: &DvcHash) -> Result<PendingObject<'_>, WriteError> {
+    /// Starts writing `hash`. Its directory and a temporary file in it are made when the
+    /// first byte comes (or at [`PendingObject::commit`], for an empty object), so an
+    /// object the remote turns out not to have leaves nothing behind. Dropping the result
+    /// without committing it removes the temporary file.
+    pub fn begin(&self, hash: &DvcHash) -> PendingObject<'_> {
         let target = self.cache.object_path(hash);
         self.begin_at(target, Some(Verifier::new(hash.clone())))
     }
 
     /// Starts writing a run-cache entry (`runs/…`, a key the caller has checked): no hash
     /// names its bytes, and DVC leaves entries writable (`0666 & ~umask`).
-    pub fn begin_entry(&self, key: &str) -> Result<PendingObject<'_>, WriteError> {
+    pub fn begin_entry(&self, key: &str) -> PendingObject<'_> {
         self.begin_at(self.cache.root().join(key), None)
     }
 
-    fn begin_at(
-        &self,
-        target: PathBuf,
-        verifier: Option<Verifier>,
-    ) -> Result<PendingObject<'_>, WriteError> {
+    fn begin_at(&self, target: PathBuf, verifier: Option<Verifier>) -> PendingObject<'_> {
+        PendingObject {
+            writer: self,
+            temp: None,
+            target,
+            file: None,
+            read_only: verifier.is_some(),
+            verifier,
+            write_error: None,
+        }
+    }
+
+    /// A new temporary file beside `target`, its directory made first.
+    fn create_temp(&self, target: &Path) -> Result<(PathBuf, fs::File), WriteError> {
         let dir = target.parent().expect("cache paths have a directory");
         self.make_dir(dir)?;
         let temp = dir.join(crate::temp_files::temp_name());
@@ -118,14 +128,7 @@ impl CacheWriter {
             .mode(0o666)
             .open(&temp)
             .map_err(io_error("create", &temp))?;
-        Ok(PendingObject {
-            writer: self,
-            temp,
-            target,
-            file: Some(file),
-            verifier,
-            write_error: None,
-        })
+        Ok((temp, file))
     }
 
     /// `mkdir -p` with DVC's modes: every directory created gets `dir_mode` (chmod, past
@@ -182,21 +185,27 @@ fn umask() -> u32 {
 /// pass) or copied from a local file by [`PendingObject::copy_file`].
 pub struct PendingObject<'a> {
     writer: &'a CacheWriter,
-    temp: PathBuf,
+    /// The temporary file, once made; `None` again once renamed.
+    temp: Option<PathBuf>,
     target: PathBuf,
     file: Option<fs::File>,
+    /// `None` for run-cache entries only: objects always have one.
     verifier: Option<Verifier>,
+    /// Objects are made read-only (0444); run-cache entries stay as created.
+    read_only: bool,
     /// The first failure to write the temporary file: the cache's fault, not the remote's.
     write_error: Option<io::Error>,
-    // `verifier` is `None` for run-cache entries only: objects always have one.
 }
 
 impl Write for PendingObject<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let file = self.file.as_mut().expect("open until commit");
-        if let Err(e) = file.write_all(buf) {
+        let result = match self.open() {
+            Ok(file) => file.write_all(buf),
+            Err(e) => Err(io::Error::other(e.to_string())),
+        };
+        if let Err(e) = result {
             let kind = e.kind();
-            let message = format!("cannot write {}: {e}", self.temp.display());
+            let message = format!("cannot write {}: {e}", self.target.display());
             self.write_error.get_or_insert(e);
             return Err(io::Error::new(kind, message));
         }
@@ -212,6 +221,20 @@ impl Write for PendingObject<'_> {
 }
 
 impl PendingObject<'_> {
+    /// The temporary file, made on first use.
+    fn open(&mut self) -> Result<&mut fs::File, WriteError> {
+        if self.file.is_none() {
+            let (temp, file) = self.writer.create_temp(&self.target)?;
+            self.temp = Some(temp);
+            self.file = Some(file);
+        }
+        Ok(self.file.as_mut().expect("just made"))
+    }
+
+    fn temp_path(&self) -> &Path {
+        self.temp.as_deref().unwrap_or(&self.target)
+    }
+
     /// Whether writing to the temporary file failed (a full disk, a read-only cache): a
     /// download that ended in an error may have failed on this side.
     pub fn take_write_error(&mut self) -> Option<io::Error> {
@@ -220,22 +243,28 @@ impl PendingObject<'_> {
 
     /// Copies `source` (a local remote's object) into the temporary file the cheapest way
     /// the file systems allow (reflink, else `copy_file_range`, else read and write), then
-    /// hashes what landed. `Ok(false)` when `source` does not exist.
+    /// hashes what landed. `Ok(false)` when `source` does not exist or is no regular file
+    /// (opened without blocking: a FIFO under an object's name cannot hang the fetch).
     pub fn copy_file(&mut self, source: &Path) -> Result<bool, WriteError> {
-        let src = match fs::File::open(source) {
+        let src = match fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(source)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(io_error("read", source)(e)),
         };
         let meta = src.metadata().map_err(io_error("read", source))?;
-        if meta.is_dir() {
+        if !meta.is_file() {
             return Ok(false);
         }
-        let dest = self.file.as_ref().expect("open until commit");
+        self.open()?;
+        let dest = self.file.as_ref().expect("opened above");
         if !self.try_reflink(&src, dest) {
             kernel_copy(&src, dest, meta.len()).map_err(|e| match e {
                 CopyFailure::Read(e) => io_error("read", source)(e),
-                CopyFailure::Write(e) => io_error("write", &self.temp)(e),
+                CopyFailure::Write(e) => io_error("write", self.temp_path())(e),
             })?;
         }
         // Hash what is in the temporary file (from the page cache): what will take the name.
@@ -245,7 +274,11 @@ impl PendingObject<'_> {
         let mut buf = vec![0u8; HASH_BUFFER.min(meta.len().max(1) as usize + 1)];
         let mut offset = 0u64;
         loop {
-            let n = pread(dest, &mut buf, offset).map_err(io_error("read", &self.temp))?;
+            let n = pread(dest, &mut buf, offset).map_err(|e| WriteError::Io {
+                action: "read",
+                path: self.temp.clone().unwrap_or_default(),
+                source: e,
+            })?;
             if n == 0 {
                 break;
             }
@@ -272,31 +305,36 @@ impl PendingObject<'_> {
     }
 
     /// Checks the bytes against the name, makes the file read-only and renames it onto its
-    /// name (a run-cache entry: renames it only). On any failure the temporary file is removed and nothing takes the name.
+    /// name (a run-cache entry: renames it only). On any failure the temporary file is
+    /// removed and nothing takes the name.
     pub fn commit(mut self) -> Result<(), WriteError> {
-        let file = self.file.take().expect("open until commit");
         if let Some(e) = self.write_error.take() {
-            return Err(io_error("write", &self.temp)(e));
+            return Err(io_error("write", self.temp_path())(e));
         }
         if let Some(verifier) = self.verifier.take() {
             verifier
                 .finish()
                 .map_err(|actual| WriteError::Mismatch { actual })?;
+        }
+        self.open()?;
+        let temp = self.temp.clone().expect("made by open");
+        let file = self.file.take().expect("made by open");
+        if self.read_only {
             file.set_permissions(fs::Permissions::from_mode(CACHE_MODE))
-                .map_err(io_error("make read-only", &self.temp))?;
+                .map_err(io_error("make read-only", &temp))?;
         }
         drop(file);
-        fs::rename(&self.temp, &self.target).map_err(io_error("move into place", &self.target))?;
-        self.temp = PathBuf::new();
+        fs::rename(&temp, &self.target).map_err(io_error("move into place", &self.target))?;
+        self.temp = None;
         Ok(())
     }
 }
 
 impl Drop for PendingObject<'_> {
     fn drop(&mut self) {
-        if !self.temp.as_os_str().is_empty() {
-            drop(self.file.take());
-            let _ = fs::remove_file(&self.temp);
+        drop(self.file.take());
+        if let Some(temp) = &self.temp {
+            let _ = fs::remove_file(temp);
         }
     }
 }
@@ -398,7 +436,7 @@ mod tests {
         let cache = LocalCache::new(dir.path().join("cache"));
         let writer = CacheWriter::new(&cache, false);
         let hash = md5(HashKind::Md5, "b1946ac92492d2347c6235b4d2611184");
-        let mut pending = writer.begin(&hash).unwrap();
+        let mut pending = writer.begin(&hash);
         pending.write_all(b"hel").unwrap();
         pending.write_all(b"lo\n").unwrap();
         pending.commit().unwrap();
@@ -420,16 +458,22 @@ mod tests {
         let cache = LocalCache::new(dir.path().join("cache"));
         let writer = CacheWriter::new(&cache, false);
         let hash = md5(HashKind::Md5, "b1946ac92492d2347c6235b4d2611184");
-        let mut pending = writer.begin(&hash).unwrap();
+        let mut pending = writer.begin(&hash);
         pending.write_all(b"tampered\n").unwrap();
         let err = pending.commit().unwrap_err();
         assert!(matches!(err, WriteError::Mismatch { .. }), "{err}");
         let shard = dir.path().join("cache/files/md5/b1");
         assert!(entries(&shard).is_empty());
         // Dropped without commit: the temporary file goes too.
-        let pending = writer.begin(&hash).unwrap();
+        let mut pending = writer.begin(&hash);
+        pending.write_all(b"hel").unwrap();
+        assert_eq!(entries(&shard).len(), 1);
         drop(pending);
         assert!(entries(&shard).is_empty());
+        // Nothing written, nothing made: an absent object leaves no directory behind.
+        let other = md5(HashKind::Md5, "d41d8cd98f00b204e9800998ecf8427e");
+        drop(writer.begin(&other));
+        assert!(!dir.path().join("cache/files/md5/d4").exists());
     }
 
     #[test]
@@ -441,7 +485,7 @@ mod tests {
         let cache = LocalCache::new(dir.path().join("cache"));
         let writer = CacheWriter::new(&cache, false);
         let legacy = md5(HashKind::Md5Dos2Unix, "0f723ae7f9bf07744445e93ac5595156");
-        let mut pending = writer.begin(&legacy).unwrap();
+        let mut pending = writer.begin(&legacy);
         assert!(pending.copy_file(&src).unwrap());
         pending.commit().unwrap();
         let obj = dir.path().join("cache/0f/723ae7f9bf07744445e93ac5595156");
@@ -449,10 +493,10 @@ mod tests {
         assert_eq!(mode(&obj), 0o444);
 
         let wrong = md5(HashKind::Md5, "b1946ac92492d2347c6235b4d2611184");
-        let mut pending = writer.begin(&wrong).unwrap();
+        let mut pending = writer.begin(&wrong);
         assert!(pending.copy_file(&src).unwrap());
         assert!(matches!(pending.commit(), Err(WriteError::Mismatch { .. })));
-        let mut pending = writer.begin(&wrong).unwrap();
+        let mut pending = writer.begin(&wrong);
         assert!(!pending.copy_file(&dir.path().join("absent")).unwrap());
     }
 
@@ -462,7 +506,7 @@ mod tests {
         let cache = LocalCache::new(dir.path().join("cache"));
         let writer = CacheWriter::new(&cache, true);
         let hash = md5(HashKind::Md5, "d41d8cd98f00b204e9800998ecf8427e");
-        writer.begin(&hash).unwrap().commit().unwrap();
+        writer.begin(&hash).commit().unwrap();
         for d in [
             "cache",
             "cache/files",

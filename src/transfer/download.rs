@@ -106,7 +106,7 @@ fn download_once(
     hash: &DvcHash,
 ) -> Result<bool, StorageError> {
     let key = hash.relative_key();
-    let mut pending = writer.begin(hash).map_err(cache_error)?;
+    let mut pending = writer.begin(hash);
     let found = match storage.local_file(&key) {
         Some(path) => pending.copy_file(&path).map_err(cache_error)?,
         None => match storage.get(&key, &mut pending) {
@@ -150,7 +150,7 @@ fn cache_error(e: WriteError) -> StorageError {
 /// Stores a manifest's exact bytes (checked once more against its name on the way).
 fn store_manifest(writer: &CacheWriter, hash: &DvcHash, bytes: &[u8]) -> Result<(), StorageError> {
     use std::io::Write;
-    let mut pending = writer.begin(hash).map_err(cache_error)?;
+    let mut pending = writer.begin(hash);
     pending
         .write_all(bytes)
         .map_err(|e| StorageError::from_io("cannot write to the cache", e))?;

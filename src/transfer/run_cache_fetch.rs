@@ -83,7 +83,7 @@ fn fetch_one(storage: &dyn Storage, writer: &CacheWriter, key: &str) -> Result<b
     let cache_error = |e: crate::dvc::cache_writer::WriteError| {
         StorageError::new(ErrorKind::Other, e.to_string())
     };
-    let mut pending = writer.begin_entry(key).map_err(cache_error)?;
+    let mut pending = writer.begin_entry(key);
     pending
         .write_all(&bytes)
         .map_err(|e| StorageError::from_io("cannot write to the cache", e))?;

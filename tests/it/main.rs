@@ -8,6 +8,7 @@ mod add;
 mod check;
 mod config_and_bare;
 mod docs;
+mod fetch;
 mod formats;
 mod hardening_concurrency;
 mod hardening_faults;
