@@ -28,6 +28,7 @@ complete -c git-dvc -n "__fish_git_dvc_needs_command" -s h -l help -d 'Print hel
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -s V -l version -d 'Print version'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "add" -d 'Track files and directories with DVC, exactly as `dvc add` does'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "push" -d 'Upload the data that revisions reference to DVC remote storage'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "fetch" -d 'Download the data that revisions reference from DVC remote storage into the cache'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "status" -d 'Show which data the remote is missing (`--cloud`), without uploading'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "check" -d 'Check that the data of committed revisions is in remote storage (for CI)'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "install" -d 'Install the pre-push hook, so every `git push` uploads the DVC data of the commits it sends'
@@ -51,6 +52,20 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l no-run-cache -d
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s v -l verbose -d 'Explain what is being done (repeat for more)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s a -l all-branches -d 'Also cover the tips of all local branches'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s d -l with-deps -d 'Include the stages and files the targets depend on'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s R -l recursive -d 'Treat directory targets as "every DVC file under it"'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -l glob -d 'Expand targets as glob patterns'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -l run-cache -d 'Also fetch the run cache (`runs/` on `-r` or the default remote: past stage runs, which `dvc repro` reuses) into the cache\'s `runs/`, as `dvc fetch --run-cache` does. Entries already in the cache are not downloaded again; names and contents that are not DVC\'s are refused. Not available on HTTP remotes (nor in DVC)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -l no-run-cache -d 'Do not fetch the run cache (the default)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s v -l verbose -d 'Explain what is being done (repeat for more)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r

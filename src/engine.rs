@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::git::revisions::{root_tree, Revision, RevisionSelection};
-use crate::objects::collect::{self, CollectOptions, Collected, FailedRevisions};
+use crate::objects::collect::{self, CollectOptions, Collected, Direction, FailedRevisions};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
 use crate::objects::targets::Targets;
@@ -29,12 +29,20 @@ pub struct SyncRequest {
     /// Whether a revision that cannot be collected is skipped (push) or stops the command
     /// (status).
     pub failed_revisions: FailedRevisions,
+    /// Up (push, status, check) or down (fetch): which outputs count.
+    pub direction: Direction,
 }
 
 impl SyncRequest {
     /// A revision that cannot be collected stops the command, as in DVC's `status -c`.
     pub fn aborting_on_failed_revisions(mut self) -> SyncRequest {
         self.failed_revisions = FailedRevisions::Abort;
+        self
+    }
+
+    /// A request for data coming down from storage (fetch).
+    pub fn downloading(mut self) -> SyncRequest {
+        self.direction = Direction::Down;
         self
     }
 
@@ -136,6 +144,7 @@ fn finish(
         .as_ref()
         .map(|spec| spec.resolve(&ctx.cwd_prefix));
     let options = CollectOptions {
+        direction: request.direction,
         remote_override: request.remote.clone(),
         fallback_config: match storage {
             Some(_) => None,

@@ -22,7 +22,7 @@ const TEMP_PREFIX: &str = "git-dvc-";
 /// Temporary files older than this are leftovers whoever wrote them (DVC's included).
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
@@ -43,7 +43,7 @@ fn hostname() -> String {
         .collect()
 }
 
-fn pid_alive(pid: i32) -> bool {
+pub(crate) fn pid_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let r = unsafe { libc::kill(pid, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)

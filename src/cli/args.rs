@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::engine::{SyncRequest, TargetSpec};
 use crate::git::revisions::RevisionSelection;
+use crate::objects::collect::Direction;
 use crate::objects::collect::FailedRevisions;
 use crate::sync::MemberCheck;
 
@@ -97,6 +98,23 @@ pub struct PushArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Also fetch the run cache (`runs/` on `-r` or the default remote: past stage runs,
+    /// which `dvc repro` reuses) into the cache's `runs/`, as `dvc fetch --run-cache`
+    /// does. Entries already in the cache are not downloaded again; names and contents
+    /// that are not DVC's are refused. Not available on HTTP remotes (nor in DVC).
+    #[arg(long = "run-cache", overrides_with = "no_run_cache")]
+    pub run_cache: bool,
+    /// Do not fetch the run cache (the default).
+    #[arg(long = "no-run-cache", overrides_with = "run_cache")]
+    pub no_run_cache: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// Compare the cache with remote storage. Required: it is the only mode git-dvc has
     /// (for changes in the work tree, use `dvc status`).
@@ -147,6 +165,7 @@ impl SelectionArgs {
             verbose: out.verbose,
             members: MemberCheck::TrustManifests,
             failed_revisions: FailedRevisions::Skip,
+            direction: Direction::Up,
         }
     }
 }

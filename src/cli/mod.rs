@@ -6,6 +6,7 @@ pub mod add;
 pub mod args;
 pub mod check;
 mod failures;
+pub mod fetch;
 pub mod install;
 mod install_server;
 pub mod pre_push;
@@ -27,6 +28,7 @@ Examples:
   git dvc push                   Upload the data of the current state, like `dvc push`
   git dvc push -a -T             Also the data of every branch tip and tag, read from git
   git dvc status -c              Show what the remote lacks, without uploading
+  git dvc fetch -a -T            Download the data of every branch tip and tag into the cache
   git dvc check --rev main       For CI: fail when data committed on main is not in storage
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
 
@@ -106,6 +108,29 @@ Examples:
   git dvc push data.dvc dvc.yaml:train    Only these outputs
   git dvc push --run-cache       Also past stage runs, for `dvc repro` to reuse")]
     Push(args::PushArgs),
+    /// Download the data that revisions reference from DVC remote storage into the cache.
+    ///
+    /// The same selection as push, the other way: by default the current state (HEAD plus
+    /// uncommitted DVC files), `-a`, `-T`, `-A` and `--rev` add revisions, read from git
+    /// objects without checking anything out. Objects land in the cache exactly as DVC
+    /// writes them (`files/md5/` or the 2.x layout, read-only), each one verified against
+    /// its name while it downloads: bytes that do not match never enter the cache (DVC
+    /// does not check). A directory's `.dir` manifest is stored only once all its files
+    /// are in. Objects already in the cache are not downloaded again, and a fetch with
+    /// nothing missing sends no request. Holds DVC's lock (`.dvc/tmp/lock`) while it
+    /// runs. The work tree is not touched: `dvc checkout` links the data in.
+    #[command(after_long_help = "\
+Examples:
+  git dvc fetch                  The current state: HEAD plus uncommitted DVC files
+  git dvc fetch -a -T            Also every branch tip and tag
+  git dvc fetch --rev v1.0       The data of one revision
+  git dvc fetch -r backup data.dvc    One output, from the DVC remote 'backup'
+  git dvc fetch --run-cache      Also past stage runs, for `dvc repro` to reuse
+
+Exit status:
+  0  everything fetched (objects missing from the remote too are only a warning, as in DVC)
+  1  an object failed to download or was refused (its bytes do not match its name)")]
+    Fetch(args::FetchArgs),
     /// Show which data the remote is missing (`--cloud`), without uploading.
     ///
     /// Prints DVC's `new:`/`deleted:`/`missing:` lines, paths relative to the current
@@ -198,6 +223,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),
+        Command::Fetch(args) => fetch::run(args),
         Command::Status(args) => status::run(args),
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),

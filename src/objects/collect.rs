@@ -64,8 +64,22 @@ pub struct FoundUnit<'a> {
     pub parsed: &'a ParsedUnit,
 }
 
+/// Which way the data goes: it decides which outputs count. `push: false` outputs stay
+/// off remotes but are fetched; repo imports (`dvc import`) come from their source
+/// repository, never a DVC remote, so neither direction takes them here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Direction {
+    /// Cache to storage: push, status, check, the hooks.
+    #[default]
+    Up,
+    /// Storage to cache: fetch. An output with no remote to come from is skipped (DVC
+    /// says `No remote provided and no default remote set.`), not an error.
+    Down,
+}
+
 #[derive(Default)]
 pub struct CollectOptions<'a> {
+    pub direction: Direction,
     /// `-r`: the remote for outputs without `remote:`, and a filter on those with one.
     pub remote_override: Option<String>,
     /// Replaces `core.remote` only (outputs' own `remote:` still honoured): the hook's
@@ -173,6 +187,8 @@ pub struct Collected {
     pub used_no_default: bool,
     /// Labels of the snapshots that were used.
     pub snapshots_used: usize,
+    /// Outputs of `dvc import` stages left out (their data lives in another repository).
+    pub repo_imports: usize,
 }
 
 pub fn collect(
@@ -265,6 +281,8 @@ pub fn collect(
         options.committed_remotes,
         repo_root,
     );
+    router.skip_unrouted = options.direction == Direction::Down;
+    let mut repo_imports = 0usize;
     for (key, config, snaps) in &groups {
         // A committed config: a revision that holds it (for messages), and the user's own
         // configuration its remote definitions must agree with.
@@ -329,6 +347,9 @@ pub fn collect(
         groups_selected += 1;
         for (i, unit) in found.iter().enumerate() {
             if unit.parsed.is_repo_import {
+                if options.direction == Direction::Down {
+                    repo_imports += unit.parsed.outputs.len();
+                }
                 continue;
             }
             for (j, out) in unit.parsed.outputs.iter().enumerate() {
@@ -337,7 +358,11 @@ pub fn collect(
                         continue;
                     }
                 }
-                if !out.is_pushable() {
+                let wanted = match options.direction {
+                    Direction::Up => out.is_pushable(),
+                    Direction::Down => out.is_fetchable(),
+                };
+                if !wanted {
                     continue;
                 }
                 let Some(path) = repo_path(&unit.dir, &out.path) else {
@@ -363,6 +388,7 @@ pub fn collect(
         warnings,
         used_no_default,
         snapshots_used: usable.len(),
+        repo_imports,
     })
 }
 
@@ -627,6 +653,9 @@ struct Router<'a> {
     remote_override: Option<String>,
     default_remote: Option<String>,
     used_no_default: bool,
+    /// An output with no remote at all is skipped (and `used_no_default` set) instead of
+    /// stopping the command: fetch, as DVC's.
+    skip_unrouted: bool,
     fallback_config: Option<Arc<DvcConfig>>,
     committed_remotes: CommittedRemotes,
     /// Remotes already resolved (and checked against the user's configuration), per
@@ -650,6 +679,7 @@ impl<'a> Router<'a> {
             remote_override: remote_override.map(|r| r.to_lowercase()),
             default_remote: default_remote.map(|r| r.to_lowercase()),
             used_no_default: false,
+            skip_unrouted: false,
             fallback_config,
             committed_remotes,
             resolved: HashMap::new(),
@@ -693,6 +723,10 @@ impl<'a> Router<'a> {
                 .or_else(|| users.iter().find_map(|c| c.core_remote()))
             {
                 Some(default) => default,
+                None if self.skip_unrouted => {
+                    self.used_no_default = true;
+                    return Ok(());
+                }
                 None => {
                     return Err(Error::NoRemote {
                         root: self.repo_root.to_path_buf(),

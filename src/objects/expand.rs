@@ -95,7 +95,32 @@ pub fn expand(
     storage: &dyn Storage,
     rules: RelpathRules,
 ) -> Result<ObjectSet, StorageError> {
+    expand_with(dest, cache, storage, rules, false).map(|(set, _)| set)
+}
+
+/// Valid manifests the cache lacks, read from the remote: their exact bytes, by id.
+pub type FetchedManifests = HashMap<DvcHash, Vec<u8>>;
+
+/// [`expand`], also keeping the bytes of every valid manifest read from the remote (not
+/// from the cache): a fetch stores them once their members are in, without asking again.
+pub fn expand_keeping_manifests(
+    dest: &DestinationObjects,
+    cache: &LocalCache,
+    storage: &dyn Storage,
+    rules: RelpathRules,
+) -> Result<(ObjectSet, FetchedManifests), StorageError> {
+    expand_with(dest, cache, storage, rules, true)
+}
+
+fn expand_with(
+    dest: &DestinationObjects,
+    cache: &LocalCache,
+    storage: &dyn Storage,
+    rules: RelpathRules,
+    keep_fetched: bool,
+) -> Result<(ObjectSet, FetchedManifests), StorageError> {
     let mut set = ObjectSet::default();
+    let mut fetched = FetchedManifests::new();
     let dirs: Vec<(&DvcHash, &Provenance)> = dest
         .objects
         .iter()
@@ -108,15 +133,18 @@ pub fn expand(
                 .or_insert_with(|| prov.clone());
         }
     }
-    let loaded: Vec<(DvcHash, Provenance, ManifestLoad)> = dirs
+    let loaded: Vec<(DvcHash, Provenance, Loaded)> = dirs
         .par_iter()
         .map(|(hash, prov)| {
-            load_manifest(hash, cache, storage, rules)
+            load_manifest(hash, cache, storage, rules, keep_fetched)
                 .map(|m| ((*hash).clone(), (*prov).clone(), m))
         })
         .collect::<Result<_, StorageError>>()?;
-    for (hash, prov, manifest) in loaded {
-        let (members, invalid) = match manifest {
+    for (hash, prov, loaded) in loaded {
+        if let (Some(bytes), Ok(Some(_))) = (loaded.remote_bytes, &loaded.manifest) {
+            fetched.insert(hash.clone(), bytes);
+        }
+        let (members, invalid) = match loaded.manifest {
             Ok(Some(entries)) => {
                 let mut members = Vec::with_capacity(entries.len());
                 for entry in entries {
@@ -146,7 +174,7 @@ pub fn expand(
             },
         );
     }
-    Ok(set)
+    Ok((set, fetched))
 }
 
 /// The members of the `.dir` `hash` as the local cache holds it, checked as [`expand`]
@@ -167,23 +195,42 @@ pub fn cached_members(hash: &DvcHash, cache: &LocalCache) -> Option<Vec<Manifest
 /// trusted.
 type ManifestLoad = Result<Option<Vec<ManifestEntry>>, ManifestProblem>;
 
+/// A manifest as loaded, with its bytes when they came from the remote and were asked for.
+struct Loaded {
+    manifest: ManifestLoad,
+    remote_bytes: Option<Vec<u8>>,
+}
+
+/// `keep`: return the bytes read from the remote (otherwise dropped once parsed).
 fn load_manifest(
     hash: &DvcHash,
     cache: &LocalCache,
     storage: &dyn Storage,
     rules: RelpathRules,
-) -> Result<ManifestLoad, StorageError> {
-    let (bytes, place) = match cache.read_object(hash) {
-        Ok(b) => (Some(b), "in the local cache"),
+    keep: bool,
+) -> Result<Loaded, StorageError> {
+    let (bytes, from_remote) = match cache.read_object(hash) {
+        Ok(b) => (Some(b), false),
         Err(_) => (
             storage.read(&hash.relative_key(), crate::limits::get().manifest as u64)?,
-            "in remote storage",
+            true,
         ),
     };
     let Some(bytes) = bytes else {
-        return Ok(Ok(None));
+        return Ok(Loaded {
+            manifest: Ok(None),
+            remote_bytes: None,
+        });
     };
-    Ok(check_manifest(hash, &bytes, place, rules).map(Some))
+    let place = match from_remote {
+        true => "in remote storage",
+        false => "in the local cache",
+    };
+    let manifest = check_manifest(hash, &bytes, place, rules).map(Some);
+    Ok(Loaded {
+        manifest,
+        remote_bytes: (keep && from_remote).then_some(bytes),
+    })
 }
 
 /// Size cap, then the name (a `.dir` id is the md5 of its bytes, with DVC 2's dos2unix

@@ -74,9 +74,17 @@ impl Targets {
             if path == "dvc.lock" || path.ends_with("/dvc.lock") {
                 return Err(did_you_mean_yaml(typed));
             }
-            if self.recursive && is_directory_output(found, target) {
+            // What DVC's file system shows: the work tree for the work tree; a revision's
+            // tree never holds a tracked directory (git ignores it).
+            let on_disk = match glob_base {
+                GlobBase::WorkTree(dir) => dir.join(target).is_dir(),
+                GlobBase::Tracked(_) => false,
+            };
+            if self.recursive && on_disk && is_directory_output(found, target) {
                 // DVC: with -R, a directory is searched for DVC files only; a tracked
-                // directory holds none, so it selects nothing (and is no error).
+                // directory holds none, so it selects nothing (and is no error). One not
+                // checked out (a fresh clone, a revision) is no directory to DVC: it names
+                // the output.
                 select_where(found, &mut mine, |unit, _| {
                     unit.file.starts_with(&format!("{target}/"))
                 });

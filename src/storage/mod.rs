@@ -2,7 +2,9 @@
 //! `/`-separated paths relative to the remote's root, already validated by the caller.
 //!
 //! Every backend guarantees that a failed or interrupted upload never leaves a partial
-//! object under its final key.
+//! object under its final key. Reads ([`Storage::get`]) stream into a caller's sink, which
+//! decides what the bytes are worth (the download queue hashes them before anything takes
+//! an object's name).
 
 mod aws_config;
 pub mod azure;
@@ -20,7 +22,8 @@ pub mod ssh;
 mod upload_memory;
 pub mod webdav;
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::PathBuf;
 
 use crate::dvc::config::RemoteConfig;
 
@@ -138,6 +141,29 @@ pub trait Storage: Send + Sync {
         size: u64,
         md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError>;
+
+    /// Streams the object under `key` into `sink`; `Ok(false)` when there is no such object
+    /// (then nothing was written). Never retried here: part of the object may already be in
+    /// `sink` when a failure comes, so the caller starts again with a fresh sink (the
+    /// download queue does). A failure of `sink` itself also ends the call with an error;
+    /// the caller, who owns the sink, knows which side failed.
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError>;
+
+    /// The object's file when this storage is a directory on this machine, so that the
+    /// kernel can copy it (reflink, `copy_file_range`) instead of streaming it through
+    /// [`Self::get`]; `None` for every network backend.
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        let _ = key;
+        None
+    }
+
+    /// Every key under `prefix` (a directory, ending with `/`) at any depth, temporary
+    /// files left out: for trees outside the object layout (`runs/`). `None` when the
+    /// storage cannot list (HTTP).
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let _ = prefix;
+        Ok(None)
+    }
 
     /// How this storage can enumerate keys: `None` when it cannot (HTTP), else DVC's
     /// `TRAVERSE_PREFIX_LEN` (2 for file systems and SSH, 3 for object stores), which

@@ -13,7 +13,7 @@
 //! goes to a temporary name and is then MOVEd. opendal's WebDAV writer takes one body
 //! only, so WebDAV uploads are whole at any size (memory: see [`UPLOAD_MEMORY`]).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -104,7 +104,7 @@ fn xml_error_code(body: &[u8]) -> Option<String> {
 
 /// The runtime opendal's futures run on. Trait methods are called from plain threads
 /// (the queue's workers) and block on it.
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub(super) fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -468,6 +468,15 @@ impl ObjectStore {
     }
 }
 
+/// Whether a "not found" is about the bucket or container rather than the object: then
+/// every object would look missing, so it is an error, not an absence.
+fn names_missing_container(err: &opendal::Error) -> bool {
+    let text = err.to_string();
+    ["NoSuchBucket", "ContainerNotFound", "bucket does not exist"]
+        .iter()
+        .any(|n| text.contains(n))
+}
+
 /// `dir/.<random>.tmp` beside `key`, as DVC names its temporary files.
 fn temp_key(key: &str) -> String {
     let name = crate::temp_files::temp_name();
@@ -656,6 +665,44 @@ impl Storage for ObjectStore {
             Some(temporary) => self.commit(temporary, key, upload),
             None => upload,
         }
+    }
+
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
+        use futures_util::TryStreamExt;
+        let rt = runtime();
+        // One GET, its body streamed as it arrives (no chunked reader: that would ask for
+        // the size first).
+        let opened = rt.block_on(async { self.op.reader(key).await?.into_stream(..).await });
+        let absent = |e: &opendal::Error| {
+            e.kind() == opendal::ErrorKind::NotFound && !names_missing_container(e)
+        };
+        let mut stream = match opened {
+            Ok(s) => s,
+            Err(e) if absent(&e) => return Ok(false),
+            Err(e) => return Err(self.error("cannot download", key, e)),
+        };
+        let mut first = true;
+        loop {
+            match rt.block_on(stream.try_next()) {
+                Ok(Some(buffer)) => {
+                    for chunk in buffer {
+                        sink.write_all(&chunk).map_err(|e| {
+                            StorageError::from_io("cannot write the downloaded object", e)
+                        })?;
+                    }
+                }
+                Ok(None) => return Ok(true),
+                Err(e) if first && absent(&e) => return Ok(false),
+                Err(e) => return Err(self.error("cannot download", key, e)),
+            }
+            first = false;
+        }
+    }
+
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let mut keys = self.list(prefix, None)?;
+        keys.sort();
+        Ok(Some(keys))
     }
 
     fn traverse_prefix_len(&self) -> Option<usize> {

@@ -39,6 +39,8 @@ const DEFAULT_MAX_SESSIONS: usize = 8;
 /// Time limit of one blocking SSH operation.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 const WRITE_CHUNK: usize = 256 << 10;
+/// How deep `list_tree` descends: the run cache is three levels deep.
+const MAX_TREE_DEPTH: usize = 8;
 
 /// libssh2's SFTP status codes (`LIBSSH2_FX_*`).
 const FX_NO_SUCH_FILE: i32 = 2;
@@ -785,6 +787,61 @@ impl Storage for SshStorage {
         _md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
         self.with_conn(|sftp| self.upload(sftp, key, source))
+    }
+
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
+        let path = self.path(key);
+        self.with_conn(|sftp| {
+            self.count();
+            let mut file = match sftp.open(Path::new(&path)) {
+                Ok(f) => f,
+                Err(e) if e.code() == ErrorCode::SFTP(FX_NO_SUCH_FILE) => return Ok(false),
+                Err(e) => return Err(self.err("cannot download", &path, e)),
+            };
+            match copy_to(&mut file, sink) {
+                Ok(()) => Ok(true),
+                // A read that fails mid-object is the connection's doing: retried afresh.
+                Err(CopyError::Read(e)) => Err(StorageError::new(
+                    ErrorKind::Transient,
+                    format!(
+                        "cannot download {path} on remote '{}' ({}): {e}",
+                        self.remote, self.url
+                    ),
+                )),
+                Err(CopyError::Write(e)) => Err(StorageError::from_io(
+                    "cannot write the downloaded object",
+                    e,
+                )),
+            }
+        })
+    }
+
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let base = format!("{}/{}", self.settings.root, prefix.trim_end_matches('/'));
+        let base = base.trim_end_matches('/').to_string();
+        self.with_conn(|sftp| {
+            let mut keys = Vec::new();
+            // (directory on the server, its key prefix, depth)
+            let mut pending = vec![(base.clone(), prefix.to_string(), 0usize)];
+            while let Some((dir, key_prefix, depth)) = pending.pop() {
+                for (name, is_dir) in self.list_dir(sftp, &dir)? {
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    if !is_dir {
+                        keys.push(format!("{key_prefix}{name}"));
+                    } else if depth < MAX_TREE_DEPTH {
+                        pending.push((
+                            format!("{dir}/{name}"),
+                            format!("{key_prefix}{name}/"),
+                            depth + 1,
+                        ));
+                    }
+                }
+            }
+            keys.sort();
+            Ok(Some(keys))
+        })
     }
 
     fn traverse_prefix_len(&self) -> Option<usize> {

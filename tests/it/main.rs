@@ -9,6 +9,7 @@ mod check;
 mod config_and_bare;
 mod docs;
 mod dvc_side_by_side;
+mod fetch;
 mod formats;
 mod hardening_concurrency;
 mod hardening_faults;

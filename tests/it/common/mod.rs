@@ -27,6 +27,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod fetching;
 pub mod fixtures;
 pub mod reliability;
 pub mod remotes;
