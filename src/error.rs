@@ -62,6 +62,24 @@ pub enum Error {
     /// `check --storage-config FILE` (or its environment variable) names no file.
     #[error("storage config {} does not exist: write the remote(s) in DVC's config format (`[core] remote = …` and a `['remote \"NAME\"']` section with its `url`)", .0.display())]
     NoStorageConfig(PathBuf),
+    /// A target that selects nothing, or that DVC refuses.
+    #[error(transparent)]
+    Target(#[from] crate::objects::targets::TargetError),
+    /// A command that writes the work tree or cache run in a bare repository.
+    #[error("git dvc {command} needs a work tree (this repository is bare): run it in a clone")]
+    NeedsWorkTree { command: &'static str },
+    /// DVC's repository lock (`.dvc/tmp/lock`) could not be taken.
+    #[error(transparent)]
+    Lock(#[from] crate::dvc::repo_lock::LockError),
+    /// A file git-dvc must write to do its job cannot be written.
+    #[error("cannot write to {}: {source}", .path.display())]
+    CannotWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A DVC setting git-dvc cannot honour for this command; `message` says what to do.
+    #[error("{message}")]
+    UnsupportedSetting { message: &'static str },
     /// The current directory cannot be read (deleted under the shell).
     #[error("cannot read the current directory (was it deleted?): {0}")]
     CurrentDir(std::io::Error),

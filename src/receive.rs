@@ -29,7 +29,7 @@ use crate::engine;
 use crate::error::Error;
 use crate::git::revisions::{peel_to_commit, refs_with_prefix, root_tree, short, walk, Revision};
 use crate::git::tree_scan::subtree;
-use crate::git::{GitOid, GitRepo};
+use crate::git::{GitError, GitOid, GitRepo};
 use crate::objects::collect::{self, CollectOptions};
 use crate::objects::projects::{self, ProjectConfig, ProjectSite};
 use crate::objects::snapshot::{self, ConfigKey};
@@ -65,13 +65,15 @@ pub fn validate_push(
         }
         let fields: Vec<&str> = line.split(' ').collect();
         let [_, new, refname] = fields[..] else {
-            return Err(Error::Message(format!(
-                "malformed pre-receive input line {}: '{line}'",
-                n + 1
-            )));
+            return Err(GitError::msg(
+                format!("malformed pre-receive input line {}", n + 1),
+                format!("'{line}' is not '<old> <new> <ref>'"),
+            )
+            .into());
         };
-        let new = GitOid::from_hex(new.as_bytes())
-            .map_err(|_| Error::Message(format!("malformed object id on input line {}", n + 1)))?;
+        let new = GitOid::from_hex(new.as_bytes()).map_err(|e| {
+            GitError::new(format!("malformed object id on input line {}", n + 1), e)
+        })?;
         if new.is_null() || !settings.covers(refname) {
             continue; // a delete, or a ref the server does not check
         }
@@ -346,6 +348,8 @@ fn default_level(name: &str, dvc_dir: &Path) -> ConfigLevel {
 /// Remote names resolve against the server's config: say so when one is unknown.
 fn server_error(e: Error) -> Error {
     match e {
+        // Every pushed revision failed: its reason, in the server's terms.
+        Error::NoRevisionCollected { last, .. } => server_error(*last),
         Error::Config(c) => Error::BadInput(format!(
             "{c} in the server's DVC config; outputs may only name remotes the server defines"
         )),

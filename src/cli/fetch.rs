@@ -46,10 +46,7 @@ struct Tally {
 fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, Error> {
     let (ctx, collected) = engine::collect(cwd, request)?;
     if ctx.git.work_dir().is_none() {
-        return Err(Error::Message(
-            "git dvc fetch needs a work tree (this repository is bare): run it in a clone"
-                .to_string(),
-        ));
+        return Err(Error::NeedsWorkTree { command: "fetch" });
     }
     for w in &collected.warnings {
         report::warn(w);
@@ -66,13 +63,12 @@ fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, 
     }
     refuse_hardlink_lock(&ctx)?;
     // As DVC: one writer of the cache and work tree at a time.
-    let _lock = RepoLock::acquire(&ctx.dvc_dir).map_err(|e| Error::Message(e.to_string()))?;
-    let (_marker, swept) = WritingMarker::begin(&ctx.dvc_dir, &ctx.cache).map_err(|e| {
-        Error::Message(format!(
-            "cannot write to {}: {e}",
-            ctx.dvc_dir.join("tmp").display()
-        ))
-    })?;
+    let _lock = RepoLock::acquire(&ctx.dvc_dir)?;
+    let (_marker, swept) =
+        WritingMarker::begin(&ctx.dvc_dir, &ctx.cache).map_err(|source| Error::CannotWrite {
+            path: ctx.dvc_dir.join("tmp"),
+            source,
+        })?;
     if swept > 0 && request.verbose > 0 {
         eprintln!(
             "git-dvc: removed {swept} temporary files left in the cache by an interrupted run"
@@ -257,9 +253,9 @@ fn refuse_hardlink_lock(ctx: &RepoContext) -> Result<(), Error> {
         .get("core", "hardlink_lock")
         .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"));
     if on {
-        return Err(Error::Message(
-            "core.hardlink_lock is set: DVC then locks the repository with link files, which git-dvc does not take, so the two could write the cache at once; use `dvc fetch`, or unset it".to_string(),
-        ));
+        return Err(Error::UnsupportedSetting {
+            message: "core.hardlink_lock is set: DVC then locks the repository with link files, which git-dvc does not take, so the two could write the cache at once; use `dvc fetch`, or unset it",
+        });
     }
     Ok(())
 }

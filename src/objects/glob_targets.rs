@@ -85,10 +85,7 @@ pub fn expand(
     };
     if matches.is_empty() {
         let listed: Vec<String> = patterns.iter().map(|p| python_repr(p)).collect();
-        return Err(Error::Message(format!(
-            "Glob [{}] has no matches.",
-            listed.join(", ")
-        )));
+        return Err(super::targets::TargetError::NoGlobMatches(listed).into());
     }
     Ok(Expansion { matches, tracked })
 }

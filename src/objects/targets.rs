@@ -98,9 +98,7 @@ impl Targets {
                 });
             }
             if mine.is_empty() && !matched_empty(found, target) {
-                return Err(Error::Message(format!(
-                    "'{target}' does not exist as an output or a stage name in 'dvc.yaml'"
-                )));
+                return Err(TargetError::NotAnOutputOrStage(target.to_string()).into());
             }
             selection.extend(mine);
         }
@@ -133,10 +131,20 @@ fn project_target(prefix: &str, target: &str) -> String {
 /// DVC refuses `dvc.lock` as a target (`dvc/utils/__init__.py: parse_target`), also when a
 /// glob expands to it; the message shows the target as typed (or matched).
 fn did_you_mean_yaml(target: &str) -> Error {
-    Error::Message(format!(
-        "Did you mean: `{}`?",
-        target.replacen(".lock", ".yaml", 1)
-    ))
+    TargetError::DidYouMean(target.replacen(".lock", ".yaml", 1)).into()
+}
+
+/// Targets that select nothing, or that DVC refuses, in DVC's words.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("'{0}' does not exist as an output or a stage name in 'dvc.yaml'")]
+    NotAnOutputOrStage(String),
+    /// `dvc.lock` given (or matched) where `dvc.yaml` is meant.
+    #[error("Did you mean: `{0}`?")]
+    DidYouMean(String),
+    /// `--glob` patterns (as Python shows them) that match nothing.
+    #[error("Glob [{}] has no matches.", .0.join(", "))]
+    NoGlobMatches(Vec<String>),
 }
 
 /// Whether `target` is the path of a directory output (a `.dir` hash): in a work tree it is
