@@ -835,3 +835,142 @@ const ROWS: &[Row] = &[
 fn items_7_to_12_and_kept_differences_side_by_side_with_dvc() {
     run_rows(ROWS);
 }
+
+// ---------------------------------------------------------------------------
+// Items 1–6: where git-dvc was wrong
+// ---------------------------------------------------------------------------
+
+/// `d/back\slash`, a legal POSIX name, added to `d` by DVC.
+fn backslash_member(side: &Side<'_>) {
+    side.repo.write("d/back\\slash", "backslash\n");
+    side.dvc(&["add", "-q", "d"]);
+    side.repo.commit_all("backslash member");
+}
+
+/// `p.txt` pinned to a remote no config defines.
+fn pinned_nowhere(side: &Side<'_>) {
+    side.repo.write("p.txt", "p\n");
+    side.repo.git_dvc(&["add", "-q", "p.txt"]);
+    side.repo.commit_all("p.txt");
+    pin(side, "p.txt.dvc", "nowhere");
+}
+
+const FIXED_ROWS: &[Row] = &[
+    Row {
+        case: "1: push a.txt a.txt.dvc pushes the union",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "a.txt", "a.txt.dvc"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "1 file pushed"),
+    },
+    Row {
+        case: "1: push gen s1.txt (a stage and its output)",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "gen", "s1.txt"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "1 file pushed"),
+    },
+    Row {
+        case: "1: push d d/1 (a directory and a path inside it)",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "d", "d/1"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "4 files pushed"),
+    },
+    Row {
+        case: "1: push dvc.yaml s1.txt, status -c gen s1.txt",
+        setup: nothing,
+        cwd: "",
+        steps: &[
+            both(&["status", "-c", "gen", "s1.txt"]),
+            both(&["push", "dvc.yaml", "s1.txt"]),
+        ],
+        same: ALL,
+        check: |o| both_say(o, 1, "3 files pushed"),
+    },
+    Row {
+        case: "2: push --glob 'd/*' expands inside the tracked directory",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "--glob", "d/*"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "4 files pushed"),
+    },
+    Row {
+        case: "2 (kept: whole directory): push --glob 'grid/a-*/out.txt' pushes all of grid (DVC: the matches and the .dir)",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "--glob", "grid/a-*/out.txt"])],
+        same: &[Aspect::Code, Aspect::Warnings],
+        check: |o| {
+            let (ours, theirs) = step(o, 0);
+            let (extra, missing) = remote_difference(ours, theirs);
+            let b1 = r_object(b"b-1\n");
+            expect(ours.code == Some(0) && missing.is_empty() && extra.iter().eq([&b1]), || {
+                format!("git-dvc's extra {extra:?} (want only {b1}), DVC's extra {missing:?}\n{}", ours.describe)
+            })
+        },
+    },
+    Row {
+        case: "3: a member named with a backslash is pushed and checked",
+        setup: backslash_member,
+        cwd: "",
+        steps: &[
+            both(&["status", "-c"]),
+            both(&["push"]),
+            both(&["push", "-a"]),
+        ],
+        same: ALL,
+        check: |o| {
+            let want = r_object(b"backslash\n");
+            expect(o.ours[1].remotes.contains_key(&want), || {
+                format!("{want} was not pushed")
+            })
+        },
+    },
+    Row {
+        case: "4: push -R d on a tracked directory pushes nothing",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "-R", "d"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "Everything is up to date."),
+    },
+    Row {
+        case: "5: push -r r with an output pinned to an undefined remote fails",
+        setup: pinned_nowhere,
+        cwd: "",
+        steps: &[both(&["push", "-r", "r"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "remote 'nowhere' doesn't exist"),
+    },
+    Row {
+        case: "5: push -a -r r skips a branch whose output is pinned to an undefined remote",
+        setup: |s| branch(s, "pinned", |s| {
+            s.repo.write("p.txt", "p\n");
+            s.repo.git_dvc(&["add", "-q", "p.txt"]);
+            s.repo.commit_all("p.txt");
+            pin(s, "p.txt.dvc", "nowhere");
+        }),
+        cwd: "",
+        steps: &[both(&["push", "-a", "-r", "r"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "WARNING: failed to collect 'pinned', skipping"),
+    },
+    Row {
+        case: "6: --glob 'd*' matching dvc.lock is refused",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "--glob", "d*"])],
+        same: ALL,
+        check: |o| both_say(o, 0, "Did you mean: `dvc.yaml`?"),
+    },
+];
+
+#[test]
+fn items_1_to_6_side_by_side_with_dvc() {
+    run_rows(FIXED_ROWS);
+}
