@@ -419,6 +419,9 @@ impl Storage for HttpStorage {
 
     fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
         let rt = super::object_store::runtime();
+        // In the runtime's context throughout: dropping a response or connection spawns
+        // tasks on it.
+        let _context = rt.enter();
         self.requests.fetch_add(1, Ordering::Relaxed);
         let request = self.with_auth_async(self.download_client.get(self.key_url(key)));
         let mut resp = rt

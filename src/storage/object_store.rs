@@ -670,6 +670,9 @@ impl Storage for ObjectStore {
     fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
         use futures_util::TryStreamExt;
         let rt = runtime();
+        // In the runtime's context throughout: dropping a stream mid-body (a failed sink)
+        // may spawn tasks on it.
+        let _context = rt.enter();
         // One GET, its body streamed as it arrives (no chunked reader: that would ask for
         // the size first).
         let opened = rt.block_on(async { self.op.reader(key).await?.into_stream(..).await });
