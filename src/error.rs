@@ -137,6 +137,15 @@ fn untrusted_remote_message(
 }
 
 impl Error {
+    /// The error itself, without the warnings of [`Error::NoRevisionCollected`], for
+    /// callers that judge errors by kind.
+    pub fn without_skip_warnings(self) -> Error {
+        match self {
+            Error::NoRevisionCollected { last, .. } => *last,
+            other => other,
+        }
+    }
+
     /// Whether the server check may accept a push despite this error when the
     /// administrator sets `dvc.preReceive.failOpen`: only when storage could not be
     /// reached (after retries) or the time budget ran out. Everything the pushed content

@@ -158,7 +158,8 @@ pub fn validate_push(
         &CollectOptions::default(),
         git.git_dir(),
     )
-    .map_err(|e| server_error(configs.blame(e)))?;
+    // The server prints no per-revision warnings: the last failure says it all.
+    .map_err(|e| server_error(configs.blame(e.without_skip_warnings())))?;
     if let Some(w) = collected.warnings.first() {
         return Err(Error::BadInput(format!(
             "pushed DVC files cannot be read: {w}"
