@@ -39,7 +39,7 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s q -l quiet -d 'P
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s j -l jobs -d 'Parallel storage operations (default, also for 0: the remote\'s `jobs`, else 4 × CPUs)' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s a -l all-branches -d 'Also cover the tips of all local branches'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
@@ -54,7 +54,7 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s v -l verbose -d
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s j -l jobs -d 'Parallel storage operations (default, also for 0: the remote\'s `jobs`, else 4 × CPUs)' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s a -l all-branches -d 'Also cover the tips of all local branches'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
@@ -68,7 +68,7 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s v -l verbose -
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s j -l jobs -d 'Parallel storage operations (default, also for 0: the remote\'s `jobs`, else 4 × CPUs)' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s c -l cloud -d 'Compare the cache with remote storage. Required: it is the only mode git-dvc has (for changes in the work tree, use `dvc status`)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s a -l all-branches -d 'Also cover the tips of all local branches'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
@@ -83,7 +83,7 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l glob -d 'Expa
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
-complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s j -l jobs -d 'Parallel storage operations (default: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s j -l jobs -d 'Parallel storage operations (default, also for 0: the remote\'s `jobs`, else 4 × CPUs)' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -l storage-config -d 'Take remote locations and credentials only from this DVC config file (and FILE.local beside it), never from the checked commits or the work tree; also $GIT_DVC_STORAGE_CONFIG' -r -F
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s a -l all-branches -d 'Also cover the tips of all local branches'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand check" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'

@@ -128,9 +128,9 @@ fn untrusted_remote_message(
     };
     format!(
         "the .dvc/config of revision {revision} points DVC remote '{name}' (used for '{path}') at '{}', but {yours}.\n\
-         git-dvc sends data and credentials only to remote locations your own configuration names \
+         git-dvc sends requests and credentials only to remote locations your own configuration names \
          (the work tree's .dvc/config, .dvc/config.local, global and system config).{define}\n\
-         To upload each revision's data where its own .dvc/config says, as DVC does: git config {key} true",
+         To use each revision's remote where its own .dvc/config says, as DVC does: git config {key} true",
         redact_url(committed_url),
         key = crate::objects::collect::TRUST_COMMITTED_REMOTES_KEY
     )

@@ -57,8 +57,8 @@ pub struct SelectionArgs {
     #[arg(long = "glob")]
     pub glob: bool,
 
-    /// Parallel storage operations (default: the remote's `jobs`, else 4 × CPUs).
-    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Parallel storage operations (default, also for 0: the remote's `jobs`, else 4 × CPUs).
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16))]
     pub jobs: Option<u16>,
 }
 
@@ -160,7 +160,8 @@ impl SelectionArgs {
             },
             targets,
             remote: self.remote.clone(),
-            jobs: self.jobs.map(usize::from),
+            // `-j 0` means the default, as in DVC.
+            jobs: self.jobs.filter(|&j| j > 0).map(usize::from),
             quiet: out.quiet,
             verbose: out.verbose,
             members: MemberCheck::TrustManifests,

@@ -48,8 +48,11 @@ fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, 
     if ctx.git.work_dir().is_none() {
         return Err(Error::NeedsWorkTree { command: "fetch" });
     }
-    for w in &collected.warnings {
-        report::warn(w);
+    // `-q`: nothing but errors, as DVC (its warnings go through the same logger).
+    if !request.quiet {
+        for w in &collected.warnings {
+            report::warn(w);
+        }
     }
     if collected.used_no_default && !request.quiet {
         // DVC says it bare, not as a warning.

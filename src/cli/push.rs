@@ -38,8 +38,11 @@ fn push(
     run_cache: bool,
 ) -> Result<i32, Error> {
     let (ctx, mut collected) = engine::collect(cwd, request)?;
-    for w in &collected.warnings {
-        report::warn(w);
+    // `-q`: nothing but errors, as DVC (its warnings go through the same logger).
+    if !request.quiet {
+        for w in &collected.warnings {
+            report::warn(w);
+        }
     }
     let runs = match run_cache {
         true => {

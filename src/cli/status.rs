@@ -52,7 +52,7 @@ fn status(cwd: &std::path::Path, request: &engine::SyncRequest, json: bool) -> R
     let (ctx, collected) = engine::collect(cwd, request)?;
     // DVC shows paths relative to the current directory.
     let prefix = ctx.cwd_prefix.as_str();
-    if !json {
+    if !json && !request.quiet {
         for w in &collected.warnings {
             report::warn(w);
         }

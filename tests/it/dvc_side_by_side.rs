@@ -551,6 +551,26 @@ const ROWS: &[Row] = &[
         },
     },
     Row {
+        case: "7: push -q -a skips that branch silently, as DVC's -q",
+        setup: broken_lock_branch,
+        cwd: "",
+        steps: &[both(&["push", "-q", "-a"])],
+        same: ALL,
+        check: |o| {
+            expect(o.ours[0].stderr.trim().is_empty(), || {
+                format!("-q printed: {}", o.ours[0].stderr)
+            })
+        },
+    },
+    Row {
+        case: "-j 0 means the default number of jobs, as in DVC",
+        setup: nothing,
+        cwd: "",
+        steps: &[both(&["push", "-j", "0"])],
+        same: ALL,
+        check: |_| Ok(()),
+    },
+    Row {
         case: "7: push -a skips that branch with DVC's warning",
         setup: broken_lock_branch,
         cwd: "",
