@@ -17,5 +17,6 @@ pub mod receive;
 pub mod remote_status;
 pub mod storage;
 pub mod sync;
+pub mod trace;
 pub mod transfer;
 pub mod workspace;

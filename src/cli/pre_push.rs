@@ -12,8 +12,9 @@ use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
 use crate::git::push_range;
+use crate::objects::changes;
 use crate::objects::collect::{self, CollectOptions};
-use crate::objects::snapshot::{self, RepoContext};
+use crate::objects::snapshot::RepoContext;
 use crate::sync::{self, MemberCheck};
 use crate::transfer::{self, progress::Progress};
 
@@ -83,14 +84,15 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
             .map(|s| s.to_string())
     });
 
-    let (snapshots, blobs, known) =
-        snapshot::build_for_revisions(&ctx, range.new_commits, false, &range.boundary_trees)?;
+    // Only what the pushed commits bring that their parents did not have.
+    let (snapshots, blobs) = changes::push_snapshots(&ctx, &range.new_commits)?;
+    if snapshots.is_empty() {
+        return Ok(0);
+    }
     let options = CollectOptions {
         default_remote,
         fallback_config: Some(ctx.workspace_config.clone()),
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
-        known_nodes: known.nodes,
-        known_units: known.units,
         ..CollectOptions::default()
     };
     let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;

@@ -8,6 +8,7 @@ pub mod projects;
 pub mod push_range;
 pub mod quarantine;
 pub mod revisions;
+pub mod tree_diff;
 pub mod tree_scan;
 pub mod workspace;
 
@@ -118,6 +119,7 @@ impl GitRepo {
     /// Reads a blob's bytes.
     pub fn read_blob(repo: &gix::Repository, oid: &GitOid) -> Result<Vec<u8>, GitError> {
         use gix::prelude::FindExt;
+        crate::trace::object("blob", oid);
         let mut buf = Vec::new();
         repo.objects
             .find_blob(oid, &mut buf)

@@ -52,11 +52,9 @@ pub fn parse_pre_push(input: &str) -> Result<Vec<RefUpdate>, GitError> {
     Ok(out)
 }
 
-/// The commits a push sends, and the commits the remote is known to have (the boundary,
-/// whose trees tell which DVC files the remote already had).
+/// The commits a push sends (each one's parents are either among them or on the remote).
 pub struct PushRange {
     pub new_commits: Vec<Revision>,
-    pub boundary_trees: Vec<GitOid>,
 }
 
 /// `remote_name` is the git remote (for its `refs/remotes/<name>/*`), `None` when pushing to
@@ -92,7 +90,7 @@ pub fn commits_to_send(
             labels.entry(c).or_insert_with(|| u.local_ref.clone());
         }
     }
-    let commits = walk(repo, tips, hidden.clone())?;
+    let commits = walk(repo, tips, hidden)?;
     let mut new_commits = Vec::with_capacity(commits.len());
     for commit in commits {
         new_commits.push(Revision {
@@ -101,14 +99,7 @@ pub fn commits_to_send(
             label: short(&commit),
         });
     }
-    let mut boundary_trees = Vec::with_capacity(hidden.len());
-    for commit in hidden {
-        boundary_trees.push(root_tree(repo, commit)?);
-    }
-    Ok(PushRange {
-        new_commits,
-        boundary_trees,
-    })
+    Ok(PushRange { new_commits })
 }
 
 /// The configured remote a pre-push `$1`/`$2` pair stands for: `$1` if it names a remote,

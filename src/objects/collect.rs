@@ -80,12 +80,6 @@ pub struct CollectOptions<'a> {
     /// (by directory): what `fallback_config` is for the outer project.
     pub nested_configured: HashMap<String, Arc<DvcConfig>>,
     pub targets: Option<&'a Targets>,
-    /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
-    /// files are skipped, so only what new commits introduce is collected.
-    pub known_nodes: HashSet<*const DvcTree>,
-    /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
-    /// `.dvc` file next to a changed one is not new.
-    pub known_units: HashSet<Unit>,
 }
 
 /// Whose word counts for a remote's location when a commit's `.dvc/config` defines it.
@@ -162,7 +156,7 @@ pub fn collect(
 ) -> Result<Collected, Error> {
     // 1. Distinct units, with where each was first seen (for messages).
     let mut first_seen: HashMap<Unit, (String, String)> = HashMap::new();
-    let mut seen_nodes: HashSet<*const DvcTree> = options.known_nodes.clone();
+    let mut seen_nodes: HashSet<*const DvcTree> = HashSet::new();
     let mut resolver = PipelineResolver::new(blobs);
     for snap in snapshots {
         if let Some(root) = &snap.root {
@@ -173,11 +167,9 @@ pub fn collect(
                 &mut resolver,
                 &mut seen_nodes,
                 &mut |_, file, unit| {
-                    if !options.known_units.contains(&unit) {
-                        first_seen
-                            .entry(unit)
-                            .or_insert_with(|| (file.to_string(), snap.label.clone()));
-                    }
+                    first_seen
+                        .entry(unit)
+                        .or_insert_with(|| (file.to_string(), snap.label.clone()));
                 },
             );
         }
@@ -196,7 +188,7 @@ pub fn collect(
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
     for snap in snapshots {
-        match first_failure(snap, blobs, &mut resolver, &parsed, &options.known_nodes) {
+        match first_failure(snap, blobs, &mut resolver, &parsed) {
             None => usable.push(snap),
             Some((file, message)) => {
                 let line = format!("{}@{}: {message}", join(&snap.prefix, &file), snap.label);
@@ -252,7 +244,7 @@ pub fn collect(
         // Snapshots share a key only within one project, so one prefix per group.
         let prefix = snaps.first().map(|s| s.prefix.as_str()).unwrap_or_default();
         let mut found: Vec<FoundUnit> = Vec::new();
-        let mut seen: HashSet<*const DvcTree> = options.known_nodes.clone();
+        let mut seen: HashSet<*const DvcTree> = HashSet::new();
         for snap in snaps {
             if let Some(root) = &snap.root {
                 let place = place_of(snap, blobs);
@@ -460,11 +452,10 @@ fn first_failure(
     blobs: &BlobSource,
     resolver: &mut PipelineResolver<'_>,
     parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
-    known: &HashSet<*const DvcTree>,
 ) -> Option<(String, String)> {
     let root = snap.root.as_ref()?;
     let mut failure = None;
-    let mut seen = known.clone();
+    let mut seen = HashSet::new();
     let place = place_of(snap, blobs);
     visit_units(root, place, resolver, &mut seen, &mut |_, file, unit| {
         if failure.is_none() {

@@ -156,6 +156,7 @@ fn load_manifest(
     cache: &LocalCache,
     storage: &dyn Storage,
 ) -> Result<ManifestLoad, StorageError> {
+    crate::trace::object("manifest", hash);
     let (bytes, place) = match cache.read_object(hash) {
         Ok(b) => (Some(b), "in the local cache"),
         Err(_) => (

@@ -1,8 +1,10 @@
 //! The object set: which DVC objects each destination (remote × layout) must hold, derived
 //! from snapshots' DVC files, with `.dir` manifests expanded to their members.
 
+pub mod changes;
 pub mod collect;
 pub mod expand;
+pub mod pipeline_index;
 pub mod pipeline_inputs;
 pub mod projects;
 pub mod snapshot;
