@@ -92,6 +92,11 @@ impl Changes {
         if let Some(changed) = &diff.changed {
             pipelines_in(changed, "", &mut all);
         }
+        // Their reads, recorded now, spare the next push (whose parent this commit is)
+        // reading their `dvc.yaml` again.
+        for (dir, files) in all.clone() {
+            self.reads_in(diff.tree, &dir, files);
+        }
         // (dir, files, parents' project trees that may vouch)
         let mut candidates: Vec<(String, PipelineFiles, Vec<GitOid>)> = Vec::new();
         for c in &diff.candidates {
