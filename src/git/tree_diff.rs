@@ -130,7 +130,7 @@ impl<'r> TreeDiff<'r> {
         depth: usize,
     ) -> Result<(), GitError> {
         check_depth(depth, tree, path)?;
-        if parents.iter().any(|p| *p == Some(tree)) {
+        if parents.contains(&Some(tree)) {
             return Ok(()); // identical below: the same projects, the same files
         }
         let entries = read_tree(self.repo, tree)?;
@@ -172,7 +172,7 @@ impl<'r> TreeDiff<'r> {
         entries: &[TreeEntry],
         parents: &[Option<GitOid>],
     ) -> Result<(), GitError> {
-        if parents.iter().any(|p| *p == Some(tree)) {
+        if parents.contains(&Some(tree)) {
             return Ok(());
         }
         let config = self.config_of(entries)?;
