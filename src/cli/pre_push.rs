@@ -15,6 +15,7 @@ use crate::git::push_range;
 use crate::objects::changes;
 use crate::objects::collect::{self, CollectOptions};
 use crate::objects::snapshot::RepoContext;
+use crate::objects::verified_dirs::VerifiedDirs;
 use crate::sync::{self, MemberCheck};
 use crate::transfer::{self, progress::Progress};
 
@@ -108,13 +109,19 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     let mut assessments = Vec::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, None);
-        assessments.push((
+        let mut verified = VerifiedDirs::load(ctx.git.git_dir(), &dest.remote.url);
+        let assessment = sync::assess_with(
+            dest,
+            &ctx.cache,
             jobs,
-            sync::assess(dest, &ctx.cache, jobs, false, MemberCheck::TrustManifests)?,
-        ));
+            false,
+            MemberCheck::TrustManifests,
+            Some(&mut verified),
+        )?;
+        assessments.push((jobs, assessment, verified));
     }
     let mut missing: BTreeMap<String, (String, DvcHash)> = BTreeMap::new();
-    for (_, a) in &assessments {
+    for (_, a, _) in &assessments {
         for (hash, prov) in a.missing_everywhere() {
             missing
                 .entry(format!("{prov}"))
@@ -129,10 +136,11 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     }
 
     let mut failed: Vec<failures::UploadFailure> = Vec::new();
-    for (jobs, a) in &assessments {
+    for (jobs, a, verified) in &mut assessments {
         let plan = a.plan(&ctx.cache);
         a.storage.remove_stale_temporaries();
         if plan.is_empty() {
+            verified.save();
             continue;
         }
         let progress = Progress::new(
@@ -142,6 +150,8 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         );
         let outcome = transfer::run(a.storage.as_ref(), &plan, *jobs, &progress);
         progress.finish();
+        a.record_uploads(&plan, &outcome, verified);
+        verified.save();
         failed.extend(outcome.failed.into_iter().map(|(hash, error)| {
             let note = a
                 .set

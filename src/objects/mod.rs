@@ -9,6 +9,7 @@ pub mod pipeline_inputs;
 pub mod projects;
 pub mod snapshot;
 pub mod targets;
+pub mod verified_dirs;
 
 use std::collections::BTreeMap;
 

@@ -428,3 +428,98 @@ fn a_first_push_without_boundary_checks_everything() {
     s.push_ok(&["origin", "main:refs/heads/copy"]);
     assert_eq!(s.reads(), Vec::<String>::new());
 }
+
+/// Writes the directory output `rel` (members `files`, all cached) as `dvc add` writes it;
+/// returns the `.dir` id (without the suffix).
+fn dir_output(s: &Setup<'_>, rel: &str, files: &[(&str, &str)]) -> String {
+    let mut sorted = files.to_vec();
+    sorted.sort();
+    let entries: Vec<String> = sorted
+        .iter()
+        .map(|(path, content)| {
+            s.cache(content);
+            format!(
+                "{{\"md5\": \"{}\", \"relpath\": \"{path}\"}}",
+                md5_hex(content.as_bytes())
+            )
+        })
+        .collect();
+    let manifest = format!("[{}]", entries.join(", "));
+    let id = md5_hex(manifest.as_bytes());
+    write_file(
+        &s.work.path(&format!(
+            ".dvc/cache/{}",
+            object_rel_path(&format!("{id}.dir"), false)
+        )),
+        manifest.as_bytes(),
+    );
+    let size: usize = files.iter().map(|(_, c)| c.len()).sum();
+    let name = rel.rsplit('/').next().unwrap();
+    s.work.write(
+        &format!("{rel}.dvc"),
+        format!(
+            "outs:\n- md5: {id}.dir\n  size: {size}\n  nfiles: {}\n  hash: md5\n  path: {name}\n",
+            files.len()
+        ),
+    );
+    id
+}
+
+#[test]
+fn manifests_verified_complete_are_not_reread_and_checks_stay_strict() {
+    let env = TestEnv::new();
+    let s = Setup::new(&env);
+    let id = dir_output(&s, "images", &[("a.png", "A\n"), ("b.png", "B\n")]);
+    s.work.commit_all("a directory");
+    let trace = s.trace.as_os_str();
+    let push = |args: &[&str]| {
+        let mut all = vec!["dvc", "push"];
+        all.extend_from_slice(args);
+        env.run_with_env(
+            "git",
+            &s.work.dir,
+            &all,
+            &[("GIT_DVC_TRACE_OBJECTS", trace)],
+        )
+    };
+    push(&[]).assert_success();
+    let manifest = format!("manifest {id}.dir");
+    assert!(
+        s.reads().contains(&manifest),
+        "the first push reads the manifest"
+    );
+    // Uploaded with every member: the next push needs only the `.dir` on the remote.
+    push(&[]).assert_success();
+    assert!(
+        !s.reads().contains(&manifest),
+        "a manifest verified complete is not read again"
+    );
+
+    // A member disappears from storage. Whatever the index says, the checks find it.
+    let a = md5_hex(b"A\n");
+    fs::remove_file(s.storage.join(object_rel_path(&a, false))).unwrap();
+    let status = s.work.try_git_dvc(&["status", "-c", "--check-members"]);
+    assert!(
+        status.stdout.contains("images/a.png"),
+        "{}",
+        status.describe()
+    );
+    let check = s.work.try_git_dvc(&["check"]);
+    assert!(!check.success(), "{}", check.describe());
+    assert!(
+        check.stderr.contains("images/a.png") || check.stdout.contains("images/a.png"),
+        "{}",
+        check.describe()
+    );
+    // The server checks every member of a `.dir` a pushed commit brings.
+    fs::copy(s.work.path("images.dvc"), s.work.path("copy.dvc")).unwrap();
+    let text = fs::read_to_string(s.work.path("copy.dvc")).unwrap();
+    s.work
+        .write("copy.dvc", text.replace("path: images", "path: copy"));
+    s.work.commit_all("the same directory again");
+    assert_rejected_by_server(&s.push(&["--no-verify", "origin", "main"]), "/a.png");
+    // `push --check-members` repairs it (plain `push` trusts the stored `.dir`, as DVC).
+    push(&["--check-members"]).assert_success();
+    assert!(s.stored(&s.storage, &a));
+    s.push_ok(&["origin", "main"]);
+}
