@@ -102,7 +102,7 @@ pub fn assess_with(
     jobs: usize,
     full_local_check: bool,
     members: MemberCheck,
-    mut verified: Option<&mut VerifiedDirs>,
+    verified: Option<&mut VerifiedDirs>,
 ) -> Result<Assessment, Error> {
     let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
     let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
@@ -149,7 +149,7 @@ pub fn assess_with(
         .filter(|h| cache.has_object(h))
         .map(|h| (*h).clone())
         .collect();
-    if let (true, Some(index)) = (members_checked, verified.as_deref_mut()) {
+    if let (true, Some(index)) = (members_checked, verified) {
         for (hash, dir) in &set.dirs {
             if dir.members.is_some()
                 && present.contains(hash)
