@@ -32,6 +32,10 @@ use crate::objects::collect::{self, CollectOptions};
 use crate::objects::projects::{self, ProjectConfig, ProjectSite};
 use crate::objects::snapshot::{self, ConfigKey};
 
+/// Pushes of at most this many commits (every updated ref having had a tip) are walked
+/// against the old tips alone.
+const SMALL_PUSH: usize = 16;
+
 /// What the server enforces, from its git config.
 pub struct Settings {
     pub max_objects: usize,
@@ -55,12 +59,14 @@ pub fn validate_push(
     let git = GitRepo::discover(cwd)?;
     let repo = git.local();
     let mut tips = Vec::new();
+    let mut old_tips = Vec::new();
+    let mut all_old_known = true;
     for (n, line) in input.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split(' ').collect();
-        let [_, new, refname] = fields[..] else {
+        let [old, new, refname] = fields[..] else {
             return Err(Error::Message(format!(
                 "malformed pre-receive input line {}: '{line}'",
                 n + 1
@@ -74,23 +80,41 @@ pub fn validate_push(
         if let Some(commit) = peel_to_commit(&repo, new)? {
             tips.push(commit);
         }
+        // The ref's tip so far: a checked ref's, so validated when it came.
+        let old = GitOid::from_hex(old.as_bytes())
+            .map_err(|_| Error::Message(format!("malformed object id on input line {}", n + 1)))?;
+        match (!old.is_null()).then(|| peel_to_commit(&repo, old).ok().flatten()).flatten() {
+            Some(c) => old_tips.push(c),
+            None => all_old_known = false,
+        }
     }
     if tips.is_empty() {
         return Ok(None);
     }
+    // Every updated ref had a tip: the commits between are all that can be new, usually a
+    // few; reading every ref of a big repository to perhaps drop some costs more.
+    let few = match all_old_known {
+        true => Some(walk(&repo, tips.clone(), old_tips)?).filter(|c| c.len() <= SMALL_PUSH),
+        false => None,
+    };
     // Commits new to the repository: not reachable from any ref it already has. With a ref
     // filter, only refs the filter covers count: a commit reachable only from an unchecked
     // ref (say `refs/wip/x`) was never validated.
-    let mut existing = Vec::new();
-    for (name, oid) in refs_with_prefix(&repo, "refs/")? {
-        if !settings.covers(&name) {
-            continue;
+    let mut commits = match few {
+        Some(commits) => commits,
+        None => {
+            let mut existing = Vec::new();
+            for (name, oid) in refs_with_prefix(&repo, "refs/")? {
+                if !settings.covers(&name) {
+                    continue;
+                }
+                if let Some(c) = peel_to_commit(&repo, oid).ok().flatten() {
+                    existing.push(c);
+                }
+            }
+            walk(&repo, tips, existing)?
         }
-        if let Some(c) = peel_to_commit(&repo, oid).ok().flatten() {
-            existing.push(c);
-        }
-    }
-    let mut commits = walk(&repo, tips, existing)?;
+    };
     if commits.is_empty() {
         return Ok(None);
     }
