@@ -83,7 +83,10 @@ pub fn validate_push(
         // The ref's tip so far: a checked ref's, so validated when it came.
         let old = GitOid::from_hex(old.as_bytes())
             .map_err(|_| Error::Message(format!("malformed object id on input line {}", n + 1)))?;
-        match (!old.is_null()).then(|| peel_to_commit(&repo, old).ok().flatten()).flatten() {
+        match (!old.is_null())
+            .then(|| peel_to_commit(&repo, old).ok().flatten())
+            .flatten()
+        {
             Some(c) => old_tips.push(c),
             None => all_old_known = false,
         }

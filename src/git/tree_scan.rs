@@ -28,6 +28,9 @@ use rayon::prelude::*;
 
 use super::{GitError, GitOid, GitRepo};
 
+/// Root trees scanned with one object handle.
+const SCAN_BATCH: usize = 64;
+
 /// Git trees deeper than this are refused rather than risking the stack.
 pub(crate) const MAX_TREE_DEPTH: usize = 512;
 
@@ -139,18 +142,23 @@ impl TreeScan {
         let mut unique: Vec<GitOid> = roots.to_vec();
         unique.sort();
         unique.dedup();
-        let results: Result<Vec<(GitOid, ScannedRoot)>, GitError> = unique
-            .par_iter()
-            .map_init(
-                || self.repo.local(),
-                |repo, root| {
-                    let tree = self.walk(repo, *root, "", &Vec::new(), 0)?;
-                    let config = find_dvc_config(repo, *root)?;
-                    Ok((*root, ScannedRoot { tree, config }))
-                },
-            )
+        // One handle per batch: its cache of delta bases serves many roots (rayon's
+        // `map_init` may make a handle, and an empty cache, per item).
+        let results: Result<Vec<Vec<(GitOid, ScannedRoot)>>, GitError> = unique
+            .par_chunks(SCAN_BATCH)
+            .map(|batch| {
+                let repo = self.repo.local();
+                batch
+                    .iter()
+                    .map(|root| {
+                        let tree = self.walk(&repo, *root, "", &Vec::new(), 0)?;
+                        let config = find_dvc_config(&repo, *root)?;
+                        Ok((*root, ScannedRoot { tree, config }))
+                    })
+                    .collect()
+            })
             .collect();
-        Ok(results?.into_iter().collect())
+        Ok(results?.into_iter().flatten().collect())
     }
 
     fn walk(

@@ -174,21 +174,35 @@ pub fn collect(
             );
         }
     }
-    let units: Vec<Unit> = first_seen.keys().cloned().collect();
+    // By path: the versions of one file are deltas of each other in git's pack, so read
+    // together they share the delta bases the object store keeps.
+    let mut units: Vec<(&String, &Unit)> = first_seen.iter().map(|(u, (p, _))| (p, u)).collect();
+    units.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let units: Vec<Unit> = units.into_iter().map(|(_, u)| u.clone()).collect();
+    // One handle per batch, so its cache of delta bases serves the batch.
     let parsed: HashMap<Unit, Result<ParsedUnit, String>> = units
-        .par_iter()
-        .map_init(
-            || blobs.git().local(),
-            |repo, unit| (unit.clone(), parse_unit(repo, blobs, unit)),
-        )
+        .par_chunks(PARSE_BATCH)
+        .flat_map_iter(|batch| {
+            let repo = blobs.git().local();
+            batch
+                .iter()
+                .map(|unit| (unit.clone(), parse_unit(&repo, blobs, unit)))
+                .collect::<Vec<_>>()
+        })
         .collect();
 
     // 2. Snapshots with an unloadable file are skipped, as DVC's brancher skips them.
     let mut warnings = Vec::new();
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
+    // Only a failed parse can make a snapshot unusable: without one, no walk is needed.
+    let any_failed = parsed.values().any(|p| p.is_err());
     for snap in snapshots {
-        match first_failure(snap, blobs, &mut resolver, &parsed) {
+        let failure = match any_failed {
+            true => first_failure(snap, blobs, &mut resolver, &parsed),
+            false => None,
+        };
+        match failure {
             None => usable.push(snap),
             Some((file, message)) => {
                 let line = format!("{}@{}: {message}", join(&snap.prefix, &file), snap.label);
@@ -318,6 +332,9 @@ pub fn collect(
         snapshots_used: usable.len(),
     })
 }
+
+/// DVC files parsed with one object handle.
+const PARSE_BATCH: usize = 256;
 
 /// Visits each node of a DAG once, depth first, reporting its DVC files with their paths.
 /// A node holding a `dvc.yaml` (or one below) is visited again when seen already: its
