@@ -119,7 +119,11 @@ pub fn assess_with(
     let mut query = remote_status::Query::new(storage.as_ref(), jobs);
     let mut skip = HashSet::new();
     if let (MemberCheck::TrustManifests, Some(index)) = (members, verified.as_deref()) {
-        let known: Vec<&DvcHash> = dest.objects.keys().filter(|h| index.contains(h)).collect();
+        let known: Vec<&DvcHash> = dest
+            .objects
+            .keys()
+            .filter(|h| index.holds(h, cache))
+            .collect();
         if !known.is_empty() {
             skip = query.present(&known).map_err(cannot_check)?;
         }
@@ -155,7 +159,7 @@ pub fn assess_with(
                 && present.contains(hash)
                 && set.members(dir).all(|m| present.contains(m))
             {
-                index.add(hash);
+                index.add(hash, cache);
             }
         }
     }
@@ -300,6 +304,7 @@ impl Assessment {
         plan: &TransferPlan,
         outcome: &crate::transfer::TransferOutcome,
         index: &mut VerifiedDirs,
+        cache: &LocalCache,
     ) {
         let uploaded: HashSet<&DvcHash> = outcome.uploaded.iter().collect();
         for dir in plan.dirs.iter().filter(|d| !d.incomplete) {
@@ -310,7 +315,7 @@ impl Assessment {
             let all_seen = self.members_checked
                 || self.set.members(object).count() == dir.pending_members.len();
             if all_seen && uploaded.contains(hash) {
-                index.add(hash);
+                index.add(hash, cache);
             }
         }
     }

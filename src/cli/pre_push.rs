@@ -150,7 +150,7 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         );
         let outcome = transfer::run(a.storage.as_ref(), &plan, *jobs, &progress);
         progress.finish();
-        a.record_uploads(&plan, &outcome, verified);
+        a.record_uploads(&plan, &outcome, verified, &ctx.cache);
         verified.save();
         failed.extend(outcome.failed.into_iter().map(|(hash, error)| {
             let note = a

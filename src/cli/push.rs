@@ -128,7 +128,7 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
             request.quiet,
         );
         let outcome = transfer::run(assessment.storage.as_ref(), &plan, jobs, &progress);
-        assessment.record_uploads(&plan, &outcome, &mut verified);
+        assessment.record_uploads(&plan, &outcome, &mut verified, &ctx.cache);
         verified.save();
         if let Some(runs) = runs.filter(|_| !runs_missing.is_empty()) {
             let on_remote = assessment.present.iter().chain(&outcome.uploaded).collect();

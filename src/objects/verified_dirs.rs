@@ -4,28 +4,47 @@
 //! only the `.dir` itself to be on the remote, and does not read the manifest again: an
 //! unchanged history is not re-expanded.
 //!
-//! It never makes a check weaker: `check`, `pre-receive` and `--check-members` look up
-//! every member and never read it (a member deleted from storage is found there). It is
-//! kept in `$GIT_DIR/dvc/verified-dirs/`, one file per remote location (its URL), holding
-//! sorted 17-byte ids (layout, md5); a file that does not decode is ignored.
+//! An entry holds only while the local cache's copy of the manifest is the one that was
+//! verified (same size, modification time and inode): push reads that copy first, so a
+//! copy changed since (or gone) is read and checked again, and an invalid manifest still
+//! stops the push. It never makes a check weaker: `check`, `pre-receive` and
+//! `--check-members` look up every member and never read it (a member deleted from storage
+//! is found there). It is kept in `$GIT_DIR/dvc/verified-dirs/`, one file per remote
+//! location (its URL), holding sorted entries of a 17-byte id (layout, md5) and the cache
+//! copy's 24-byte stamp; a file that does not decode is ignored.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use md5::{Digest, Md5};
 
+use crate::dvc::cache::LocalCache;
 use crate::dvc::hash::{DvcHash, HashKind};
 
-const MAGIC: &[u8] = b"git-dvc verified dirs 1\n";
+const MAGIC: &[u8] = b"git-dvc verified dirs 2\n";
+const ENTRY: usize = 17 + 24;
 /// Ids kept per remote (17 MB); past it nothing more is added.
 const MAX_ENTRIES: usize = 1 << 20;
 
 type Key = [u8; 17];
+/// Size, modification time (ns) and inode of the cache copy, little-endian.
+type Stamp = [u8; 24];
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let mut s = [0u8; 24];
+    s[..8].copy_from_slice(&meta.len().to_le_bytes());
+    let mtime = (meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128) as u64;
+    s[8..16].copy_from_slice(&mtime.to_le_bytes());
+    s[16..].copy_from_slice(&meta.ino().to_le_bytes());
+    Some(s)
+}
 
 pub struct VerifiedDirs {
     path: PathBuf,
     url: String,
-    entries: BTreeSet<Key>,
+    entries: BTreeMap<Key, Stamp>,
     changed: bool,
 }
 
@@ -52,7 +71,7 @@ impl VerifiedDirs {
         let mut index = VerifiedDirs {
             path,
             url: url.to_string(),
-            entries: BTreeSet::new(),
+            entries: BTreeMap::new(),
             changed: false,
         };
         if let Ok(bytes) = std::fs::read(&index.path) {
@@ -63,16 +82,25 @@ impl VerifiedDirs {
         index
     }
 
-    pub fn contains(&self, hash: &DvcHash) -> bool {
-        key(hash).is_some_and(|k| self.entries.contains(&k))
+    /// Whether `hash` was verified complete and `cache` still holds that same copy.
+    pub fn holds(&self, hash: &DvcHash, cache: &LocalCache) -> bool {
+        let Some(recorded) = key(hash).and_then(|k| self.entries.get(&k)) else {
+            return false;
+        };
+        stamp(&cache.object_path(hash)).as_ref() == Some(recorded)
     }
 
-    pub fn add(&mut self, hash: &DvcHash) {
+    /// Records `hash` as complete on the remote, with its copy in `cache` (none: nothing
+    /// is recorded, since nothing would vouch for the manifest's bytes later).
+    pub fn add(&mut self, hash: &DvcHash, cache: &LocalCache) {
         if self.entries.len() >= MAX_ENTRIES {
             return;
         }
-        if let Some(k) = key(hash) {
-            self.changed |= self.entries.insert(k);
+        let (Some(k), Some(s)) = (key(hash), stamp(&cache.object_path(hash))) else {
+            return;
+        };
+        if self.entries.insert(k, s) != Some(s) {
+            self.changed = true;
         }
     }
 
@@ -82,12 +110,13 @@ impl VerifiedDirs {
             return;
         }
         let mut bytes =
-            Vec::with_capacity(MAGIC.len() + self.url.len() + 1 + 17 * self.entries.len());
+            Vec::with_capacity(MAGIC.len() + self.url.len() + 1 + ENTRY * self.entries.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(self.url.as_bytes());
         bytes.push(b'\n');
-        for k in &self.entries {
+        for (k, s) in &self.entries {
             bytes.extend_from_slice(k);
+            bytes.extend_from_slice(s);
         }
         let Some(dir) = self.path.parent() else {
             return;
@@ -102,15 +131,19 @@ impl VerifiedDirs {
     }
 }
 
-fn decode(bytes: &[u8], url: &str) -> Option<BTreeSet<Key>> {
+fn decode(bytes: &[u8], url: &str) -> Option<BTreeMap<Key, Stamp>> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let rest = rest.strip_prefix(url.as_bytes())?.strip_prefix(b"\n")?;
-    if rest.len() % 17 != 0 || rest.len() / 17 > MAX_ENTRIES {
+    if rest.len() % ENTRY != 0 || rest.len() / ENTRY > MAX_ENTRIES {
         return None;
     }
     Some(
-        rest.chunks_exact(17)
-            .map(|c| c.try_into().expect("17-byte chunk"))
+        rest.chunks_exact(ENTRY)
+            .map(|c| {
+                let k: Key = c[..17].try_into().expect("17 bytes");
+                let s: Stamp = c[17..].try_into().expect("24 bytes");
+                (k, s)
+            })
             .collect(),
     )
 }
