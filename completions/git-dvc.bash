@@ -22,6 +22,9 @@ _git_dvc_words() {
             git_dvc,check)
                 cmd="git_dvc__subcmd__check"
                 ;;
+            git_dvc,fetch)
+                cmd="git_dvc__subcmd__fetch"
+                ;;
             git_dvc,install)
                 cmd="git_dvc__subcmd__install"
                 ;;
@@ -47,7 +50,7 @@ _git_dvc_words() {
 
     case "${cmd}" in
         git_dvc)
-            opts="-h -V --help --version add push status check install uninstall pre-push pre-receive"
+            opts="-h -V --help --version add push fetch status check install uninstall pre-push pre-receive"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -112,13 +115,51 @@ _git_dvc_words() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        git_dvc__subcmd__install)
-            opts="-h --force --chain --server --help"
+        git_dvc__subcmd__fetch)
+            opts="-r -a -T -A -d -R -j -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --run-cache --no-run-cache --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rev)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__install)
+            opts="-h --force --chain --server --print --output --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -141,12 +182,16 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__pre__subcmd__receive)
-            opts="-h --help"
+            opts="-h --storage-config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --storage-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -189,7 +234,7 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__status)
-            opts="-c -r -a -T -A -d -R -j -q -v -h --cloud --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --check-members --json --quiet --verbose --help"
+            opts="-c -r -a -T -A -d -R -j -q -v -h --cloud --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --jobs --check-members --json --quiet --verbose --glob --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -174,6 +174,73 @@ ssh_sshd_git() {
         -o ConnectTimeout=2 "$(id -un)@127.0.0.1" "${@:2}"
 }
 
+# A second account whose login shell is git-shell, as git servers have (root only: it needs
+# useradd; the one system-wide change besides openssh-server). tests/it/servers.rs pushes to
+# it: the pre-receive hook then runs as another user than the pusher, with sshd's PATH and
+# git-shell's restrictions (no `env PATH=…` receive-pack command). Idempotent.
+# Exports GIT_DVC_TEST_GIT_SHELL_USER.
+SSHD_GIT_SHELL_USER=git-dvc-git
+setup_git_shell_user() {
+    local key="$1" shell home
+    if [[ "$(id -u)" != 0 ]]; then
+        echo "not root: no git-shell account (the git-shell push test needs one)"
+        return 0
+    fi
+    shell="$(command -v git-shell)" || die "git-shell not found (it ships with git)"
+    if ! id -u "$SSHD_GIT_SHELL_USER" >/dev/null 2>&1; then
+        useradd --system --create-home --home-dir "/var/lib/$SSHD_GIT_SHELL_USER" \
+            --shell "$shell" "$SSHD_GIT_SHELL_USER"
+    fi
+    # '*': no password but not locked (sshd without PAM refuses locked accounts).
+    usermod -s "$shell" -p '*' "$SSHD_GIT_SHELL_USER"
+    home="$(getent passwd "$SSHD_GIT_SHELL_USER" | cut -d: -f6)"
+    install -d -m 700 -o "$SSHD_GIT_SHELL_USER" "$home/.ssh"
+    install -m 600 -o "$SSHD_GIT_SHELL_USER" "$key" "$home/.ssh/authorized_keys"
+    export GIT_DVC_TEST_GIT_SHELL_USER="$SSHD_GIT_SHELL_USER"
+    echo "git-shell account $SSHD_GIT_SHELL_USER (shell $shell)"
+}
+
+# gitolite (Debian's gitolite3) behind the same sshd, for tests/it/servers.rs: an account
+# of its own, a fresh instance each run (`gitolite setup` with the test client key as
+# admin), and LOCAL_CODE enabled in its .gitolite.rc, as the steps `git dvc install
+# --server` prints for gitolite begin. Root only (useradd, apt-get). Idempotent.
+# Exports GIT_DVC_TEST_GITOLITE_USER.
+GITOLITE_TEST_USER=git-dvc-gitolite
+setup_gitolite() {
+    local key="$1" home rc
+    if [[ "$(id -u)" != 0 ]]; then
+        echo "not root: no gitolite account (the gitolite test needs one)"
+        return 0
+    fi
+    if ! command -v gitolite >/dev/null 2>&1; then
+        command -v apt-get >/dev/null 2>&1 || die "gitolite3 is missing and apt-get is not available"
+        echo "installing gitolite3"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q --no-install-recommends gitolite3 >/dev/null ||
+            { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends gitolite3 >/dev/null; } ||
+            die "could not install gitolite3"
+    fi
+    if ! id -u "$GITOLITE_TEST_USER" >/dev/null 2>&1; then
+        useradd --system --create-home --home-dir "/var/lib/$GITOLITE_TEST_USER" \
+            --shell /bin/sh "$GITOLITE_TEST_USER"
+    fi
+    usermod -p '*' "$GITOLITE_TEST_USER"
+    home="$(getent passwd "$GITOLITE_TEST_USER" | cut -d: -f6)"
+    as_gitolite() {
+        setpriv --reuid="$GITOLITE_TEST_USER" --regid="$GITOLITE_TEST_USER" --init-groups \
+            env -i HOME="$home" USER="$GITOLITE_TEST_USER" PATH=/usr/local/bin:/usr/bin:/bin "$@"
+    }
+    as_gitolite sh -c 'cd && rm -rf .gitolite .gitolite.rc repositories local projects.list .ssh/authorized_keys'
+    install -m 644 -o "$GITOLITE_TEST_USER" "$key" "$home/admin.pub"
+    as_gitolite gitolite setup -pk "$home/admin.pub" >"$SSHD_GIT_DIR/gitolite-setup.log" 2>&1 ||
+        { cat "$SSHD_GIT_DIR/gitolite-setup.log" >&2; die "gitolite setup failed"; }
+    rc="$home/.gitolite.rc"
+    sed -i 's|^\([[:space:]]*\)#[[:space:]]*LOCAL_CODE[[:space:]]*=>[[:space:]]*"$ENV{HOME}/local",|\1LOCAL_CODE => "$ENV{HOME}/local",|' "$rc"
+    grep -q '^[[:space:]]*LOCAL_CODE => "$ENV{HOME}/local",' "$rc" || die "could not enable LOCAL_CODE in $rc"
+    export GIT_DVC_TEST_GITOLITE_USER="$GITOLITE_TEST_USER"
+    echo "gitolite account $GITOLITE_TEST_USER ($(gitolite version 2>/dev/null || echo gitolite3)), admin key: the test client key"
+}
+
 setup_sshd_git() {
     section "sshd for git over ssh (127.0.0.1, target/test-env/sshd-git)"
     if [[ -n "$SSHD_GIT_PID" ]] && kill -0 "$SSHD_GIT_PID" 2>/dev/null; then
@@ -215,6 +282,10 @@ setup_sshd_git() {
         mkdir -p /run/sshd
         chmod 755 /run/sshd
     fi
+    setup_git_shell_user "$dir/id_ed25519.pub"
+    setup_gitolite "$dir/id_ed25519.pub"
+    local users
+    users="$(id -un)${GIT_DVC_TEST_GIT_SHELL_USER:+ $GIT_DVC_TEST_GIT_SHELL_USER}${GIT_DVC_TEST_GITOLITE_USER:+ $GIT_DVC_TEST_GITOLITE_USER}"
 
     local attempt port i
     for attempt in 1 2 3 4 5; do
@@ -225,13 +296,13 @@ ListenAddress 127.0.0.1
 AddressFamily inet
 HostKey $dir/host_ed25519
 PidFile $dir/sshd.pid
-AuthorizedKeysFile $dir/authorized_keys
+AuthorizedKeysFile $dir/authorized_keys .ssh/authorized_keys
 AuthenticationMethods publickey
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
-AllowUsers $(id -un)
+AllowUsers $users
 StrictModes no
 UsePAM no
 PrintMotd no
@@ -269,6 +340,109 @@ stop_sshd_git() {
     fi
 }
 CLEANUP_ACTIONS+=(stop_sshd_git)
+
+# Smart HTTP as Debian serves git: nginx + fcgiwrap + `git http-backend` on 127.0.0.1, for
+# tests/it/servers.rs. Installs Debian's nginx and fcgiwrap (root, apt-get) when missing,
+# without starting their system services; runs private instances under
+# target/test-servers/git-http. As root, fcgiwrap (so http-backend and the pre-receive hook)
+# runs as www-data, as on a real server, with no HOME. Any repository on the machine is
+# served at $GIT_DVC_TEST_GIT_HTTP_URL/<absolute path> (GIT_PROJECT_ROOT=/; a test server
+# on 127.0.0.1 only). Exports GIT_DVC_TEST_GIT_HTTP_URL and GIT_DVC_TEST_GIT_HTTP_USER.
+GIT_HTTP_DIR="$ROOT/target/test-servers/git-http"
+setup_git_http() {
+    section "smart HTTP: nginx + fcgiwrap + git http-backend (127.0.0.1)"
+    local missing=()
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+    command -v fcgiwrap >/dev/null 2>&1 || [[ -x /usr/sbin/fcgiwrap ]] || missing+=(fcgiwrap)
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 ||
+            die "missing ${missing[*]}: install them (apt-get install ${missing[*]}); the smart HTTP test needs them"
+        echo "installing ${missing[*]}"
+        # Their packages would start system-wide services (nginx on port 80): policy-rc.d
+        # says no, as in Docker images, unless one is already in place.
+        local policy_added=""
+        if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+            printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+            chmod 755 /usr/sbin/policy-rc.d
+            policy_added=1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+            { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
+            die "could not install ${missing[*]}"
+        [[ -z "$policy_added" ]] || rm -f /usr/sbin/policy-rc.d
+    fi
+    local nginx fcgiwrap backend user dir="$GIT_HTTP_DIR" port
+    nginx="$(command -v nginx || echo /usr/sbin/nginx)"
+    fcgiwrap="$(command -v fcgiwrap || echo /usr/sbin/fcgiwrap)"
+    backend="$(git --exec-path)/git-http-backend"
+    [[ -x "$backend" ]] || die "git http-backend not found at $backend"
+    user="$(id -un)"
+    stop_git_http
+    rm -rf "$dir"
+    mkdir -p "$dir/tmp"
+    # No HOME and a bare PATH, as the issue's deployments had them.
+    local run_as=(env -i PATH=/usr/local/bin:/usr/bin:/bin)
+    if [[ "$(id -u)" == 0 ]] && id -u www-data >/dev/null 2>&1; then
+        user=www-data
+        run_as=(setpriv --reuid=www-data --regid=www-data --init-groups "${run_as[@]}")
+        # The socket's directory must be reachable by nginx (root) and fcgiwrap (www-data).
+        chown www-data: "$dir"
+    fi
+    start_bg fcgiwrap "$dir/fcgiwrap.pid" "$dir/fcgiwrap.log" \
+        "${run_as[@]}" "$fcgiwrap" -c 2 -s "unix:$dir/fcgiwrap.sock"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ -S "$dir/fcgiwrap.sock" ]] && break
+        sleep 0.1
+    done
+    [[ -S "$dir/fcgiwrap.sock" ]] || { cat "$dir/fcgiwrap.log" >&2; die "fcgiwrap did not start"; }
+    chmod 777 "$dir/fcgiwrap.sock"
+    port="$(free_port)"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    proxy_temp_path $dir/tmp/proxy;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        location ~ ^/git(/.*)\$ {
+            client_max_body_size 0;
+            fastcgi_pass unix:$dir/fcgiwrap.sock;
+            fastcgi_param SCRIPT_FILENAME $backend;
+            fastcgi_param GIT_PROJECT_ROOT /;
+            fastcgi_param GIT_HTTP_EXPORT_ALL "";
+            fastcgi_param PATH_INFO \$1;
+            fastcgi_param QUERY_STRING \$query_string;
+            fastcgi_param REQUEST_METHOD \$request_method;
+            fastcgi_param CONTENT_TYPE \$content_type;
+            fastcgi_param CONTENT_LENGTH \$content_length;
+            fastcgi_param REMOTE_ADDR \$remote_addr;
+            fastcgi_param REMOTE_USER tester;
+            fastcgi_param SERVER_PROTOCOL \$server_protocol;
+        }
+    }
+}
+CONF
+    start_bg nginx "$dir/nginx.run.pid" "$dir/nginx.log" "$nginx" -c "$dir/nginx.conf" -e "$dir/error.log"
+    CLEANUP_ACTIONS+=(stop_git_http)
+    wait_port "$port" "nginx" "$dir/error.log"
+    export GIT_DVC_TEST_GIT_HTTP_URL="http://127.0.0.1:$port/git"
+    export GIT_DVC_TEST_GIT_HTTP_USER="$user"
+    echo "GIT_DVC_TEST_GIT_HTTP_URL=$GIT_DVC_TEST_GIT_HTTP_URL (http-backend runs as $user)"
+}
+stop_git_http() {
+    stop_bg "$GIT_HTTP_DIR/nginx.run.pid"
+    stop_bg "$GIT_HTTP_DIR/fcgiwrap.pid"
+}
 
 # ---------------------------------------------------------------------------
 # Servers on 127.0.0.1 for the remote backends. Each setup_* installs what it
@@ -608,6 +782,7 @@ main() {
     setup_dvc2
     setup_system_tools
     setup_sshd_git
+    setup_git_http
     setup_servers
 
     if [[ "${1:-}" == "--setup-only" ]]; then

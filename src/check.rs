@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::dvc::cache::LocalCache;
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::error::Error;
 use crate::objects::DestinationObjects;
 use crate::sync::{self, MemberCheck};
@@ -41,7 +42,15 @@ pub fn validate(
     }
     for dest in destinations {
         let jobs = jobs(&dest);
-        let a = sync::assess(dest, cache, jobs, false, MemberCheck::EveryMember)?;
+        // What passes here, any client may pull: relpaths must be safe on every platform.
+        let a = sync::assess(
+            dest,
+            cache,
+            jobs,
+            false,
+            MemberCheck::EveryMember,
+            RelpathRules::AnyPlatform,
+        )?;
         result.checked += a.set.len();
         if let Some(max) = max_objects {
             if result.checked > max {

@@ -4,13 +4,84 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cli::args::SyncRequest;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::git::revisions::{root_tree, Revision, RevisionSelection};
-use crate::objects::collect::{self, CollectOptions, Collected};
+use crate::objects::collect::{self, CollectOptions, Collected, Direction, FailedRevisions};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
+use crate::objects::targets::Targets;
+use crate::sync::MemberCheck;
+
+/// What a command asks of the pipeline, resolved from its flags (or a hook's input) before
+/// any work starts.
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    pub revisions: RevisionSelection,
+    /// `None`: every output of each selected revision.
+    pub targets: Option<TargetSpec>,
+    pub remote: Option<String>,
+    pub jobs: Option<usize>,
+    pub quiet: bool,
+    pub verbose: u8,
+    /// Whether a `.dir` on the remote vouches for its members.
+    pub members: MemberCheck,
+    /// Whether a revision that cannot be collected is skipped (push) or stops the command
+    /// (status).
+    pub failed_revisions: FailedRevisions,
+    /// Up (push, status, check) or down (fetch): which outputs count.
+    pub direction: Direction,
+}
+
+impl SyncRequest {
+    /// A revision that cannot be collected stops the command, as in DVC's `status -c`.
+    pub fn aborting_on_failed_revisions(mut self) -> SyncRequest {
+        self.failed_revisions = FailedRevisions::Abort;
+        self
+    }
+
+    /// A request for data coming down from storage (fetch).
+    pub fn downloading(mut self) -> SyncRequest {
+        self.direction = Direction::Down;
+        self
+    }
+
+    /// `--check-members`: every directory member is looked up.
+    pub fn checking_members(mut self, check_members: bool) -> SyncRequest {
+        if check_members {
+            self.members = MemberCheck::EveryMember;
+        }
+        self
+    }
+}
+
+/// Targets as the user typed them (relative to the current directory), with the flags
+/// that say how to read them.
+#[derive(Debug, Clone)]
+pub struct TargetSpec {
+    pub patterns: Vec<String>,
+    pub recursive: bool,
+    pub with_deps: bool,
+    pub glob: bool,
+}
+
+impl TargetSpec {
+    /// The targets as paths in the project, given where the command runs.
+    fn resolve(&self, cwd_prefix: &str) -> Targets {
+        Targets::new(
+            &self.patterns,
+            cwd_prefix,
+            self.recursive,
+            self.with_deps,
+            self.glob,
+        )
+    }
+}
+
+/// The directory a command runs in; a clear error when it was deleted under the shell.
+pub fn current_dir() -> Result<std::path::PathBuf, Error> {
+    std::env::current_dir().map_err(Error::CurrentDir)
+}
 
 /// Opens the repository around `cwd` and collects what `request` covers.
 pub fn collect(cwd: &Path, request: &SyncRequest) -> Result<(RepoContext, Collected), Error> {
@@ -68,7 +139,12 @@ fn finish(
             }
         }
     }
+    let targets = request
+        .targets
+        .as_ref()
+        .map(|spec| spec.resolve(&ctx.cwd_prefix));
     let options = CollectOptions {
+        direction: request.direction,
         remote_override: request.remote.clone(),
         fallback_config: match storage {
             Some(_) => None,
@@ -76,7 +152,9 @@ fn finish(
         },
         nested_configured,
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
-        targets: request.targets.as_ref(),
+        targets: targets.as_ref(),
+        cache: Some(&ctx.cache),
+        failed_revisions: request.failed_revisions,
         ..CollectOptions::default()
     };
     let collected = collect::collect(&snapshots, blobs, &options, &ctx.root)?;
@@ -152,22 +230,6 @@ fn relative_to(dir: &str, project: &str) -> String {
         .unwrap_or_else(|| dir.to_string())
 }
 
-/// The current directory relative to the DVC project's directory (the top of the work
-/// tree, or a `--subdir` project's), for targets given from a subdirectory.
-pub fn cwd_prefix(cwd: &Path) -> String {
-    let Ok(ctx) = RepoContext::open(cwd) else {
-        return String::new();
-    };
-    let (Ok(cwd), Ok(root)) = (cwd.canonicalize(), ctx.root.canonicalize()) else {
-        return String::new();
-    };
-    cwd.strip_prefix(&root)
-        .ok()
-        .and_then(|p| p.to_str())
-        .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"))
-        .unwrap_or_default()
-}
-
 /// `-j`, else the remote's `jobs`, else 4 × CPUs as DVC defaults.
 pub fn jobs_for(remote: &RemoteConfig, requested: Option<usize>) -> usize {
     requested
@@ -192,12 +254,7 @@ pub fn load_storage_config(path: &Path) -> Result<Arc<DvcConfig>, Error> {
     let mut levels = Vec::new();
     match ConfigLevel::load_file(path)? {
         Some(level) => levels.push(level),
-        None => {
-            return Err(Error::Message(format!(
-                "storage config {} does not exist: write the remote(s) in DVC's config format (`[core] remote = …` and a `['remote \"NAME\"']` section with its `url`)",
-                path.display()
-            )))
-        }
+        None => return Err(Error::NoStorageConfig(path.to_path_buf())),
     }
     let mut local = path.as_os_str().to_owned();
     local.push(".local");

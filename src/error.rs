@@ -52,9 +52,57 @@ pub enum Error {
     /// whatever `dvc.preReceive.failOpen` says (a pusher could otherwise hit it on purpose).
     #[error("the pushed commits reference more than {max} DVC objects, over the server's limit (git config dvc.preReceive.maxObjects); dvc.preReceive.failOpen does not apply to it")]
     OverObjectCap { max: usize },
+    /// A git config setting git-dvc reads has a value it cannot use.
+    #[error("git config {key} = '{value}' {problem}")]
+    GitConfig {
+        key: &'static str,
+        value: String,
+        problem: &'static str,
+    },
+    /// `check --storage-config FILE` (or its environment variable) names no file.
+    #[error("storage config {} does not exist: write the remote(s) in DVC's config format (`[core] remote = …` and a `['remote \"NAME\"']` section with its `url`)", .0.display())]
+    NoStorageConfig(PathBuf),
+    /// A target that selects nothing, or that DVC refuses.
+    #[error(transparent)]
+    Target(#[from] crate::objects::targets::TargetError),
+    /// A command that writes the work tree or cache run in a bare repository.
+    #[error("git dvc {command} needs a work tree (this repository is bare): run it in a clone")]
+    NeedsWorkTree { command: &'static str },
+    /// DVC's repository lock (`.dvc/tmp/lock`) could not be taken.
+    #[error(transparent)]
+    Lock(#[from] crate::dvc::repo_lock::LockError),
+    /// A file git-dvc must write to do its job cannot be written.
+    #[error("cannot write to {}: {source}", .path.display())]
+    CannotWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A DVC setting git-dvc cannot honour for this command; `message` says what to do.
+    #[error("{message}")]
+    UnsupportedSetting { message: &'static str },
+    /// The current directory cannot be read (deleted under the shell).
+    #[error("cannot read the current directory (was it deleted?): {0}")]
+    CurrentDir(std::io::Error),
     /// A DVC file the pipeline cannot load, in the only revision being processed.
     #[error("{0}")]
     BadInput(String),
+    /// The server's own setup (its DVC storage config) is missing or unusable for a push
+    /// that needs it: the administrators can fix it, the pusher cannot. `detail` (which may
+    /// name server paths) is for the administrators only.
+    #[error("{message}")]
+    ServerSetup { message: String, detail: String },
+    /// A revision whose DVC files cannot be loaded, or that lacks a target, where the
+    /// command does not skip such revisions (`status -c`, as DVC's status): DVC's words.
+    #[error("Failed to collect '{revision}': {reason}")]
+    RevisionNotCollected { revision: String, reason: String },
+    /// No selected revision could be collected, where such revisions are skipped (push):
+    /// DVC warns for each, then fails with the last one's error. `warnings` are printed
+    /// before the error (see `cli::report::fail`).
+    #[error("{last}")]
+    NoRevisionCollected {
+        warnings: Vec<String>,
+        last: Box<Error>,
+    },
     /// Anything else worth one clear line.
     #[error("{0}")]
     Message(String),
@@ -89,6 +137,15 @@ fn untrusted_remote_message(
 }
 
 impl Error {
+    /// The error itself, without the warnings of [`Error::NoRevisionCollected`], for
+    /// callers that judge errors by kind.
+    pub fn without_skip_warnings(self) -> Error {
+        match self {
+            Error::NoRevisionCollected { last, .. } => *last,
+            other => other,
+        }
+    }
+
     /// Whether the server check may accept a push despite this error when the
     /// administrator sets `dvc.preReceive.failOpen`: only when storage could not be
     /// reached (after retries) or the time budget ran out. Everything the pushed content

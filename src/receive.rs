@@ -6,6 +6,8 @@
 //! (HEAD's may be one git-dvc cannot parse, which must not block pushes that fix it).
 //!
 //! Storage comes from the server's files only:
+//! - a server-wide file, when one is named (`--storage-config`, `$GIT_DVC_STORAGE_CONFIG`
+//!   or git config `dvc.preReceive.storageConfig`), overridden key by key by
 //! - the project at directory `D`: `$GIT_DIR/dvc/projects/D/config` (+ `config.local` beside
 //!   it) when that file exists, else `$GIT_DIR/dvc/config` (+ `config.local`);
 //! - an output without `remote:` goes to that config's `core.remote`; else to the pushed
@@ -26,7 +28,7 @@ use crate::dvc::config::{ConfigData, ConfigLevel, DvcConfig};
 use crate::engine;
 use crate::error::Error;
 use crate::git::revisions::{peel_to_commit, refs_with_prefix, root_tree, short, walk, Revision};
-use crate::git::{GitOid, GitRepo};
+use crate::git::{GitError, GitOid, GitRepo};
 use crate::objects::changes::Changes;
 use crate::objects::collect::{self, CollectOptions};
 use crate::objects::projects::{self, ProjectConfig, ProjectSite};
@@ -41,6 +43,8 @@ pub struct Settings {
     pub max_objects: usize,
     /// Only refs matching one of these are checked (all when empty).
     pub refs: Vec<globset::GlobMatcher>,
+    /// A server-wide DVC config file (and `FILE.local`), under the repository's own files.
+    pub server_wide: Option<PathBuf>,
 }
 
 impl Settings {
@@ -67,13 +71,15 @@ pub fn validate_push(
         }
         let fields: Vec<&str> = line.split(' ').collect();
         let [old, new, refname] = fields[..] else {
-            return Err(Error::Message(format!(
-                "malformed pre-receive input line {}: '{line}'",
-                n + 1
-            )));
+            return Err(GitError::msg(
+                format!("malformed pre-receive input line {}", n + 1),
+                format!("'{line}' is not '<old> <new> <ref>'"),
+            )
+            .into());
         };
-        let new = GitOid::from_hex(new.as_bytes())
-            .map_err(|_| Error::Message(format!("malformed object id on input line {}", n + 1)))?;
+        let new = GitOid::from_hex(new.as_bytes()).map_err(|e| {
+            GitError::new(format!("malformed object id on input line {}", n + 1), e)
+        })?;
         if new.is_null() || !settings.covers(refname) {
             continue; // a delete, or a ref the server does not check
         }
@@ -81,8 +87,9 @@ pub fn validate_push(
             tips.push(commit);
         }
         // The ref's tip so far: a checked ref's, so validated when it came.
-        let old = GitOid::from_hex(old.as_bytes())
-            .map_err(|_| Error::Message(format!("malformed object id on input line {}", n + 1)))?;
+        let old = GitOid::from_hex(old.as_bytes()).map_err(|e| {
+            GitError::new(format!("malformed object id on input line {}", n + 1), e)
+        })?;
         match (!old.is_null())
             .then(|| peel_to_commit(&repo, old).ok().flatten())
             .flatten()
@@ -139,7 +146,7 @@ pub fn validate_push(
     // `.dvc`. Of each, only what the commit's parents did not hold: they are on the server
     // already (checked when they came) or in this push (checked on their own).
     let base = snapshot::configured_project(&git)?;
-    let mut configs = ServerConfigs::new(git.git_dir());
+    let mut configs = ServerConfigs::new(git.git_dir(), settings.server_wide.clone());
     let mut changes = Changes::new(&git, false, true, vec![base]);
     let mut snapshots = Vec::new();
     for revision in &revisions {
@@ -174,7 +181,8 @@ pub fn validate_push(
         &CollectOptions::default(),
         git.git_dir(),
     )
-    .map_err(server_error)?;
+    // The server prints no per-revision warnings: the last failure says it all.
+    .map_err(|e| server_error(configs.blame(e.without_skip_warnings())))?;
     if let Some(w) = collected.warnings.first() {
         return Err(Error::BadInput(format!(
             "pushed DVC files cannot be read: {w}"
@@ -194,14 +202,38 @@ pub fn validate_push(
 /// The server's configs, loaded once per project directory.
 struct ServerConfigs {
     dvc_dir: PathBuf,
+    server_wide: Option<PathBuf>,
     loaded: HashMap<String, Arc<DvcConfig>>,
+    /// Why a project got an empty config (none written, or unreadable): an error only when
+    /// the push turns out to need storage, so a hook shared by repositories without DVC
+    /// storage (gitolite's admin repository, say) still accepts pushes without DVC data.
+    problem: Option<Error>,
 }
 
 impl ServerConfigs {
-    fn new(git_dir: &Path) -> ServerConfigs {
+    fn new(git_dir: &Path, server_wide: Option<PathBuf>) -> ServerConfigs {
+        // Absolute: messages for the administrators name these files.
+        let git_dir = std::path::absolute(git_dir).unwrap_or_else(|_| git_dir.to_path_buf());
         ServerConfigs {
             dvc_dir: git_dir.join("dvc"),
+            server_wide,
             loaded: HashMap::new(),
+            problem: None,
+        }
+    }
+
+    /// An output that found no remote in an empty config: the server's missing setup is
+    /// the reason, not the pushed commits.
+    fn blame(&self, e: Error) -> Error {
+        match (&self.problem, e) {
+            (
+                Some(Error::ServerSetup { message, detail }),
+                Error::Config(_) | Error::NoRemote { .. },
+            ) => Error::ServerSetup {
+                message: format!("{message}, so it refuses commits that reference DVC data"),
+                detail: detail.clone(),
+            },
+            (_, e) => e,
         }
     }
 
@@ -253,16 +285,45 @@ impl ServerConfigs {
             self.dvc_dir.clone()
         };
         let mut levels = Vec::new();
-        for name in ["config", "config.local"] {
-            if let Some(level) = ConfigLevel::load_file(&dir.join(name))? {
-                levels.push(level);
+        let mut problem = None;
+        // The server-wide file first: the repository's own files override it, key by key.
+        if let Some(file) = &self.server_wide {
+            match crate::engine::load_storage_config(file) {
+                Ok(config) => levels.extend(config.levels().iter().cloned()),
+                Err(e) => {
+                    problem = Some(Error::ServerSetup {
+                        message: "the server-wide DVC storage config cannot be read".to_string(),
+                        detail: e.to_string(),
+                    })
+                }
             }
         }
-        if levels.is_empty() {
-            return Err(Error::Message(format!(
-                "the server has no DVC storage configured: create {} with the remote(s) pushes must use (DVC config format, `[core] remote = …`)",
-                dir.join("config").display()
-            )));
+        for name in ["config", "config.local"] {
+            match ConfigLevel::load_file(&dir.join(name)) {
+                Ok(level) => levels.extend(level),
+                Err(e) => {
+                    problem = Some(Error::ServerSetup {
+                        message:
+                            "the server's DVC storage config for this repository cannot be read"
+                                .to_string(),
+                        detail: e.to_string(),
+                    })
+                }
+            }
+        }
+        if levels.is_empty() && problem.is_none() {
+            problem = Some(Error::ServerSetup {
+                message: "the server has no DVC storage configured for this repository".to_string(),
+                detail: format!(
+                    "no DVC storage configured: create {} with the remote(s) pushes must use (DVC config format, `[core] remote = …`), or name a server-wide file (git config --system dvc.preReceive.storageConfig FILE)",
+                    dir.join("config").display()
+                ),
+            });
+        }
+        if let Some(problem) = problem {
+            // Half a config must route nothing: every output then needs the missing setup.
+            levels.clear();
+            self.problem.get_or_insert(problem);
         }
         let config = Arc::new(DvcConfig::from_levels(levels));
         self.loaded.insert(project.to_string(), config.clone());
@@ -311,6 +372,8 @@ fn default_level(name: &str, dvc_dir: &Path) -> ConfigLevel {
 /// Remote names resolve against the server's config: say so when one is unknown.
 fn server_error(e: Error) -> Error {
     match e {
+        // Every pushed revision failed: its reason, in the server's terms.
+        Error::NoRevisionCollected { last, .. } => server_error(*last),
         Error::Config(c) => Error::BadInput(format!(
             "{c} in the server's DVC config; outputs may only name remotes the server defines"
         )),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::dvc::cache::LocalCache;
 use crate::dvc::config::RemoteConfig;
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::{DvcHash, HashKind};
 use crate::error::Error;
 use crate::objects::expand::{self, InvalidManifest, ObjectSet};
@@ -82,14 +83,17 @@ fn without_remote_name(message: &str, named: &str) -> String {
 /// copy exists but cannot be trusted (over the size cap, bytes that do not match its name,
 /// not a manifest) makes this an [`Error::InvalidManifests`], so no command (push, status,
 /// check, pre-push, pre-receive) gets an assessment, a plan or a validation to act on.
+/// `rules`: whose path rules manifests' relpaths must meet (the server check vouches for
+/// every platform's clients).
 pub fn assess(
     dest: DestinationObjects,
     cache: &LocalCache,
     jobs: usize,
     full_local_check: bool,
     members: MemberCheck,
+    rules: RelpathRules,
 ) -> Result<Assessment, Error> {
-    assess_with(dest, cache, jobs, full_local_check, members, None)
+    assess_with(dest, cache, jobs, full_local_check, members, rules, None)
 }
 
 /// [`assess`], with the local index of manifests verified complete on this remote: with
@@ -102,6 +106,7 @@ pub fn assess_with(
     jobs: usize,
     full_local_check: bool,
     members: MemberCheck,
+    rules: RelpathRules,
     verified: Option<&mut VerifiedDirs>,
 ) -> Result<Assessment, Error> {
     let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
@@ -128,7 +133,7 @@ pub fn assess_with(
             skip = query.present(&known).map_err(cannot_check)?;
         }
     }
-    let set = expand::expand(&dest, cache, storage.as_ref(), &skip).map_err(cannot_check)?;
+    let set = expand::expand(&dest, cache, storage.as_ref(), rules, &skip).map_err(cannot_check)?;
     let invalid: Vec<InvalidManifest> = set
         .dirs
         .iter()

@@ -2,14 +2,18 @@
 
 use clap::Args;
 
+use crate::engine::{SyncRequest, TargetSpec};
 use crate::git::revisions::RevisionSelection;
-use crate::objects::targets::Targets;
+use crate::objects::collect::Direction;
+use crate::objects::collect::FailedRevisions;
 use crate::sync::MemberCheck;
 
 /// Which revisions and outputs: the same flags `dvc push` and `dvc status -c` take.
 #[derive(Debug, Clone, Args)]
 pub struct SelectionArgs {
     /// Limit to these `.dvc` files, `dvc.yaml[:stage]` files, stage names or output paths.
+    /// Targets that overlap select their union; a path inside a tracked directory selects
+    /// the whole directory.
     #[arg(value_name = "TARGETS")]
     pub targets: Vec<String>,
 
@@ -40,11 +44,16 @@ pub struct SelectionArgs {
     #[arg(short = 'd', long = "with-deps")]
     pub with_deps: bool,
 
-    /// Treat directory targets as "every DVC file under it".
+    /// Treat directory targets as "every DVC file under it". A tracked directory holds no
+    /// DVC file, so as a target it selects nothing, as in DVC.
     #[arg(short = 'R', long = "recursive")]
     pub recursive: bool,
 
-    /// Expand targets as glob patterns.
+    /// Expand targets as glob patterns, as DVC does (Python's glob: `*`, `?`, `[…]`, `**`
+    /// for any depth; wildcards skip names starting with `.`), against the work tree; for
+    /// other revisions, against what each revision tracks (DVC files, outputs and the
+    /// members of its directories). A match inside a tracked directory selects the whole
+    /// directory. An error only when no pattern matches anything.
     #[arg(long = "glob")]
     pub glob: bool,
 
@@ -89,6 +98,23 @@ pub struct PushArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Also fetch the run cache (`runs/` on `-r` or the default remote: past stage runs,
+    /// which `dvc repro` reuses) into the cache's `runs/`, as `dvc fetch --run-cache`
+    /// does. Entries already in the cache are not downloaded again; names and contents
+    /// that are not DVC's are refused. Not available on HTTP remotes (nor in DVC).
+    #[arg(long = "run-cache", overrides_with = "no_run_cache")]
+    pub run_cache: bool,
+    /// Do not fetch the run cache (the default).
+    #[arg(long = "no-run-cache", overrides_with = "run_cache")]
+    pub no_run_cache: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// Compare the cache with remote storage. Required: it is the only mode git-dvc has
     /// (for changes in the work tree, use `dvc status`).
@@ -114,44 +140,32 @@ pub struct StatusArgs {
     pub output: OutputArgs,
 }
 
-/// A command's inputs, resolved.
-pub struct SyncRequest {
-    pub revisions: RevisionSelection,
-    pub targets: Option<Targets>,
-    pub remote: Option<String>,
-    pub jobs: Option<usize>,
-    pub quiet: bool,
-    pub verbose: u8,
-    /// Whether a `.dir` on the remote vouches for its members.
-    pub members: MemberCheck,
-}
-
-impl SyncRequest {
-    /// `prefix` is the current directory relative to the work tree root.
-    pub fn from_args(sel: &SelectionArgs, out: &OutputArgs, prefix: &str) -> SyncRequest {
-        let targets = (!sel.targets.is_empty())
-            .then(|| Targets::new(&sel.targets, prefix, sel.recursive, sel.with_deps, sel.glob));
+impl SelectionArgs {
+    /// The engine request these flags (and `-q`/`-v`) describe. Targets stay as typed:
+    /// the engine resolves them against the current directory once it has opened the
+    /// repository.
+    pub fn request(&self, out: &OutputArgs) -> SyncRequest {
+        let targets = (!self.targets.is_empty()).then(|| TargetSpec {
+            patterns: self.targets.clone(),
+            recursive: self.recursive,
+            with_deps: self.with_deps,
+            glob: self.glob,
+        });
         SyncRequest {
             revisions: RevisionSelection {
-                all_branches: sel.all_branches,
-                all_tags: sel.all_tags,
-                all_commits: sel.all_commits,
-                revs: sel.revs.clone(),
+                all_branches: self.all_branches,
+                all_tags: self.all_tags,
+                all_commits: self.all_commits,
+                revs: self.revs.clone(),
             },
             targets,
-            remote: sel.remote.clone(),
-            jobs: sel.jobs.map(usize::from),
+            remote: self.remote.clone(),
+            jobs: self.jobs.map(usize::from),
             quiet: out.quiet,
             verbose: out.verbose,
             members: MemberCheck::TrustManifests,
+            failed_revisions: FailedRevisions::Skip,
+            direction: Direction::Up,
         }
-    }
-
-    /// `--check-members`: every directory member is looked up.
-    pub fn checking_members(mut self, check_members: bool) -> SyncRequest {
-        if check_members {
-            self.members = MemberCheck::EveryMember;
-        }
-        self
     }
 }

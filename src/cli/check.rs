@@ -4,11 +4,10 @@
 
 use clap::Args;
 
-use super::args::{OutputArgs, SelectionArgs, SyncRequest};
+use super::args::{OutputArgs, SelectionArgs};
 use super::report;
 use crate::check;
 use crate::engine;
-use crate::error::Error;
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -39,19 +38,16 @@ const WHAT: &str = "failed to check data in the cloud";
 pub const STORAGE_CONFIG_ENV: &str = "GIT_DVC_STORAGE_CONFIG";
 
 pub fn run(args: CheckArgs) -> i32 {
-    let cwd = match std::env::current_dir() {
+    let cwd = match engine::current_dir() {
         Ok(c) => c,
-        Err(e) => {
-            return report::fail(
-                WHAT,
-                &Error::Message(format!(
-                    "cannot read the current directory (was it deleted?): {e}"
-                )),
-            )
-        }
+        Err(e) => return report::fail(WHAT, &e),
     };
-    let mut request =
-        SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd));
+    // A gate: a revision whose DVC files cannot be read stops the check (skipping it, as
+    // DVC's push does, would pass the data of its readable files unchecked).
+    let mut request = args
+        .selection
+        .request(&args.output)
+        .aborting_on_failed_revisions();
     if request.revisions.is_empty() {
         request.revisions.revs.push("HEAD".to_string());
     }

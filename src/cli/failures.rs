@@ -8,7 +8,7 @@
 //! and object stores add per-request ids). Distinct errors are listed up to a cap.
 //!
 //! `git dvc push` (objects and run-cache entries) and the pre-push hook both print through
-//! [`lines`]:
+//! [`lines`], `git dvc fetch` through [`lines_for`] with [`Way::Download`]:
 //!
 //! ```text
 //! ERROR: 1508 files failed to upload to remote 'storage': cannot create /srv/dvc/files/md5/00: Permission denied (os error 13); e.g. '00411460f7c92d2124a67ea0f4cb5f85' (used by data@HEAD)
@@ -37,13 +37,25 @@ pub struct UploadFailure {
     pub error: StorageError,
 }
 
+/// Which way the failed objects were going: it words the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    Upload,
+    Download,
+}
+
 /// The lines to print (without a prefix such as `ERROR: `), in the order errors were met.
 pub fn lines(failures: &[UploadFailure]) -> Vec<String> {
+    lines_for(failures, Way::Upload)
+}
+
+/// [`lines`] for failures going either way (`git dvc fetch` prints downloads).
+pub fn lines_for(failures: &[UploadFailure], way: Way) -> Vec<String> {
     let groups = group(failures);
     let mut out: Vec<String> = groups
         .iter()
         .take(MAX_LISTED)
-        .map(|(first, count)| describe(&failures[*first], *count))
+        .map(|(first, count)| describe(&failures[*first], *count, way))
         .collect();
     if groups.len() > MAX_LISTED {
         let rest = &groups[MAX_LISTED..];
@@ -77,11 +89,16 @@ fn group(failures: &[UploadFailure]) -> Vec<(usize, usize)> {
     groups
 }
 
-fn describe(first: &UploadFailure, count: usize) -> String {
-    let hint = if first.error.kind == ErrorKind::Corrupt {
+fn describe(first: &UploadFailure, count: usize, way: Way) -> String {
+    // A corrupt download names the remote's copy in its own message.
+    let hint = if first.error.kind == ErrorKind::Corrupt && way == Way::Upload {
         "; delete it from the cache and recreate it (`dvc add`/`dvc repro`) or fetch a good copy (`dvc fetch`)"
     } else {
         ""
+    };
+    let (verb, from_to) = match way {
+        Way::Upload => ("upload", "to"),
+        Way::Download => ("download", "from"),
     };
     if count == 1 {
         // DVC's own wording for one failed object.
@@ -91,7 +108,7 @@ fn describe(first: &UploadFailure, count: usize) -> String {
         );
     }
     format!(
-        "{} failed to upload to remote '{}': {}{hint}; e.g. '{}'{}",
+        "{} failed to {verb} {from_to} remote '{}': {}{hint}; e.g. '{}'{}",
         report::files(count),
         first.remote,
         first.error,

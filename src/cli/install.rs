@@ -1,18 +1,19 @@
 //! `git dvc install` / `git dvc uninstall`: the pre-push hook, written where git looks for
-//! hooks (`git rev-parse --git-path hooks`, so `core.hooksPath` and linked worktrees work).
+//! hooks (`git rev-parse --git-path hooks`, so `core.hooksPath` and linked worktrees work);
+//! `--print` / `--output FILE` write a hook script for other hook managers; `--server` is
+//! in [`super::install_server`].
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use super::install_server;
 use crate::objects::snapshot::{RepoContext, PROJECT_DIR_KEY};
 
 use clap::Args;
 
 /// The hook script, as shipped in `hooks/pre-push`.
 pub const PRE_PUSH_HOOK: &str = include_str!("../../hooks/pre-push");
-/// The server hook, as shipped in `hooks/pre-receive`.
-pub const PRE_RECEIVE_HOOK: &str = include_str!("../../hooks/pre-receive");
 /// Every pre-push hook git-dvc has shipped, byte for byte: a hook is git-dvc's (replaced on
 /// install, removed on uninstall) only when it is one of these. A hand-written hook that
 /// merely mentions git-dvc (a chain that runs `git-dvc pre-push` after a policy check) is
@@ -22,29 +23,47 @@ const SHIPPED_PRE_PUSH: &[&str] = &[
     include_str!("../../hooks/previous/pre-push.1"),
     include_str!("../../hooks/previous/pre-push.2"),
 ];
-/// Every pre-receive hook git-dvc has shipped.
-const SHIPPED_PRE_RECEIVE: &[&str] = &[
-    PRE_RECEIVE_HOOK,
-    include_str!("../../hooks/previous/pre-receive.1"),
-];
 /// An existing hook kept by `--chain` (or a git-lfs hook, kept automatically) is renamed to
 /// this and run first by git-dvc's hook, with the same stdin.
 pub const CHAINED_NAME: &str = "pre-push.before-git-dvc";
 
 #[derive(Debug, Clone, Args)]
 pub struct InstallArgs {
-    /// Overwrite an existing pre-push hook that git-dvc does not recognise.
+    /// Overwrite an existing hook that git-dvc does not recognise (never a forge's own:
+    /// under Gitea/Forgejo and GitLab git-dvc's hook goes beside it).
     #[arg(long, conflicts_with = "chain")]
     pub force: bool,
-    /// Keep an existing pre-push hook and run it before git-dvc's (both get git's ref list).
+    /// Keep an existing hook and run it before git-dvc's (each gets git's ref list).
     #[arg(long)]
     pub chain: bool,
-    /// Install the server-side pre-receive hook (in a bare repository) instead.
-    #[arg(long, conflicts_with = "chain")]
+    /// Install the server-side pre-receive hook (in a bare repository) instead, where the
+    /// server runs hooks: Gitea/Forgejo's hooks/pre-receive.d, GitLab's custom_hooks; for
+    /// gitolite, print its steps.
+    #[arg(long)]
     pub server: bool,
+    /// Write the hook script (pre-push, or pre-receive with --server) to stdout instead of
+    /// installing it, for another hook manager.
+    #[arg(long, conflicts_with_all = ["output", "chain", "force"])]
+    pub print: bool,
+    /// Write the hook script to FILE (mode 0755) instead of installing it, for another hook
+    /// manager (a global hooks directory, gitolite's LOCAL_CODE, ...).
+    #[arg(long, value_name = "FILE", conflicts_with = "chain")]
+    pub output: Option<PathBuf>,
 }
 
 pub fn install(args: InstallArgs) -> i32 {
+    if args.print {
+        return match hook_text(args.server) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(message) => {
+                super::report::error(&message);
+                1
+            }
+        };
+    }
     match try_install(&args) {
         Ok(message) => {
             println!("{message}");
@@ -55,6 +74,52 @@ pub fn install(args: InstallArgs) -> i32 {
             1
         }
     }
+}
+
+/// The script `--print` and `--output` write.
+fn hook_text(server: bool) -> Result<String, String> {
+    if server {
+        install_server::hook_text()
+    } else {
+        Ok(PRE_PUSH_HOOK.to_string())
+    }
+}
+
+/// `--output FILE`: the hook for another hook manager. A file there that git-dvc did not
+/// write needs `--force`.
+fn write_output(file: &Path, server: bool, force: bool) -> Result<String, String> {
+    let shipped: &dyn Fn(&str) -> bool = if server {
+        &install_server::is_shipped
+    } else {
+        &is_shipped_pre_push
+    };
+    match ExistingHook::read(file, shipped)? {
+        ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
+        _ if force => {}
+        existing => {
+            return Err(format!(
+                "{} already exists and is not git-dvc's hook:\n\n{}\nMove it aside, or add --force to replace it.",
+                file.display(),
+                existing.shown()
+            ))
+        }
+    }
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    write_file(file, &hook_text(server)?)?;
+    Ok(format!(
+        "git-dvc {} hook written to {}: it checks pushes once your hook manager runs it as git's {} hook{}",
+        if server { "pre-receive" } else { "pre-push" },
+        file.display(),
+        if server { "pre-receive" } else { "pre-push" },
+        if server {
+            ", with git's ref list on its stdin (its own copy when other hooks run too)"
+        } else {
+            ", with git's arguments and ref list"
+        }
+    ))
 }
 
 pub fn uninstall() -> i32 {
@@ -71,8 +136,11 @@ pub fn uninstall() -> i32 {
 }
 
 fn try_install(args: &InstallArgs) -> Result<String, String> {
+    if let Some(file) = &args.output {
+        return write_output(file, args.server, args.force);
+    }
     if args.server {
-        return install_server(args.force);
+        return install_server::install(args.force, args.chain);
     }
     let dir = hooks_dir()?;
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -80,7 +148,7 @@ fn try_install(args: &InstallArgs) -> Result<String, String> {
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
     let mut note = String::new();
-    match ExistingHook::read(&hook, SHIPPED_PRE_PUSH)? {
+    match ExistingHook::read(&hook, &is_shipped_pre_push)? {
         ExistingHook::None | ExistingHook::Empty => {}
         ExistingHook::Ours(text) if text == PRE_PUSH_HOOK => {
             return Ok(format!(
@@ -155,7 +223,7 @@ fn try_uninstall() -> Result<String, String> {
     let dir = hooks_dir()?;
     let hook = dir.join("pre-push");
     let chained = dir.join(CHAINED_NAME);
-    match ExistingHook::read(&hook, SHIPPED_PRE_PUSH) {
+    match ExistingHook::read(&hook, &is_shipped_pre_push) {
         Ok(ExistingHook::Ours(_)) => {
             fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
             if present(&chained) {
@@ -179,38 +247,15 @@ fn try_uninstall() -> Result<String, String> {
     }
 }
 
-fn install_server(force: bool) -> Result<String, String> {
-    let dir = hooks_dir()?;
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let hook = dir.join("pre-receive");
-    match ExistingHook::read(&hook, SHIPPED_PRE_RECEIVE)? {
-        ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
-        _ if force => {}
-        existing => {
-            return Err(format!(
-                "hook already exists: {}\n\n{}\nRun `git dvc install --server --force` to replace it.",
-                hook.display(),
-                existing.shown()
-            ));
-        }
-    }
-    write_file(&hook, PRE_RECEIVE_HOOK)?;
-    let config = git_dir()?.join("dvc").join("config");
-    let mut message = format!("git-dvc pre-receive hook installed in {}", hook.display());
-    if !config.exists() {
-        message.push_str(&format!(
-            "\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage",
-            config.display()
-        ));
-    }
-    Ok(message)
+fn is_shipped_pre_push(text: &str) -> bool {
+    SHIPPED_PRE_PUSH.contains(&text)
 }
 
 fn write_hook(path: &Path) -> Result<(), String> {
     write_file(path, PRE_PUSH_HOOK)
 }
 
-fn write_file(path: &Path, content: &str) -> Result<(), String> {
+pub(super) fn write_file(path: &Path, content: &str) -> Result<(), String> {
     let temp = path.with_extension("git-dvc-tmp");
     fs::write(&temp, content).map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
     fs::set_permissions(&temp, fs::Permissions::from_mode(0o755))
@@ -219,7 +264,7 @@ fn write_file(path: &Path, content: &str) -> Result<(), String> {
 }
 
 /// What is at a hook's path before `install` writes there.
-enum ExistingHook {
+pub(super) enum ExistingHook {
     None,
     /// Whitespace only: not a hook worth keeping.
     Empty,
@@ -233,7 +278,10 @@ enum ExistingHook {
 }
 
 impl ExistingHook {
-    fn read(path: &Path, shipped: &[&str]) -> Result<ExistingHook, String> {
+    pub(super) fn read(
+        path: &Path,
+        shipped: &dyn Fn(&str) -> bool,
+    ) -> Result<ExistingHook, String> {
         // `symlink_metadata`: a dangling symlink is still somebody's hook.
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExistingHook::None),
@@ -246,7 +294,7 @@ impl ExistingHook {
             )
         })?;
         Ok(match String::from_utf8(bytes) {
-            Ok(text) if shipped.contains(&text.as_str()) => ExistingHook::Ours(text),
+            Ok(text) if shipped(&text) => ExistingHook::Ours(text),
             Ok(text) if text.trim().is_empty() => ExistingHook::Empty,
             Ok(text) => ExistingHook::Text(text),
             Err(e) => ExistingHook::Binary(e.into_bytes().len()),
@@ -262,7 +310,7 @@ impl ExistingHook {
     }
 
     /// The hook as shown in the refusal: a script's text, a binary's size.
-    fn shown(&self) -> String {
+    pub(super) fn shown(&self) -> String {
         match self {
             ExistingHook::Text(text) | ExistingHook::Ours(text) => indent(text),
             ExistingHook::Binary(len) => {
@@ -274,20 +322,20 @@ impl ExistingHook {
 }
 
 /// Whether anything, even a dangling symlink, is at `path`.
-fn present(path: &Path) -> bool {
+pub(super) fn present(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
 }
 
-fn indent(text: &str) -> String {
+pub(super) fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()
 }
 
 /// Where git runs hooks from, as git itself resolves it.
-fn hooks_dir() -> Result<PathBuf, String> {
+pub(super) fn hooks_dir() -> Result<PathBuf, String> {
     git_path(&["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
 }
 
-fn git_dir() -> Result<PathBuf, String> {
+pub(super) fn git_dir() -> Result<PathBuf, String> {
     git_path(&["rev-parse", "--path-format=absolute", "--git-dir"])
 }
 

@@ -6,11 +6,14 @@ pub mod add;
 pub mod args;
 pub mod check;
 mod failures;
+pub mod fetch;
 pub mod install;
+mod install_server;
 pub mod pre_push;
 pub mod pre_receive;
 pub mod push;
 pub mod push_run_cache;
+mod pusher;
 pub mod report;
 pub mod status;
 
@@ -25,6 +28,7 @@ Examples:
   git dvc push                   Upload the data of the current state, like `dvc push`
   git dvc push -a -T             Also the data of every branch tip and tag, read from git
   git dvc status -c              Show what the remote lacks, without uploading
+  git dvc fetch -a -T            Download the data of every branch tip and tag into the cache
   git dvc check --rev main       For CI: fail when data committed on main is not in storage
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
 
@@ -32,7 +36,7 @@ Settings (git config):
   remote.<name>.dvcRemote        DVC remote for pushes to git remote <name> (default: core.remote)
   dvc.allowIncompletePush        true: let a push through when some data is nowhere to be found
   dvc.trustCommittedRemotes      true: send each commit's data where its own .dvc/config says, as DVC does
-  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs (see git-dvc-pre-receive)
+  dvc.preReceive.*               The server check: timeout, maxObjects, failOpen, refs, log, storageConfig (see git-dvc-pre-receive)
   dvc.maxFileSize                Refuse DVC files bigger than this (default 16m)
   dvc.maxManifestSize            Refuse .dir manifests bigger than this (default 256m)
   dvc.maxIgnoreFileSize          Refuse .dvcignore files bigger than this (default 1m)
@@ -41,7 +45,7 @@ Settings (git config):
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
-  GIT_DVC_STORAGE_CONFIG         git dvc check: the trusted storage config (as --storage-config)
+  GIT_DVC_STORAGE_CONFIG         git dvc check, pre-receive: the trusted storage config (as --storage-config)
   DVC_GLOBAL_CONFIG_DIR          Where DVC's global config lives, as for DVC
   DVC_SYSTEM_CONFIG_DIR          Where DVC's system config lives, as for DVC
 
@@ -104,10 +108,43 @@ Examples:
   git dvc push data.dvc dvc.yaml:train    Only these outputs
   git dvc push --run-cache       Also past stage runs, for `dvc repro` to reuse")]
     Push(args::PushArgs),
+    /// Download the data that revisions reference from DVC remote storage into the cache.
+    ///
+    /// The same selection as push, the other way: by default the current state (HEAD plus
+    /// uncommitted DVC files), `-a`, `-T`, `-A` and `--rev` add revisions, read from git
+    /// objects without checking anything out. Objects land in the cache exactly as DVC
+    /// writes them (`files/md5/` or the 2.x layout, read-only), each one verified against
+    /// its name while it downloads: bytes that do not match never enter the cache (DVC
+    /// does not check). A directory's `.dir` manifest is stored only once all its files
+    /// are in. Objects already in the cache are not downloaded again, and a fetch with
+    /// nothing missing sends no request. Holds DVC's lock (`.dvc/tmp/lock`) while it
+    /// runs. The work tree is not touched: `dvc checkout` links the data in.
+    #[command(after_long_help = "\
+Examples:
+  git dvc fetch                  The current state: HEAD plus uncommitted DVC files
+  git dvc fetch -a -T            Also every branch tip and tag
+  git dvc fetch --rev v1.0       The data of one revision
+  git dvc fetch -r backup data.dvc    One output, from the DVC remote 'backup'
+  git dvc fetch --run-cache      Also past stage runs, for `dvc repro` to reuse
+
+Exit status:
+  0  everything fetched (objects missing from the remote too are only a warning, as in DVC)
+  1  an object failed to download or was refused (its bytes do not match its name)")]
+    Fetch(args::FetchArgs),
     /// Show which data the remote is missing (`--cloud`), without uploading.
     ///
-    /// Unlike `dvc status -c`, every member of a tracked directory is checked, not only its
-    /// `.dir` manifest.
+    /// Prints DVC's `new:`/`deleted:`/`missing:` lines, paths relative to the current
+    /// directory as DVC shows them. Exits 0 whatever it finds; with `-q`, prints nothing
+    /// and exits 1 when anything is out of sync (also a directory whose `.dir` is in neither
+    /// the cache nor the remote, which the list leaves out after a warning, as DVC does). A
+    /// revision that cannot be collected (a DVC file DVC rejects, a target it lacks) stops
+    /// the command, as in DVC. Unlike `dvc status -c`, outputs pinned with `remote:` are
+    /// checked against their remote, each revision against its own remote, and directory
+    /// members wherever that costs no extra request (`--check-members`: always).
+    #[command(mut_arg("glob", |a| a.help(
+        "Expand targets as glob patterns, as `push --glob` does (git-dvc's own: DVC's status \
+         has no --glob)"
+    )))]
     Status(args::StatusArgs),
     /// Check that the data of committed revisions is in remote storage (for CI).
     ///
@@ -125,13 +162,23 @@ Examples:
     /// chained automatically. Run inside a `dvc init --subdir` project, it records the
     /// project's directory in git config `dvc.projectDir`, since git runs hooks at the top
     /// of the work tree. With `--server`, in a bare repository, installs the pre-receive
-    /// hook instead (`dvc.projectDir` set there selects a subdirectory project too).
+    /// hook instead (`dvc.projectDir` set there selects a subdirectory project too), where
+    /// the server runs hooks: `hooks/pre-receive` for plain git (`--chain` keeps an existing
+    /// one, run first); beside the forge's own hook under Gitea/Forgejo
+    /// (`hooks/pre-receive.d/git-dvc`) and GitLab (`custom_hooks/pre-receive.d/git-dvc`,
+    /// with the `gitaly hooks set` steps); for gitolite, which owns the hooks, it prints
+    /// gitolite's steps and writes nothing. The server hook runs git-dvc from PATH, else
+    /// from where the installing binary is. `--print` and `--output FILE` write the script
+    /// for any other hook manager.
     #[command(after_long_help = "\
 Examples:
   git dvc install                In a clone: every git push uploads its DVC data first
   git dvc install --chain        Keep an existing pre-push hook and run it first
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
-                                 (described in $GIT_DIR/dvc/config)")]
+                                 (described in $GIT_DIR/dvc/config)
+  git dvc install --server --output /srv/git/hooks/pre-receive.d/git-dvc
+                                 Write the server hook for a hook manager or a global hooks directory
+  git dvc install --print        The pre-push hook on stdout, for another hook manager")]
     Install(install::InstallArgs),
     /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
     Uninstall,
@@ -153,7 +200,8 @@ Examples:
     /// and every DVC file in them: `.dvcignore` files hide nothing from this check.
     /// Storage is configured on the server, in DVC's format:
     /// `$GIT_DIR/dvc/projects/<dir>/config` for the project at `<dir>` when it exists, else
-    /// `$GIT_DIR/dvc/config`. The
+    /// `$GIT_DIR/dvc/config`, over a server-wide file when one is named (`--storage-config`,
+    /// $GIT_DVC_STORAGE_CONFIG, or git config `dvc.preReceive.storageConfig`). The
     /// pushed `.dvc/config` is only validated and read for its `core.remote` name, never
     /// for URLs or credentials. Settings in the server's git config:
     /// `dvc.preReceive.timeout` (seconds, default 120), `dvc.preReceive.maxObjects`
@@ -161,8 +209,13 @@ Examples:
     /// the limit), `dvc.preReceive.failOpen` (default false; true accepts a push only when
     /// storage is unreachable or the timeout is hit, never for anything the pushed content
     /// decides), `dvc.preReceive.refs` (repeatable glob; default all; an invalid pattern
-    /// rejects every push).
-    PreReceive,
+    /// rejects every push), `dvc.preReceive.log` (a file that gets the administrators' copy
+    /// of every message, with the server paths the pusher is not shown).
+    ///
+    /// Without storage configured (a hook shared by many repositories), pushes whose new
+    /// commits reference no DVC data are accepted and the others refused. Under GitLab
+    /// (`GL_ID` set) rejection lines start with `GL-HOOK-ERR:` for its web UI.
+    PreReceive(pre_receive::PreReceiveArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -170,11 +223,12 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),
+        Command::Fetch(args) => fetch::run(args),
         Command::Status(args) => status::run(args),
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),
         Command::PrePush(args) => pre_push::run(args),
-        Command::PreReceive => pre_receive::run(),
+        Command::PreReceive(args) => pre_receive::run(args),
         Command::Check(args) => check::run(args),
     }
 }

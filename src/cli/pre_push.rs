@@ -8,6 +8,7 @@ use std::io::Read;
 use clap::Args;
 
 use super::{failures, report};
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
@@ -116,6 +117,7 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
             jobs,
             false,
             MemberCheck::TrustManifests,
+            RelpathRules::ThisPlatform,
             Some(&mut verified),
         )?;
         assessments.push((jobs, assessment, verified));

@@ -10,18 +10,29 @@
 //! `dvc.preReceive.failOpen` (accept when storage is unreachable or the time budget runs
 //! out; never for anything the pushed content decides; default false),
 //! `dvc.preReceive.refs` (repeatable glob; only matching refs are checked; default all; an
-//! invalid pattern rejects every push until it is fixed).
+//! invalid pattern rejects every push until it is fixed), `dvc.preReceive.log` (the
+//! administrators' unredacted copy of the messages, see [`super::pusher`]).
+//!
+//! A repository without storage configured accepts pushes that reference no DVC data, so
+//! the hook can be installed for every repository of a server.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use clap::Args;
+
+use super::check::STORAGE_CONFIG_ENV;
+use super::pusher::Pusher;
 use super::report;
 use crate::check::{self, Validation};
 use crate::error::Error;
 use crate::git::{quarantine, GitRepo};
 use crate::receive;
 
+/// git config naming the server-wide storage config.
+pub const STORAGE_CONFIG_KEY: &str = "dvc.preReceive.storageConfig";
 const DEFAULT_TIMEOUT_SECS: u64 = 120;
 const DEFAULT_MAX_OBJECTS: usize = 1_000_000;
 /// Missing objects listed in a rejection; the rest are counted.
@@ -30,43 +41,80 @@ const SHOWN: usize = 20;
 struct Settings {
     timeout: Duration,
     fail_open: bool,
+    /// The administrators' unredacted copy of what the pusher is told.
+    log: Option<PathBuf>,
     check: receive::Settings,
 }
 
-pub fn run() -> i32 {
+#[derive(Debug, Clone, Args)]
+pub struct PreReceiveArgs {
+    /// A server-wide DVC config file (and FILE.local beside it) with the storage pushes must
+    /// reach; the repository's `$GIT_DIR/dvc/config` overrides it key by key where present.
+    /// Also $GIT_DVC_STORAGE_CONFIG, or git config dvc.preReceive.storageConfig (system or
+    /// global, for every repository of the server).
+    #[arg(long = "storage-config", value_name = "FILE")]
+    pub storage_config: Option<PathBuf>,
+}
+
+/// Where a server-wide storage config is named, first match wins: the flag, the
+/// environment, git config (any level the server reads: system, global, the repository's).
+/// Returns the file and where it was named.
+pub fn server_wide_config(
+    flag: Option<&Path>,
+    repo: &gix::Repository,
+) -> Option<(PathBuf, &'static str)> {
+    if let Some(file) = flag {
+        return Some((file.to_path_buf(), "--storage-config"));
+    }
+    if let Some(file) = std::env::var_os(STORAGE_CONFIG_ENV).filter(|v| !v.is_empty()) {
+        return Some((file.into(), STORAGE_CONFIG_ENV));
+    }
+    repo.config_snapshot()
+        .trusted_path(STORAGE_CONFIG_KEY)
+        .ok()
+        .flatten()
+        .map(|file| (file, "git config dvc.preReceive.storageConfig"))
+}
+
+pub fn run(args: PreReceiveArgs) -> i32 {
+    let mut pusher = Pusher::from_env();
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        eprintln!("git-dvc: cannot read the pushed ref list: {e}");
+        pusher.say(&format!("git-dvc: cannot read the pushed ref list: {e}"));
         return 1;
     }
     if input.trim().is_empty() {
         // git always passes at least one line; none means something else read it first.
-        eprintln!("git-dvc: push rejected: pre-receive got no ref updates on stdin; an earlier hook in the chain probably consumed stdin (give each hook its own copy, e.g. save it with `input=$(cat)` and pipe `printf '%s\n' \"$input\"` to each)");
+        pusher.say("git-dvc: push rejected: the DVC data check got no ref updates on stdin; an earlier hook in the chain probably consumed stdin");
+        pusher.say("hint: git passes the ref list once: a chain must give each hook its own copy (input=$(cat), then printf '%s\\n' \"$input\" | each hook), as `git dvc install --server --chain` does");
         return 1;
     }
     let cwd = match std::env::current_dir() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("git-dvc: cannot read the current directory (was it deleted?): {e}");
+            pusher.say(&format!(
+                "git-dvc: cannot read the current directory (was it deleted?): {e}"
+            ));
             return 1;
         }
     };
     let git = match GitRepo::discover(&cwd) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("git-dvc: {e}");
+            pusher.say(&format!("git-dvc: push rejected: {e}"));
             return 1;
         }
     };
-    let settings = match read_settings(&git.local()) {
+    let settings = match read_settings(&git.local(), args.storage_config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             // The server's own setup: failOpen does not cover it (the refs it would
             // have checked would go unchecked).
-            eprintln!("git-dvc: push rejected: {e}");
+            pusher.say(&format!("git-dvc: push rejected: {e}"));
             return 1;
         }
     };
+    pusher.log_to(settings.log.clone());
     let fail_open = settings.fail_open;
     let timeout = settings.timeout;
     let (tx, rx) = mpsc::channel();
@@ -90,43 +138,55 @@ pub fn run() -> i32 {
         Ok(Some(validation)) if validation.missing.is_empty() => {
             // Shown to the pusher as `remote: …`: the push was checked, not just let through.
             if validation.checked > 0 {
-                eprintln!(
+                pusher.note(&format!(
                     "git-dvc: the DVC data of the pushed commits is in storage ({} checked)",
                     report::files(validation.checked).replace("file", "object")
-                );
+                ));
             }
             0
         }
         Ok(Some(validation)) => {
-            reject(&validation);
+            reject(&pusher, &validation);
             1
         }
         Err(e @ Error::OverObjectCap { .. }) => {
-            eprintln!("git-dvc: push rejected: {e}");
-            eprintln!("hint: push fewer commits (or commits with fewer DVC outputs) at a time, or ask the server's administrators to raise dvc.preReceive.maxObjects");
+            pusher.say(&format!("git-dvc: push rejected: {e}"));
+            pusher.say("hint: push fewer commits (or commits with fewer DVC outputs) at a time, or ask the server's administrators to raise dvc.preReceive.maxObjects");
+            1
+        }
+        Err(Error::ServerSetup { message, detail }) => {
+            // Not the pusher's to fix, and failOpen does not cover it: the server would
+            // accept data it has nowhere to keep.
+            pusher.say(&format!("git-dvc: push rejected: {message}"));
+            pusher.admin(&format!("git-dvc: for the administrators: {detail}"));
+            pusher.say("hint: this is the server's setup, not your push: contact the server's administrators (pushes whose commits reference no DVC data are accepted meanwhile)");
             1
         }
         Err(e) if fail_open && e.is_unavailability() => {
-            eprintln!("git-dvc: warning: could not check the DVC data of this push ({e}); accepting it because dvc.preReceive.failOpen is set");
+            pusher.say(&format!("git-dvc: warning: could not check the DVC data of this push ({e}); accepting it because dvc.preReceive.failOpen is set"));
             0
         }
         Err(e) if e.is_unavailability() => {
-            eprintln!("git-dvc: push rejected: could not check the DVC data of this push: {e}");
-            eprintln!("git-dvc: the server refuses pushes it cannot verify; try again later or contact the server's administrators");
+            pusher.say(&format!(
+                "git-dvc: push rejected: could not check the DVC data of this push: {e}"
+            ));
+            pusher.say("git-dvc: the server refuses pushes it cannot verify; try again later or contact the server's administrators");
             1
         }
         Err(e) => {
             // The pushed content (or the server's own setup) is wrong: no retry or
             // failOpen helps.
-            eprintln!("git-dvc: push rejected: the DVC data of this push cannot be checked: {e}");
-            eprintln!("hint: fix what is named above in the pushed commits (or the server's DVC config) and push again");
+            pusher.say(&format!(
+                "git-dvc: push rejected: the DVC data of this push cannot be checked: {e}"
+            ));
+            pusher.say("hint: fix what is named above in the pushed commits (or ask the server's administrators, if it names the server's DVC config) and push again");
             1
         }
     }
 }
 
 /// The server's settings; an error names a setting that cannot be used.
-fn read_settings(repo: &gix::Repository) -> Result<Settings, String> {
+fn read_settings(repo: &gix::Repository, flag: Option<&Path>) -> Result<Settings, String> {
     let config = repo.config_snapshot();
     let timeout = config
         .integer("dvc.preReceive.timeout")
@@ -155,12 +215,17 @@ fn read_settings(repo: &gix::Repository) -> Result<Settings, String> {
     Ok(Settings {
         timeout: Duration::from_secs(timeout),
         fail_open: config.boolean("dvc.preReceive.failOpen").unwrap_or(false),
-        check: receive::Settings { max_objects, refs },
+        log: config.trusted_path("dvc.preReceive.log").ok().flatten(),
+        check: receive::Settings {
+            max_objects,
+            refs,
+            server_wide: server_wide_config(flag, repo).map(|(file, _)| file),
+        },
     })
 }
 
-fn reject(validation: &Validation) {
-    eprintln!(
+fn reject(pusher: &Pusher, validation: &Validation) {
+    pusher.say(&format!(
         "git-dvc: push rejected: {} referenced by the pushed commits {} not in DVC storage:",
         report::files(validation.missing.len()).replace("file", "object"),
         if validation.missing.len() == 1 {
@@ -168,11 +233,11 @@ fn reject(validation: &Validation) {
         } else {
             "are"
         }
-    );
+    ));
     for line in check::missing_lines(&validation.missing, SHOWN) {
-        eprintln!("{line}");
+        pusher.say(&line);
     }
-    eprintln!("hint: upload the data first, e.g. `git dvc push --rev <old>..<new>` (or `git dvc push -a -T`),");
-    eprintln!("hint: or install the client hook (`git dvc install`) so every `git push` does it; then push again.");
-    eprintln!("hint: a directory member missing while its .dir is stored needs `git dvc push --check-members`.");
+    pusher.say("hint: upload the data first, e.g. `git dvc push --rev <old>..<new>` (or `git dvc push -a -T`),");
+    pusher.say("hint: or install the client hook (`git dvc install`) so every `git push` does it; then push again.");
+    pusher.say("hint: a directory member missing while its .dir is stored needs `git dvc push --check-members`.");
 }

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::args::{PushArgs, SyncRequest};
+use super::args::PushArgs;
 use super::failures::{self, UploadFailure};
 use super::push_run_cache::{RunCachePush, RUN_CACHE_REVISION};
 use super::report;
+use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
@@ -18,18 +19,13 @@ use crate::transfer::{self, progress::Progress};
 const WHAT: &str = "failed to push data to the cloud";
 
 pub fn run(args: PushArgs) -> i32 {
-    let cwd = match std::env::current_dir() {
+    let cwd = match engine::current_dir() {
         Ok(c) => c,
-        Err(e) => {
-            return report::fail(
-                WHAT,
-                &Error::Message(format!(
-                    "cannot read the current directory (was it deleted?): {e}"
-                )),
-            )
-        }
+        Err(e) => return report::fail(WHAT, &e),
     };
-    let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd))
+    let request = args
+        .selection
+        .request(&args.output)
         .checking_members(args.check_members);
     match push(&cwd, &request, args.run_cache) {
         Ok(code) => code,
@@ -37,7 +33,11 @@ pub fn run(args: PushArgs) -> i32 {
     }
 }
 
-fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result<i32, Error> {
+fn push(
+    cwd: &std::path::Path,
+    request: &engine::SyncRequest,
+    run_cache: bool,
+) -> Result<i32, Error> {
     let (ctx, mut collected) = engine::collect(cwd, request)?;
     for w in &collected.warnings {
         report::warn(w);
@@ -71,6 +71,7 @@ fn push(cwd: &std::path::Path, request: &SyncRequest, run_cache: bool) -> Result
             jobs,
             false,
             request.members,
+            RelpathRules::ThisPlatform,
             Some(&mut verified),
         )?;
         let mut missing = assessment.missing_everywhere();

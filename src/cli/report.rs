@@ -14,6 +14,12 @@ pub fn error(message: &str) {
 /// Prints `ERROR: <what> - <error>` (just `ERROR: <error>` when `what` is empty, as DVC's
 /// status does) and returns DVC's exit code for it.
 pub fn fail(what: &str, err: &Error) -> i32 {
+    if let Error::NoRevisionCollected { warnings, .. } = err {
+        // DVC's `failed to collect '<rev>', skipping` for each, before the error.
+        for w in warnings {
+            warn(w);
+        }
+    }
     if let Error::NotDvcRepo(_) = err {
         // DVC says this without the command's prefix, and exits 253.
         error(&err.to_string());

@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::args::{StatusArgs, SyncRequest};
+use super::args::StatusArgs;
 use super::report;
+use crate::dvc::dir_manifest::RelpathRules;
+use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
 use crate::sync::{self, ObjectState};
@@ -19,19 +21,15 @@ pub fn run(args: StatusArgs) -> i32 {
         );
         return 2;
     }
-    let cwd = match std::env::current_dir() {
+    let cwd = match engine::current_dir() {
         Ok(c) => c,
-        Err(e) => {
-            return report::fail(
-                WHAT,
-                &Error::Message(format!(
-                    "cannot read the current directory (was it deleted?): {e}"
-                )),
-            )
-        }
+        Err(e) => return report::fail(WHAT, &e),
     };
-    let request = SyncRequest::from_args(&args.selection, &args.output, &engine::cwd_prefix(&cwd))
-        .checking_members(args.check_members);
+    let request = args
+        .selection
+        .request(&args.output)
+        .checking_members(args.check_members)
+        .aborting_on_failed_revisions();
     match status(&cwd, &request, args.json) {
         Ok(code) => code,
         Err(Error::NoRemote {
@@ -50,8 +48,10 @@ pub fn run(args: StatusArgs) -> i32 {
     }
 }
 
-fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i32, Error> {
+fn status(cwd: &std::path::Path, request: &engine::SyncRequest, json: bool) -> Result<i32, Error> {
     let (ctx, collected) = engine::collect(cwd, request)?;
+    // DVC shows paths relative to the current directory.
+    let prefix = ctx.cwd_prefix.as_str();
     if !json {
         for w in &collected.warnings {
             report::warn(w);
@@ -59,22 +59,42 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
     }
     // path → state; DVC lists deleted, then new, then missing.
     let mut entries: Vec<(ObjectState, String)> = Vec::new();
+    // Directories whose `.dir` is nowhere: DVC warns and leaves them out of the list.
+    let mut missing_dirs: Vec<(String, DvcHash)> = Vec::new();
     let mut remote_names = Vec::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
-        let assessment = sync::assess(dest, &ctx.cache, jobs, true, request.members)?;
+        let assessment = sync::assess(
+            dest,
+            &ctx.cache,
+            jobs,
+            true,
+            request.members,
+            RelpathRules::ThisPlatform,
+        )?;
         remote_names.push(assessment.remote.name.clone());
         report::requests(
             request.verbose,
             &assessment.remote.name,
             assessment.storage.as_ref(),
         );
-        for (state, _, prov) in assessment.out_of_sync() {
-            entries.push((state, prov.path.clone()));
+        let shown = ShownPaths::new(prefix, &assessment);
+        for (state, hash, prov) in assessment.out_of_sync() {
+            let path = shown.path(&prov.path);
+            if state == ObjectState::Missing && hash.oid.is_dir() {
+                missing_dirs.push((path, hash.clone()));
+            } else {
+                entries.push((state, path));
+            }
         }
     }
     entries.sort();
     entries.dedup();
+    missing_dirs.sort();
+    missing_dirs.dedup();
+    if !missing_dirs.is_empty() && !request.quiet {
+        report::warn(&missing_dirs_message(&missing_dirs));
+    }
     if json {
         let map: BTreeMap<&str, &str> = entries
             .iter()
@@ -87,7 +107,9 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
         return Ok(0);
     }
     if request.quiet {
-        return Ok(i32::from(!entries.is_empty()));
+        // git-dvc's rule: a directory whose data is nowhere is out of sync too (DVC, having
+        // left it out of the list, exits 0 for it).
+        return Ok(i32::from(!entries.is_empty() || !missing_dirs.is_empty()));
     }
     if entries.is_empty() {
         let remote = request
@@ -104,4 +126,87 @@ fn status(cwd: &std::path::Path, request: &SyncRequest, json: bool) -> Result<i3
         println!("\t{label:<20}{path}");
     }
     Ok(0)
+}
+
+/// DVC's warning for a directory whose `.dir` is neither in the cache nor on the remote
+/// (DVC prints it when its attempt to fetch the manifest fails, with `name: None`).
+fn missing_dirs_message(missing: &[(String, DvcHash)]) -> String {
+    let mut lines = vec![
+        "Some of the cache files do not exist neither locally nor on remote. Missing cache files:"
+            .to_string(),
+    ];
+    for (path, hash) in missing {
+        lines.push(format!("name: {path}, {}: {}", hash.kind.name(), hash.oid));
+    }
+    lines.join("\n")
+}
+
+/// Project-relative paths as DVC's status shows them from the current directory.
+struct ShownPaths<'a> {
+    /// The current directory relative to the project's (`""` at the top).
+    cwd: &'a str,
+    /// The directory output the current directory is (or is inside), if any.
+    enclosing_dir_output: Option<&'a str>,
+}
+
+impl<'a> ShownPaths<'a> {
+    fn new(cwd: &'a str, assessment: &'a sync::Assessment) -> ShownPaths<'a> {
+        let enclosing_dir_output = assessment
+            .set
+            .dirs
+            .values()
+            .map(|d| d.provenance.path.as_str())
+            .find(|d| !cwd.is_empty() && (cwd == *d || is_inside(cwd, d)));
+        ShownPaths {
+            cwd,
+            enclosing_dir_output,
+        }
+    }
+
+    /// DVC names an output `os.path.relpath(path, cwd)` and a directory member by joining
+    /// that name with the member's relpath, so from inside a directory output its members
+    /// are `./m`, `../in/m`.
+    fn path(&self, path: &str) -> String {
+        if let Some(dir) = self.enclosing_dir_output {
+            if let Some(member) = path.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
+                return format!("{}/{member}", relative_path(dir, self.cwd));
+            }
+        }
+        relative_path(path, self.cwd)
+    }
+}
+
+/// Whether `path` is strictly inside the directory `dir` (both project-relative).
+fn is_inside(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// `os.path.relpath(path, base)` for `/`-separated relative paths (`""` is the top).
+fn relative_path(path: &str, base: &str) -> String {
+    let path: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let base: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; base.len() - common];
+    parts.extend_from_slice(&path[common..]);
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_path;
+
+    #[test]
+    fn paths_are_relative_to_the_current_directory_as_in_dvc() {
+        assert_eq!(relative_path("top", ""), "top");
+        assert_eq!(relative_path("top", "sub"), "../top");
+        assert_eq!(relative_path("sub/q", "sub"), "q");
+        assert_eq!(relative_path("sub", "sub"), ".");
+        assert_eq!(relative_path("sub/dd/x", "sub/dd/in"), "../x");
+        assert_eq!(relative_path("other/o", "sub/dd"), "../../other/o");
+        assert_eq!(relative_path("subway", "sub"), "../subway");
+    }
 }

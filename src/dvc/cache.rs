@@ -125,7 +125,7 @@ impl LocalCache {
             .parent()
             .expect("object paths have a shard directory");
         fs::create_dir_all(dir).map_err(io("create", dir))?;
-        let temp = dir.join(crate::storage::local::temp_name());
+        let temp = dir.join(crate::temp_files::temp_name());
         let result = copy_verified(source, source_path, &temp, oid).and_then(|()| {
             fs::set_permissions(&temp, fs::Permissions::from_mode(CACHE_MODE))
                 .map_err(io("make read-only", &temp))?;

@@ -7,8 +7,11 @@
 //! (`md5` before `relpath`), `", "` and `": "` separators, and `ensure_ascii` escaping.
 //!
 //! [`parse`] reads a manifest from a cache or remote and refuses any `relpath` that could
-//! escape or confuse a directory walk (absolute, `..`, `.`, empty components, NUL,
-//! backslashes): DVC itself never writes such paths.
+//! escape or confuse a directory walk where it would be written: absolute, `..`, `.` or
+//! empty components, NUL, and on Windows backslashes and drive prefixes. DVC itself never
+//! writes such paths. Every other name DVC accepts is accepted, such as `a\b.txt` on POSIX,
+//! where a backslash is an ordinary character. [`RelpathRules::AnyPlatform`] (the server
+//! check) also refuses what a Windows client would read as `..`, a root or a drive.
 //!
 //! ```
 //! use git_dvc::dvc::dir_manifest;
@@ -50,14 +53,31 @@ struct RawEntry<'a> {
     relpath: String,
 }
 
-/// Parses manifest bytes, validating every hash and relpath. Entries keep their stored order.
+/// Whose path rules a manifest's relpaths must satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RelpathRules {
+    /// This machine's: what would be unsafe if it wrote the member here.
+    #[default]
+    ThisPlatform,
+    /// Every platform a client may pull on: the server check (`check`, `pre-receive`)
+    /// vouches for data others will write, on POSIX or Windows.
+    AnyPlatform,
+}
+
+/// Parses manifest bytes, validating every hash and relpath under this platform's rules.
+/// Entries keep their stored order.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ManifestEntry>, ManifestError> {
+    parse_with(bytes, RelpathRules::ThisPlatform)
+}
+
+/// [`parse`] under the given relpath rules.
+pub fn parse_with(bytes: &[u8], rules: RelpathRules) -> Result<Vec<ManifestEntry>, ManifestError> {
     let raw: Vec<RawEntry> =
         serde_json::from_slice(bytes).map_err(|e| ManifestError::Json(e.to_string()))?;
     raw.into_iter()
         .enumerate()
         .map(|(index, entry)| {
-            check_relpath(&entry.relpath).map_err(|reason| ManifestError::RelPath {
+            check_relpath_with(&entry.relpath, rules).map_err(|reason| ManifestError::RelPath {
                 index,
                 relpath: entry.relpath.chars().take(200).collect(),
                 reason,
@@ -73,17 +93,30 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ManifestEntry>, ManifestError> {
 }
 
 /// Checks that a member path is a plain relative `/`-separated path that stays inside its
-/// directory. Returns the reason it is not.
+/// directory on this platform. Returns the reason it is not.
 pub fn check_relpath(relpath: &str) -> Result<(), &'static str> {
+    check_relpath_with(relpath, RelpathRules::ThisPlatform)
+}
+
+/// [`check_relpath`] under the given rules.
+pub fn check_relpath_with(relpath: &str, rules: RelpathRules) -> Result<(), &'static str> {
+    posix_problem(relpath)?;
+    match rules {
+        RelpathRules::ThisPlatform if cfg!(windows) => windows_problem(relpath, true),
+        RelpathRules::ThisPlatform => Ok(()),
+        // A Windows client reads `a\b` as a subdirectory (still inside): only escapes count.
+        RelpathRules::AnyPlatform => windows_problem(relpath, false),
+    }
+}
+
+/// What is unsafe or ambiguous everywhere: DVC splits a relpath on `/` and joins the parts
+/// onto the directory.
+fn posix_problem(relpath: &str) -> Result<(), &'static str> {
     if relpath.is_empty() {
         return Err("empty path");
     }
     if relpath.contains('\0') {
         return Err("contains NUL");
-    }
-    // DVC writes posix relpaths; a backslash would become a separator on Windows.
-    if relpath.contains('\\') {
-        return Err("contains a backslash");
     }
     if relpath.starts_with('/') {
         return Err("absolute path");
@@ -94,6 +127,30 @@ pub fn check_relpath(relpath: &str) -> Result<(), &'static str> {
             "." => return Err("contains a '.' component"),
             "" => return Err("contains an empty component"),
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// What Windows' path joining (`ntpath.join`, which DVC's local filesystem uses there)
+/// turns into an escape: a part starting with `\` restarts at the root, a part with a drive
+/// (`C:`) restarts on that drive, and `\` separates `..`.
+/// `any_backslash`: on Windows itself a backslash in a name is refused outright, as DVC
+/// never writes one there.
+fn windows_problem(relpath: &str, any_backslash: bool) -> Result<(), &'static str> {
+    if any_backslash && relpath.contains('\\') {
+        return Err("contains a backslash (a separator on Windows)");
+    }
+    for part in relpath.split('/') {
+        if part.starts_with('\\') {
+            return Err("has a part starting with a backslash (a root on Windows)");
+        }
+        let mut chars = part.chars();
+        if chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.next() == Some(':') {
+            return Err("has a part starting with a drive (such as 'C:') on Windows");
+        }
+        if part.split('\\').any(|p| p == "..") {
+            return Err("contains a '..' component on Windows (backslash-separated)");
         }
     }
     Ok(())
@@ -190,16 +247,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(windows))]
     fn matches_real_dvc_bytes_for_awkward_names() {
-        // Built without `parse`, which (rightly) refuses the backslash name.
-        #[derive(Deserialize)]
-        struct Raw {
-            md5: String,
-            relpath: String,
-        }
-        let raw: Vec<Raw> = serde_json::from_str(REAL_DVC).unwrap();
-        let mut entries: Vec<ManifestEntry> =
-            raw.iter().map(|r| entry(&r.relpath, &r.md5)).collect();
+        // A backslash is an ordinary character on POSIX, as for DVC there.
+        let mut entries = parse(REAL_DVC.as_bytes()).unwrap();
+        assert!(entries.iter().any(|e| e.relpath == "back\\slash"));
         assert!(entries.iter().any(|e| e.relpath == "emoji 😀.txt"));
         assert!(entries.iter().any(|e| e.relpath == "日本.txt"));
         entries.rotate_left(5);
@@ -280,7 +332,6 @@ mod tests {
             "./a",
             "a//b",
             "a/",
-            "a\\b",
             "a\0b",
         ] {
             let json = serde_json::to_string(&serde_json::json!(
@@ -294,6 +345,42 @@ mod tests {
             );
         }
         assert!(check_relpath("a..b/..c/.d").is_ok());
+    }
+
+    #[test]
+    fn backslashes_are_names_on_posix_and_separators_on_windows() {
+        for name in ["a\\b.txt", "x/y\\z", "..\\x", "\\root", "C:x"] {
+            assert_eq!(check_relpath(name).is_ok(), !cfg!(windows), "{name:?}");
+        }
+        assert_eq!(check_relpath("a:b/1:00.csv").is_ok(), !cfg!(windows));
+    }
+
+    #[test]
+    fn the_server_rules_refuse_what_escapes_on_any_platform() {
+        let any = |p: &str| check_relpath_with(p, RelpathRules::AnyPlatform);
+        // Inside the directory on every platform.
+        for ok in ["a\\b.txt", "x/y\\z", "a\\..b", "1:00.csv", "a/_:c"] {
+            assert_eq!(any(ok), Ok(()), "{ok:?}");
+        }
+        // A Windows client would write these outside the directory.
+        for bad in [
+            "..\\x",
+            "a\\..\\..\\x",
+            "x/..\\..\\y",
+            "\\root",
+            "x/\\\\server\\share",
+            "C:x",
+            "x/c:\\y",
+            "a/b:c",
+            // and what is unsafe everywhere
+            "../x",
+            "/x",
+        ] {
+            assert!(any(bad).is_err(), "{bad:?}");
+        }
+        let json = br#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "..\\x"}]"#;
+        assert!(parse_with(json, RelpathRules::AnyPlatform).is_err());
+        assert_eq!(parse(json).is_ok(), !cfg!(windows));
     }
 
     #[test]

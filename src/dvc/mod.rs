@@ -2,6 +2,9 @@
 //! configuration, hashes and the cache. Nothing here knows git.
 
 pub mod cache;
+pub mod cache_leftovers;
+pub mod cache_presence;
+pub mod cache_writer;
 pub mod config;
 pub mod configobj;
 pub mod dir_manifest;
@@ -11,6 +14,7 @@ pub mod hash;
 pub mod interpolate;
 pub mod output;
 pub mod pipeline;
+pub mod repo_lock;
 pub mod run_cache;
 pub mod stage_deps;
 pub mod yaml;

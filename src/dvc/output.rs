@@ -31,6 +31,12 @@ impl DvcOutput {
     pub fn is_pushable(&self) -> bool {
         self.push && self.cache && self.hash.is_some()
     }
+
+    /// Whether `dvc fetch` would download this output (before remote filtering): `push:
+    /// false` ones too, since another clone may have put them in a shared cache or remote.
+    pub fn is_fetchable(&self) -> bool {
+        self.cache && self.hash.is_some()
+    }
 }
 
 /// One member of a `.dir` manifest.

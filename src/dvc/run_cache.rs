@@ -60,8 +60,21 @@ fn read_outputs(path: &Path) -> Result<Vec<(String, DvcHash)>, String> {
     super::cache::open_object(path)
         .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut bytes))
         .map_err(|e| format!("cannot read it: {e}"))?;
-    let entry = yaml::parse(&bytes).map_err(|e| format!("not valid YAML: {e}"))?;
+    parse_entry(&bytes)
+}
+
+/// The outputs an entry's bytes name; `Err` when they are not a stage entry.
+pub fn parse_entry(bytes: &[u8]) -> Result<Vec<(String, DvcHash)>, String> {
+    let entry = yaml::parse(bytes).map_err(|e| format!("not valid YAML: {e}"))?;
     outputs_of(&entry)
+}
+
+/// Whether `key` is a run-cache entry's name as DVC makes it (`runs/ab/ab<62 hex>/<64
+/// hex>`): keys listed on a remote are checked before they become paths in the cache.
+pub fn is_entry_key(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('/').collect();
+    matches!(parts.as_slice(), ["runs", prefix, key, value]
+        if is_hex(prefix, 2) && is_hex(key, 64) && key.starts_with(prefix) && is_hex(value, 64))
 }
 
 /// The hashed outputs of one entry. An entry always records `hash: md5`; an output
@@ -154,6 +167,16 @@ mod tests {
         // The key directory does not start with its prefix: skipped, not an error.
         assert!(warnings.is_empty(), "{warnings:?}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn entry_keys_are_dvc_names_only() {
+        assert!(is_entry_key(&format!("runs/0a/{KEY}/{VALUE}")));
+        assert!(!is_entry_key(&format!("runs/0b/{KEY}/{VALUE}")));
+        assert!(!is_entry_key(&format!("runs/0a/{KEY}/../{VALUE}")));
+        assert!(!is_entry_key(&format!("runs/0a/{KEY}/{VALUE}/x")));
+        assert!(!is_entry_key(&format!("runs/0a/{KEY}/.{}", &VALUE[1..])));
+        assert!(!is_entry_key("runs/0a/../../etc/passwd"));
     }
 
     #[test]

@@ -65,9 +65,9 @@ impl GitRepo {
         }
         .map_err(|e| {
             let context = format!("{} is not inside a git repository", dir.display());
-            // The usual case needs no library detail, only the way out. (gix's error is
-            // opaque here, hence the text match; anything else keeps its detail.)
-            if e.to_string().contains("Could not find a git repository") {
+            // The usual case (no repository up to the root) needs no library detail, only
+            // the way out; anything else keeps its detail.
+            if e.is_not_found() {
                 GitError::msg(
                     context,
                     "run git dvc inside a git repository (cd into it, or create one with `git init`)",

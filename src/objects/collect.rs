@@ -2,8 +2,9 @@
 //!
 //! 1. Every distinct DVC file (a `.dvc` blob, or a `dvc.yaml` + `dvc.lock` pair) reachable
 //!    from any snapshot is parsed once, in parallel.
-//! 2. A snapshot holding a file DVC rejects is skipped with a warning, as DVC skips it; if
-//!    it is the only snapshot, that is an error naming `path@revision`.
+//! 2. A snapshot holding a file DVC rejects, or an output pinned (`remote:`) to a remote
+//!    defined nowhere, is skipped with a warning, as DVC skips it; if it is the only
+//!    snapshot, that is an error.
 //! 3. Snapshots sharing a config are walked together, each distinct tree node once, and each
 //!    pushable output's hash lands in the set of the remote it goes to.
 
@@ -12,11 +13,13 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::glob_targets::GlobBase;
 use super::pipeline_inputs::{PipelineResolver, PipelineUnit, Place};
 use super::snapshot::{BlobSource, ConfigKey, Snapshot};
 use super::targets::Targets;
 use super::{DestinationObjects, Provenance};
-use crate::dvc::config::{DvcConfig, RemoteConfig};
+use crate::dvc::cache::LocalCache;
+use crate::dvc::config::{ConfigError, DvcConfig, RemoteConfig};
 use crate::dvc::output::DvcOutput;
 use crate::dvc::{dvcfile, pipeline, stage_deps};
 use crate::error::Error;
@@ -61,8 +64,22 @@ pub struct FoundUnit<'a> {
     pub parsed: &'a ParsedUnit,
 }
 
+/// Which way the data goes: it decides which outputs count. `push: false` outputs stay
+/// off remotes but are fetched; repo imports (`dvc import`) come from their source
+/// repository, never a DVC remote, so neither direction takes them here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Direction {
+    /// Cache to storage: push, status, check, the hooks.
+    #[default]
+    Up,
+    /// Storage to cache: fetch. An output with no remote to come from is skipped (DVC
+    /// says `No remote provided and no default remote set.`), not an error.
+    Down,
+}
+
 #[derive(Default)]
 pub struct CollectOptions<'a> {
+    pub direction: Direction,
     /// `-r`: the remote for outputs without `remote:`, and a filter on those with one.
     pub remote_override: Option<String>,
     /// Replaces `core.remote` only (outputs' own `remote:` still honoured): the hook's
@@ -80,6 +97,30 @@ pub struct CollectOptions<'a> {
     /// (by directory): what `fallback_config` is for the outer project.
     pub nested_configured: HashMap<String, Arc<DvcConfig>>,
     pub targets: Option<&'a Targets>,
+    /// The local cache: `--glob` patterns look into committed directory outputs through
+    /// their `.dir` manifests there.
+    pub cache: Option<&'a LocalCache>,
+    /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
+    /// files are skipped, so only what new commits introduce is collected.
+    pub known_nodes: HashSet<*const DvcTree>,
+    /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
+    /// `.dvc` file next to a changed one is not new.
+    pub known_units: HashSet<Unit>,
+    /// What a revision that cannot be collected does to the command.
+    pub failed_revisions: FailedRevisions,
+}
+
+/// What a revision that cannot be collected (a DVC file DVC rejects, an output pinned to a
+/// remote defined nowhere, or a target it lacks) does to the command, as in DVC: its push
+/// skips the revision, its status stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailedRevisions {
+    /// Skipped with DVC's `failed to collect '<rev>', skipping` warning (and a line saying
+    /// why); when every revision fails, the last failure is the error, after the warnings.
+    #[default]
+    Skip,
+    /// The first one stops the command: `Failed to collect '<rev>': <why>`.
+    Abort,
 }
 
 /// Whose word counts for a remote's location when a commit's `.dvc/config` defines it.
@@ -146,6 +187,8 @@ pub struct Collected {
     pub used_no_default: bool,
     /// Labels of the snapshots that were used.
     pub snapshots_used: usize,
+    /// Outputs of `dvc import` stages left out (their data lives in another repository).
+    pub repo_imports: usize,
 }
 
 pub fn collect(
@@ -191,32 +234,39 @@ pub fn collect(
         })
         .collect();
 
-    // 2. Snapshots with an unloadable file are skipped, as DVC's brancher skips them.
+    // 2. Snapshots DVC cannot collect are skipped, as DVC's push skips them, or stop the
+    //    command, as DVC's status does.
     let mut warnings = Vec::new();
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
-    // Only a failed parse can make a snapshot unusable: without one, no walk is needed.
-    let any_failed = parsed.values().any(|p| p.is_err());
     for snap in snapshots {
-        let failure = match any_failed {
-            true => first_failure(snap, blobs, &mut resolver, &parsed),
-            false => None,
+        let Some((line, error)) = snapshot_failure(snap, blobs, &mut resolver, &parsed, options)
+        else {
+            usable.push(snap);
+            continue;
         };
-        match failure {
-            None => usable.push(snap),
-            Some((file, message)) => {
-                let line = format!("{}@{}: {message}", join(&snap.prefix, &file), snap.label);
-                warnings.push(format!(
-                    "failed to collect '{}', skipping\n  {line}",
-                    snap.label
-                ));
-                last_error = Some(line);
-            }
+        if options.failed_revisions == FailedRevisions::Abort {
+            return Err(Error::RevisionNotCollected {
+                revision: snap.label.clone(),
+                reason: line,
+            });
         }
+        warnings.push(format!(
+            "failed to collect '{}', skipping\n  {line}",
+            snap.label
+        ));
+        last_error = Some(error);
     }
     if usable.is_empty() {
-        if let Some(line) = last_error {
-            return Err(Error::BadInput(line));
+        if let Some(last) = last_error {
+            // The last revision's reason is the error: said once.
+            if let Some(w) = warnings.last_mut() {
+                w.truncate(w.find('\n').unwrap_or(w.len()));
+            }
+            return Err(Error::NoRevisionCollected {
+                warnings,
+                last: Box::new(last),
+            });
         }
     }
 
@@ -237,6 +287,8 @@ pub fn collect(
         options.committed_remotes,
         repo_root,
     );
+    router.skip_unrouted = options.direction == Direction::Down;
+    let mut repo_imports = 0usize;
     for (key, config, snaps) in &groups {
         // A committed config: a revision that holds it (for messages), and the user's own
         // configuration its remote definitions must agree with.
@@ -281,10 +333,15 @@ pub fn collect(
                 );
             }
         }
-        // A target missing from some revisions only skips those, as DVC skips a revision
-        // that fails to collect; missing everywhere is an error (below).
+        // Every usable snapshot has each target (see `snapshot_failure`); their union may
+        // still fail to select (`-d`), which is an error when no group selects (below).
+        // DVC globs the work tree; a committed revision, what it tracks.
+        let glob_base = match blobs.work_dir() {
+            Some(dir) if snaps.iter().all(|s| s.commit.is_none()) => GlobBase::WorkTree(dir),
+            _ => GlobBase::Tracked(options.cache),
+        };
         let selection = match options.targets {
-            Some(t) => match t.select(&found) {
+            Some(t) => match t.select(&found, glob_base) {
                 Ok(sel) => Some(sel),
                 Err(e) => {
                     target_error = Some(e);
@@ -296,6 +353,9 @@ pub fn collect(
         groups_selected += 1;
         for (i, unit) in found.iter().enumerate() {
             if unit.parsed.is_repo_import {
+                if options.direction == Direction::Down {
+                    repo_imports += unit.parsed.outputs.len();
+                }
                 continue;
             }
             for (j, out) in unit.parsed.outputs.iter().enumerate() {
@@ -304,7 +364,11 @@ pub fn collect(
                         continue;
                     }
                 }
-                if !out.is_pushable() {
+                let wanted = match options.direction {
+                    Direction::Up => out.is_pushable(),
+                    Direction::Down => out.is_fetchable(),
+                };
+                if !wanted {
                     continue;
                 }
                 let Some(path) = repo_path(&unit.dir, &out.path) else {
@@ -330,6 +394,7 @@ pub fn collect(
         warnings,
         used_no_default,
         snapshots_used: usable.len(),
+        repo_imports,
     })
 }
 
@@ -463,25 +528,105 @@ pub fn link_error(target: &[u8]) -> String {
     )
 }
 
-/// The first file in a snapshot that failed to parse: (path, reason).
-fn first_failure(
+/// Why DVC cannot collect a revision.
+#[derive(Debug, Clone)]
+enum CollectFailure {
+    /// A DVC file that does not parse, and why.
+    Unreadable(String),
+    /// An output pinned to a remote no configuration defines: DVC resolves every cached
+    /// output's remote while it builds a revision's index (`_load_storage_from_out`), so
+    /// this fails the revision whatever the targets, `-r` or the output's `push:` say.
+    RemoteNotFound(String),
+}
+
+impl std::fmt::Display for CollectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CollectFailure::Unreadable(message) => f.write_str(message),
+            CollectFailure::RemoteNotFound(name) => {
+                write!(f, "{}", ConfigError::RemoteNotFound(name.clone()))
+            }
+        }
+    }
+}
+
+/// Whether the remote `name` is defined for `snap`: by its own config, or by the user's
+/// configuration the router falls back on (see [`Router::route`]).
+fn remote_defined(name: &str, snap: &Snapshot, options: &CollectOptions<'_>) -> bool {
+    let defines = |c: &DvcConfig| c.remote_names().contains(&name);
+    let nested = match &snap.config_key {
+        ConfigKey::Nested(dir, _) => options.nested_configured.get(dir),
+        _ => None,
+    };
+    defines(&snap.config)
+        || nested.is_some_and(|c| defines(c))
+        || options.fallback_config.as_deref().is_some_and(defines)
+}
+
+/// Why DVC cannot collect a snapshot: the line saying so, and the error when it is the
+/// last revision. Its first file that does not parse or pins an output to a remote defined
+/// nowhere (`path@revision: reason`, and for the remote DVC's own words as the error), else
+/// the first target it lacks.
+fn snapshot_failure(
     snap: &Snapshot,
     blobs: &BlobSource,
     resolver: &mut PipelineResolver<'_>,
     parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
-) -> Option<(String, String)> {
-    let root = snap.root.as_ref()?;
-    let mut failure = None;
-    let mut seen = HashSet::new();
-    let place = place_of(snap, blobs);
-    visit_units(root, place, resolver, &mut seen, &mut |_, file, unit| {
-        if failure.is_none() {
-            if let Some(Err(message)) = parsed.get(&unit) {
-                failure = Some((file.to_string(), message.clone()));
+    options: &CollectOptions<'_>,
+) -> Option<(String, Error)> {
+    let mut failure: Option<(String, CollectFailure)> = None;
+    // Only a command with targets needs the snapshot's own units.
+    let mut found: Vec<FoundUnit> = Vec::new();
+    if let Some(root) = &snap.root {
+        let mut seen = options.known_nodes.clone();
+        let place = place_of(snap, blobs);
+        visit_units(root, place, resolver, &mut seen, &mut |dir, file, unit| {
+            if failure.is_some() {
+                return;
             }
-        }
-    });
-    failure
+            let why = match parsed.get(&unit) {
+                Some(Err(message)) => Some(CollectFailure::Unreadable(message.clone())),
+                Some(Ok(p)) => {
+                    let undefined = p
+                        .outputs
+                        .iter()
+                        .filter(|out| out.cache && repo_path(dir, &out.path).is_some())
+                        .find_map(|out| {
+                            out.remote
+                                .clone()
+                                .filter(|r| !remote_defined(r, snap, options))
+                        });
+                    if undefined.is_none() && options.targets.is_some() {
+                        found.push(FoundUnit {
+                            dir: dir.to_string(),
+                            file: file.to_string(),
+                            unit,
+                            parsed: p,
+                        });
+                    }
+                    undefined.map(CollectFailure::RemoteNotFound)
+                }
+                None => None,
+            };
+            failure = why.map(|f| (file.to_string(), f));
+        });
+    }
+    if let Some((file, failure)) = failure {
+        let line = format!("{}@{}: {failure}", join(&snap.prefix, &file), snap.label);
+        let error = match failure {
+            // DVC's own words, as when the one revision it collects fails.
+            CollectFailure::RemoteNotFound(name) => ConfigError::RemoteNotFound(name).into(),
+            CollectFailure::Unreadable(_) => Error::BadInput(line.clone()),
+        };
+        return Some((line, error));
+    }
+    // DVC globs the work tree; a committed revision, what it tracks.
+    let glob_base = match (snap.commit, blobs.work_dir()) {
+        (None, Some(dir)) => GlobBase::WorkTree(dir),
+        _ => GlobBase::Tracked(options.cache),
+    };
+    let error = options.targets?.select(&found, glob_base).err()?;
+    Some((error.to_string(), error))
 }
 
 /// `prefix/path`, or `path` when there is no prefix.
@@ -517,6 +662,9 @@ struct Router<'a> {
     remote_override: Option<String>,
     default_remote: Option<String>,
     used_no_default: bool,
+    /// An output with no remote at all is skipped (and `used_no_default` set) instead of
+    /// stopping the command: fetch, as DVC's.
+    skip_unrouted: bool,
     fallback_config: Option<Arc<DvcConfig>>,
     committed_remotes: CommittedRemotes,
     /// Remotes already resolved (and checked against the user's configuration), per
@@ -540,6 +688,7 @@ impl<'a> Router<'a> {
             remote_override: remote_override.map(|r| r.to_lowercase()),
             default_remote: default_remote.map(|r| r.to_lowercase()),
             used_no_default: false,
+            skip_unrouted: false,
             fallback_config,
             committed_remotes,
             resolved: HashMap::new(),
@@ -567,15 +716,8 @@ impl<'a> Router<'a> {
         let own = committed.map(|(_, c)| c);
         let users: Vec<&DvcConfig> = own.into_iter().chain(outer.as_deref()).collect();
         let name = match (&self.remote_override, &out.remote) {
-            (Some(chosen), Some(own)) if own != chosen => {
-                // Not for this remote; but DVC resolves every output's remote first, so one
-                // pinned to a remote defined nowhere fails the command (`-r` or not).
-                let defined = |c: &DvcConfig| c.remote_names().contains(&own.as_str());
-                if !defined(config) && !users.iter().any(|c| defined(c)) {
-                    return Err(crate::dvc::config::ConfigError::RemoteNotFound(own.clone()).into());
-                }
-                return Ok(());
-            }
+            // Not for this remote (one defined nowhere has failed its revision already).
+            (Some(chosen), Some(own)) if own != chosen => return Ok(()),
             (Some(chosen), _) => chosen.clone(),
             (None, Some(own)) => {
                 if self.default_remote.is_none() && config.core_remote().is_none() {
@@ -590,6 +732,10 @@ impl<'a> Router<'a> {
                 .or_else(|| users.iter().find_map(|c| c.core_remote()))
             {
                 Some(default) => default,
+                None if self.skip_unrouted => {
+                    self.used_no_default = true;
+                    return Ok(());
+                }
                 None => {
                     return Err(Error::NoRemote {
                         root: self.repo_root.to_path_buf(),

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::{DestinationObjects, Provenance};
 use crate::dvc::cache::LocalCache;
-use crate::dvc::dir_manifest;
+use crate::dvc::dir_manifest::{self, RelpathRules};
 use crate::dvc::hash::DvcHash;
 use crate::dvc::output::ManifestEntry;
 use crate::storage::{Storage, StorageError};
@@ -154,15 +154,43 @@ impl ObjectSet {
 const MANIFEST_BATCH: usize = 64;
 
 /// Reads and parses every `.dir` of `dest` but those in `skip` (present on the remote and
-/// known complete there); an error only when a manifest cannot be read from the remote at
-/// all. Each distinct manifest is read once and each distinct member stored once.
+/// known complete there), its relpaths checked under `rules`; an error only when a
+/// manifest cannot be read from the remote at all. Each distinct manifest is read once and
+/// each distinct member stored once.
 pub fn expand(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
+    rules: RelpathRules,
     skip: &HashSet<DvcHash>,
 ) -> Result<ObjectSet, StorageError> {
+    expand_with(dest, cache, storage, rules, skip, false).map(|(set, _)| set)
+}
+
+/// Valid manifests the cache lacks, read from the remote: their exact bytes, by id.
+pub type FetchedManifests = HashMap<DvcHash, Vec<u8>>;
+
+/// [`expand`], also keeping the bytes of every valid manifest read from the remote (not
+/// from the cache): a fetch stores them once their members are in, without asking again.
+pub fn expand_keeping_manifests(
+    dest: &DestinationObjects,
+    cache: &LocalCache,
+    storage: &dyn Storage,
+    rules: RelpathRules,
+) -> Result<(ObjectSet, FetchedManifests), StorageError> {
+    expand_with(dest, cache, storage, rules, &HashSet::new(), true)
+}
+
+fn expand_with(
+    dest: &DestinationObjects,
+    cache: &LocalCache,
+    storage: &dyn Storage,
+    rules: RelpathRules,
+    skip: &HashSet<DvcHash>,
+    keep_fetched: bool,
+) -> Result<(ObjectSet, FetchedManifests), StorageError> {
     let mut set = ObjectSet::default();
+    let mut fetched = FetchedManifests::new();
     for (hash, prov) in &dest.objects {
         if !hash.oid.is_dir() {
             set.files.insert_with(hash.clone(), || prov.clone());
@@ -184,12 +212,15 @@ pub fn expand(
         .filter(|(h, _)| h.oid.is_dir() && !skip.contains(*h))
         .collect();
     for batch in dirs.chunks(MANIFEST_BATCH) {
-        let loaded: Vec<ManifestLoad> = batch
+        let loaded: Vec<Loaded> = batch
             .par_iter()
-            .map(|(hash, _)| load_manifest(hash, cache, storage))
+            .map(|(hash, _)| load_manifest(hash, cache, storage, rules, keep_fetched))
             .collect::<Result<_, StorageError>>()?;
-        for ((hash, prov), manifest) in batch.iter().zip(loaded) {
-            let (members, invalid) = match manifest {
+        for ((hash, prov), loaded) in batch.iter().zip(loaded) {
+            if let (Some(bytes), Ok(Some(_))) = (loaded.remote_bytes, &loaded.manifest) {
+                fetched.insert((*hash).clone(), bytes);
+            }
+            let (members, invalid) = match loaded.manifest {
                 Ok(Some(entries)) => {
                     let mut members = Vec::with_capacity(entries.len());
                     for entry in entries {
@@ -218,30 +249,64 @@ pub fn expand(
             );
         }
     }
-    Ok(set)
+    Ok((set, fetched))
+}
+
+/// The members of the `.dir` `hash` as the local cache holds it, checked as [`expand`]
+/// checks it; `None` when the cache lacks it or its copy cannot be trusted (the command's
+/// own expansion reports why).
+pub fn cached_members(hash: &DvcHash, cache: &LocalCache) -> Option<Vec<ManifestEntry>> {
+    let bytes = cache.read_object(hash).ok()?;
+    check_manifest(
+        hash,
+        &bytes,
+        "in the local cache",
+        RelpathRules::ThisPlatform,
+    )
+    .ok()
 }
 
 /// A manifest's members; `None` when no copy exists; `Err` when a copy exists but cannot be
 /// trusted.
 type ManifestLoad = Result<Option<Vec<ManifestEntry>>, ManifestProblem>;
 
+/// A manifest as loaded, with its bytes when they came from the remote and were asked for.
+struct Loaded {
+    manifest: ManifestLoad,
+    remote_bytes: Option<Vec<u8>>,
+}
+
+/// `keep`: return the bytes read from the remote (otherwise dropped once parsed).
 fn load_manifest(
     hash: &DvcHash,
     cache: &LocalCache,
     storage: &dyn Storage,
-) -> Result<ManifestLoad, StorageError> {
+    rules: RelpathRules,
+    keep: bool,
+) -> Result<Loaded, StorageError> {
     crate::trace::object("manifest", hash);
-    let (bytes, place) = match cache.read_object(hash) {
-        Ok(b) => (Some(b), "in the local cache"),
+    let (bytes, from_remote) = match cache.read_object(hash) {
+        Ok(b) => (Some(b), false),
         Err(_) => (
             storage.read(&hash.relative_key(), crate::limits::get().manifest as u64)?,
-            "in remote storage",
+            true,
         ),
     };
     let Some(bytes) = bytes else {
-        return Ok(Ok(None));
+        return Ok(Loaded {
+            manifest: Ok(None),
+            remote_bytes: None,
+        });
     };
-    Ok(check_manifest(hash, &bytes, place).map(Some))
+    let place = match from_remote {
+        true => "in remote storage",
+        false => "in the local cache",
+    };
+    let manifest = check_manifest(hash, &bytes, place, rules).map(Some);
+    Ok(Loaded {
+        manifest,
+        remote_bytes: (keep && from_remote).then_some(bytes),
+    })
 }
 
 /// Size cap, then the name (a `.dir` id is the md5 of its bytes, with DVC 2's dos2unix
@@ -250,6 +315,7 @@ fn check_manifest(
     hash: &DvcHash,
     bytes: &[u8],
     place: &'static str,
+    rules: RelpathRules,
 ) -> Result<Vec<ManifestEntry>, ManifestProblem> {
     let limit = crate::limits::get().manifest;
     if bytes.len() > limit {
@@ -261,5 +327,5 @@ fn check_manifest(
     if let Err(actual) = crate::transfer::verify::bytes_match(bytes, hash) {
         return Err(ManifestProblem::HashMismatch { actual, place });
     }
-    Ok(dir_manifest::parse(bytes)?)
+    Ok(dir_manifest::parse_with(bytes, rules)?)
 }

@@ -4,9 +4,11 @@
 pub mod changes;
 pub mod collect;
 pub mod expand;
+pub mod glob_targets;
 pub mod pipeline_index;
 pub mod pipeline_inputs;
 pub mod projects;
+pub mod pyglob;
 pub mod snapshot;
 pub mod targets;
 pub mod verified_dirs;

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::git::projects::ProjectFinder;
 use crate::git::revisions::Revision;
 use crate::git::tree_scan::{self, TreeScan};
-use crate::git::{GitOid, GitRepo};
+use crate::git::{GitError, GitOid, GitRepo};
 
 /// One project in one revision, as the config callback sees it.
 pub struct ProjectSite<'a> {
@@ -94,7 +94,7 @@ pub fn read_capped(repo: &gix::Repository, blob: &GitOid, what: &str) -> Result<
     let limit = crate::limits::get().dvc_file;
     let header = repo
         .find_header(*blob)
-        .map_err(|e| Error::Message(format!("{what}: cannot read blob {blob}: {e}")))?;
+        .map_err(|e| GitError::new(format!("{what}: cannot read blob {blob}"), e))?;
     if header.size() > limit as u64 {
         return Err(Error::BadInput(format!(
             "{what}: file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",

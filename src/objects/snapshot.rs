@@ -60,6 +60,21 @@ pub struct RepoContext {
     /// Whether committed `.dvcignore` files hide DVC files (true, as in DVC's commands);
     /// `check` turns it off so that every DVC file is checked.
     pub apply_dvcignore: bool,
+    /// The current directory relative to `root` (`""` at the top or outside it): targets
+    /// typed in a subdirectory are relative to it, as in DVC.
+    pub cwd_prefix: String,
+}
+
+/// `dir` relative to `root` with `/` separators; `""` when it is `root` or not below it.
+fn relative_dir(dir: &Path, root: &Path) -> String {
+    let (Ok(dir), Ok(root)) = (dir.canonicalize(), root.canonicalize()) else {
+        return String::new();
+    };
+    dir.strip_prefix(&root)
+        .ok()
+        .and_then(|p| p.to_str())
+        .map(|p| p.replace(std::path::MAIN_SEPARATOR, "/"))
+        .unwrap_or_default()
 }
 
 impl RepoContext {
@@ -113,9 +128,11 @@ impl RepoContext {
                 .cache_dir()
                 .unwrap_or_else(|| dvc_dir.join("cache")),
         );
+        let cwd_prefix = relative_dir(cwd, &root);
         Ok(RepoContext {
             git,
             project,
+            cwd_prefix,
             root,
             dvc_dir,
             machine_levels: (system, global),
@@ -237,9 +254,11 @@ pub(crate) fn configured_project(git: &GitRepo) -> Result<String, Error> {
     };
     let dir = dir.trim_matches('/').to_string();
     if dir.split('/').any(|p| p == ".." || p == ".") || Path::new(&dir).is_absolute() {
-        return Err(Error::Message(format!(
-            "git config {PROJECT_DIR_KEY} = '{dir}' must be a directory inside the repository, relative to its top"
-        )));
+        return Err(Error::GitConfig {
+            key: PROJECT_DIR_KEY,
+            value: dir,
+            problem: "must be a directory inside the repository, relative to its top",
+        });
     }
     Ok(dir)
 }

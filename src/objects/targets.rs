@@ -1,21 +1,24 @@
 //! Push targets, as `dvc push TARGET…` takes them: a `.dvc` file, `dvc.yaml`,
 //! `dvc.yaml:stage`, a stage name (or `name@key`), an output path or a path inside a tracked
-//! directory, a directory with `-R`, glob patterns with `--glob`; `-d` adds upstream stages.
+//! directory, a directory with `-R`, glob patterns with `--glob` (expanded first, see
+//! [`super::glob_targets`]); `-d` adds upstream stages. Targets that overlap select their
+//! union.
 //!
 //! A path inside a tracked directory selects the whole directory output: uploading one
 //! member and the `.dir` (as DVC does) would leave a manifest without its other members.
 
 use std::collections::HashSet;
 
-use globset::{GlobBuilder, GlobMatcher};
-
 use super::collect::{repo_path, FoundUnit, Unit};
+use super::glob_targets::{self, GlobBase};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Default)]
 pub struct Targets {
-    /// Targets as repository-relative paths or stage specs.
-    items: Vec<String>,
+    /// Targets as given: relative to the current directory (glob patterns with `--glob`).
+    given: Vec<String>,
+    /// The current directory relative to the project's directory (`""` at its top).
+    prefix: String,
     pub recursive: bool,
     pub with_deps: bool,
     pub glob: bool,
@@ -34,73 +37,68 @@ impl Targets {
         with_deps: bool,
         glob: bool,
     ) -> Targets {
-        let items = raw
-            .iter()
-            .map(|t| {
-                let (path, stage) = match t.rsplit_once(':') {
-                    Some((p, s)) if !s.contains('/') => (p, Some(s)),
-                    _ => (t.as_str(), None),
-                };
-                let path = path.trim_end_matches('/');
-                let joined = if path.is_empty() || path == "." {
-                    prefix.to_string()
-                } else {
-                    repo_path(prefix, path).unwrap_or_else(|| path.to_string())
-                };
-                match stage {
-                    Some(s) => format!("{joined}:{s}"),
-                    None => joined,
-                }
-            })
-            .collect();
         Targets {
-            items,
+            given: raw.to_vec(),
+            prefix: prefix.to_string(),
             recursive,
             with_deps,
             glob,
         }
     }
 
-    pub fn select(&self, found: &[FoundUnit<'_>]) -> Result<Selection, Error> {
+    /// What the targets select among `found` (one group of snapshots); `glob_base` is where
+    /// `--glob` patterns are expanded for that group.
+    pub fn select(
+        &self,
+        found: &[FoundUnit<'_>],
+        glob_base: GlobBase<'_>,
+    ) -> Result<Selection, Error> {
+        let expansion = match self.glob {
+            true => Some(glob_targets::expand(
+                &self.given,
+                &self.prefix,
+                glob_base,
+                found,
+            )?),
+            false => None,
+        };
+        let given = expansion.as_ref().map_or(&self.given, |e| &e.matches);
         let mut selection = Selection::new();
-        for target in &self.items {
+        for typed in given {
             // Each target on its own, then the union: targets that overlap (`a.txt
             // a.txt.dvc`, a stage and its output, `d d/1`) each still select something.
             let mut mine = Selection::new();
-            if self.glob {
-                let matcher = glob_matcher(target)?;
-                if let Some(lock) = found
-                    .iter()
-                    .find_map(|u| lock_file_of(u))
-                    .filter(|l| matcher.is_match(l))
-                {
-                    return Err(did_you_mean_yaml(&lock));
-                }
-                select_where(found, &mut mine, |unit, out_path| {
-                    matcher.is_match(&unit.file) || out_path.is_some_and(|p| matcher.is_match(p))
+            let target = project_target(&self.prefix, typed);
+            let target = target.as_str();
+            let path = target.rsplit_once(':').map_or(target, |(p, _)| p);
+            if path == "dvc.lock" || path.ends_with("/dvc.lock") {
+                return Err(did_you_mean_yaml(typed));
+            }
+            // What DVC's file system shows: the work tree for the work tree; a revision's
+            // tree never holds a tracked directory (git ignores it).
+            let on_disk = match glob_base {
+                GlobBase::WorkTree(dir) => dir.join(target).is_dir(),
+                GlobBase::Tracked(_) => false,
+            };
+            if self.recursive && on_disk && is_directory_output(found, target) {
+                // DVC: with -R, a directory is searched for DVC files only; a tracked
+                // directory holds none, so it selects nothing (and is no error). One not
+                // checked out (a fresh clone, a revision) is no directory to DVC: it names
+                // the output.
+                select_where(found, &mut mine, |unit, _| {
+                    unit.file.starts_with(&format!("{target}/"))
                 });
-            } else {
-                let path = target.rsplit_once(':').map_or(target.as_str(), |(p, _)| p);
-                if path == "dvc.lock" || path.ends_with("/dvc.lock") {
-                    return Err(did_you_mean_yaml(target));
-                }
-                if self.recursive && is_directory_output(found, target) {
-                    // DVC: with -R, a directory is searched for DVC files only; a tracked
-                    // directory holds none, so it selects nothing (and is no error).
-                    select_where(found, &mut mine, |unit, _| {
-                        unit.file.starts_with(&format!("{target}/"))
-                    });
-                    selection.extend(mine);
-                    continue;
-                }
-                select_target(found, target, self.recursive, &mut mine);
+                selection.extend(mine);
+                continue;
+            }
+            select_target(found, target, self.recursive, &mut mine);
+            if let Some(expansion) = &expansion {
+                mine.retain(|&(i, j)| {
+                    expansion.holds(&found[i], &found[i].parsed.outputs[j], target)
+                });
             }
             if mine.is_empty() && !matched_empty(found, target) {
-                return Err(Error::Message(if self.glob {
-                    format!("Glob ['{target}'] has no matches.")
-                } else {
-                    format!("'{target}' does not exist as an output or a stage name in 'dvc.yaml'")
-                }));
+                return Err(TargetError::NotAnOutputOrStage(target.to_string()).into());
             }
             selection.extend(mine);
         }
@@ -111,21 +109,42 @@ impl Targets {
     }
 }
 
-/// DVC refuses `dvc.lock` as a target (`dvc/utils/__init__.py: parse_target`), also when a
-/// glob expands to it.
-fn did_you_mean_yaml(target: &str) -> Error {
-    Error::Message(format!(
-        "Did you mean: `{}`?",
-        target.replacen(".lock", ".yaml", 1)
-    ))
+/// A target given relative to the current directory (`prefix`), relative to the project:
+/// a path, or `path:stage`.
+fn project_target(prefix: &str, target: &str) -> String {
+    let (path, stage) = match target.rsplit_once(':') {
+        Some((p, s)) if !s.contains('/') => (p, Some(s)),
+        _ => (target, None),
+    };
+    let path = path.trim_end_matches('/');
+    let joined = if path.is_empty() || path == "." {
+        prefix.to_string()
+    } else {
+        repo_path(prefix, path).unwrap_or_else(|| path.to_string())
+    };
+    match stage {
+        Some(s) => format!("{joined}:{s}"),
+        None => joined,
+    }
 }
 
-/// The `dvc.lock` beside a pipeline that has one.
-fn lock_file_of(unit: &FoundUnit<'_>) -> Option<String> {
-    match &unit.unit {
-        Unit::Pipeline(p) if p.files.dvc_lock.is_some() => Some(join(&unit.dir, "dvc.lock")),
-        _ => None,
-    }
+/// DVC refuses `dvc.lock` as a target (`dvc/utils/__init__.py: parse_target`), also when a
+/// glob expands to it; the message shows the target as typed (or matched).
+fn did_you_mean_yaml(target: &str) -> Error {
+    TargetError::DidYouMean(target.replacen(".lock", ".yaml", 1)).into()
+}
+
+/// Targets that select nothing, or that DVC refuses, in DVC's words.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("'{0}' does not exist as an output or a stage name in 'dvc.yaml'")]
+    NotAnOutputOrStage(String),
+    /// `dvc.lock` given (or matched) where `dvc.yaml` is meant.
+    #[error("Did you mean: `{0}`?")]
+    DidYouMean(String),
+    /// `--glob` patterns (as Python shows them) that match nothing.
+    #[error("Glob [{}] has no matches.", .0.join(", "))]
+    NoGlobMatches(Vec<String>),
 }
 
 /// Whether `target` is the path of a directory output (a `.dir` hash): in a work tree it is
@@ -137,14 +156,6 @@ fn is_directory_output(found: &[FoundUnit<'_>], target: &str) -> bool {
                 && out.hash.as_ref().is_some_and(|h| h.oid.is_dir())
         })
     })
-}
-
-fn glob_matcher(pattern: &str) -> Result<GlobMatcher, Error> {
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map(|g| g.compile_matcher())
-        .map_err(|e| Error::Message(format!("invalid glob '{pattern}': {e}")))
 }
 
 /// A target that names a DVC file whose outputs are all unpushable still "exists".

@@ -4,7 +4,8 @@
 //!   `<url>/files/md5/ab/cdef…`, body `application/octet-stream` with
 //!   `Transfer-Encoding: chunked`; any status ≥ 400 is a failure;
 //! * exists: `GET`, present when the status is < 400 (the body is not read);
-//! * read: `GET`;
+//! * read: `GET`; downloads stream the body, with `read_timeout` bounding each wait for
+//!   more bytes (not the whole transfer, whose size is unknown until it starts);
 //! * no listing: HTTP cannot list, so remote status asks object by object.
 //!
 //! | option | effect |
@@ -19,7 +20,7 @@
 //! the request is abandoned before its last chunk, so the server never sees a complete
 //! body (a server should store uploads under their final name only once complete).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -118,6 +119,9 @@ pub struct HttpStorage {
     remote: String,
     url: String,
     requests: AtomicU64,
+    /// Downloads: an async client whose `read_timeout` bounds each read, not the whole
+    /// body, driven on the object stores' runtime.
+    download_client: reqwest::Client,
     /// Deadline of the small requests (checks, manifests), and the base of an upload's.
     read_timeout: Duration,
 }
@@ -160,6 +164,7 @@ pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
         remote: remote.name.clone(),
         url: redact_url(&remote.url),
         requests: AtomicU64::new(0),
+        download_client: http.async_client()?,
         read_timeout: http.read_timeout,
     })
 }
@@ -170,6 +175,14 @@ impl HttpStorage {
     }
 
     fn with_auth(&self, req: RequestBuilder) -> RequestBuilder {
+        match &self.settings.auth {
+            Auth::None => req,
+            Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
+            Auth::Custom { header, password } => req.header(header.as_str(), password.as_str()),
+        }
+    }
+
+    fn with_auth_async(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.settings.auth {
             Auth::None => req,
             Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
@@ -213,6 +226,8 @@ impl HttpStorage {
                 self.remote, self.url
             ),
         )
+        .at(&self.remote, key)
+        .with_source(e)
     }
 
     fn status_error(&self, action: &str, key: &str, status: reqwest::StatusCode) -> StorageError {
@@ -226,7 +241,9 @@ impl HttpStorage {
             return StorageError::new(
                 kind,
                 denied_message(&self.remote, &self.url, &detail, check),
-            );
+            )
+            .at(&self.remote, key)
+            .with_status(Some(status.as_u16()));
         }
         StorageError::new(
             kind,
@@ -235,6 +252,8 @@ impl HttpStorage {
                 self.remote, self.url
             ),
         )
+        .at(&self.remote, key)
+        .with_status(Some(status.as_u16()))
     }
 
     fn upload(
@@ -396,6 +415,34 @@ impl Storage for HttpStorage {
                 None => sent,
             }
         })
+    }
+
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
+        let rt = super::object_store::runtime();
+        // In the runtime's context throughout: dropping a response or connection spawns
+        // tasks on it.
+        let _context = rt.enter();
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let request = self.with_auth_async(self.download_client.get(self.key_url(key)));
+        let mut resp = rt
+            .block_on(request.send())
+            .map_err(|e| self.transport_error("cannot download", key, e))?;
+        let status = resp.status();
+        if status.as_u16() == 404 || status.as_u16() == 410 {
+            return Ok(false);
+        }
+        if status.as_u16() >= 400 {
+            return Err(self.status_error("cannot download", key, status));
+        }
+        loop {
+            match rt.block_on(resp.chunk()) {
+                Ok(Some(chunk)) => sink
+                    .write_all(&chunk)
+                    .map_err(|e| StorageError::from_io("cannot write the downloaded object", e))?,
+                Ok(None) => return Ok(true),
+                Err(e) => return Err(self.transport_error("cannot download", key, e)),
+            }
+        }
     }
 
     fn requests(&self) -> u64 {

@@ -7,9 +7,8 @@ use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use rand::distr::{Alphanumeric, SampleString};
-
 use super::{ErrorKind, Storage, StorageError};
+use crate::temp_files::{is_stale_temp, temp_name};
 
 pub struct LocalStorage {
     root: PathBuf,
@@ -23,73 +22,6 @@ impl LocalStorage {
     fn path(&self, key: &str) -> PathBuf {
         self.root.join(key)
     }
-}
-
-/// Temporary files are `.git-dvc-<host>-<pid>-<random>.tmp` beside their final name: the
-/// host and pid let a later run tell a killed push's leftovers from another push in flight.
-pub fn temp_name() -> String {
-    format!(
-        ".{TEMP_PREFIX}{}-{}-{}.tmp",
-        hostname(),
-        std::process::id(),
-        Alphanumeric.sample_string(&mut rand::rng(), 16)
-    )
-}
-
-const TEMP_PREFIX: &str = "git-dvc-";
-/// Temporary files older than this are leftovers whoever wrote them (DVC's included).
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-
-fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(0);
-    let name = if ok {
-        String::from_utf8_lossy(&buf[..end]).into_owned()
-    } else {
-        String::new()
-    };
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-fn pid_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-/// Whether a temporary file in the remote is a leftover safe to delete: one of ours from this
-/// host whose process is gone, or any temporary file older than a day.
-fn is_stale_temp(name: &str, path: &Path) -> bool {
-    if !name.starts_with('.') || !name.ends_with(".tmp") {
-        return false;
-    }
-    if let Some(rest) = name
-        .strip_prefix(&format!(".{TEMP_PREFIX}"))
-        .and_then(|r| r.strip_suffix(".tmp"))
-    {
-        let mut parts = rest.rsplitn(3, '-');
-        let (_rand, pid, host) = (parts.next(), parts.next(), parts.next());
-        if let (Some(pid), Some(host)) = (pid.and_then(|p| p.parse::<i32>().ok()), host) {
-            if host == hostname() && pid != std::process::id() as i32 && !pid_alive(pid) {
-                return true;
-            }
-        }
-    }
-    fs::symlink_metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age > STALE_AFTER)
 }
 
 impl Storage for LocalStorage {
@@ -150,6 +82,50 @@ impl Storage for LocalStorage {
             let _ = fs::remove_file(&temp);
         }
         result
+    }
+
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
+        let path = self.path(key);
+        let mut file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => {
+                return Err(StorageError::from_io(
+                    &format!("cannot read {}", path.display()),
+                    e,
+                ))
+            }
+        };
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Ok(false); // no object, as `exists` says
+        }
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => return Ok(true),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(StorageError::from_io(
+                        &format!("cannot read {}", path.display()),
+                        e,
+                    ))
+                }
+            };
+            sink.write_all(&buf[..n])
+                .map_err(|e| StorageError::from_io("cannot write the downloaded object", e))?;
+        }
+    }
+
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        Some(self.path(key))
+    }
+
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let mut keys = Vec::new();
+        walk_tree(&self.root, prefix, 0, &mut keys)?;
+        keys.sort();
+        Ok(Some(keys))
     }
 
     fn traverse_prefix_len(&self) -> Option<usize> {
@@ -219,6 +195,49 @@ fn write_then_rename(
         .map_err(|e| StorageError::from_io(&format!("cannot rename into {}", target.display()), e))
 }
 
+/// How deep [`walk_tree`] descends: the run cache is three levels deep (`runs/ab/<key>/<value>`);
+/// anything far deeper is no DVC layout.
+const MAX_TREE_DEPTH: usize = 8;
+
+/// Adds every regular file under `root/dir` (a `/`-terminated key prefix) to `keys`, at any
+/// depth up to [`MAX_TREE_DEPTH`], skipping dot-names (temporary files). Links are not
+/// followed.
+fn walk_tree(
+    root: &Path,
+    dir: &str,
+    depth: usize,
+    keys: &mut Vec<String>,
+) -> Result<(), StorageError> {
+    let base = root.join(dir);
+    let entries = match fs::read_dir(&base) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(StorageError::from_io(
+                &format!("cannot list {}", base.display()),
+                e,
+            ))
+        }
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StorageError::from_io("cannot list", e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_file() {
+            keys.push(format!("{dir}{name}"));
+        } else if kind.is_dir() && depth < MAX_TREE_DEPTH {
+            walk_tree(root, &format!("{dir}{name}/"), depth + 1, keys)?;
+        }
+    }
+    Ok(())
+}
+
 /// Lists the keys under `root` that start with `prefix`, skipping temporary files. A
 /// prefix ending with `/` names a directory, listed two levels deep as DVC's layout has
 /// them (`xx/yyyy…`) when it is a layout root, or one level when it is a shard (`xx/`).
@@ -266,4 +285,54 @@ fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_streams_an_object_and_says_when_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().to_path_buf());
+        storage
+            .put("files/md5/ab/cdef", &mut &b"bytes"[..], 5, None)
+            .unwrap();
+        let mut sink = Vec::new();
+        assert!(storage.get("files/md5/ab/cdef", &mut sink).unwrap());
+        assert_eq!(sink, b"bytes");
+        let mut sink = Vec::new();
+        assert!(!storage.get("files/md5/ab/nothing", &mut sink).unwrap());
+        assert!(sink.is_empty());
+        // A directory under an object's name is no object.
+        fs::create_dir_all(dir.path().join("files/md5/cd/ef")).unwrap();
+        assert!(!storage.get("files/md5/cd/ef", &mut sink).unwrap());
+        assert_eq!(
+            storage.local_file("files/md5/ab/cdef"),
+            Some(dir.path().join("files/md5/ab/cdef"))
+        );
+    }
+
+    #[test]
+    fn list_tree_finds_files_at_any_depth_without_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().to_path_buf());
+        for key in [
+            "runs/ab/k1/v1",
+            "runs/ab/k1/v2",
+            "runs/cd/k2/v3",
+            "files/md5/00/x",
+        ] {
+            storage.put(key, &mut &b"x"[..], 1, None).unwrap();
+        }
+        fs::write(dir.path().join("runs/ab/k1/.tmp-leftover.tmp"), b"").unwrap();
+        assert_eq!(
+            storage.list_tree("runs/").unwrap().unwrap(),
+            vec!["runs/ab/k1/v1", "runs/ab/k1/v2", "runs/cd/k2/v3"]
+        );
+        assert_eq!(
+            storage.list_tree("nothing/").unwrap().unwrap(),
+            Vec::<String>::new()
+        );
+    }
 }

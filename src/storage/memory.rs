@@ -1,5 +1,6 @@
 //! An in-memory storage for unit tests: a set of keys, listing or not, recording every
-//! `list` and counting every `exists`, so tests can assert the requests a decision costs.
+//! `list` and counting every `exists`, so tests can assert the requests a decision costs;
+//! objects given bytes can be read back with `get`.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,8 @@ pub struct MemoryStorage {
     /// Every `list` call: prefix and limit.
     pub lists: Mutex<Vec<(String, Option<usize>)>>,
     pub exists: AtomicU64,
+    /// Bytes that `get` returns, by key (keys without bytes read as absent).
+    pub contents: Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 impl MemoryStorage {
@@ -23,6 +26,7 @@ impl MemoryStorage {
             prefix_len,
             lists: Mutex::new(Vec::new()),
             exists: AtomicU64::new(0),
+            contents: Mutex::new(Default::default()),
         }
     }
 
@@ -57,6 +61,17 @@ impl Storage for MemoryStorage {
         _: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
         Ok(())
+    }
+
+    fn get(&self, key: &str, sink: &mut dyn std::io::Write) -> Result<bool, StorageError> {
+        match self.contents.lock().unwrap().get(key) {
+            Some(bytes) => {
+                sink.write_all(bytes)
+                    .map_err(|e| StorageError::from_io("cannot write", e))?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     fn traverse_prefix_len(&self) -> Option<usize> {

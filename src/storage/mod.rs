@@ -2,7 +2,9 @@
 //! `/`-separated paths relative to the remote's root, already validated by the caller.
 //!
 //! Every backend guarantees that a failed or interrupted upload never leaves a partial
-//! object under its final key.
+//! object under its final key. Reads ([`Storage::get`]) stream into a caller's sink, which
+//! decides what the bytes are worth (the download queue hashes them before anything takes
+//! an object's name).
 
 mod aws_config;
 pub mod azure;
@@ -20,7 +22,8 @@ pub mod ssh;
 mod upload_memory;
 pub mod webdav;
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::PathBuf;
 
 use crate::dvc::config::RemoteConfig;
 
@@ -37,11 +40,22 @@ pub enum ErrorKind {
     Other,
 }
 
+/// A failed storage operation: what kind of failure (which decides retrying and the
+/// server check's fail-open rule), where (remote, key), the HTTP status when the server
+/// answered, and the underlying error. `message` is the one line shown to the user.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct StorageError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The remote's name, when the operation was on one.
+    pub remote: Option<String>,
+    /// The object key (or listing prefix) the operation was about.
+    pub key: Option<String>,
+    /// The HTTP status the server answered with, for HTTP-based remotes.
+    pub status: Option<u16>,
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl StorageError {
@@ -49,7 +63,31 @@ impl StorageError {
         StorageError {
             kind,
             message: message.into(),
+            remote: None,
+            key: None,
+            status: None,
+            source: None,
         }
+    }
+
+    /// Records which remote and key the failure was about.
+    pub fn at(mut self, remote: &str, key: &str) -> StorageError {
+        self.remote = Some(remote.to_string());
+        self.key = Some(key.to_string());
+        self
+    }
+
+    pub fn with_status(mut self, status: Option<u16>) -> StorageError {
+        self.status = status;
+        self
+    }
+
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> StorageError {
+        self.source = Some(source.into());
+        self
     }
 
     /// Classifies an I/O error; a verification failure surfaces as `InvalidData`.
@@ -68,7 +106,7 @@ impl StorageError {
         } else {
             format!("{context}: {err}")
         };
-        StorageError { kind, message }
+        StorageError::new(kind, message).with_source(err)
     }
 }
 
@@ -103,6 +141,29 @@ pub trait Storage: Send + Sync {
         size: u64,
         md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError>;
+
+    /// Streams the object under `key` into `sink`; `Ok(false)` when there is no such object
+    /// (then nothing was written). Never retried here: part of the object may already be in
+    /// `sink` when a failure comes, so the caller starts again with a fresh sink (the
+    /// download queue does). A failure of `sink` itself also ends the call with an error;
+    /// the caller, who owns the sink, knows which side failed.
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError>;
+
+    /// The object's file when this storage is a directory on this machine, so that the
+    /// kernel can copy it (reflink, `copy_file_range`) instead of streaming it through
+    /// [`Self::get`]; `None` for every network backend.
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        let _ = key;
+        None
+    }
+
+    /// Every key under `prefix` (a directory, ending with `/`) at any depth, temporary
+    /// files left out: for trees outside the object layout (`runs/`). `None` when the
+    /// storage cannot list (HTTP).
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let _ = prefix;
+        Ok(None)
+    }
 
     /// How this storage can enumerate keys: `None` when it cannot (HTTP), else DVC's
     /// `TRAVERSE_PREFIX_LEN` (2 for file systems and SSH, 3 for object stores), which

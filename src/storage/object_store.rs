@@ -13,7 +13,7 @@
 //! goes to a temporary name and is then MOVEd. opendal's WebDAV writer takes one body
 //! only, so WebDAV uploads are whole at any size (memory: see [`UPLOAD_MEMORY`]).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -48,9 +48,63 @@ tokio::task_local! {
     static CONTENT_MD5: http::HeaderValue;
 }
 
+tokio::task_local! {
+    /// The last non-2xx response the transport saw in this operation (see [`block_on`]).
+    static FAILED_RESPONSE: std::cell::RefCell<Option<FailedResponse>>;
+}
+
+std::thread_local! {
+    /// [`FAILED_RESPONSE`] of the last operation this thread ran, for its error mapping.
+    static LAST_FAILED_RESPONSE: std::cell::RefCell<Option<FailedResponse>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// What the transport saw of a failed response: opendal keeps the status only inside its
+/// error text, so the transport records it (and S3's XML error code) as it passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedResponse {
+    pub status: u16,
+    /// The `<Code>` of an S3-style XML error body (`BadDigest`, `NoSuchBucket`).
+    pub code: Option<String>,
+}
+
+/// Error bodies bigger than this are not read for their code (a hostile server's page).
+const MAX_ERROR_BODY: u64 = 64 << 10;
+
+/// Runs one storage operation on the I/O runtime from a plain thread, recording the
+/// failed response it met (if any) for [`take_failed_response`].
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let (out, seen) = runtime().block_on(FAILED_RESPONSE.scope(
+        std::cell::RefCell::new(None),
+        async move {
+            let out = fut.await;
+            (out, FAILED_RESPONSE.with(|c| c.borrow_mut().take()))
+        },
+    ));
+    LAST_FAILED_RESPONSE.with(|c| *c.borrow_mut() = seen);
+    out
+}
+
+/// The failed response of the operation running (when called inside [`block_on`]'s
+/// future), else of the last one [`block_on`] ran on this thread. Map an error before
+/// running any cleanup operation, which would replace it.
+fn take_failed_response() -> Option<FailedResponse> {
+    FAILED_RESPONSE
+        .try_with(|c| c.borrow_mut().take())
+        .unwrap_or_else(|_| LAST_FAILED_RESPONSE.with(|c| c.borrow_mut().take()))
+}
+
+/// The text of `<Code>…</Code>` in an XML error body.
+fn xml_error_code(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = text[start..].find("</Code>")? + start;
+    Some(text[start..end].trim().to_string()).filter(|c| !c.is_empty())
+}
+
 /// The runtime opendal's futures run on. Trait methods are called from plain threads
 /// (the queue's workers) and block on it.
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub(super) fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -88,7 +142,32 @@ impl HttpTransport for CountingTransport {
                     .insert(http::HeaderName::from_static("content-md5"), md5);
             }
         }
-        self.inner.fetch(req).await
+        let is_head = req.method() == http::Method::HEAD;
+        let response = self.inner.fetch(req).await?;
+        if response.status().is_success() || FAILED_RESPONSE.try_with(|_| ()).is_err() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let small_body = !is_head
+            && response
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .is_some_and(|n| n <= MAX_ERROR_BODY);
+        let (response, code) = if small_body {
+            // Read the (small) error body for its code, then hand opendal the same bytes.
+            let (parts, mut body) = response.into_parts();
+            let bytes = body.to_buffer().await?;
+            let code = xml_error_code(&bytes.to_bytes());
+            let size = bytes.len() as u64;
+            let body = HttpBody::new(futures_util::stream::iter([Ok(bytes)]), Some(size));
+            (http::Response::from_parts(parts, body), code)
+        } else {
+            (response, None)
+        };
+        let _ =
+            FAILED_RESPONSE.try_with(|c| *c.borrow_mut() = Some(FailedResponse { status, code }));
+        Ok(response)
     }
 }
 
@@ -270,7 +349,15 @@ impl ObjectStore {
     }
 
     fn error(&self, action: &str, key: &str, err: opendal::Error) -> StorageError {
-        classify(&self.remote, &self.url, &self.denied_hint, action, key, err)
+        classify(
+            &self.remote,
+            &self.url,
+            &self.denied_hint,
+            action,
+            key,
+            err,
+            take_failed_response(),
+        )
     }
 
     /// Uploads `source` whole to `target` in one request (read first, so a failing hash
@@ -292,9 +379,9 @@ impl ObjectStore {
             Some(md5) => {
                 let header = http::HeaderValue::from_str(&base64_md5(md5))
                     .expect("base64 is a valid header value");
-                runtime().block_on(CONTENT_MD5.scope(header, self.stream_op.write(target, bytes)))
+                block_on(CONTENT_MD5.scope(header, self.stream_op.write(target, bytes)))
             }
-            None => runtime().block_on(self.op.write(target, bytes)),
+            None => block_on(self.op.write(target, bytes)),
         };
         upload
             .map(|_| ())
@@ -309,29 +396,27 @@ impl ObjectStore {
         source: &mut dyn Read,
         size: u64,
     ) -> Result<(), StorageError> {
-        let rt = runtime();
         let chunk = PART_SIZE.max(size.div_ceil(MAX_PARTS) as usize);
         let if_absent = self.large_uploads == LargeUploads::ResumableIfAbsent;
         // The object already there (another push won the race): the same bytes.
         let already_there =
             |e: &opendal::Error| if_absent && e.kind() == opendal::ErrorKind::ConditionNotMatch;
-        let mut writer = rt
-            .block_on(async {
-                self.stream_op
-                    .writer_with(target)
-                    .chunk(chunk)
-                    .concurrent(PART_CONCURRENCY)
-                    .if_not_exists(if_absent)
-                    .await
-            })
-            .map_err(|e| self.error("cannot start uploading", key, e))?;
+        let mut writer = block_on(async {
+            self.stream_op
+                .writer_with(target)
+                .chunk(chunk)
+                .concurrent(PART_CONCURRENCY)
+                .if_not_exists(if_absent)
+                .await
+        })
+        .map_err(|e| self.error("cannot start uploading", key, e))?;
         loop {
             // A fresh buffer per part, handed over without a copy.
             let mut buf = vec![0u8; chunk];
             let n = match read_full(source, &mut buf) {
                 Ok(n) => n,
                 Err(e) => {
-                    let _ = rt.block_on(writer.abort());
+                    let _ = block_on(writer.abort());
                     return Err(StorageError::from_io("cannot read the cache object", e));
                 }
             };
@@ -339,22 +424,24 @@ impl ObjectStore {
                 break;
             }
             buf.truncate(n);
-            if let Err(e) = rt.block_on(writer.write(buf)) {
-                let _ = rt.block_on(writer.abort());
-                return if already_there(&e) {
+            if let Err(e) = block_on(writer.write(buf)) {
+                let result = if already_there(&e) {
                     Ok(())
                 } else {
                     Err(self.error("cannot upload", key, e))
                 };
+                let _ = block_on(writer.abort());
+                return result;
             }
         }
-        if let Err(e) = rt.block_on(writer.close()) {
-            let _ = rt.block_on(writer.abort());
-            return if already_there(&e) {
+        if let Err(e) = block_on(writer.close()) {
+            let result = if already_there(&e) {
                 Ok(())
             } else {
                 Err(self.error("cannot upload", key, e))
             };
+            let _ = block_on(writer.abort());
+            return result;
         }
         Ok(())
     }
@@ -368,22 +455,31 @@ impl ObjectStore {
         key: &str,
         upload: Result<(), StorageError>,
     ) -> Result<(), StorageError> {
-        let rt = runtime();
         if let Err(e) = upload {
-            let _ = rt.block_on(self.op.delete(temporary));
+            let _ = block_on(self.op.delete(temporary));
             return Err(e);
         }
-        if let Err(e) = rt.block_on(self.op.rename(temporary, key)) {
-            let _ = rt.block_on(self.op.delete(temporary));
-            return Err(self.error("cannot rename the upload into", key, e));
+        if let Err(e) = block_on(self.op.rename(temporary, key)) {
+            let error = self.error("cannot rename the upload into", key, e);
+            let _ = block_on(self.op.delete(temporary));
+            return Err(error);
         }
         Ok(())
     }
 }
 
+/// Whether a "not found" is about the bucket or container rather than the object: then
+/// every object would look missing, so it is an error, not an absence.
+fn names_missing_container(err: &opendal::Error) -> bool {
+    let text = err.to_string();
+    ["NoSuchBucket", "ContainerNotFound", "bucket does not exist"]
+        .iter()
+        .any(|n| text.contains(n))
+}
+
 /// `dir/.<random>.tmp` beside `key`, as DVC names its temporary files.
 fn temp_key(key: &str) -> String {
-    let name = super::local::temp_name();
+    let name = crate::temp_files::temp_name();
     match key.rfind('/') {
         Some(i) => format!("{}{name}", &key[..=i]),
         None => name,
@@ -409,7 +505,9 @@ fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-/// Turns an opendal error into a [`StorageError`] of the right kind.
+/// Turns an opendal error into a [`StorageError`] of the right kind, from typed facts:
+/// opendal's error kind, the response the transport saw (`seen`), and the errors in the
+/// source chain (credential loading, connection failures).
 pub fn classify(
     remote: &str,
     url: &str,
@@ -417,6 +515,7 @@ pub fn classify(
     action: &str,
     key: &str,
     err: opendal::Error,
+    seen: Option<FailedResponse>,
 ) -> StorageError {
     use opendal::ErrorKind as K;
     // opendal's Display dumps the whole request context (response headers and all); the
@@ -430,45 +529,51 @@ pub fn classify(
     };
     let mut detail = format!("{}: {}", err.kind(), message);
     let mut innermost = None;
+    let mut no_credentials = false;
+    let mut connection_failed = false;
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {
         detail.push_str(&format!(": {s}"));
         innermost = Some(s.to_string());
+        no_credentials |= s
+            .downcast_ref::<reqsign_core::Error>()
+            .is_some_and(|e| e.kind() == reqsign_core::ErrorKind::CredentialInvalid);
+        connection_failed |= is_connection_failure(s);
         source = s.source();
     }
     if err.kind() == K::NotFound && action == "cannot upload" {
         detail.push_str(" (does the bucket or container exist? git-dvc does not create it)");
     }
+    let status = seen.as_ref().map(|r| r.status);
     // Some services (WebDAV) report 401/403 and 429 as a plain `Unexpected`, sometimes with
-    // an empty message; the response status in the error's context tells.
-    let status = context_status(&err.to_string());
+    // an empty message; the response status tells.
     if let Some(code) = status.filter(|_| message.trim().is_empty()) {
         detail.push_str(&format!("HTTP {code}"));
     }
     let by_status = status.map(super::classify_status);
-    // No credentials anywhere: an access problem the hint explains, not worth retrying.
-    let no_credentials = detail.contains("failed to load signing credential");
     let kind = match err.kind() {
+        // No credentials anywhere: an access problem the hint explains, not worth retrying.
         _ if no_credentials => ErrorKind::Denied,
         // S3's answer to a `Content-MD5` the bytes do not match: the bytes were verified
         // before they were sent, so they were damaged on the way.
-        _ if message.contains("BadDigest") => ErrorKind::Transient,
+        _ if seen.as_ref().and_then(|r| r.code.as_deref()) == Some("BadDigest") => {
+            ErrorKind::Transient
+        }
         K::PermissionDenied => ErrorKind::Denied,
         _ if by_status == Some(ErrorKind::Denied) => ErrorKind::Denied,
         K::RateLimited => ErrorKind::Transient,
         _ if err.is_temporary() => ErrorKind::Transient,
         _ if by_status == Some(ErrorKind::Transient) => ErrorKind::Transient,
-        // Connection failures surface as `Unexpected` with a source; treat those as
-        // transient too (the server may come back).
-        K::Unexpected if looks_like_connection_failure(&detail) => ErrorKind::Transient,
+        // A refused or dropped connection: the server may come back.
+        K::Unexpected if connection_failed => ErrorKind::Transient,
         _ => ErrorKind::Other,
     };
     // The layers above a refused or dropped connection (opendal, reqwest, hyper) each add
     // a vague line; the innermost cause is the one that says what happened.
-    if let Some(cause) = innermost.filter(|_| looks_like_connection_failure(&detail)) {
+    if let Some(cause) = innermost.filter(|_| connection_failed) {
         detail = format!("cannot reach the server: {cause}");
     }
-    match kind {
+    let error = match kind {
         ErrorKind::Denied if no_credentials => StorageError::new(
             kind,
             format!("remote '{remote}' ({url}): no credentials found; check {hint}"),
@@ -478,13 +583,28 @@ pub fn classify(
             kind,
             format!("{action} {key} on remote '{remote}' ({url}): {detail}"),
         ),
-    }
+    };
+    error.at(remote, key).with_status(status).with_source(err)
 }
 
-/// The HTTP status opendal recorded in an error's context (`status: 429`), if any.
-fn context_status(full: &str) -> Option<u16> {
-    let at = full.find("status: ")? + "status: ".len();
-    full.get(at..at + 3)?.parse().ok()
+/// Whether an error in a source chain is a connection that failed or broke: an I/O error
+/// of that kind, or reqwest's connect, timeout and send failures.
+fn is_connection_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind as K;
+    if let Some(io) = err.downcast_ref::<std::io::Error>() {
+        return matches!(
+            io.kind(),
+            K::ConnectionRefused
+                | K::ConnectionReset
+                | K::ConnectionAborted
+                | K::NotConnected
+                | K::BrokenPipe
+                | K::TimedOut
+                | K::UnexpectedEof
+        );
+    }
+    err.downcast_ref::<reqwest::Error>()
+        .is_some_and(|e| e.is_connect() || e.is_timeout() || e.is_request() || e.is_body())
 }
 
 fn html_title(page: &str) -> Option<&str> {
@@ -493,28 +613,13 @@ fn html_title(page: &str) -> Option<&str> {
     Some(page[start..end].trim())
 }
 
-fn looks_like_connection_failure(detail: &str) -> bool {
-    let d = detail.to_ascii_lowercase();
-    [
-        "connection refused",
-        "connection reset",
-        "error sending request",
-        "timed out",
-        "broken pipe",
-        "connection closed",
-        "incomplete message",
-    ]
-    .iter()
-    .any(|n| d.contains(n))
-}
-
 impl Storage for ObjectStore {
     fn describe(&self) -> String {
         self.url.clone()
     }
 
     fn exists(&self, key: &str) -> Result<bool, StorageError> {
-        match runtime().block_on(self.op.stat(key)) {
+        match block_on(self.op.stat(key)) {
             Ok(meta) => Ok(!meta.is_dir()),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(self.error("cannot check", key, e)),
@@ -535,7 +640,7 @@ impl Storage for ObjectStore {
             }
             self.op.read_with(key).range(0..end).await.map(Some)
         };
-        match runtime().block_on(read) {
+        match block_on(read) {
             Ok(buf) => Ok(buf.map(|b| b.to_vec())),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.error("cannot read", key, e)),
@@ -562,13 +667,54 @@ impl Storage for ObjectStore {
         }
     }
 
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
+        use futures_util::TryStreamExt;
+        let rt = runtime();
+        // In the runtime's context throughout: dropping a stream mid-body (a failed sink)
+        // may spawn tasks on it.
+        let _context = rt.enter();
+        // One GET, its body streamed as it arrives (no chunked reader: that would ask for
+        // the size first).
+        let opened = rt.block_on(async { self.op.reader(key).await?.into_stream(..).await });
+        let absent = |e: &opendal::Error| {
+            e.kind() == opendal::ErrorKind::NotFound && !names_missing_container(e)
+        };
+        let mut stream = match opened {
+            Ok(s) => s,
+            Err(e) if absent(&e) => return Ok(false),
+            Err(e) => return Err(self.error("cannot download", key, e)),
+        };
+        let mut first = true;
+        loop {
+            match rt.block_on(stream.try_next()) {
+                Ok(Some(buffer)) => {
+                    for chunk in buffer {
+                        sink.write_all(&chunk).map_err(|e| {
+                            StorageError::from_io("cannot write the downloaded object", e)
+                        })?;
+                    }
+                }
+                Ok(None) => return Ok(true),
+                Err(e) if first && absent(&e) => return Ok(false),
+                Err(e) => return Err(self.error("cannot download", key, e)),
+            }
+            first = false;
+        }
+    }
+
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let mut keys = self.list(prefix, None)?;
+        keys.sort();
+        Ok(Some(keys))
+    }
+
     fn traverse_prefix_len(&self) -> Option<usize> {
         self.prefix_len
     }
 
     fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
         use futures_util::TryStreamExt;
-        runtime().block_on(async {
+        block_on(async {
             let mut lister = match self.op.lister_with(prefix).recursive(true).await {
                 Ok(l) => l,
                 Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -639,6 +785,10 @@ mod tests {
     use opendal::ErrorKind as K;
 
     fn kind_of(err: opendal::Error) -> (ErrorKind, String) {
+        kind_seen(err, None)
+    }
+
+    fn kind_seen(err: opendal::Error, seen: Option<FailedResponse>) -> (ErrorKind, String) {
         let e = classify(
             "r",
             "s3://b/p",
@@ -646,6 +796,11 @@ mod tests {
             "cannot upload",
             "k",
             err,
+            seen,
+        );
+        assert_eq!(
+            (e.remote.as_deref(), e.key.as_deref()),
+            (Some("r"), Some("k"))
         );
         (e.kind, e.message)
     }
@@ -664,30 +819,45 @@ mod tests {
         assert_eq!(kind, ErrorKind::Transient);
         let (kind, _) = kind_of(opendal::Error::new(K::Unexpected, "x").set_temporary());
         assert_eq!(kind, ErrorKind::Transient);
-        let (kind, _) = kind_of(opendal::Error::new(
-            K::Unexpected,
-            "send http request: tcp connect error: Connection refused",
-        ));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let (kind, msg) =
+            kind_of(opendal::Error::new(K::Unexpected, "send http request").set_source(refused));
         assert_eq!(kind, ErrorKind::Transient);
+        assert!(msg.contains("cannot reach the server"), "{msg}");
+        // The same words without such an error in the chain decide nothing.
+        let (kind, _) = kind_of(opendal::Error::new(K::Unexpected, "Connection refused"));
+        assert_eq!(kind, ErrorKind::Other);
         let (kind, msg) = kind_of(opendal::Error::new(K::NotFound, "NoSuchBucket"));
         assert_eq!(kind, ErrorKind::Other);
         assert!(msg.contains("does the bucket or container exist"), "{msg}");
     }
 
     #[test]
-    fn statuses_in_the_context_decide_the_kind() {
-        let err = |status: u16| {
-            opendal::Error::new(K::Unexpected, "").with_context(
-                "response",
-                format!("Parts {{ status: {status}, version: HTTP/1.1 }}"),
-            )
+    fn statuses_the_transport_saw_decide_the_kind() {
+        let kind = |status: u16, code: Option<&str>| {
+            let seen = FailedResponse {
+                status,
+                code: code.map(str::to_string),
+            };
+            kind_seen(opendal::Error::new(K::Unexpected, ""), Some(seen))
         };
-        let (kind, msg) = kind_of(err(429));
-        assert_eq!(kind, ErrorKind::Transient);
+        let (k, msg) = kind(429, None);
+        assert_eq!(k, ErrorKind::Transient);
         assert!(msg.contains("HTTP 429"), "{msg}");
-        assert_eq!(kind_of(err(503)).0, ErrorKind::Transient);
-        assert_eq!(kind_of(err(403)).0, ErrorKind::Denied);
-        assert_eq!(kind_of(err(409)).0, ErrorKind::Other);
+        assert_eq!(kind(503, None).0, ErrorKind::Transient);
+        assert_eq!(kind(403, None).0, ErrorKind::Denied);
+        assert_eq!(kind(409, None).0, ErrorKind::Other);
+        assert_eq!(kind(400, None).0, ErrorKind::Other);
+        assert_eq!(kind(400, Some("BadDigest")).0, ErrorKind::Transient);
+    }
+
+    #[test]
+    fn xml_error_codes_are_read_from_the_body() {
+        let body =
+            b"<?xml version=\"1.0\"?><Error><Code>BadDigest</Code><Message>m</Message></Error>";
+        assert_eq!(xml_error_code(body).as_deref(), Some("BadDigest"));
+        assert_eq!(xml_error_code(b"<html>oops</html>"), None);
+        assert_eq!(xml_error_code(b"<Code></Code>"), None);
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! Retries for the read-only calls (`exists`, `read`, `list`) of any backend: a remote
-//! status is hundreds of such calls, and one timeout, reset, 5xx or 429 among them must
-//! not fail the whole push. Uploads are retried by the transfer queue, which knows when
-//! a source must be reopened.
+//! Retries for the read-only calls (`exists`, `read`, `list`, `list_tree`) of any
+//! backend: a remote status is hundreds of such calls, and one timeout, reset, 5xx or 429
+//! among them must not fail the whole push. Uploads and downloads are retried by the
+//! transfer queues, which know when a source must be reopened or a sink started afresh.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{ErrorKind, Storage, StorageError};
@@ -55,6 +56,18 @@ impl Storage for Retrying {
         md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
         self.0.put(key, source, size, md5)
+    }
+
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
+        self.0.get(key, sink)
+    }
+
+    fn local_file(&self, key: &str) -> Option<PathBuf> {
+        self.0.local_file(key)
+    }
+
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        retry(|| self.0.list_tree(prefix))
     }
 
     fn traverse_prefix_len(&self) -> Option<usize> {
@@ -110,6 +123,9 @@ mod tests {
             _md5: Option<&[u8; 16]>,
         ) -> Result<(), StorageError> {
             Ok(())
+        }
+        fn get(&self, _key: &str, _sink: &mut dyn Write) -> Result<bool, StorageError> {
+            Ok(false)
         }
     }
 

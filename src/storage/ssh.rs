@@ -39,6 +39,8 @@ const DEFAULT_MAX_SESSIONS: usize = 8;
 /// Time limit of one blocking SSH operation.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 const WRITE_CHUNK: usize = 256 << 10;
+/// How deep `list_tree` descends: the run cache is three levels deep.
+const MAX_TREE_DEPTH: usize = 8;
 
 /// libssh2's SFTP status codes (`LIBSSH2_FX_*`).
 const FX_NO_SUCH_FILE: i32 = 2;
@@ -354,7 +356,9 @@ impl SshStorage {
     fn err(&self, action: &str, what: &str, e: ssh2::Error) -> StorageError {
         let kind = match e.code() {
             ErrorCode::SFTP(FX_PERMISSION_DENIED) => {
-                return self.denied(&format!("{action} {what}: permission denied"))
+                return self
+                    .denied(&format!("{action} {what}: permission denied"))
+                    .at(&self.remote, what)
             }
             ErrorCode::SFTP(_) => ErrorKind::Other,
             // Socket, timeout and channel failures: the connection is gone or stuck.
@@ -367,6 +371,8 @@ impl SshStorage {
                 self.remote, self.url
             ),
         )
+        .at(&self.remote, what)
+        .with_source(e)
     }
 
     fn connect(&self) -> Result<Conn, StorageError> {
@@ -629,7 +635,7 @@ impl SshStorage {
             }
         };
         self.make_dirs(sftp, &dir)?;
-        let temp = format!("{dir}/{}", super::local::temp_name());
+        let temp = format!("{dir}/{}", crate::temp_files::temp_name());
         self.count();
         let mut file = sftp
             .open_mode(
@@ -781,6 +787,61 @@ impl Storage for SshStorage {
         _md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
         self.with_conn(|sftp| self.upload(sftp, key, source))
+    }
+
+    fn get(&self, key: &str, sink: &mut dyn Write) -> Result<bool, StorageError> {
+        let path = self.path(key);
+        self.with_conn(|sftp| {
+            self.count();
+            let mut file = match sftp.open(Path::new(&path)) {
+                Ok(f) => f,
+                Err(e) if e.code() == ErrorCode::SFTP(FX_NO_SUCH_FILE) => return Ok(false),
+                Err(e) => return Err(self.err("cannot download", &path, e)),
+            };
+            match copy_to(&mut file, sink) {
+                Ok(()) => Ok(true),
+                // A read that fails mid-object is the connection's doing: retried afresh.
+                Err(CopyError::Read(e)) => Err(StorageError::new(
+                    ErrorKind::Transient,
+                    format!(
+                        "cannot download {path} on remote '{}' ({}): {e}",
+                        self.remote, self.url
+                    ),
+                )),
+                Err(CopyError::Write(e)) => Err(StorageError::from_io(
+                    "cannot write the downloaded object",
+                    e,
+                )),
+            }
+        })
+    }
+
+    fn list_tree(&self, prefix: &str) -> Result<Option<Vec<String>>, StorageError> {
+        let base = format!("{}/{}", self.settings.root, prefix.trim_end_matches('/'));
+        let base = base.trim_end_matches('/').to_string();
+        self.with_conn(|sftp| {
+            let mut keys = Vec::new();
+            // (directory on the server, its key prefix, depth)
+            let mut pending = vec![(base.clone(), prefix.to_string(), 0usize)];
+            while let Some((dir, key_prefix, depth)) = pending.pop() {
+                for (name, is_dir) in self.list_dir(sftp, &dir)? {
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    if !is_dir {
+                        keys.push(format!("{key_prefix}{name}"));
+                    } else if depth < MAX_TREE_DEPTH {
+                        pending.push((
+                            format!("{dir}/{name}"),
+                            format!("{key_prefix}{name}/"),
+                            depth + 1,
+                        ));
+                    }
+                }
+            }
+            keys.sort();
+            Ok(Some(keys))
+        })
     }
 
     fn traverse_prefix_len(&self) -> Option<usize> {

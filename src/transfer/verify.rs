@@ -26,64 +26,82 @@ const TEXT_PROBE: usize = 512;
 
 pub struct VerifyingReader<R> {
     inner: R,
-    expected: DvcHash,
-    raw: Md5,
-    legacy: Option<LegacyHashers>,
-    done: bool,
+    verifier: Option<Verifier>,
 }
 
 impl<R: Read> VerifyingReader<R> {
     pub fn new(inner: R, expected: DvcHash) -> Self {
-        let legacy = (expected.kind == HashKind::Md5Dos2Unix).then(LegacyHashers::default);
         VerifyingReader {
             inner,
-            expected,
-            raw: Md5::new(),
-            legacy,
-            done: false,
+            verifier: Some(Verifier::new(expected)),
         }
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        let Some(&want) = self.expected.oid.digest() else {
-            return Ok(());
-        };
-        let raw: [u8; 16] = std::mem::take(&mut self.raw).finalize().into();
-        if raw == want {
-            return Ok(());
-        }
-        if let Some(legacy) = self.legacy.take() {
-            if legacy.finish().contains(&want) {
-                return Ok(());
-            }
-        }
-        Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "cache object {} is corrupt: its bytes hash to {}",
-                self.expected.oid,
-                hex::encode(raw)
-            ),
-        ))
     }
 }
 
 impl<R: Read> Read for VerifyingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.done {
+        let Some(verifier) = &mut self.verifier else {
             return Ok(0);
-        }
+        };
         let n = self.inner.read(buf)?;
         if n == 0 {
-            self.done = true;
-            self.finish()?;
-            return Ok(0);
+            let verifier = self.verifier.take().expect("checked above");
+            let expected = verifier.expected.oid.clone();
+            return match verifier.finish() {
+                Ok(()) => Ok(0),
+                Err(actual) => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("cache object {expected} is corrupt: its bytes hash to {actual}"),
+                )),
+            };
         }
-        self.raw.update(&buf[..n]);
-        if let Some(legacy) = &mut self.legacy {
-            legacy.update(&buf[..n]);
-        }
+        verifier.update(&buf[..n]);
         Ok(n)
+    }
+}
+
+/// Hashes bytes fed to it in order and says at the end whether they are what `expected`
+/// names: the check [`VerifyingReader`] makes on the way out, for callers that are handed
+/// the bytes (downloads, which stream into the cache).
+pub struct Verifier {
+    expected: DvcHash,
+    raw: Md5,
+    legacy: Option<LegacyHashers>,
+}
+
+impl Verifier {
+    pub fn new(expected: DvcHash) -> Verifier {
+        let legacy = (expected.kind == HashKind::Md5Dos2Unix).then(LegacyHashers::default);
+        Verifier {
+            expected,
+            raw: Md5::new(),
+            legacy,
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.raw.update(bytes);
+        if let Some(legacy) = &mut self.legacy {
+            legacy.update(bytes);
+        }
+    }
+
+    /// `Err` carries the raw md5 (hex) of what was fed, for messages. Ids that are no
+    /// function of the bytes (`etag`/`checksum`) always pass: see the module comment.
+    pub fn finish(self) -> Result<(), String> {
+        let raw: [u8; 16] = self.raw.finalize().into();
+        let Some(&want) = self.expected.oid.digest() else {
+            return Ok(());
+        };
+        if raw == want {
+            return Ok(());
+        }
+        if let Some(legacy) = self.legacy {
+            if legacy.finish().contains(&want) {
+                return Ok(());
+            }
+        }
+        Err(hex::encode(raw))
     }
 }
 
@@ -103,11 +121,9 @@ pub fn matches(path: &std::path::Path, expected: &DvcHash) -> io::Result<bool> {
 /// carries the raw md5 the bytes have, for messages. Used for `.dir` manifests, which are
 /// read whole before they are trusted.
 pub fn bytes_match(bytes: &[u8], expected: &DvcHash) -> Result<(), String> {
-    let mut reader = VerifyingReader::new(bytes, expected.clone());
-    match io::copy(&mut reader, &mut io::sink()) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(hex::encode(Md5::digest(bytes))),
-    }
+    let mut verifier = Verifier::new(expected.clone());
+    verifier.update(bytes);
+    verifier.finish()
 }
 
 /// The two legacy algorithms, fed 1 MiB chunks aligned to the file start as DVC reads them.

@@ -615,7 +615,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AddError> {
         source,
     };
     let dir = path.parent().expect("a file has a directory");
-    let temp = dir.join(crate::storage::local::temp_name());
+    let temp = dir.join(crate::temp_files::temp_name());
     fs::write(&temp, bytes).map_err(err)?;
     if let Ok(old) = fs::metadata(path) {
         let _ = fs::set_permissions(&temp, old.permissions());
@@ -644,7 +644,7 @@ fn settle_workspace_file(
     let meta = fs::symlink_metadata(path).map_err(err)?;
     if meta.file_type().is_symlink() || meta.nlink() > 1 {
         let dir = path.parent().expect("a target has a directory");
-        let temp = dir.join(crate::storage::local::temp_name());
+        let temp = dir.join(crate::temp_files::temp_name());
         let mode = mode.unwrap_or(0o666 & !umask);
         fs::copy(cache.md5_object_path(oid), &temp).map_err(err)?;
         fs::set_permissions(&temp, fs::Permissions::from_mode(mode)).map_err(err)?;

@@ -257,3 +257,28 @@ fn a_trusted_storage_config_cannot_be_redirected_by_the_checked_commits() {
     run.assert_code(1);
     run.assert_stderr_contains("storage config /nonexistent/dvc-storage does not exist");
 }
+
+/// A gate does not skip: a revision whose DVC files cannot be read stops `check` (exit 1,
+/// DVC's `Failed to collect`), even when the other revisions are fine, so the data of its
+/// readable DVC files is never passed unchecked.
+#[test]
+fn an_unreadable_revision_fails_the_check_instead_of_being_skipped() {
+    let env = TestEnv::new();
+    let (repo, _storage) = setup(&env);
+    repo.dvc_add_file("data.txt", "data\n");
+    repo.commit_all("data");
+    repo.git_dvc(&["push", "-q"]);
+    repo.git(&["branch", "good"]);
+    // Data never pushed, next to a DVC file no tool can read.
+    repo.dvc_add_file("more.txt", "never pushed\n");
+    repo.write("junk.dvc", "outs: [[[\n");
+    repo.commit_all("unpushed data and a junk DVC file");
+
+    let run = repo.try_git_dvc(&["check", "--rev", "good", "--rev", "HEAD"]);
+    run.assert_code(1);
+    run.assert_stderr_contains("Failed to collect 'HEAD'")
+        .assert_stderr_contains("junk.dvc");
+    assert!(!run.stdout.contains("All "), "{}", run.describe());
+    let run = repo.try_git_dvc(&["check", "-a", "--json"]);
+    assert!(!run.success(), "{}", run.describe());
+}

@@ -250,7 +250,13 @@ fn hostile_commits_are_reported_without_panics_or_escapes() {
     let mut ledger = Ledger::new("hardening_input");
 
     // status -c first (reads only), then push, then push allowing an incomplete push.
-    let status = repo.try_git_dvc(&["status", "-c", "-a"]);
+    // Like DVC's, status stops at the first revision it cannot collect; the invalid
+    // manifest is checked in a selection without such revisions.
+    let status_all = repo.try_git_dvc(&["status", "-c", "-a"]);
+    assert_no_panic(&status_all);
+    assert_eq!(status_all.code(), Some(1), "{}", status_all.describe());
+    status_all.assert_stderr_contains("ERROR: Failed to collect '");
+    let status = repo.try_git_dvc(&["status", "-c", "--rev", "evil-dir"]);
     assert_no_panic(&status);
     let push = repo.try_git_dvc(&["push", "-a"]);
     assert_no_panic(&push);

@@ -129,10 +129,12 @@ fn a_hand_written_hook_mentioning_git_dvc_is_never_replaced_or_removed() {
     // An older shipped server hook is ours to upgrade.
     write_script(&hook, include_str!("../../hooks/previous/pre-receive.1"));
     server.git_dvc(&["install", "--server"]);
-    assert_eq!(
-        fs::read_to_string(&hook).unwrap(),
-        include_str!("../../hooks/pre-receive")
-    );
+    assert_eq!(fs::read_to_string(&hook).unwrap(), server_hook());
+    // So is one installed by another binary (its fallback path differs).
+    let other = server_hook_for(Path::new("/opt/git-dvc/bin/git-dvc"));
+    write_script(&hook, &other);
+    server.git_dvc(&["install", "--server"]);
+    assert_eq!(fs::read_to_string(&hook).unwrap(), server_hook());
 }
 
 /// Pushes through the hook and asserts the data reached `storage`.

@@ -19,16 +19,14 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const SERVER_HOOK: &str = include_str!("../../hooks/pre-receive");
-
 /// A bare repository with the pre-receive hook and storage `storage` (its default remote).
-struct Server<'e> {
-    bare: Repo<'e>,
-    storage: PathBuf,
+pub(crate) struct Server<'e> {
+    pub(crate) bare: Repo<'e>,
+    pub(crate) storage: PathBuf,
 }
 
 impl<'e> Server<'e> {
-    fn new(env: &'e TestEnv) -> Server<'e> {
+    pub(crate) fn new(env: &'e TestEnv) -> Server<'e> {
         let bare = env.bare_repo("server.git");
         let run = env.git_dvc(&bare.dir, &["install", "--server"]);
         let hook = bare.dir.join("hooks/pre-receive");
@@ -37,7 +35,7 @@ impl<'e> Server<'e> {
             "{}",
             run.describe()
         );
-        assert_eq!(fs::read_to_string(&hook).unwrap(), SERVER_HOOK);
+        assert_eq!(fs::read_to_string(&hook).unwrap(), server_hook());
         assert_eq!(file_mode(&hook), 0o755);
         let storage = env.path("server-storage");
         let server = Server { bare, storage };
@@ -46,7 +44,7 @@ impl<'e> Server<'e> {
     }
 
     /// Writes `$GIT_DIR/dvc/config`: these remotes, the first one the default.
-    fn configure(&self, remotes: &[(&str, &Path)]) {
+    pub(crate) fn configure(&self, remotes: &[(&str, &Path)]) {
         let mut text = format!("[core]\n    remote = {}\n", remotes[0].0);
         for (name, url) in remotes {
             text.push_str(&format!(
@@ -57,32 +55,32 @@ impl<'e> Server<'e> {
         write_file(&self.bare.dir.join("dvc/config"), text.as_bytes());
     }
 
-    fn git_config(&self, args: &[&str]) {
+    pub(crate) fn git_config(&self, args: &[&str]) {
         let mut all = vec!["config"];
         all.extend_from_slice(args);
         self.bare.git(&all);
     }
 
-    fn ref_(&self, name: &str) -> Option<String> {
+    pub(crate) fn ref_(&self, name: &str) -> Option<String> {
         self.bare.try_rev_parse(name)
     }
 }
 
 /// A client DVC repository whose default remote `r` points at `storage` (normally the
 /// server's own storage), with the server as `origin`. No client hook.
-fn client<'e>(env: &'e TestEnv, server: &Server<'_>) -> Repo<'e> {
+pub(crate) fn client<'e>(env: &'e TestEnv, server: &Server<'_>) -> Repo<'e> {
     let repo = env.dvc_repo_with_remote("work");
     repo.set_local_remotes(&[("r", &server.storage)]);
     repo.git(&["remote", "add", "origin", server.bare.dir.to_str().unwrap()]);
     repo
 }
 
-fn short(oid: &str) -> &str {
+pub(crate) fn short(oid: &str) -> &str {
     &oid[..7]
 }
 
 #[track_caller]
-fn assert_accepted(run: &Run) {
+pub(crate) fn assert_accepted(run: &Run) {
     assert!(
         run.success(),
         "the server must accept this push\n{}",
@@ -94,7 +92,7 @@ fn assert_accepted(run: &Run) {
 /// Rejected by our hook: git says so, the server's ref did not move and the pushed commit
 /// did not stay in its object store.
 #[track_caller]
-fn assert_rejected(
+pub(crate) fn assert_rejected(
     run: &Run,
     server: &Server<'_>,
     refname: &str,
@@ -132,13 +130,13 @@ fn install_server_writes_the_hook_and_says_what_to_configure() {
     let bare = env.bare_repo("server.git");
     let run = env.git_dvc(&bare.dir, &["install", "--server"]);
     run.assert_stdout_is(&format!(
-        "git-dvc pre-receive hook installed in {}\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage",
+        "git-dvc pre-receive hook installed in {}\nnext: describe the storage pushes must reach in {} (DVC config format), e.g.\n  [core]\n      remote = storage\n  ['remote \"storage\"']\n      url = /srv/dvc-storage\nor, for every repository of this server, in one file: git config --system dvc.preReceive.storageConfig FILE\n(until then, pushes whose commits reference DVC data are refused; the others pass)",
         bare.dir.join("hooks/pre-receive").display(),
         bare.dir.join("dvc/config").display()
     ));
     assert_eq!(
         fs::read_to_string(bare.dir.join("hooks/pre-receive")).unwrap(),
-        SERVER_HOOK
+        server_hook()
     );
     assert_eq!(file_mode(&bare.dir.join("hooks/pre-receive")), 0o755);
     // Installing again is fine; a foreign pre-receive is refused unless --force.
@@ -150,7 +148,7 @@ fn install_server_writes_the_hook_and_says_what_to_configure() {
     env.git_dvc(&bare.dir, &["install", "--server", "--force"]);
     assert_eq!(
         fs::read_to_string(bare.dir.join("hooks/pre-receive")).unwrap(),
-        SERVER_HOOK
+        server_hook()
     );
 }
 
@@ -546,26 +544,14 @@ fn storage_behind_a_symlink_loop_is_unreachable() {
 
     let run = repo.try_git(&["push", "origin", "main"]);
     assert_rejected(&run, &server, "main", None, &commit);
+    // The pusher is told what failed, not where on the server (servers.rs has more).
     run.assert_stderr_contains("could not check the DVC data of this push")
-        .assert_stderr_contains(looped.to_str().unwrap());
+        .assert_stderr_contains("<server path>");
+    crate::servers::assert_no_server_paths(&env, &run);
     server.git_config(&["dvc.preReceive.failOpen", "true"]);
     let run = repo.try_git(&["push", "origin", "main"]);
     assert_accepted(&run);
     run.assert_stderr_contains("dvc.preReceive.failOpen");
-}
-
-/// No `$GIT_DIR/dvc/config`: every push with new commits is refused, saying what to set up.
-#[test]
-fn server_without_storage_config_refuses_and_says_so() {
-    let env = TestEnv::new();
-    let server = Server::new(&env);
-    fs::remove_file(server.bare.dir.join("dvc/config")).unwrap();
-    let repo = client(&env, &server);
-    let head = repo.rev_parse("HEAD");
-    let run = repo.try_git(&["push", "origin", "main"]);
-    assert_rejected(&run, &server, "main", None, &head);
-    run.assert_stderr_contains("no DVC storage configured")
-        .assert_stderr_contains("dvc/config");
 }
 
 /// `dvc.preReceive.refs`: only matching refs are checked.
@@ -631,17 +617,57 @@ fn ref_filter_cannot_be_bypassed_through_an_unchecked_ref() {
     assert_eq!(server.ref_("main"), base);
 }
 
-/// The hook fails closed when the server cannot run git-dvc.
+/// git-dvc not on the server's PATH: the hook runs the binary that installed it.
 #[test]
-fn server_without_git_dvc_on_path_refuses() {
+fn server_without_git_dvc_on_path_uses_the_installing_binary() {
     let env = TestEnv::new();
     let server = Server::new(&env);
+    let repo = client(&env, &server);
+    let missing = repo.dvc_add_file("data.txt", "not uploaded yet\n");
+    let head = repo.commit_all("data");
+    let path = env.path_without_git_dvc();
+    let run = repo.try_git_with_env(&["push", "origin", "main"], &[("PATH", path.as_os_str())]);
+    assert_rejected(&run, &server, "main", None, &head);
+    run.assert_stderr_contains(&format!("data.txt@{} ({missing})", short(&head)));
+    repo.git_dvc(&["push", "-q"]);
+    let run = repo.try_git_with_env(&["push", "origin", "main"], &[("PATH", path.as_os_str())]);
+    assert_accepted(&run);
+    run.assert_stderr_contains("1 object checked");
+}
+
+/// The hook fails closed when the server cannot run git-dvc at all: not on PATH, and the
+/// installing binary gone (here a copy that installed the hook, then was removed).
+#[test]
+fn server_without_any_git_dvc_refuses() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let copy = env.path("opt/git-dvc/bin/git-dvc");
+    fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    fs::copy(git_dvc_bin(), &copy).unwrap();
+    env.run_with_env(&copy, &server.bare.dir, &["install", "--server"], &[])
+        .assert_success();
+    assert_eq!(
+        fs::read_to_string(server.bare.dir.join("hooks/pre-receive")).unwrap(),
+        server_hook_for(&copy)
+    );
+    fs::remove_file(&copy).unwrap();
     let repo = client(&env, &server);
     let head = repo.rev_parse("HEAD");
     let path = env.path_without_git_dvc();
     let run = repo.try_git_with_env(&["push", "origin", "main"], &[("PATH", path.as_os_str())]);
     assert_rejected(&run, &server, "main", None, &head);
-    run.assert_stderr_contains("git-dvc is not on the server's PATH");
+    run.assert_stderr_contains(
+        "remote: git-dvc is not installed where this server's hook looks for it",
+    )
+    .assert_stderr_contains("Contact the server's administrators");
+    crate::servers::assert_no_server_paths(&env, &run);
+    // Under GitLab the line carries its UI prefix.
+    let run = repo.try_git_with_env(
+        &["push", "origin", "main"],
+        &[("PATH", path.as_os_str()), ("GL_ID", OsStr::new("user-1"))],
+    );
+    assert_rejected(&run, &server, "main", None, &head);
+    run.assert_stderr_contains("remote: GL-HOOK-ERR: git-dvc is not installed");
 }
 
 // ---------------------------------------------------------------------------

@@ -32,19 +32,19 @@ fn tracked_paths() -> Vec<&'static str> {
     v
 }
 
-struct Rich {
+pub(crate) struct Rich {
     /// Keeps the fixed env (HOME etc.) alive; never removed by the test.
     _env: TestEnv,
-    repo: PathBuf,
+    pub(crate) repo: PathBuf,
     /// ref name → what `dvc pull` must restore there.
-    expected: BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>,
+    pub(crate) expected: BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>,
     /// Remote directories named by the committed `.dvc/config`.
     committed_remotes: Vec<PathBuf>,
 }
 
-const REFS: &[&str] = &["v1", "v2", "feature", "main", "detached-tag"];
+pub(crate) const REFS: &[&str] = &["v1", "v2", "feature", "main", "detached-tag"];
 
-fn rich() -> &'static Rich {
+pub(crate) fn rich() -> &'static Rich {
     static RICH: OnceLock<Rich> = OnceLock::new();
     RICH.get_or_init(build_rich)
 }
@@ -125,7 +125,7 @@ fn build_rich() -> Rich {
 }
 
 /// A private copy of the rich repository inside `env`.
-fn copy_rich(env: &TestEnv) -> Repo<'_> {
+pub(crate) fn copy_rich(env: &TestEnv) -> Repo<'_> {
     let rich = rich();
     let dir = env.path("repo");
     copy_dir(&rich.repo, &dir);
@@ -143,7 +143,7 @@ fn assert_committed_remotes_untouched() {
     }
 }
 
-const REMOTES: &[&str] = &["r", SECOND_REMOTE];
+pub(crate) const REMOTES: &[&str] = &["r", SECOND_REMOTE];
 
 #[test]
 fn all_branches_and_tags_match_dvc_and_pull_back() {

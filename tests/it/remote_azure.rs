@@ -57,6 +57,16 @@ fn dvc_push_then_git_dvc_status_in_sync() {
 }
 
 #[test]
+fn dvc_push_then_git_dvc_fetch_like_dvc_fetch() {
+    let Some(conn) = remotes::server_var("GIT_DVC_TEST_AZURE_CONNECTION_STRING") else {
+        return;
+    };
+    let container = remotes::unique("fetch").to_lowercase();
+    remotes::create_azure_container(&conn, &container);
+    remotes::dvc_push_then_git_dvc_fetch(&TestEnv::new(), &remote(&conn, &container), None);
+}
+
+#[test]
 fn account_name_and_key_options() {
     let Some(conn) = remotes::server_var("GIT_DVC_TEST_AZURE_CONNECTION_STRING") else {
         return;

@@ -56,6 +56,16 @@ fn dvc_push_then_git_dvc_status_in_sync() {
 }
 
 #[test]
+fn dvc_push_then_git_dvc_fetch_like_dvc_fetch() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_GCS_ENDPOINT") else {
+        return;
+    };
+    let bucket = remotes::unique("fetch");
+    remotes::create_gcs_bucket(&endpoint, &bucket);
+    remotes::dvc_push_then_git_dvc_fetch(&TestEnv::new(), &remote(&endpoint, &bucket), None);
+}
+
+#[test]
 fn server_stopped_mid_push() {
     let Some([fake_gcs]) = remotes::server_vars(["GIT_DVC_TEST_FAKE_GCS"]) else {
         return;

@@ -55,6 +55,22 @@ fn dvc_push_then_git_dvc_status_in_sync() {
     );
 }
 
+#[test]
+fn dvc_push_then_git_dvc_fetch_like_dvc_fetch() {
+    let Some([url, root]) = shared() else { return };
+    let dir = remotes::unique("fetch");
+    let tamper = |key: &str, bytes: &[u8]| {
+        let path = Path::new(&root).join(&dir).join(key);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    };
+    remotes::dvc_push_then_git_dvc_fetch(
+        &TestEnv::new(),
+        &RemoteSetup::new(format!("{url}/{dir}"), &[]),
+        Some(&tamper),
+    );
+}
+
 fn requests(env: &TestEnv) -> Vec<String> {
     std::fs::read_to_string(env.path("requests.log"))
         .unwrap_or_default()

@@ -42,6 +42,42 @@ fn dvc_push_then_git_dvc_status_in_sync() {
 }
 
 #[test]
+fn dvc_push_then_git_dvc_fetch_like_dvc_fetch() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let bucket = remotes::unique("fetch");
+    remotes::create_s3_bucket(&endpoint, &bucket);
+    // The tampered copy goes straight to the server, through botocore (DVC's own S3
+    // client library).
+    let tamper = |key: &str, bytes: &[u8]| {
+        use std::io::Write;
+        let python = common::dvc3_bin().with_file_name("python");
+        let mut child = Command::new(python)
+            .args([
+                "-c",
+                "import sys, botocore.session\n\
+                 c = botocore.session.get_session().create_client('s3', endpoint_url=sys.argv[1], \
+                 aws_access_key_id='testing', aws_secret_access_key='testing', region_name='us-east-1')\n\
+                 c.put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=sys.stdin.buffer.read())\n",
+                &endpoint,
+                &bucket,
+                &format!("some/prefix/{key}"),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        assert!(child.wait().unwrap().success(), "tamper: put_object failed");
+    };
+    remotes::dvc_push_then_git_dvc_fetch(
+        &TestEnv::new(),
+        &remote(&endpoint, &bucket),
+        Some(&tamper),
+    );
+}
+
+#[test]
 fn credentials_from_a_credentials_file_and_profile() {
     let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
         return;

@@ -43,6 +43,18 @@ fn dvc_push_then_git_dvc_status_in_sync() {
     remotes::dvc_push_then_status(&TestEnv::new(), &remote(&s, &remotes::unique("dvc-push")));
 }
 
+#[test]
+fn dvc_push_then_git_dvc_fetch_like_dvc_fetch() {
+    let Some(s) = remotes::sftp_server() else {
+        return;
+    };
+    remotes::dvc_push_then_git_dvc_fetch(
+        &TestEnv::new(),
+        &remote(&s, &remotes::unique("fetch")),
+        None,
+    );
+}
+
 /// `~/.ssh/config` supplies the address, port, user and key; the URL names only an alias.
 #[test]
 fn ssh_config_host_alias() {

@@ -67,6 +67,26 @@ fn dvc_push_then_git_dvc_status_in_sync() {
 }
 
 #[test]
+fn dvc_push_then_git_dvc_fetch_like_dvc_fetch() {
+    let Some([url, root, user, password]) = shared() else {
+        return;
+    };
+    let dir = remotes::unique("fetch");
+    // DVC 3.67.1 cannot push into a collection that does not exist yet.
+    std::fs::create_dir_all(Path::new(&root).join(&dir)).unwrap();
+    let tamper = |key: &str, bytes: &[u8]| {
+        let path = Path::new(&root).join(&dir).join(key);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    };
+    remotes::dvc_push_then_git_dvc_fetch(
+        &TestEnv::new(),
+        &remote(&format!("{url}/{dir}"), &user, &password),
+        Some(&tamper),
+    );
+}
+
+#[test]
 fn wrong_password_is_refused_with_what_to_check() {
     let Some([url, _, user, _]) = shared() else {
         return;

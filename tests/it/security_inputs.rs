@@ -365,3 +365,98 @@ fn yaml_tags_dvc_refuses_are_refused() {
         "YAML tag '!!python/object:dvc.output.Output'",
     );
 }
+
+/// Runs `status -c ARGS` with git-dvc against `ours` and with DVC against `theirs`: same
+/// exit code, same lines (DVC's order varies from run to run).
+#[track_caller]
+fn assert_same_status(repo: &Repo<'_>, args: &[&str], ours: &Path, theirs: &Path) {
+    repo.set_local_remotes(&[("r", ours)]);
+    let our_run = repo.try_git_dvc(args);
+    repo.set_local_remotes(&[("r", theirs)]);
+    let their_run = repo.try_dvc(args);
+    let sorted = |run: &Run| {
+        let mut lines: Vec<String> = run.stdout.lines().map(str::to_string).collect();
+        lines.sort();
+        (run.code(), lines)
+    };
+    assert_eq!(
+        sorted(&our_run),
+        sorted(&their_run),
+        "{args:?}\n{}\n{}",
+        our_run.describe(),
+        their_run.describe()
+    );
+}
+
+/// A backslash is an ordinary character in a POSIX file name: `dvc add` records `a\b.txt`
+/// in the `.dir`, and DVC pushes and pulls it. git-dvc used to refuse the whole manifest, so
+/// `push`, `status -c` and `push -a` failed for every revision holding it.
+#[test]
+fn backslash_names_dvc_writes_are_pushed_checked_and_pulled() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("bs/a\\b.txt", "back\n");
+    repo.write("bs/n.txt", "plain\n");
+    repo.dvc(&["add", "-q", "bs"]);
+    repo.commit_all("a backslash name");
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write("bs/a\\b.txt", "back on other\n");
+    repo.dvc(&["add", "-q", "bs"]);
+    repo.commit_all("changed on other");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.dvc(&["checkout", "-q", "--force"]);
+    let manifest =
+        fs::read(repo.cache_object(&fixtures::dvc_file_md5(&repo, "bs.dvc"), false)).unwrap();
+    assert!(
+        String::from_utf8_lossy(&manifest).contains(r#""relpath": "a\\b.txt""#),
+        "{}",
+        String::from_utf8_lossy(&manifest)
+    );
+
+    // Nothing pushed yet: the same `new:` lines as DVC, member included.
+    let empty = env.path("remotes/empty");
+    assert_same_status(&repo, &["status", "-c"], &empty, &empty);
+    // push and push -a upload what DVC uploads; status -c then agrees it is all there.
+    let head = compare_push_with_dvc(&repo, "head", &["r"], &[]);
+    assert_eq!(head.our_file_count(), 3, "{}", head.git_dvc.describe());
+    assert_same_status(&repo, &["status", "-c"], &head.ours[0], &head.theirs[0]);
+    let all = compare_push_with_dvc(&repo, "all", &["r"], &["-a"]);
+    assert_eq!(all.our_file_count(), 5, "{}", all.git_dvc.describe());
+    assert_same_status(&repo, &["status", "-c", "-a"], &all.ours[0], &all.theirs[0]);
+
+    // The server check accepts it (a Windows client reads `a\b.txt` as `a/b.txt`: inside).
+    repo.set_local_remotes(&[("r", &server.storage)]);
+    repo.git_dvc(&["push", "-a", "-q"]);
+    repo.git_dvc(&["check", "-a", "-q"]);
+    assert_push_accepted(&repo, &server);
+
+    // And real `dvc pull` restores it from what git-dvc pushed.
+    let (clone, pull) = fresh_clone_pull(&env, &server.bare.dir, "clone", &server.storage);
+    pull.assert_success();
+    assert_eq!(clone.read("bs/a\\b.txt"), b"back\n");
+    assert_eq!(clone.read("bs/n.txt"), b"plain\n");
+}
+
+/// `..\escape.txt` is a legal POSIX name (DVC adds, pushes and pulls it there), but a
+/// Windows client would write it outside the directory. git-dvc's client commands follow
+/// DVC on this platform; the server check, which vouches for every client, refuses it.
+#[test]
+fn names_that_escape_on_windows_are_refused_by_the_server_check() {
+    let env = TestEnv::new();
+    let server = Server::new(&env);
+    let repo = client(&env, &server);
+    repo.write("w/..\\escape.txt", "escape\n");
+    repo.write("w/ok.txt", "ok\n");
+    repo.dvc(&["add", "-q", "w"]);
+    repo.commit_all("a name that escapes on Windows");
+
+    let c = compare_push_with_dvc(&repo, "posix", &["r"], &[]);
+    assert_eq!(c.our_file_count(), 3, "{}", c.git_dvc.describe());
+
+    repo.set_local_remotes(&[("r", &server.storage)]);
+    repo.git_dvc(&["push", "-q"]);
+    let needle = "contains a '..' component on Windows";
+    assert_check_fails(&repo, needle);
+    assert_push_rejected(&repo, &server, needle);
+}

@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::*;
@@ -386,4 +387,134 @@ fn granular_target_never_uploads_a_dir_without_its_members() {
     repo.git_dvc(&["push", "d.dvc"]);
     let objects = check_remote(remote, RemoteCheck::Complete);
     assert_eq!(objects.len(), 3, "{objects:?}");
+}
+
+/// `d/` (files `1`, `2`), `grid/` (`a-1/out.txt`, `a-2/out.txt`, `b-1/out.txt`), `e.txt`
+/// tracked, `README.md` in git only; branch `old` where `d` holds `1` and `3`.
+fn directories_repo(env: &TestEnv) -> Repo<'_> {
+    let repo = env.dvc_repo_with_remote("repo");
+    repo.write("d/1", "one\n");
+    repo.write("d/2", "two\n");
+    for cell in ["a-1", "a-2", "b-1"] {
+        repo.write(&format!("grid/{cell}/out.txt"), format!("{cell}\n"));
+    }
+    repo.write("e.txt", "e\n");
+    repo.write("README.md", "readme\n");
+    repo.dvc(&["add", "-q", "d", "grid", "e.txt"]);
+    repo.commit_all("directories");
+    repo.git(&["checkout", "-q", "-b", "old"]);
+    fs::remove_file(repo.path("d/2")).unwrap();
+    repo.write("d/3", "three\n");
+    repo.dvc(&["add", "-q", "d"]);
+    repo.commit_all("old d");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.dvc(&["checkout", "-q", "--force"]);
+    assert!(!repo.path("d/3").exists());
+    repo
+}
+
+/// `push ARGS` run in `dir` by git-dvc and by DVC, each into a fresh remote `r`.
+fn push_both(repo: &Repo<'_>, dir: &Path, label: &str, args: &[&str]) -> [(PathBuf, Run); 2] {
+    let env = repo.env;
+    let mut all = vec!["push"];
+    all.extend_from_slice(args);
+    let ours = env.path(&format!("remotes/{label}/git-dvc"));
+    repo.set_local_remotes(&[("r", &ours)]);
+    let our_run = env.try_git_dvc(dir, &all);
+    let theirs = env.path(&format!("remotes/{label}/dvc"));
+    repo.set_local_remotes(&[("r", &theirs)]);
+    let their_run = env.try_dvc(dir, &all);
+    [(ours, our_run), (theirs, their_run)]
+}
+
+/// `--glob` patterns that reach into tracked directories (issue 15 item 2). DVC expands
+/// them against the work tree with Python's glob and pushes the outputs holding the
+/// matches; where the matches are the whole directory, git-dvc writes exactly what DVC
+/// writes. Where they are part of it, git-dvc pushes the whole directory (DVC uploads the
+/// `.dir` with the matched members only).
+#[test]
+fn glob_into_a_tracked_directory_selects_that_directory() {
+    let env = TestEnv::new();
+    let repo = directories_repo(&env);
+    let d = [obj("one\n"), obj("two\n")];
+
+    for (label, args) in [
+        ("members", &["--glob", "d/*"][..]),
+        ("recursive", &["--glob", "d/**"][..]),
+        ("one-pattern-matches", &["--glob", "nomatch*", "d/*"][..]),
+        ("member-and-directory", &["--glob", "d/1", "d"][..]),
+    ] {
+        let c = compare_push_with_dvc(&repo, label, &["r"], args);
+        assert_eq!(c.our_file_count(), 3, "{label}: {}", c.git_dvc.describe());
+        assert!(
+            d.iter().all(|m| remote_has(&c.ours[0], m, false)),
+            "{label}"
+        );
+    }
+
+    // Part of `grid`, from the top and from inside it: all of `grid` (DVC: 2 of 3 members).
+    for (label, dir, pattern) in [
+        ("part", repo.dir.clone(), "grid/a-*/out.txt"),
+        ("part-in-subdir", repo.path("grid"), "a-*"),
+    ] {
+        let [(ours, our_run), (theirs, their_run)] =
+            push_both(&repo, &dir, label, &["--glob", pattern]);
+        our_run.assert_success().assert_stdout_is(&pushed_line(4));
+        their_run.assert_success().assert_stdout_is(&pushed_line(3));
+        assert!(remote_has(&ours, &obj("b-1\n"), false), "{label}");
+        check_remote(&ours, RemoteCheck::Complete);
+        let (ours, theirs) = (list_files(&ours), list_files(&theirs));
+        assert!(
+            theirs.iter().all(|(k, v)| ours.get(k) == Some(v)),
+            "{label}"
+        );
+    }
+
+    // No pattern matches: DVC's error, word for word, and nothing uploaded.
+    let [(ours, our_run), (_, their_run)] =
+        push_both(&repo, &repo.dir, "none", &["--glob", "nomatch*", "zz*"]);
+    for run in [&our_run, &their_run] {
+        run.assert_code(1).assert_stderr_contains(
+            "ERROR: failed to push data to the cloud - Glob ['nomatch*', 'zz*'] has no matches.",
+        );
+    }
+    assert!(!ours.exists());
+    // A match that is no output is a target that does not exist, as in DVC.
+    let [(ours, our_run), (_, their_run)] =
+        push_both(&repo, &repo.dir, "readme", &["--glob", "*.md"]);
+    for run in [&our_run, &their_run] {
+        run.assert_code(1)
+            .assert_stderr_contains("'README.md' does not exist as an output or a stage name");
+    }
+    assert!(!ours.exists());
+}
+
+/// For committed revisions git-dvc expands `--glob` against what each revision tracks,
+/// `.dir` members included; DVC expands against the work tree only, so it misses `d/3`,
+/// which only branch `old` has.
+#[test]
+fn glob_in_other_revisions_sees_what_they_track() {
+    let env = TestEnv::new();
+    let repo = directories_repo(&env);
+    let three = obj("three\n");
+
+    // `old`'s `d` holds `3`; main's does not, and is not selected.
+    let [(ours, our_run), (_, their_run)] =
+        push_both(&repo, &repo.dir, "only-old", &["-a", "--glob", "d/3"]);
+    our_run.assert_success().assert_stdout_is(&pushed_line(3));
+    assert!(remote_has(&ours, &three, false) && !remote_has(&ours, &obj("two\n"), false));
+    check_remote(&ours, RemoteCheck::Complete);
+    their_run
+        .assert_code(1)
+        .assert_stderr_contains("Glob ['d/3'] has no matches.");
+
+    // `d/*` in both revisions: DVC leaves out `old`'s `3`; git-dvc pushes both directories.
+    let [(ours, our_run), (theirs, their_run)] =
+        push_both(&repo, &repo.dir, "both", &["-a", "--glob", "d/*"]);
+    our_run.assert_success().assert_stdout_is(&pushed_line(5));
+    their_run.assert_success();
+    let (our_files, their_files) = (list_files(&ours), list_files(&theirs));
+    assert!(their_files.iter().all(|(k, v)| our_files.get(k) == Some(v)));
+    assert!(remote_has(&ours, &three, false));
+    check_remote(&ours, RemoteCheck::Complete);
 }

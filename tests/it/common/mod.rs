@@ -27,6 +27,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod fetching;
 pub mod fixtures;
 pub mod reliability;
 pub mod remotes;
@@ -1329,6 +1330,20 @@ impl Repo<'_> {
         self.dvc(&["add", "-q", rel]);
         md5_hex(bytes.as_ref())
     }
+}
+
+/// The server hook `git dvc install --server` writes when `binary` installs it: the shipped
+/// script with `binary` as the fallback when git-dvc is not on the server's PATH.
+pub fn server_hook_for(binary: &Path) -> String {
+    include_str!("../../../hooks/pre-receive").replace(
+        "@GIT_DVC@",
+        &binary.to_str().unwrap().replace('\'', "'\\''"),
+    )
+}
+
+/// The server hook as this test build installs it (see [`server_hook_for`]).
+pub fn server_hook() -> String {
+    server_hook_for(&git_dvc_bin())
 }
 
 /// Writes an executable (0755) script, creating parent directories.

@@ -6,6 +6,10 @@
 //!   restores the data; a second push and `git dvc status -c` find nothing to do, and
 //!   DVC agrees the remote is complete;
 //! * [`dvc_push_then_status`]: real `dvc push`, then `git dvc status -c` is in sync;
+//! * [`dvc_push_then_git_dvc_fetch`]: real `dvc push`, then `git dvc fetch` in a fresh
+//!   clone fills the cache exactly as `dvc fetch` does in another, real `dvc checkout`
+//!   restores the data from it, a second fetch sends no request, and (where the test can
+//!   reach the server's storage) a tampered object is refused and named;
 //! * [`stop_mid_push`]: the server is killed while `git dvc push` runs, which fails with
 //!   a clear error; after a restart a re-run completes.
 
@@ -320,6 +324,65 @@ pub fn dvc_push_then_status(env: &TestEnv, remote: &RemoteSetup) {
         "{}",
         run.describe()
     );
+}
+
+/// Writes `bytes` under an object key (`files/md5/ab/cdef…`) in the remote's storage,
+/// bypassing every client: a tampered copy.
+pub type Tamper<'a> = &'a dyn Fn(&str, &[u8]);
+
+/// Real `dvc push`, then `git dvc fetch` in one fresh clone and `dvc fetch` in another:
+/// the same cache (names, bytes, modes) and summary; real `dvc checkout` restores the data
+/// from git-dvc's cache; a second fetch finds everything and sends no request. With
+/// `tamper`, a directory member is then replaced on the server: a third clone's fetch
+/// refuses it, names it and its output, and lands everything else.
+pub fn dvc_push_then_git_dvc_fetch(
+    env: &TestEnv,
+    remote: &RemoteSetup,
+    tamper: Option<Tamper<'_>>,
+) {
+    use super::fetching::{assert_cache_sound, compare_fetch_with_dvc};
+    let repo = env.dvc_repo("repo");
+    let data = sample_data(&repo, 31);
+    configure_remote(&repo, remote);
+    repo.dvc(&["push", "-q"]);
+    let prepare = |clone: &Repo<'_>| configure_remote(clone, remote);
+    let cmp = compare_fetch_with_dvc(env, &repo.dir, "backend", &[], &prepare);
+    cmp.git_dvc
+        .assert_stdout_is(&format!("{SAMPLE_OBJECTS} files fetched"));
+    cmp.ours.dvc(&["checkout", "-q"]);
+    super::assert_workspace(&cmp.ours.dir, &data);
+    let again = cmp.ours.git_dvc(&["fetch", "-v"]);
+    again.assert_stdout_is("Everything is up to date.");
+    again.assert_stderr_contains(": 0 storage requests");
+    eprintln!(
+        "first fetch: {}\nno-op fetch: {}",
+        cmp.git_dvc.stderr.trim(),
+        again.stderr.trim()
+    );
+
+    let Some(tamper) = tamper else { return };
+    let oid = super::md5_hex(&data["data/sub/c.bin"]);
+    tamper(&super::object_rel_path(&oid, false), b"tampered bytes\n");
+    let clone = env.clone_repo(&repo.dir, "tampered");
+    configure_remote(&clone, remote);
+    let run = clone.try_git_dvc(&["fetch"]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!("failed to transfer '{oid}'"));
+    run.assert_stderr_contains("(used by data/sub/c.bin@workspace)");
+    run.assert_stderr_contains("2 files failed to download");
+    assert!(
+        !clone.cache_object(&oid, false).exists(),
+        "{}",
+        run.describe()
+    );
+    // Everything but the tampered member and its `.dir`.
+    assert_eq!(
+        super::list_files(&clone.cache_dir()).len(),
+        SAMPLE_OBJECTS - 2,
+        "{}",
+        run.describe()
+    );
+    assert_cache_sound(&clone.cache_dir());
 }
 
 /// What [`stop_mid_push`] needs to run one server.
