@@ -96,6 +96,11 @@ PRESETS = {
     # a quick smoke run
     "small": dict(commits=60, branches=6, tags=6, dvc_files=20, dirs=3,
                   dir_members=20, file_size=512, changes_per_commit=2),
+    # the history sizes of issue 16 (bench/scale.py): 1x, and ten times that
+    "1x": dict(commits=2000, branches=100, tags=100, dvc_files=300, dirs=5,
+               dir_members=200, file_size=4096, changes_per_commit=2),
+    "10x": dict(commits=20000, branches=1000, tags=1000, dvc_files=3000, dirs=20,
+                dir_members=2000, file_size=4096, changes_per_commit=2),
 }
 
 _NUMERIC = re.compile(r"[0-9]+(e[0-9]+)?")
@@ -541,6 +546,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True,
                     help="directory to create; the repository goes to OUT/repo")
     ap.add_argument("--small", action="store_true", help="quick smoke-run preset")
+    ap.add_argument("--preset", choices=sorted(PRESETS), help="a named size (default full; "
+                    "1x and 10x are the history sizes bench/scale.py measures)")
     ap.add_argument("--force", action="store_true", help="delete OUT first if it exists")
     ap.add_argument("--seed", type=int, default=1)
     full = PRESETS["full"]
@@ -559,7 +566,7 @@ def main(argv=None) -> int:
     ap.add_argument("--changes-per-commit", type=int,
                     help=f"outputs changed per commit (default {full['changes_per_commit']})")
     a = ap.parse_args(argv)
-    preset = PRESETS["small" if a.small else "full"]
+    preset = PRESETS[a.preset or ("small" if a.small else "full")]
     for k, v in preset.items():
         if getattr(a, k) is None:
             setattr(a, k, v)

@@ -3,6 +3,8 @@
 #
 #   bench/run.sh                      full-size repository (see bench/gen_repo.py)
 #   bench/run.sh --small              quick smoke run
+#   bench/run.sh --10x                the 10x history of issue 16 (20,000 commits; DVC takes hours:
+#                                     add --skip-dvc; bench/scale.py measures hooks and no-ops there)
 #   bench/run.sh [bench.py options] [-- gen_repo.py options]
 #
 # bench.py options: --work DIR (default target/bench/full or target/bench/small),
@@ -23,6 +25,7 @@ gen_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --small) preset=small; gen_args+=(--small) ;;
+        --10x) preset=10x; gen_args+=(--preset 10x) ;;
         --) shift; gen_args+=("$@"); break ;;
         *) bench_args+=("$1") ;;
     esac

@@ -57,7 +57,7 @@ pub fn validate(
                 return Err(Error::OverObjectCap { max });
             }
         }
-        for (hash, prov) in &a.set.files {
+        for (hash, prov) in a.set.files.iter() {
             if !a.present.contains(hash) {
                 result.missing.push(MissingObject {
                     path: prov.path.clone(),

@@ -103,13 +103,13 @@ impl CacheAssessment {
             if self.cached.contains(hash) {
                 continue;
             }
-            let members = dir.members.as_deref().unwrap_or_default();
-            let pending: Vec<DvcHash> = members
-                .iter()
+            let pending: Vec<DvcHash> = self
+                .set
+                .members(dir)
                 .filter(|m| !self.cached.contains(*m))
                 .cloned()
                 .collect();
-            vouched.extend(members.iter());
+            vouched.extend(self.set.members(dir));
             plan.dirs.push(DirDownload {
                 hash: hash.clone(),
                 bytes: bytes.clone(),
@@ -135,7 +135,6 @@ mod tests {
     use super::*;
     use crate::dvc::hash::{HashKind, ObjectId};
     use crate::objects::expand::DirObject;
-    use std::collections::HashMap;
 
     fn hash(i: u8, is_dir: bool) -> DvcHash {
         DvcHash {
@@ -160,19 +159,20 @@ mod tests {
             hash(12, false),
             hash(13, false),
         );
-        let dir = |members: Option<Vec<DvcHash>>| DirObject {
+        let mut set = ObjectSet::default();
+        let mut index = |h: &DvcHash| set.files.insert_with(h.clone(), || prov("f"));
+        let (i1, i2, i3) = (index(&m1), index(&m2), index(&m3));
+        index(&loose);
+        let dir = |members: Option<Vec<u32>>| DirObject {
             provenance: prov("d"),
-            members,
+            members: members.map(Vec::into_boxed_slice),
             invalid: None,
+            known_complete: false,
         };
-        let mut files = HashMap::new();
-        for h in [&m1, &m2, &m3, &loose] {
-            files.insert(h.clone(), prov("f"));
-        }
-        let mut dirs = BTreeMap::new();
-        dirs.insert(from_remote.clone(), dir(Some(vec![m1.clone(), m2.clone()])));
-        dirs.insert(in_cache.clone(), dir(Some(vec![m3.clone()])));
-        dirs.insert(nowhere.clone(), dir(None));
+        set.dirs
+            .insert(from_remote.clone(), dir(Some(vec![i1, i2])));
+        set.dirs.insert(in_cache.clone(), dir(Some(vec![i3])));
+        set.dirs.insert(nowhere.clone(), dir(None));
         let assessment = CacheAssessment {
             remote: RemoteConfig {
                 name: "r".into(),
@@ -180,7 +180,7 @@ mod tests {
                 options: Default::default(),
             },
             storage: Arc::new(crate::storage::memory::MemoryStorage::new([], None)),
-            set: ObjectSet { files, dirs },
+            set,
             cached: [in_cache.clone(), m2.clone()].into_iter().collect(),
             invalid: Vec::new(),
             manifests: [(from_remote.clone(), b"bytes".to_vec())]

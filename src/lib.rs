@@ -20,5 +20,6 @@ pub mod remote_status;
 pub mod storage;
 pub mod sync;
 pub mod temp_files;
+pub mod trace;
 pub mod transfer;
 pub mod workspace;

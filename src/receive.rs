@@ -18,7 +18,7 @@
 //! `dvc` would fail on it) and for its `core.remote` name; its URLs and credentials are
 //! never used.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,11 +28,15 @@ use crate::dvc::config::{ConfigData, ConfigLevel, DvcConfig};
 use crate::engine;
 use crate::error::Error;
 use crate::git::revisions::{peel_to_commit, refs_with_prefix, root_tree, short, walk, Revision};
-use crate::git::tree_scan::subtree;
 use crate::git::{GitError, GitOid, GitRepo};
+use crate::objects::changes::Changes;
 use crate::objects::collect::{self, CollectOptions};
 use crate::objects::projects::{self, ProjectConfig, ProjectSite};
 use crate::objects::snapshot::{self, ConfigKey};
+
+/// Pushes of at most this many commits (every updated ref having had a tip) are walked
+/// against the old tips alone.
+const SMALL_PUSH: usize = 16;
 
 /// What the server enforces, from its git config.
 pub struct Settings {
@@ -59,12 +63,14 @@ pub fn validate_push(
     let git = GitRepo::discover(cwd)?;
     let repo = git.local();
     let mut tips = Vec::new();
+    let mut old_tips = Vec::new();
+    let mut all_old_known = true;
     for (n, line) in input.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split(' ').collect();
-        let [_, new, refname] = fields[..] else {
+        let [old, new, refname] = fields[..] else {
             return Err(GitError::msg(
                 format!("malformed pre-receive input line {}", n + 1),
                 format!("'{line}' is not '<old> <new> <ref>'"),
@@ -80,23 +86,45 @@ pub fn validate_push(
         if let Some(commit) = peel_to_commit(&repo, new)? {
             tips.push(commit);
         }
+        // The ref's tip so far: a checked ref's, so validated when it came.
+        let old = GitOid::from_hex(old.as_bytes()).map_err(|e| {
+            GitError::new(format!("malformed object id on input line {}", n + 1), e)
+        })?;
+        match (!old.is_null())
+            .then(|| peel_to_commit(&repo, old).ok().flatten())
+            .flatten()
+        {
+            Some(c) => old_tips.push(c),
+            None => all_old_known = false,
+        }
     }
     if tips.is_empty() {
         return Ok(None);
     }
+    // Every updated ref had a tip: the commits between are all that can be new, usually a
+    // few; reading every ref of a big repository to perhaps drop some costs more.
+    let few = match all_old_known {
+        true => Some(walk(&repo, tips.clone(), old_tips)?).filter(|c| c.len() <= SMALL_PUSH),
+        false => None,
+    };
     // Commits new to the repository: not reachable from any ref it already has. With a ref
     // filter, only refs the filter covers count: a commit reachable only from an unchecked
     // ref (say `refs/wip/x`) was never validated.
-    let mut existing = Vec::new();
-    for (name, oid) in refs_with_prefix(&repo, "refs/")? {
-        if !settings.covers(&name) {
-            continue;
+    let mut commits = match few {
+        Some(commits) => commits,
+        None => {
+            let mut existing = Vec::new();
+            for (name, oid) in refs_with_prefix(&repo, "refs/")? {
+                if !settings.covers(&name) {
+                    continue;
+                }
+                if let Some(c) = peel_to_commit(&repo, oid).ok().flatten() {
+                    existing.push(c);
+                }
+            }
+            walk(&repo, tips, existing)?
         }
-        if let Some(c) = peel_to_commit(&repo, oid).ok().flatten() {
-            existing.push(c);
-        }
-    }
-    let mut commits = walk(&repo, tips, existing)?;
+    };
     if commits.is_empty() {
         return Ok(None);
     }
@@ -114,43 +142,38 @@ pub fn validate_push(
 
     // Every project in the pushed trees: the top (always, unless `dvc.projectDir` names
     // the project `$GIT_DIR/dvc/config` was set up for: then the top counts only where it
-    // holds a `.dvc` directory) and each directory holding one.
+    // holds a `.dvc` directory), `dvc.projectDir` (always) and each directory holding a
+    // `.dvc`. Of each, only what the commit's parents did not hold: they are on the server
+    // already (checked when they came) or in this push (checked on their own).
     let base = snapshot::configured_project(&git)?;
     let mut configs = ServerConfigs::new(git.git_dir(), settings.server_wide.clone());
-    let mut snapshots = projects::project_snapshots(&git, &revisions, "", true, &mut |s| {
-        configs.for_site(&repo, s)
-    })?;
-    if !base.is_empty() {
-        let top_projects: HashSet<GitOid> = revisions
-            .iter()
-            .filter(|r| matches!(subtree(&repo, r.tree, ".dvc"), Ok(Some(_))))
-            .map(|r| r.commit)
-            .collect();
-        snapshots.retain(|s| {
-            !s.prefix.is_empty() || s.commit.is_some_and(|c| top_projects.contains(&c))
-        });
-        // `dvc.projectDir` always counts, as before, `.dvc` directory or not.
-        let found: HashSet<(Option<GitOid>, String)> = snapshots
-            .iter()
-            .map(|s| (s.commit, s.prefix.clone()))
-            .collect();
-        let configured = projects::project_snapshots(&git, &revisions, &base, true, &mut |s| {
-            configs.for_site(&repo, s)
-        })?;
-        snapshots.extend(
-            configured
-                .into_iter()
-                .filter(|s| s.prefix == base && !found.contains(&(s.commit, s.prefix.clone()))),
-        );
+    let mut changes = Changes::new(&git, false, true, vec![base]);
+    let mut snapshots = Vec::new();
+    for revision in &revisions {
+        for diff in changes.commit(revision.commit, "")? {
+            // A project whose `.dvc/config` is new is read even without new DVC files:
+            // one DVC cannot parse is refused.
+            if diff.changed.is_none() && !(diff.fresh && diff.config.is_some()) {
+                continue;
+            }
+            let site = ProjectSite {
+                dir: &diff.dir,
+                config_blob: diff.config,
+                revision,
+            };
+            let (config_key, config) = configs.for_site(&repo, &site)?;
+            snapshots.push(snapshot::Snapshot {
+                label: revision.label.clone(),
+                commit: Some(revision.commit),
+                prefix: diff.dir,
+                tree: Some(diff.tree),
+                root: diff.changed,
+                config_key,
+                config,
+            });
+        }
     }
-
-    // Oldest revision first across projects too (see above).
-    let order: HashMap<GitOid, usize> = revisions
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.commit, i))
-        .collect();
-    snapshots.sort_by_key(|s| s.commit.and_then(|c| order.get(&c).copied()));
+    changes.finish();
     let blobs = snapshot::BlobSource::git_only(git.clone());
     let collected = collect::collect(
         &snapshots,

@@ -10,6 +10,7 @@ use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::{DvcHash, HashKind};
 use crate::error::Error;
 use crate::objects::expand::{self, InvalidManifest, ObjectSet};
+use crate::objects::verified_dirs::VerifiedDirs;
 use crate::objects::{DestinationObjects, Provenance};
 use crate::remote_status;
 use crate::storage::{self, Storage, StorageError};
@@ -41,6 +42,8 @@ impl ObjectState {
 
 pub struct Assessment {
     pub remote: RemoteConfig,
+    /// Whether every member's presence was looked up (not vouched for by its `.dir`).
+    members_checked: bool,
     pub storage: Arc<dyn Storage>,
     pub set: ObjectSet,
     pub present: HashSet<DvcHash>,
@@ -90,6 +93,22 @@ pub fn assess(
     members: MemberCheck,
     rules: RelpathRules,
 ) -> Result<Assessment, Error> {
+    assess_with(dest, cache, jobs, full_local_check, members, rules, None)
+}
+
+/// [`assess`], with the local index of manifests verified complete on this remote: with
+/// [`MemberCheck::TrustManifests`] a listed `.dir` the remote still has is not read (its
+/// members need no question then anyway), and manifests found complete are added to it.
+/// With [`MemberCheck::EveryMember`] the index is never consulted.
+pub fn assess_with(
+    dest: DestinationObjects,
+    cache: &LocalCache,
+    jobs: usize,
+    full_local_check: bool,
+    members: MemberCheck,
+    rules: RelpathRules,
+    verified: Option<&mut VerifiedDirs>,
+) -> Result<Assessment, Error> {
     let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
     let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
     // Keeps the error's kind: unreachable storage is not bad input (pre-receive's failOpen).
@@ -102,7 +121,19 @@ pub fn assess(
             ),
         ))
     };
-    let set = expand::expand(&dest, cache, storage.as_ref(), rules).map_err(cannot_check)?;
+    let mut query = remote_status::Query::new(storage.as_ref(), jobs);
+    let mut skip = HashSet::new();
+    if let (MemberCheck::TrustManifests, Some(index)) = (members, verified.as_deref()) {
+        let known: Vec<&DvcHash> = dest
+            .objects
+            .keys()
+            .filter(|h| index.holds(h, cache))
+            .collect();
+        if !known.is_empty() {
+            skip = query.present(&known).map_err(cannot_check)?;
+        }
+    }
+    let set = expand::expand(&dest, cache, storage.as_ref(), rules, &skip).map_err(cannot_check)?;
     let invalid: Vec<InvalidManifest> = set
         .dirs
         .iter()
@@ -117,7 +148,9 @@ pub fn assess(
     if !invalid.is_empty() {
         return Err(Error::InvalidManifests(invalid));
     }
-    let present = remote_presence(storage.as_ref(), &set, jobs, members).map_err(cannot_check)?;
+    let (mut present, members_checked) =
+        remote_presence(&mut query, &set, members).map_err(cannot_check)?;
+    present.extend(skip);
     let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
     let cached: HashSet<DvcHash> = all
         .iter()
@@ -125,8 +158,19 @@ pub fn assess(
         .filter(|h| cache.has_object(h))
         .map(|h| (*h).clone())
         .collect();
+    if let (true, Some(index)) = (members_checked, verified) {
+        for (hash, dir) in &set.dirs {
+            if dir.members.is_some()
+                && present.contains(hash)
+                && set.members(dir).all(|m| present.contains(m))
+            {
+                index.add(hash, cache);
+            }
+        }
+    }
     Ok(Assessment {
         remote: dest.remote,
+        members_checked,
         storage,
         set,
         present,
@@ -135,34 +179,47 @@ pub fn assess(
     })
 }
 
-/// Which objects of `set` the storage holds. With [`MemberCheck::TrustManifests`] this asks
-/// in DVC's two rounds, the `.dir`s first, then the files no present `.dir` vouches for;
-/// unless one full listing costs no more requests than the two rounds would at best: then
-/// the listing answers for every member too, which is stricter and no dearer.
+/// Which objects of `set` the storage holds, and whether every member was looked up. With
+/// [`MemberCheck::TrustManifests`] this asks in DVC's two rounds, the `.dir`s first, then
+/// the files no present `.dir` vouches for; unless one full listing costs no more requests
+/// than the two rounds would at best: then the listing answers for every member too, which
+/// is stricter and no dearer. `.dir`s known complete (not read) were asked about already.
 fn remote_presence(
-    storage: &dyn Storage,
+    query: &mut remote_status::Query<'_>,
     set: &ObjectSet,
-    jobs: usize,
     members: MemberCheck,
-) -> Result<HashSet<DvcHash>, crate::storage::StorageError> {
-    let mut query = remote_status::Query::new(storage, jobs);
-    let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
-    if members == MemberCheck::EveryMember || listing_is_no_dearer(&mut query, set)? {
-        return query.present(&all);
+) -> Result<(HashSet<DvcHash>, bool), crate::storage::StorageError> {
+    let all: Vec<&DvcHash> = set
+        .files
+        .keys()
+        .chain(
+            set.dirs
+                .iter()
+                .filter(|(_, d)| !d.known_complete)
+                .map(|(h, _)| h),
+        )
+        .collect();
+    if members == MemberCheck::EveryMember || listing_is_no_dearer(query, set)? {
+        return Ok((query.present(&all)?, true));
     }
-    let dirs: Vec<&DvcHash> = set.dirs.keys().collect();
+    let dirs: Vec<&DvcHash> = set
+        .dirs
+        .iter()
+        .filter(|(_, d)| !d.known_complete)
+        .map(|(h, _)| h)
+        .collect();
     let mut present = query.present(&dirs)?;
     let vouched: HashSet<&DvcHash> = set
         .dirs
         .iter()
         .filter(|(hash, dir)| present.contains(*hash) && dir.invalid.is_none())
-        .flat_map(|(_, dir)| dir.members.iter().flatten())
+        .flat_map(|(_, dir)| set.members(dir))
         .collect();
     let rest: Vec<&DvcHash> = set.files.keys().filter(|h| !vouched.contains(h)).collect();
     let found = query.present(&rest)?;
     present.extend(found);
     present.extend(vouched.into_iter().cloned());
-    Ok(present)
+    Ok((present, false))
 }
 
 /// Whether asking about everything at once costs no more requests than the two rounds at
@@ -174,11 +231,7 @@ fn listing_is_no_dearer(
     if set.dirs.is_empty() {
         return Ok(true);
     }
-    let members: HashSet<&DvcHash> = set
-        .dirs
-        .values()
-        .flat_map(|d| d.members.iter().flatten())
-        .collect();
+    let members: HashSet<&DvcHash> = set.dirs.values().flat_map(|d| set.members(d)).collect();
     let (mut at_once, mut two_rounds) = (0.0, 0.0);
     for kind in [HashKind::Md5, HashKind::Md5Dos2Unix] {
         let dirs = set.dirs.keys().filter(|h| h.kind == kind).count();
@@ -233,7 +286,7 @@ impl Assessment {
     /// manifests never get this far: [`assess`] refuses them.)
     pub fn out_of_sync(&self) -> Vec<(ObjectState, &DvcHash, &Provenance)> {
         let mut out: Vec<(ObjectState, &DvcHash, &Provenance)> = Vec::new();
-        for (hash, prov) in &self.set.files {
+        for (hash, prov) in self.set.files.iter() {
             let state = self.state(hash);
             if state != ObjectState::InSync {
                 out.push((state, hash, prov));
@@ -249,10 +302,33 @@ impl Assessment {
         out
     }
 
+    /// Records in `index` the manifests `outcome` uploaded whose members are all known to
+    /// be on the remote now: uploaded in this run, or looked up (not vouched for).
+    pub fn record_uploads(
+        &self,
+        plan: &TransferPlan,
+        outcome: &crate::transfer::TransferOutcome,
+        index: &mut VerifiedDirs,
+        cache: &LocalCache,
+    ) {
+        let uploaded: HashSet<&DvcHash> = outcome.uploaded.iter().collect();
+        for dir in plan.dirs.iter().filter(|d| !d.incomplete) {
+            let hash = &dir.manifest.hash;
+            let Some(object) = self.set.dirs.get(hash) else {
+                continue;
+            };
+            let all_seen = self.members_checked
+                || self.set.members(object).count() == dir.pending_members.len();
+            if all_seen && uploaded.contains(hash) {
+                index.add(hash, cache);
+            }
+        }
+    }
+
     /// Objects that cannot be uploaded because no copy exists anywhere.
     pub fn missing_everywhere(&self) -> BTreeMap<&DvcHash, &Provenance> {
         let mut out = BTreeMap::new();
-        for (hash, prov) in &self.set.files {
+        for (hash, prov) in self.set.files.iter() {
             if !self.present.contains(hash) && !self.cached.contains(hash) {
                 out.insert(hash, prov);
             }
@@ -281,9 +357,9 @@ impl Assessment {
             if self.present.contains(hash) || !self.cached.contains(hash) || dir.invalid.is_some() {
                 continue;
             }
-            let members = dir.members.as_deref().unwrap_or_default();
-            let pending: Vec<DvcHash> = members
-                .iter()
+            let pending: Vec<DvcHash> = self
+                .set
+                .members(dir)
                 .filter(|m| !self.present.contains(*m))
                 .cloned()
                 .collect();
@@ -308,7 +384,6 @@ mod tests {
     use crate::dvc::hash::ObjectId;
     use crate::objects::expand::DirObject;
     use crate::storage::memory::MemoryStorage;
-    use std::collections::HashMap;
 
     #[test]
     fn the_remote_is_named_once() {
@@ -350,26 +425,25 @@ mod tests {
 
     /// Two directories of 50 members each and 3 loose files.
     fn set() -> ObjectSet {
-        let mut files = HashMap::new();
-        let mut dirs = std::collections::BTreeMap::new();
+        let mut set = ObjectSet::default();
         for d in 0..2u32 {
-            let members: Vec<DvcHash> = (0..50).map(|i| hash(1000 * (d + 1) + i, false)).collect();
-            for m in &members {
-                files.insert(m.clone(), prov());
-            }
-            dirs.insert(
+            let members: Vec<u32> = (0..50)
+                .map(|i| set.files.insert_with(hash(1000 * (d + 1) + i, false), prov))
+                .collect();
+            set.dirs.insert(
                 hash(d, true),
                 DirObject {
                     provenance: prov(),
-                    members: Some(members),
+                    members: Some(members.into_boxed_slice()),
                     invalid: None,
+                    known_complete: false,
                 },
             );
         }
         for i in 0..3 {
-            files.insert(hash(10 + i, false), prov());
+            set.files.insert_with(hash(10 + i, false), prov);
         }
-        ObjectSet { files, dirs }
+        set
     }
 
     fn storage(set: &ObjectSet, prefix_len: Option<usize>, lost: &DvcHash) -> MemoryStorage {
@@ -381,18 +455,27 @@ mod tests {
         MemoryStorage::new(keys.map(|h| h.relative_key()), prefix_len)
     }
 
+    fn presence(s: &MemoryStorage, set: &ObjectSet, members: MemberCheck) -> HashSet<DvcHash> {
+        let mut query = remote_status::Query::new(s, 4);
+        remote_presence(&mut query, set, members).unwrap().0
+    }
+
     #[test]
     fn without_listing_a_stored_dir_vouches_for_its_members() {
         let set = set();
-        let lost = set.dirs[&hash(0, true)].members.as_ref().unwrap()[7].clone();
+        let lost = set
+            .members(&set.dirs[&hash(0, true)])
+            .nth(7)
+            .unwrap()
+            .clone();
         let s = storage(&set, None, &lost);
-        let present = remote_presence(&s, &set, 4, MemberCheck::TrustManifests).unwrap();
+        let present = presence(&s, &set, MemberCheck::TrustManifests);
         // The two .dirs, then the three loose files: DVC's five requests.
         assert_eq!(s.requests(), 5);
         assert!(present.contains(&lost), "trusted, as DVC trusts it");
 
         let s = storage(&set, None, &lost);
-        let present = remote_presence(&s, &set, 4, MemberCheck::EveryMember).unwrap();
+        let present = presence(&s, &set, MemberCheck::EveryMember);
         assert_eq!(s.requests(), 105);
         assert!(!present.contains(&lost));
     }
@@ -400,9 +483,13 @@ mod tests {
     #[test]
     fn where_one_listing_is_no_dearer_every_member_is_checked() {
         let set = set();
-        let lost = set.dirs[&hash(1, true)].members.as_ref().unwrap()[3].clone();
+        let lost = set
+            .members(&set.dirs[&hash(1, true)])
+            .nth(3)
+            .unwrap()
+            .clone();
         let s = storage(&set, Some(3), &lost);
-        let present = remote_presence(&s, &set, 4, MemberCheck::TrustManifests).unwrap();
+        let present = presence(&s, &set, MemberCheck::TrustManifests);
         // The size estimate and one listing.
         assert_eq!(s.requests(), 2);
         assert!(!present.contains(&lost));

@@ -13,8 +13,10 @@ use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
 use crate::git::push_range;
+use crate::objects::changes;
 use crate::objects::collect::{self, CollectOptions};
-use crate::objects::snapshot::{self, RepoContext};
+use crate::objects::snapshot::RepoContext;
+use crate::objects::verified_dirs::VerifiedDirs;
 use crate::sync::{self, MemberCheck};
 use crate::transfer::{self, progress::Progress};
 
@@ -84,14 +86,15 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
             .map(|s| s.to_string())
     });
 
-    let (snapshots, blobs, known) =
-        snapshot::build_for_revisions(&ctx, range.new_commits, false, &range.boundary_trees)?;
+    // Only what the pushed commits bring that their parents did not have.
+    let (snapshots, blobs) = changes::push_snapshots(&ctx, &range.new_commits)?;
+    if snapshots.is_empty() {
+        return Ok(0);
+    }
     let options = CollectOptions {
         default_remote,
         fallback_config: Some(ctx.workspace_config.clone()),
         committed_remotes: collect::committed_remotes_policy(&ctx.git.local()),
-        known_nodes: known.nodes,
-        known_units: known.units,
         ..CollectOptions::default()
     };
     let collected = collect::collect(&snapshots, &blobs, &options, &ctx.root)?;
@@ -107,20 +110,20 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     let mut assessments = Vec::new();
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, None);
-        assessments.push((
+        let mut verified = VerifiedDirs::load(ctx.git.git_dir(), &dest.remote.url);
+        let assessment = sync::assess_with(
+            dest,
+            &ctx.cache,
             jobs,
-            sync::assess(
-                dest,
-                &ctx.cache,
-                jobs,
-                false,
-                MemberCheck::TrustManifests,
-                RelpathRules::ThisPlatform,
-            )?,
-        ));
+            false,
+            MemberCheck::TrustManifests,
+            RelpathRules::ThisPlatform,
+            Some(&mut verified),
+        )?;
+        assessments.push((jobs, assessment, verified));
     }
     let mut missing: BTreeMap<String, (String, DvcHash)> = BTreeMap::new();
-    for (_, a) in &assessments {
+    for (_, a, _) in &assessments {
         for (hash, prov) in a.missing_everywhere() {
             missing
                 .entry(format!("{prov}"))
@@ -135,10 +138,11 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
     }
 
     let mut failed: Vec<failures::UploadFailure> = Vec::new();
-    for (jobs, a) in &assessments {
+    for (jobs, a, verified) in &mut assessments {
         let plan = a.plan(&ctx.cache);
         a.storage.remove_stale_temporaries();
         if plan.is_empty() {
+            verified.save();
             continue;
         }
         let progress = Progress::new(
@@ -148,6 +152,8 @@ fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
         );
         let outcome = transfer::run(a.storage.as_ref(), &plan, *jobs, &progress);
         progress.finish();
+        a.record_uploads(&plan, &outcome, verified, &ctx.cache);
+        verified.save();
         failed.extend(outcome.failed.into_iter().map(|(hash, error)| {
             let note = a
                 .set

@@ -10,6 +10,7 @@ use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
 use crate::error::Error;
+use crate::objects::verified_dirs::VerifiedDirs;
 use crate::objects::Provenance;
 use crate::storage::StorageError;
 use crate::sync;
@@ -65,13 +66,16 @@ fn push(
     for dest in collected.destinations {
         let jobs = engine::jobs_for(&dest.remote, request.jobs);
         let runs = runs.as_ref().filter(|r| r.is_for(&dest));
-        let assessment = sync::assess(
+        // Manifests verified complete on this remote before are not read again.
+        let mut verified = VerifiedDirs::load(ctx.git.git_dir(), &dest.remote.url);
+        let assessment = sync::assess_with(
             dest,
             &ctx.cache,
             jobs,
             false,
             request.members,
             RelpathRules::ThisPlatform,
+            Some(&mut verified),
         )?;
         let mut missing = assessment.missing_everywhere();
         // Old runs' outputs are often gone (`dvc gc`): their entries are held back instead.
@@ -113,6 +117,7 @@ fn push(
             error,
         };
         if plan.is_empty() && runs_missing.is_empty() {
+            verified.save();
             failed.extend(storage_failures.into_iter().map(entry_failure));
             report::requests(
                 request.verbose,
@@ -127,6 +132,8 @@ fn push(
             request.quiet,
         );
         let outcome = transfer::run(assessment.storage.as_ref(), &plan, jobs, &progress);
+        assessment.record_uploads(&plan, &outcome, &mut verified, &ctx.cache);
+        verified.save();
         if let Some(runs) = runs.filter(|_| !runs_missing.is_empty()) {
             let on_remote = assessment.present.iter().chain(&outcome.uploaded).collect();
             let entries = runs.upload(

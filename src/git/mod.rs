@@ -8,6 +8,7 @@ pub mod projects;
 pub mod push_range;
 pub mod quarantine;
 pub mod revisions;
+pub mod tree_diff;
 pub mod tree_scan;
 pub mod workspace;
 
@@ -40,6 +41,9 @@ impl GitError {
         GitError::new(context, message)
     }
 }
+
+/// Delta bases kept per thread-local handle.
+const PACK_CACHE_BYTES: usize = 32 << 20;
 
 /// An opened repository, shareable across threads (each worker takes a thread-local handle).
 #[derive(Clone)]
@@ -91,8 +95,16 @@ impl GitRepo {
             let handle: gix::odb::Handle = env.store.to_handle().into();
             repo.objects = handle.into();
         }
-        // Every tree and blob is read once, so an object cache only costs.
+        // Every tree and blob is read once, so an object cache only costs; but the versions
+        // of DVC files are deltas of each other in long chains, and the 64-entry default
+        // cache of delta bases (none at all on the quarantine's handle) rebuilds each
+        // chain for every version read.
         repo.object_cache_size(None);
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                PACK_CACHE_BYTES,
+            ))
+        });
         repo
     }
 
@@ -118,6 +130,7 @@ impl GitRepo {
     /// Reads a blob's bytes.
     pub fn read_blob(repo: &gix::Repository, oid: &GitOid) -> Result<Vec<u8>, GitError> {
         use gix::prelude::FindExt;
+        crate::trace::object("blob", oid);
         let mut buf = Vec::new();
         repo.objects
             .find_blob(oid, &mut buf)

@@ -52,11 +52,9 @@ pub fn parse_pre_push(input: &str) -> Result<Vec<RefUpdate>, GitError> {
     Ok(out)
 }
 
-/// The commits a push sends, and the commits the remote is known to have (the boundary,
-/// whose trees tell which DVC files the remote already had).
+/// The commits a push sends (each one's parents are either among them or on the remote).
 pub struct PushRange {
     pub new_commits: Vec<Revision>,
-    pub boundary_trees: Vec<GitOid>,
 }
 
 /// `remote_name` is the git remote (for its `refs/remotes/<name>/*`), `None` when pushing to
@@ -67,11 +65,29 @@ pub fn commits_to_send(
     remote_name: Option<&str>,
 ) -> Result<PushRange, GitError> {
     let mut hidden: Vec<GitOid> = Vec::new();
-    for u in updates {
+    let mut all_known = true;
+    for u in updates.iter().filter(|u| !u.is_delete()) {
         if !u.remote_oid.is_null() && repo.has_object(u.remote_oid) {
             if let Some(c) = peel_to_commit(repo, u.remote_oid)? {
                 hidden.push(c);
+                continue;
             }
+        }
+        all_known = false;
+    }
+    let mut tips = Vec::new();
+    for u in updates.iter().filter(|u| !u.is_delete()) {
+        if let Some(c) = peel_to_commit(repo, u.local_oid)? {
+            tips.push(c);
+        }
+    }
+    // Every ref's old tip known: what lies between is what is sent, at most, and usually
+    // a few commits; then reading every remote-tracking ref (thousands in a big
+    // repository) to perhaps drop some would cost more than checking them.
+    if all_known {
+        let commits = walk(repo, tips.clone(), hidden.clone())?;
+        if commits.len() <= SMALL_PUSH {
+            return revisions(repo, commits);
         }
     }
     if let Some(name) = remote_name {
@@ -83,16 +99,15 @@ pub fn commits_to_send(
     }
     hidden.sort();
     hidden.dedup();
+    let commits = walk(repo, tips, hidden)?;
+    revisions(repo, commits)
+}
 
-    let mut tips = Vec::new();
-    let mut labels = std::collections::HashMap::new();
-    for u in updates.iter().filter(|u| !u.is_delete()) {
-        if let Some(c) = peel_to_commit(repo, u.local_oid)? {
-            tips.push(c);
-            labels.entry(c).or_insert_with(|| u.local_ref.clone());
-        }
-    }
-    let commits = walk(repo, tips, hidden.clone())?;
+/// Pushes of at most this many commits (with every old tip known) are walked against the
+/// old tips alone.
+const SMALL_PUSH: usize = 16;
+
+fn revisions(repo: &gix::Repository, commits: Vec<GitOid>) -> Result<PushRange, GitError> {
     let mut new_commits = Vec::with_capacity(commits.len());
     for commit in commits {
         new_commits.push(Revision {
@@ -101,14 +116,7 @@ pub fn commits_to_send(
             label: short(&commit),
         });
     }
-    let mut boundary_trees = Vec::with_capacity(hidden.len());
-    for commit in hidden {
-        boundary_trees.push(root_tree(repo, commit)?);
-    }
-    Ok(PushRange {
-        new_commits,
-        boundary_trees,
-    })
+    Ok(PushRange { new_commits })
 }
 
 /// The configured remote a pre-push `$1`/`$2` pair stands for: `$1` if it names a remote,

@@ -28,12 +28,15 @@ use rayon::prelude::*;
 
 use super::{GitError, GitOid, GitRepo};
 
+/// Root trees scanned with one object handle.
+const SCAN_BATCH: usize = 64;
+
 /// Git trees deeper than this are refused rather than risking the stack.
-const MAX_TREE_DEPTH: usize = 512;
+pub(crate) const MAX_TREE_DEPTH: usize = 512;
 
 /// The DVC metadata files of one directory and, recursively, of its subdirectories.
 /// Only directories that (transitively) hold DVC files appear.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DvcTree {
     /// `*.dvc` files directly in this directory: (file name, blob id).
     pub dvc_files: Vec<(String, GitOid)>,
@@ -75,15 +78,15 @@ enum MemoKey {
     Root(Box<MemoKey>),
 }
 
-struct IgnoreFrame {
-    blob: GitOid,
+pub(crate) struct IgnoreFrame {
+    pub(crate) blob: GitOid,
     /// The directory holding the `.dvcignore` (`""` at the top); its patterns are matched
     /// against paths relative to it.
-    dir: String,
-    matcher: Arc<Gitignore>,
+    pub(crate) dir: String,
+    pub(crate) matcher: Arc<Gitignore>,
 }
 
-type IgnoreStack = Vec<Arc<IgnoreFrame>>;
+pub(crate) type IgnoreStack = Vec<Arc<IgnoreFrame>>;
 
 /// A reusable scanner; keep one for all the revisions of a command so trees are shared.
 pub struct TreeScan {
@@ -139,18 +142,23 @@ impl TreeScan {
         let mut unique: Vec<GitOid> = roots.to_vec();
         unique.sort();
         unique.dedup();
-        let results: Result<Vec<(GitOid, ScannedRoot)>, GitError> = unique
-            .par_iter()
-            .map_init(
-                || self.repo.local(),
-                |repo, root| {
-                    let tree = self.walk(repo, *root, "", &Vec::new(), 0)?;
-                    let config = find_dvc_config(repo, *root)?;
-                    Ok((*root, ScannedRoot { tree, config }))
-                },
-            )
+        // One handle per batch: its cache of delta bases serves many roots (rayon's
+        // `map_init` may make a handle, and an empty cache, per item).
+        let results: Result<Vec<Vec<(GitOid, ScannedRoot)>>, GitError> = unique
+            .par_chunks(SCAN_BATCH)
+            .map(|batch| {
+                let repo = self.repo.local();
+                batch
+                    .iter()
+                    .map(|root| {
+                        let tree = self.walk(&repo, *root, "", &Vec::new(), 0)?;
+                        let config = find_dvc_config(&repo, *root)?;
+                        Ok((*root, ScannedRoot { tree, config }))
+                    })
+                    .collect()
+            })
             .collect();
-        Ok(results?.into_iter().collect())
+        Ok(results?.into_iter().flatten().collect())
     }
 
     fn walk(
@@ -258,16 +266,16 @@ pub fn is_dvc_file_name(name: &str) -> bool {
     name == "dvc.yaml" || name == "dvc.lock" || (name.ends_with(".dvc") && name != ".dvc")
 }
 
-struct TreeEntry {
-    name: String,
-    oid: GitOid,
-    is_tree: bool,
+pub(crate) struct TreeEntry {
+    pub(crate) name: String,
+    pub(crate) oid: GitOid,
+    pub(crate) is_tree: bool,
     /// A regular or executable file; symlinks and submodules are neither tree nor blob here.
-    is_blob: bool,
-    is_link: bool,
+    pub(crate) is_blob: bool,
+    pub(crate) is_link: bool,
 }
 
-fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, GitError> {
+pub(crate) fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, GitError> {
     let mut buf = Vec::new();
     let decoded = repo
         .objects
@@ -359,7 +367,7 @@ pub fn find_dvc_config(repo: &gix::Repository, root: GitOid) -> Result<Option<Gi
 }
 
 /// `dir/name`, or `name` at the top.
-fn join(dir: &str, name: &str) -> String {
+pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         name.to_string()
     } else {
@@ -368,7 +376,11 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// Reads and compiles a `.dvcignore` blob; `dir` (where it was first seen) names it in errors.
-fn load_dvcignore(repo: &gix::Repository, blob: GitOid, dir: &str) -> Result<Gitignore, GitError> {
+pub(crate) fn load_dvcignore(
+    repo: &gix::Repository,
+    blob: GitOid,
+    dir: &str,
+) -> Result<Gitignore, GitError> {
     // Checked before reading: the matcher costs far more than the bytes (an 8 MB file took
     // 2 GB and 11 s to compile), and on the server anyone who can push chooses them.
     let limit = crate::limits::get().ignore_file;
@@ -435,7 +447,7 @@ fn literal_braces(line: &str) -> String {
 }
 
 /// Deepest `.dvcignore` with an opinion wins, as in git.
-fn is_ignored(stack: &IgnoreStack, path: &str, is_dir: bool) -> bool {
+pub(crate) fn is_ignored(stack: &IgnoreStack, path: &str, is_dir: bool) -> bool {
     for frame in stack.iter().rev() {
         let relative = if frame.dir.is_empty() {
             Some(path)

@@ -199,7 +199,7 @@ pub fn collect(
 ) -> Result<Collected, Error> {
     // 1. Distinct units, with where each was first seen (for messages).
     let mut first_seen: HashMap<Unit, (String, String)> = HashMap::new();
-    let mut seen_nodes: HashSet<*const DvcTree> = options.known_nodes.clone();
+    let mut seen_nodes: HashSet<*const DvcTree> = HashSet::new();
     let mut resolver = PipelineResolver::new(blobs);
     for snap in snapshots {
         if let Some(root) = &snap.root {
@@ -210,22 +210,28 @@ pub fn collect(
                 &mut resolver,
                 &mut seen_nodes,
                 &mut |_, file, unit| {
-                    if !options.known_units.contains(&unit) {
-                        first_seen
-                            .entry(unit)
-                            .or_insert_with(|| (file.to_string(), snap.label.clone()));
-                    }
+                    first_seen
+                        .entry(unit)
+                        .or_insert_with(|| (file.to_string(), snap.label.clone()));
                 },
             );
         }
     }
-    let units: Vec<Unit> = first_seen.keys().cloned().collect();
+    // By path: the versions of one file are deltas of each other in git's pack, so read
+    // together they share the delta bases the object store keeps.
+    let mut units: Vec<(&String, &Unit)> = first_seen.iter().map(|(u, (p, _))| (p, u)).collect();
+    units.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let units: Vec<Unit> = units.into_iter().map(|(_, u)| u.clone()).collect();
+    // One handle per batch, so its cache of delta bases serves the batch.
     let parsed: HashMap<Unit, Result<ParsedUnit, String>> = units
-        .par_iter()
-        .map_init(
-            || blobs.git().local(),
-            |repo, unit| (unit.clone(), parse_unit(repo, blobs, unit)),
-        )
+        .par_chunks(PARSE_BATCH)
+        .flat_map_iter(|batch| {
+            let repo = blobs.git().local();
+            batch
+                .iter()
+                .map(|unit| (unit.clone(), parse_unit(&repo, blobs, unit)))
+                .collect::<Vec<_>>()
+        })
         .collect();
 
     // 2. Snapshots DVC cannot collect are skipped, as DVC's push skips them, or stop the
@@ -304,7 +310,7 @@ pub fn collect(
         // Snapshots share a key only within one project, so one prefix per group.
         let prefix = snaps.first().map(|s| s.prefix.as_str()).unwrap_or_default();
         let mut found: Vec<FoundUnit> = Vec::new();
-        let mut seen: HashSet<*const DvcTree> = options.known_nodes.clone();
+        let mut seen: HashSet<*const DvcTree> = HashSet::new();
         for snap in snaps {
             if let Some(root) = &snap.root {
                 let place = place_of(snap, blobs);
@@ -391,6 +397,9 @@ pub fn collect(
         repo_imports,
     })
 }
+
+/// DVC files parsed with one object handle.
+const PARSE_BATCH: usize = 256;
 
 /// Visits each node of a DAG once, depth first, reporting its DVC files with their paths.
 /// A node holding a `dvc.yaml` (or one below) is visited again when seen already: its

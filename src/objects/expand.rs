@@ -7,7 +7,7 @@
 //! [`crate::sync::assess`]). A manifest that cannot be *read* (the remote is unreachable)
 //! is a [`StorageError`] instead: the object may be fine, the check could not be done.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -22,10 +22,14 @@ use crate::storage::{Storage, StorageError};
 #[derive(Debug)]
 pub struct DirObject {
     pub provenance: Provenance,
-    /// `None` when the manifest is in neither the cache nor the remote.
-    pub members: Option<Vec<DvcHash>>,
+    /// Its members, as indices into [`ObjectSet::files`]; `None` when the manifest is in
+    /// neither the cache nor the remote, or was not read (`known_complete`).
+    pub members: Option<Box<[u32]>>,
     /// A manifest that exists but cannot be trusted: reported, never uploaded.
     pub invalid: Option<ManifestProblem>,
+    /// Not read: the local index of manifests verified complete on this remote lists it
+    /// (see [`super::verified_dirs`]), and the remote still has it.
+    pub known_complete: bool,
 }
 
 /// Why a manifest that exists cannot be used.
@@ -61,12 +65,62 @@ impl std::fmt::Display for InvalidManifest {
     }
 }
 
+/// Plain file objects (loose outputs and directory members), each distinct one once, with
+/// where it was first seen. Directories refer to their members by index, so a history of
+/// thousands of manifests of thousands of members holds four bytes per member and manifest.
+#[derive(Debug, Default)]
+pub struct FileSet {
+    hashes: Vec<DvcHash>,
+    provenance: Vec<Provenance>,
+    index: HashMap<DvcHash, u32>,
+}
+
+impl FileSet {
+    /// The index of `hash`, added with `provenance()` if new.
+    pub fn insert_with(&mut self, hash: DvcHash, provenance: impl FnOnce() -> Provenance) -> u32 {
+        if let Some(i) = self.index.get(&hash) {
+            return *i;
+        }
+        let i = u32::try_from(self.hashes.len()).expect("fewer than 4 billion distinct objects");
+        self.index.insert(hash.clone(), i);
+        self.hashes.push(hash);
+        self.provenance.push(provenance());
+        i
+    }
+
+    pub fn get(&self, hash: &DvcHash) -> Option<&Provenance> {
+        self.index.get(hash).map(|i| &self.provenance[*i as usize])
+    }
+
+    pub fn contains(&self, hash: &DvcHash) -> bool {
+        self.index.contains_key(hash)
+    }
+
+    pub fn hash(&self, index: u32) -> &DvcHash {
+        &self.hashes[index as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &DvcHash> {
+        self.hashes.iter()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&DvcHash, &Provenance)> {
+        self.hashes.iter().zip(&self.provenance)
+    }
+}
+
 /// Every object one destination must hold.
 #[derive(Debug, Default)]
 pub struct ObjectSet {
-    /// Plain file objects: loose outputs and directory members. A hash map: a history of
-    /// large directories puts millions of member lookups here.
-    pub files: HashMap<DvcHash, Provenance>,
+    pub files: FileSet,
     pub dirs: BTreeMap<DvcHash, DirObject>,
 }
 
@@ -85,17 +139,32 @@ impl ObjectSet {
             .get(hash)
             .or_else(|| self.dirs.get(hash).map(|d| &d.provenance))
     }
+
+    /// The members of a directory of this set (none when its manifest was not read).
+    pub fn members<'s>(&'s self, dir: &'s DirObject) -> impl Iterator<Item = &'s DvcHash> + 's {
+        dir.members
+            .iter()
+            .flat_map(|m| m.iter())
+            .map(|i| self.files.hash(*i))
+    }
 }
 
-/// Reads and parses every `.dir` of `dest`, its relpaths checked under `rules`; an error
-/// only when a manifest cannot be read from the remote at all.
+/// Manifests read and parsed at a time: bounds the memory parsed manifests hold before
+/// their members are interned.
+const MANIFEST_BATCH: usize = 64;
+
+/// Reads and parses every `.dir` of `dest` but those in `skip` (present on the remote and
+/// known complete there), its relpaths checked under `rules`; an error only when a
+/// manifest cannot be read from the remote at all. Each distinct manifest is read once and
+/// each distinct member stored once.
 pub fn expand(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
     rules: RelpathRules,
+    skip: &HashSet<DvcHash>,
 ) -> Result<ObjectSet, StorageError> {
-    expand_with(dest, cache, storage, rules, false).map(|(set, _)| set)
+    expand_with(dest, cache, storage, rules, skip, false).map(|(set, _)| set)
 }
 
 /// Valid manifests the cache lacks, read from the remote: their exact bytes, by id.
@@ -109,7 +178,7 @@ pub fn expand_keeping_manifests(
     storage: &dyn Storage,
     rules: RelpathRules,
 ) -> Result<(ObjectSet, FetchedManifests), StorageError> {
-    expand_with(dest, cache, storage, rules, true)
+    expand_with(dest, cache, storage, rules, &HashSet::new(), true)
 }
 
 fn expand_with(
@@ -117,62 +186,68 @@ fn expand_with(
     cache: &LocalCache,
     storage: &dyn Storage,
     rules: RelpathRules,
+    skip: &HashSet<DvcHash>,
     keep_fetched: bool,
 ) -> Result<(ObjectSet, FetchedManifests), StorageError> {
     let mut set = ObjectSet::default();
     let mut fetched = FetchedManifests::new();
+    for (hash, prov) in &dest.objects {
+        if !hash.oid.is_dir() {
+            set.files.insert_with(hash.clone(), || prov.clone());
+        } else if skip.contains(hash) {
+            set.dirs.insert(
+                hash.clone(),
+                DirObject {
+                    provenance: prov.clone(),
+                    members: None,
+                    invalid: None,
+                    known_complete: true,
+                },
+            );
+        }
+    }
     let dirs: Vec<(&DvcHash, &Provenance)> = dest
         .objects
         .iter()
-        .filter(|(h, _)| h.oid.is_dir())
+        .filter(|(h, _)| h.oid.is_dir() && !skip.contains(*h))
         .collect();
-    for (hash, prov) in &dest.objects {
-        if !hash.oid.is_dir() {
-            set.files
-                .entry(hash.clone())
-                .or_insert_with(|| prov.clone());
-        }
-    }
-    let loaded: Vec<(DvcHash, Provenance, Loaded)> = dirs
-        .par_iter()
-        .map(|(hash, prov)| {
-            load_manifest(hash, cache, storage, rules, keep_fetched)
-                .map(|m| ((*hash).clone(), (*prov).clone(), m))
-        })
-        .collect::<Result<_, StorageError>>()?;
-    for (hash, prov, loaded) in loaded {
-        if let (Some(bytes), Ok(Some(_))) = (loaded.remote_bytes, &loaded.manifest) {
-            fetched.insert(hash.clone(), bytes);
-        }
-        let (members, invalid) = match loaded.manifest {
-            Ok(Some(entries)) => {
-                let mut members = Vec::with_capacity(entries.len());
-                for entry in entries {
-                    let member = DvcHash {
-                        kind: hash.kind,
-                        oid: entry.md5,
-                    };
-                    set.files
-                        .entry(member.clone())
-                        .or_insert_with(|| Provenance {
+    for batch in dirs.chunks(MANIFEST_BATCH) {
+        let loaded: Vec<Loaded> = batch
+            .par_iter()
+            .map(|(hash, _)| load_manifest(hash, cache, storage, rules, keep_fetched))
+            .collect::<Result<_, StorageError>>()?;
+        for ((hash, prov), loaded) in batch.iter().zip(loaded) {
+            if let (Some(bytes), Ok(Some(_))) = (loaded.remote_bytes, &loaded.manifest) {
+                fetched.insert((*hash).clone(), bytes);
+            }
+            let (members, invalid) = match loaded.manifest {
+                Ok(Some(entries)) => {
+                    let mut members = Vec::with_capacity(entries.len());
+                    for entry in entries {
+                        let member = DvcHash {
+                            kind: hash.kind,
+                            oid: entry.md5,
+                        };
+                        members.push(set.files.insert_with(member, || Provenance {
                             path: format!("{}/{}", prov.path, entry.relpath),
                             revision: prov.revision.clone(),
-                        });
-                    members.push(member);
+                        }));
+                    }
+                    (Some(members.into_boxed_slice()), None)
                 }
-                (Some(members), None)
-            }
-            Ok(None) => (None, None),
-            Err(problem) => (None, Some(problem)),
-        };
-        set.dirs.insert(
-            hash,
-            DirObject {
-                provenance: prov,
-                members,
-                invalid,
-            },
-        );
+                Ok(None) => (None, None),
+                Err(problem) => (None, Some(problem)),
+            };
+            set.dirs.insert(
+                (*hash).clone(),
+                DirObject {
+                    provenance: (*prov).clone(),
+                    members,
+                    invalid,
+                    known_complete: false,
+                },
+            );
+        }
     }
     Ok((set, fetched))
 }
@@ -209,6 +284,7 @@ fn load_manifest(
     rules: RelpathRules,
     keep: bool,
 ) -> Result<Loaded, StorageError> {
+    crate::trace::object("manifest", hash);
     let (bytes, from_remote) = match cache.read_object(hash) {
         Ok(b) => (Some(b), false),
         Err(_) => (

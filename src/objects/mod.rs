@@ -1,14 +1,17 @@
 //! The object set: which DVC objects each destination (remote × layout) must hold, derived
 //! from snapshots' DVC files, with `.dir` manifests expanded to their members.
 
+pub mod changes;
 pub mod collect;
 pub mod expand;
 pub mod glob_targets;
+pub mod pipeline_index;
 pub mod pipeline_inputs;
 pub mod projects;
 pub mod pyglob;
 pub mod snapshot;
 pub mod targets;
+pub mod verified_dirs;
 
 use std::collections::BTreeMap;
 

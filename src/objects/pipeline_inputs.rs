@@ -207,32 +207,20 @@ impl<'a> PipelineResolver<'a> {
         dir: &str,
         path: &str,
     ) -> (ReadState, Option<Arc<Vec<u8>>>) {
-        let Some(repo_path) = inside_repository(dir, path) else {
-            return (
-                ReadState::Refused(format!("'{path}' is outside the repository")),
-                None,
-            );
-        };
         match place {
             Place::Commit(root) => {
                 let Some(repo) = &self.repo else {
                     return (ReadState::Refused("no git repository".into()), None);
                 };
-                let state = match tree_scan::entry_at(repo, root, &repo_path) {
-                    Ok(None) => ReadState::Missing,
-                    Ok(Some((oid, EntryKind::Blob))) => ReadState::Blob(oid),
-                    Ok(Some((_, EntryKind::Tree))) => {
-                        ReadState::Refused(format!("'{path}' is a directory"))
-                    }
-                    Ok(Some((_, EntryKind::Other))) => ReadState::Refused(format!(
-                        "'{path}' is a symbolic link or submodule; git-dvc reads vars files \
-                         only from regular files"
-                    )),
-                    Err(e) => ReadState::Refused(e.to_string()),
-                };
-                (state, None)
+                (read_state(repo, root, dir, path), None)
             }
             Place::Workspace(root) => {
+                let Some(repo_path) = inside_repository(dir, path) else {
+                    return (
+                        ReadState::Refused(format!("'{path}' is outside the repository")),
+                        None,
+                    );
+                };
                 let full = root.join(&repo_path);
                 let meta = match std::fs::symlink_metadata(&full) {
                     Ok(meta) => meta,
@@ -268,6 +256,24 @@ impl<'a> PipelineResolver<'a> {
                 }
             }
         }
+    }
+}
+
+/// What a pipeline in `dir` of the commit tree `root` finds when its templating reads
+/// `path`: tree lookups only, no blob is read.
+pub fn read_state(repo: &gix::Repository, root: GitOid, dir: &str, path: &str) -> ReadState {
+    let Some(repo_path) = inside_repository(dir, path) else {
+        return ReadState::Refused(format!("'{path}' is outside the repository"));
+    };
+    match tree_scan::entry_at(repo, root, &repo_path) {
+        Ok(None) => ReadState::Missing,
+        Ok(Some((oid, EntryKind::Blob))) => ReadState::Blob(oid),
+        Ok(Some((_, EntryKind::Tree))) => ReadState::Refused(format!("'{path}' is a directory")),
+        Ok(Some((_, EntryKind::Other))) => ReadState::Refused(format!(
+            "'{path}' is a symbolic link or submodule; git-dvc reads vars files \
+             only from regular files"
+        )),
+        Err(e) => ReadState::Refused(e.to_string()),
     }
 }
 

@@ -1,18 +1,16 @@
 //! Snapshots: the states whose data a command covers. A snapshot is the work tree or one
 //! commit: its DVC files (as a shared [`DvcTree`] DAG) and the DVC config in force for it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::dvc::cache::LocalCache;
 use crate::dvc::config::{self, ConfigLevel, DvcConfig};
 use crate::error::Error;
-use crate::git::revisions::{self, Revision, RevisionSelection};
+use crate::git::revisions::{self, RevisionSelection};
 use crate::git::tree_scan::{DvcTree, TreeScan};
 use crate::git::{workspace, GitOid, GitRepo};
-use crate::objects::collect;
-use crate::objects::pipeline_inputs::{PipelineResolver, Place};
 
 /// Which config a snapshot uses: snapshots with the same key resolve remotes identically.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -293,8 +291,6 @@ pub struct BlobSource {
     workspace: HashMap<GitOid, Arc<Vec<u8>>>,
     /// The project's directory in the work tree, when there is one.
     work_dir: Option<PathBuf>,
-    /// Keeps the boundary's nodes alive while their addresses serve as "known" markers.
-    _boundary: Vec<Arc<DvcTree>>,
 }
 
 impl BlobSource {
@@ -304,7 +300,6 @@ impl BlobSource {
             git,
             workspace: HashMap::new(),
             work_dir: None,
-            _boundary: Vec::new(),
         }
     }
 
@@ -337,19 +332,7 @@ pub fn build(
     selection: &RevisionSelection,
     include_workspace: bool,
 ) -> Result<(Vec<Snapshot>, BlobSource), Error> {
-    let revisions = revisions::select(&ctx.git, selection)?;
-    let (snapshots, blobs, _) = build_for_revisions(ctx, revisions, include_workspace, &[])?;
-    Ok((snapshots, blobs))
-}
-
-/// Like [`build`] for explicit revisions; also scans `boundary` root trees (commits the
-/// remote already has) and returns their nodes, so collection can skip what they share.
-pub fn build_for_revisions(
-    ctx: &RepoContext,
-    revisions: Vec<Revision>,
-    include_workspace: bool,
-    boundary: &[GitOid],
-) -> Result<(Vec<Snapshot>, BlobSource, Known), Error> {
+    let mut revisions = revisions::select(&ctx.git, selection)?;
     let mut snapshots = Vec::new();
     let mut workspace_blobs = HashMap::new();
     if include_workspace {
@@ -370,8 +353,6 @@ pub fn build_for_revisions(
 
     // A `--subdir` project is read from its subtree of each revision; a revision without
     // that directory has no DVC files.
-    let mut revisions = revisions;
-    let mut project_boundary = Vec::with_capacity(boundary.len());
     if !ctx.project.is_empty() {
         for rev in &mut revisions {
             // The null id is never scanned, so such a revision gets an empty root.
@@ -379,72 +360,23 @@ pub fn build_for_revisions(
                 .project_tree(rev.tree)?
                 .unwrap_or_else(|| GitOid::null(gix::hash::Kind::Sha1));
         }
-        for tree in boundary {
-            project_boundary.extend(ctx.project_tree(*tree)?);
-        }
-    } else {
-        project_boundary.extend_from_slice(boundary);
     }
-    let boundary = project_boundary.as_slice();
     let scanner = TreeScan::with_dvcignore(ctx.git.clone(), ctx.apply_dvcignore);
-    let mut roots: Vec<GitOid> = revisions
+    let roots: Vec<GitOid> = revisions
         .iter()
         .map(|r| r.tree)
         .filter(|t| !t.is_null())
         .collect();
-    roots.extend_from_slice(boundary);
     let scanned = scanner.scan_roots(&roots)?;
-    let mut boundary_roots = Vec::new();
-    for tree in boundary {
-        if let Some(node) = scanned.get(tree).and_then(|r| r.tree.as_ref()) {
-            boundary_roots.push((*tree, node.clone()));
-        }
-    }
     let blobs = BlobSource {
         git: ctx.git.clone(),
         workspace: workspace_blobs,
         work_dir: ctx.git.work_dir().map(|w| w.join(&ctx.project)),
-        _boundary: boundary_roots
-            .iter()
-            .map(|(_, node)| node.clone())
-            .collect(),
     };
-    // A pipeline is known with the vars files it read there, so a boundary whose
-    // `params.yaml` differs does not hide a new commit's outputs.
-    let mut known = Known::default();
-    let mut resolver = PipelineResolver::new(&blobs);
-    for (tree, node) in &boundary_roots {
-        let place = Place::Commit(*tree);
-        collect::visit_units(
-            node,
-            place,
-            &mut resolver,
-            &mut known.nodes,
-            &mut |_, _, unit| {
-                known.units.insert(unit);
-            },
-        );
-    }
-    drop(resolver);
-    let repo = ctx.git.local();
-    let mut configs: HashMap<Option<GitOid>, Arc<DvcConfig>> = HashMap::new();
+    let mut configs = CommittedConfigs::default();
     for rev in revisions {
         let root = scanned.get(&rev.tree).cloned().unwrap_or_default();
-        let config = match configs.get(&root.config) {
-            Some(c) => c.clone(),
-            None => {
-                let text = match root.config {
-                    Some(oid) => Some(
-                        String::from_utf8_lossy(&GitRepo::read_blob(&repo, &oid)?).into_owned(),
-                    ),
-                    None => None,
-                };
-                let source = format!("{}:.dvc/config", rev.label);
-                let config = Arc::new(ctx.committed_config(text.as_deref().map(|t| (t, source)))?);
-                configs.insert(root.config, config.clone());
-                config
-            }
-        };
+        let config = configs.get(ctx, root.config, &rev.label)?;
         snapshots.push(Snapshot {
             label: rev.label,
             commit: Some(rev.commit),
@@ -455,13 +387,36 @@ pub fn build_for_revisions(
             config,
         });
     }
-    Ok((snapshots, blobs, known))
+    Ok((snapshots, blobs))
 }
 
-/// What the boundary (commits the remote already has) holds: its tree nodes, and its DVC
-/// files wherever they sit.
+/// Revisions' configs ([`RepoContext::committed_config`]), each distinct committed
+/// `.dvc/config` blob read once.
 #[derive(Default)]
-pub struct Known {
-    pub nodes: HashSet<*const DvcTree>,
-    pub units: HashSet<crate::objects::collect::Unit>,
+pub struct CommittedConfigs {
+    loaded: HashMap<Option<GitOid>, Arc<DvcConfig>>,
+}
+
+impl CommittedConfigs {
+    /// The config of a revision (`label`, for messages) whose `.dvc/config` is `blob`.
+    pub fn get(
+        &mut self,
+        ctx: &RepoContext,
+        blob: Option<GitOid>,
+        label: &str,
+    ) -> Result<Arc<DvcConfig>, Error> {
+        if let Some(c) = self.loaded.get(&blob) {
+            return Ok(c.clone());
+        }
+        let text = match blob {
+            Some(oid) => Some(
+                String::from_utf8_lossy(&GitRepo::read_blob(&ctx.git.local(), &oid)?).into_owned(),
+            ),
+            None => None,
+        };
+        let source = format!("{label}:.dvc/config");
+        let config = Arc::new(ctx.committed_config(text.as_deref().map(|t| (t, source)))?);
+        self.loaded.insert(blob, config.clone());
+        Ok(config)
+    }
 }
