@@ -261,24 +261,30 @@ impl PendingObject<'_> {
         }
         self.open()?;
         let dest = self.file.as_ref().expect("opened above");
-        if !self.try_reflink(&src, dest) {
+        let temp_error = |action: &'static str, e: io::Error| WriteError::Io {
+            action,
+            path: self.temp.clone().unwrap_or_default(),
+            source: e,
+        };
+        // How much the temporary file holds: what a reflink cloned (the source may have
+        // grown since it was measured), or what was copied.
+        let length = if self.try_reflink(&src, dest) {
+            dest.metadata().map_err(|e| temp_error("read", e))?.len()
+        } else {
             kernel_copy(&src, dest, meta.len()).map_err(|e| match e {
                 CopyFailure::Read(e) => io_error("read", source)(e),
-                CopyFailure::Write(e) => io_error("write", self.temp_path())(e),
-            })?;
-        }
-        // Hash what is in the temporary file (from the page cache): what will take the name.
+                CopyFailure::Write(e) => temp_error("write", e),
+            })?
+        };
+        // Hash what is in the temporary file (from the page cache), all of it: what will
+        // take the name. Nobody else writes it.
         let Some(verifier) = self.verifier.as_mut() else {
             return Ok(true);
         };
-        let mut buf = vec![0u8; HASH_BUFFER.min(meta.len().max(1) as usize + 1)];
+        let mut buf = vec![0u8; HASH_BUFFER.min(length.max(1) as usize)];
         let mut offset = 0u64;
-        loop {
-            let n = pread(dest, &mut buf, offset).map_err(|e| WriteError::Io {
-                action: "read",
-                path: self.temp.clone().unwrap_or_default(),
-                source: e,
-            })?;
+        while offset < length {
+            let n = pread(dest, &mut buf, offset).map_err(|e| temp_error("read", e))?;
             if n == 0 {
                 break;
             }
@@ -345,11 +351,16 @@ enum CopyFailure {
 }
 
 /// `copy_file_range` until the end of `src`; where the kernel cannot (another file system
-/// on old kernels, special files), a plain read and write loop.
-fn kernel_copy(src: &fs::File, dest: &fs::File, size: u64) -> Result<(), CopyFailure> {
+/// on old kernels, special files), a plain read and write loop. Returns the bytes written.
+fn kernel_copy(src: &fs::File, dest: &fs::File, size: u64) -> Result<u64, CopyFailure> {
     let mut copied = 0u64;
     loop {
-        let want = (size.saturating_sub(copied)).clamp(1 << 16, 1 << 30) as usize;
+        // The measured size is enough: what lands is hashed afterwards, so a source that
+        // grew meanwhile makes a mismatch, never a wrong object.
+        if copied >= size {
+            return Ok(copied);
+        }
+        let want = (size - copied).clamp(1 << 16, 1 << 30) as usize;
         // SAFETY: both descriptors are open; null offsets use and advance the file offsets.
         let n = unsafe {
             libc::copy_file_range(
@@ -362,7 +373,7 @@ fn kernel_copy(src: &fs::File, dest: &fs::File, size: u64) -> Result<(), CopyFai
             )
         };
         if n == 0 {
-            return Ok(());
+            return Ok(copied);
         }
         if n > 0 {
             copied += n as u64;
@@ -382,16 +393,18 @@ fn kernel_copy(src: &fs::File, dest: &fs::File, size: u64) -> Result<(), CopyFai
     }
 }
 
-fn read_write_copy(mut src: &fs::File, mut dest: &fs::File) -> Result<(), CopyFailure> {
+fn read_write_copy(mut src: &fs::File, mut dest: &fs::File) -> Result<u64, CopyFailure> {
     let mut buf = vec![0u8; HASH_BUFFER];
+    let mut copied = 0u64;
     loop {
         let n = match src.read(&mut buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(copied),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(CopyFailure::Read(e)),
         };
         dest.write_all(&buf[..n]).map_err(CopyFailure::Write)?;
+        copied += n as u64;
     }
 }
 
