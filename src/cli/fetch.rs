@@ -37,10 +37,10 @@ pub fn run(args: FetchArgs) -> i32 {
 
 /// What one command came to, over every remote.
 #[derive(Default)]
-struct Tally {
-    fetched: usize,
-    failed: Vec<UploadFailure>,
-    missing: BTreeMap<DvcHash, Provenance>,
+pub(crate) struct Tally {
+    pub fetched: usize,
+    pub failed: Vec<UploadFailure>,
+    pub missing: BTreeMap<DvcHash, Provenance>,
 }
 
 fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, Error> {
@@ -48,25 +48,62 @@ fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, 
     if ctx.git.work_dir().is_none() {
         return Err(Error::NeedsWorkTree { command: "fetch" });
     }
-    // `-q`: nothing but errors, as DVC (its warnings go through the same logger).
+    print_collect_warnings(&collected, request);
+    refuse_hardlink_lock(&ctx)?;
+    // As DVC: one writer of the cache and work tree at a time.
+    let _lock = RepoLock::acquire(&ctx.dvc_dir)?;
+    if request.verbose > 0 {
+        eprintln!(
+            "git-dvc: {} revision(s) scanned, {} remote(s) to fetch from",
+            collected.snapshots_used,
+            collected.destinations.len()
+        );
+    }
+    let tally = fetch_collected(&ctx, collected.destinations, request, run_cache)?;
+    if !report_tally(&tally, request, WHAT) {
+        return Ok(1);
+    }
     if !request.quiet {
-        for w in &collected.warnings {
-            report::warn(w);
+        match tally.fetched {
+            0 => println!("Everything is up to date."),
+            n => println!("{} fetched", report::files(n)),
         }
     }
-    if collected.used_no_default && !request.quiet {
+    Ok(0)
+}
+
+/// The warnings collection gathered, as DVC's fetch says them (`-q`: none).
+pub(crate) fn print_collect_warnings(
+    collected: &crate::objects::collect::Collected,
+    request: &SyncRequest,
+) {
+    // `-q`: nothing but errors, as DVC (its warnings go through the same logger).
+    if request.quiet {
+        return;
+    }
+    for w in &collected.warnings {
+        report::warn(w);
+    }
+    if collected.used_no_default {
         // DVC says it bare, not as a warning.
         eprintln!("No remote provided and no default remote set.");
     }
-    if collected.repo_imports > 0 && !request.quiet {
+    if collected.repo_imports > 0 {
         report::warn(&format!(
             "{} from `dvc import` (data of another repository) not fetched: git-dvc fetches from DVC remotes only; run `dvc fetch` for them",
             outputs(collected.repo_imports)
         ));
     }
-    refuse_hardlink_lock(&ctx)?;
-    // As DVC: one writer of the cache and work tree at a time.
-    let _lock = RepoLock::acquire(&ctx.dvc_dir)?;
+}
+
+/// Brings every destination's missing objects into the cache (and the run cache when
+/// asked). The caller holds DVC's lock.
+pub(crate) fn fetch_collected(
+    ctx: &RepoContext,
+    destinations: Vec<crate::objects::DestinationObjects>,
+    request: &SyncRequest,
+    run_cache: bool,
+) -> Result<Tally, Error> {
     let (_marker, swept) =
         WritingMarker::begin(&ctx.dvc_dir, &ctx.cache).map_err(|source| Error::CannotWrite {
             path: ctx.dvc_dir.join("tmp"),
@@ -82,22 +119,19 @@ fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, 
         .get("cache", "shared")
         .is_some_and(|v| v.eq_ignore_ascii_case("group"));
     let writer = CacheWriter::new(&ctx.cache, shared);
-    if request.verbose > 0 {
-        eprintln!(
-            "git-dvc: {} revision(s) scanned, {} remote(s) to fetch from",
-            collected.snapshots_used,
-            collected.destinations.len()
-        );
-    }
-
     let mut tally = Tally::default();
-    for dest in collected.destinations {
-        fetch_destination(dest, &ctx, &writer, request, &mut tally)?;
+    for dest in destinations {
+        fetch_destination(dest, ctx, &writer, request, &mut tally)?;
     }
     if run_cache {
-        fetch_run_cache(&ctx, &writer, request, &mut tally)?;
+        fetch_run_cache(ctx, &writer, request, &mut tally)?;
     }
+    Ok(tally)
+}
 
+/// Prints the missing-objects warning and the failures; false when something failed
+/// (`what`: the command's `failed to … data from the cloud`).
+pub(crate) fn report_tally(tally: &Tally, request: &SyncRequest, what: &str) -> bool {
     if !tally.missing.is_empty() && !request.quiet {
         let missing: BTreeMap<&DvcHash, &Provenance> = tally.missing.iter().collect();
         report::warn(&missing_message(&missing));
@@ -107,18 +141,12 @@ fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, 
             report::error(&line);
         }
         report::error(&format!(
-            "{WHAT} - {} failed to download",
+            "{what} - {} failed to download",
             report::files(tally.failed.len())
         ));
-        return Ok(1);
+        return false;
     }
-    if !request.quiet {
-        match tally.fetched {
-            0 => println!("Everything is up to date."),
-            n => println!("{} fetched", report::files(n)),
-        }
-    }
-    Ok(0)
+    true
 }
 
 fn fetch_destination(
@@ -250,7 +278,7 @@ fn fetch_run_cache(
 
 /// `core.hardlink_lock` makes DVC lock with link files instead of `flock`; git-dvc's lock
 /// would not keep DVC out, so it does not write the cache there.
-fn refuse_hardlink_lock(ctx: &RepoContext) -> Result<(), Error> {
+pub(crate) fn refuse_hardlink_lock(ctx: &RepoContext) -> Result<(), Error> {
     let on = ctx
         .workspace_config
         .get("core", "hardlink_lock")

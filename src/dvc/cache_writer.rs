@@ -169,7 +169,7 @@ impl CacheWriter {
 }
 
 /// The process's umask, read once (setting it back at once; this runs before any worker).
-fn umask() -> u32 {
+pub(crate) fn umask() -> u32 {
     static UMASK: OnceLock<u32> = OnceLock::new();
     *UMASK.get_or_init(|| {
         // SAFETY: umask(2) cannot fail; the old value is restored immediately.

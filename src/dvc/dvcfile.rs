@@ -73,6 +73,7 @@ pub fn parse_dvc_file(bytes: &[u8]) -> Result<DvcFile, FormatError> {
             cache: out.get("cache").and_then(Yaml::as_bool).unwrap_or(true),
             files,
             stage: None,
+            isexec: out.get("isexec").and_then(Yaml::as_bool).unwrap_or(false),
         });
     }
 
@@ -475,6 +476,7 @@ mod tests {
                 cache: true,
                 files: None,
                 stage: None,
+                isexec: true,
             }
         );
         assert!(out.is_pushable());
