@@ -78,7 +78,18 @@ fn fail(quiet: bool, err: &Error) -> i32 {
                 crate::objects::targets::TargetError::DidYouMean(t) => t.clone(),
                 crate::objects::targets::TargetError::NoGlobMatches(t) => t.join(" "),
             };
-            report::error(&format!("Did you mean `git checkout {target}`?: {err}"));
+            // DVC's stage lookup adds why `dvc.yaml` did not name it either.
+            let no_pipeline = match t {
+                crate::objects::targets::TargetError::NotAnOutputOrStage(_)
+                    if !std::path::Path::new("dvc.yaml").exists() =>
+                {
+                    ": 'dvc.yaml' does not exist"
+                }
+                _ => "",
+            };
+            report::error(&format!(
+                "Did you mean `git checkout {target}`?: {err}{no_pipeline}"
+            ));
             CHECKOUT_FAILED
         }
         _ => {
@@ -103,7 +114,8 @@ fn checkout(cwd: &std::path::Path, args: &CheckoutArgs) -> Result<i32, Error> {
         &args.output,
     );
     let _lock = RepoLock::acquire(&ctx.dvc_dir)?;
-    let collected = engine::collect_in(&ctx, &request)?;
+    // DVC's checkout reads the one work tree: its error, without push's skip warning.
+    let collected = engine::collect_in(&ctx, &request).map_err(Error::without_skip_warnings)?;
     let quiet = args.output.quiet;
     if !quiet {
         for w in &collected.warnings {
@@ -207,7 +219,7 @@ impl<'a> Printer<'a> {
         for c in &outcome.changes {
             let slash = if c.is_dir { "/" } else { "" };
             self.line(&format!(
-                "{}\t{}{slash}",
+                "{}       {}{slash}",
                 c.kind.letter(),
                 self.shown(&c.path)
             ));

@@ -6,6 +6,7 @@ mod common;
 
 mod add;
 mod check;
+mod checkout;
 mod config_and_bare;
 mod docs;
 mod dvc_side_by_side;
