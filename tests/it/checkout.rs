@@ -30,9 +30,6 @@ struct Fixture {
     _env: TestEnv,
 }
 
-/// Work-tree paths the fixture's data lives at.
-const DATA_PATHS: &[&str] = &["single.bin", "crlf.txt", "empty.bin", "run.sh", "data"];
-
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {

@@ -237,7 +237,7 @@ pub fn run(
     for plan in &mut plans {
         plan.make_dirs();
     }
-    let made: Mutex<Vec<(usize, usize, Result<(), String>)>> = Mutex::new(Vec::new());
+    let made: Mutex<Vec<Made>> = Mutex::new(Vec::new());
     crate::transfer::queue::in_parallel(&creates, jobs, |&(i, j)| {
         let plan = &plans[i];
         let c = &plan.creates[j];
@@ -306,6 +306,9 @@ pub fn run(
     outcome.failed.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(outcome)
 }
+
+/// (plan, create, result) of one file made.
+type Made = (usize, usize, Result<(), String>);
 
 /// Workers making files: the work is system calls on small files, so more than cores.
 fn workers() -> usize {
