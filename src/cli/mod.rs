@@ -31,6 +31,8 @@ Examples:
   git dvc push -a -T             Also the data of every branch tip and tag, read from git
   git dvc status -c              Show what the remote lacks, without uploading
   git dvc fetch -a -T            Download the data of every branch tip and tag into the cache
+  git dvc pull                   Download the current state's data and put it in the work tree
+  git dvc checkout               Put the data of the work tree's DVC files in place, from the cache
   git dvc check --rev main       For CI: fail when data committed on main is not in storage
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
 
