@@ -220,6 +220,16 @@ Examples:
 
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    // A person runs these and may be asked for a secret (ask_password, an encrypted key);
+    // hooks run unattended and never prompt (see storage::prompt).
+    crate::storage::prompt::allow(matches!(
+        cli.command,
+        Command::Add(_)
+            | Command::Push(_)
+            | Command::Fetch(_)
+            | Command::Status(_)
+            | Command::Check(_)
+    ));
     match cli.command {
         Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),
