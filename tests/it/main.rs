@@ -30,6 +30,7 @@ mod remote_gcs;
 mod remote_http;
 mod remote_s3;
 mod remote_ssh;
+mod remote_ssh_config;
 mod remote_trust;
 mod remote_webdav;
 mod run_cache;
