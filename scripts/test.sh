@@ -42,6 +42,10 @@ cleanup() {
     for action in "${CLEANUP_ACTIONS[@]+"${CLEANUP_ACTIONS[@]}"}"; do
         "$action" || true
     done
+    # Last: the servers above are stopped before another run may start its own.
+    if [[ -n "${RUN_LOCK_HELD:-}" ]]; then
+        release_run_lock
+    fi
 }
 trap cleanup EXIT
 
@@ -766,6 +770,34 @@ run_install_check() {
     echo "installed, and git help dvc opens git-dvc(1)"
 }
 
+# One run at a time per test environment: the servers, their accounts (git-shell, gitolite)
+# and their keys live in target/test-env, which worktrees share, and a second run would
+# replace the first one's keys and kill its sshd. A second run waits (bounded) instead.
+hold_run_lock() {
+    # A directory as the lock (not flock: servers started in the background would inherit
+    # the descriptor and hold it past this run). Stale when its owner is gone.
+    local lock="$ENV_DIR/.run.lock" owner i
+    for i in $(seq 1 3600); do
+        if mkdir "$lock" 2>/dev/null; then
+            echo $$ >"$lock/pid"
+            RUN_LOCK_HELD=1
+            return 0
+        fi
+        owner="$(cat "$lock/pid" 2>/dev/null || true)"
+        if [[ -n "$owner" ]] && ! kill -0 "$owner" 2>/dev/null; then
+            rm -rf "$lock"
+            continue
+        fi
+        [[ "$i" == 1 ]] && echo "waiting for another scripts/test.sh run (pid ${owner:-?}) using $ENV_DIR (up to 1 hour)"
+        sleep 1
+    done
+    die "another scripts/test.sh run held $ENV_DIR for an hour (remove $lock if it is stale)"
+}
+
+release_run_lock() {
+    rm -rf "$ENV_DIR/.run.lock"
+}
+
 main() {
     if [[ "${1:-}" == "--fuzz-only" ]]; then
         run_fuzz
@@ -777,6 +809,7 @@ main() {
     git --version
     mkdir -p "$ENV_DIR"
     export DVC_NO_ANALYTICS=1
+    hold_run_lock
 
     setup_dvc3
     setup_dvc2
