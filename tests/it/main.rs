@@ -15,6 +15,7 @@ mod hardening_concurrency;
 mod hardening_faults;
 mod hardening_input;
 mod hardening_network;
+mod hook_managers;
 mod hooks_diff;
 mod hooks_install;
 mod hooks_pre_push;
