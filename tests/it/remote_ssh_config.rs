@@ -471,3 +471,105 @@ fn ask_passphrase_fails_unattended_with_the_way_out() {
     remotes::push_then_dvc_pull(&env, &given);
     assert!(remotes::dir_has_files(&dir.join("files")));
 }
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), `ask_passphrase` is asked
+/// for as DVC asks (`Enter a passphrase for …:`), without echo, and the push goes through.
+#[test]
+fn ask_passphrase_prompts_on_a_terminal() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("`script` (util-linux) is needed for the terminal prompt test");
+    }
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    let key = env.path("keys/id_locked");
+    copy_key(&kit, &key);
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-N", "typed at the prompt", "-P", "", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent none\n",
+            target.port, kit.user
+        ),
+    );
+    let (dir, url) = data_dir(&env, "tty");
+    let repo = env.dvc_repo("tty");
+    remotes::sample_data(&repo, 12);
+    remotes::configure_remote(
+        &repo,
+        &RemoteSetup::new(
+            url,
+            &[
+                ("keyfile", key.to_str().unwrap()),
+                ("ask_passphrase", "true"),
+            ],
+        ),
+    );
+    let mut cmd = env.command("script", &repo.dir);
+    cmd.args(["-q", "-e", "-c"])
+        .arg(format!("{} push", common::git_dvc_bin().display()))
+        .arg("/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !String::from_utf8_lossy(&seen).contains("Enter a passphrase for dvc-store:") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt; the terminal showed: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        if let Ok(chunk) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            seen.extend(chunk);
+        }
+    }
+    use std::io::Write;
+    stdin.write_all(b"typed at the prompt\n").unwrap();
+    stdin.flush().unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "git dvc push did not finish"
+        );
+        while let Ok(chunk) = rx.try_recv() {
+            seen.extend(chunk);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    drop(stdin);
+    while let Ok(chunk) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
+        seen.extend(chunk);
+    }
+    let shown = String::from_utf8_lossy(&seen);
+    assert!(status.success(), "{status:?}: {shown}");
+    assert!(!shown.contains("typed at the prompt"), "echoed: {shown}");
+    assert!(
+        shown.contains(&common::pushed_line(remotes::SAMPLE_OBJECTS)),
+        "{shown}"
+    );
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
