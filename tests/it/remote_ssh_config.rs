@@ -11,9 +11,11 @@
 //! * `Include` of a `conf.d/*.conf` whose `Match originalhost … exec …` block sets the
 //!   host, port, user and an `IdentityFile` with `%r`/`%n` tokens;
 //! * `IdentityAgent` naming an ssh-agent socket (no key file anywhere);
-//! * host keys checked under the HostName connected to, `StrictHostKeyChecking yes`;
+//! * host keys checked under the HostName connected to, `StrictHostKeyChecking yes` and
+//!   `no`, `@revoked`; `ConnectTimeout` bounding a server that never speaks;
 //! * a configured `IdentityFile` that cannot be used is named in the failure;
-//! * `ask_passphrase` in a hook and without a terminal fails saying how to give it.
+//! * `ask_passphrase` in a hook and without a terminal fails saying how to give it, and
+//!   on a terminal is asked for without echo.
 
 use crate::common;
 
@@ -572,4 +574,82 @@ fn ask_passphrase_prompts_on_a_terminal() {
         "{shown}"
     );
     assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// `StrictHostKeyChecking no`: a changed key is reported and accepted, as `ssh` does; a key
+/// marked `@revoked` is refused whatever the setting.
+#[test]
+fn changed_key_with_checking_off_and_revoked_key() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    let known = env.path("home/.ssh/known_hosts");
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n\
+             \x20 StrictHostKeyChecking no\n  UserKnownHostsFile {}\n",
+            target.port,
+            kit.user,
+            kit.key,
+            known.display()
+        ),
+    );
+    fs::write(
+        &known,
+        format!("[127.0.0.1]:{} {}\n", target.port, other_host_key(&env)),
+    )
+    .unwrap();
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 13);
+    let (dir, url) = data_dir(&env, "changed");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    let run = repo.git_dvc(&["push"]);
+    run.assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
+    run.assert_stderr_contains("does not match");
+    run.assert_stderr_contains("StrictHostKeyChecking no");
+    assert!(remotes::dir_has_files(&dir.join("files")));
+
+    fs::write(&known, format!("@revoked * {}\n", kit.host_key())).unwrap();
+    repo.write("more.txt", "after the revocation\n");
+    repo.dvc(&["add", "-q", "more.txt"]);
+    repo.commit_all("more");
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("@revoked");
+}
+
+/// `ConnectTimeout` bounds a server that accepts the connection and never speaks (the
+/// remote sets no `timeout`; DVC's default would be 1800 s).
+#[test]
+fn connect_timeout_from_the_config_bounds_a_silent_server() {
+    let Some(_kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    write_ssh_config(
+        &env,
+        &format!("Host dvc-store\n  HostName 127.0.0.1\n  Port {port}\n  ConnectTimeout 2\n"),
+    );
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 14);
+    let (_, url) = data_dir(&env, "silent");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    let started = std::time::Instant::now();
+    let run = repo.try_git_dvc(&["push"]);
+    let took = started.elapsed();
+    run.assert_code(1);
+    run.assert_stderr_contains("handshake");
+    // Each attempt gives up after 2 s; without ConnectTimeout one attempt alone waits 120 s.
+    assert!(took.as_secs() < 90, "took {took:?}\n{}", run.describe());
 }
