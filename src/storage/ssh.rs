@@ -26,6 +26,7 @@
 
 pub mod auth;
 pub mod client_config;
+mod host_blocks;
 pub mod host_keys;
 pub mod proxy;
 
