@@ -127,15 +127,19 @@ fn pull(cwd: &Path, request: &PullRequest, allow_missing: bool) -> Result<i32, E
     }
 }
 
-enum Pulled {
+/// What [`pull_in`] came to.
+pub enum Pulled {
     /// The outcome, and the paths of `dvc import` outputs.
     Done(PullOutcome, BTreeSet<String>),
     /// A download failed (said already): nothing was checked out, as in DVC.
     FetchFailed,
 }
 
-/// Fetch, then checkout, under one lock, in an open repository: what the hooks run too.
-fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
+/// Fetch, then checkout, under one lock, in an open repository: the entry point for the
+/// hooks too (a [`PullRequest`] whose `checkout.cleanup` is `Cleanup::FromFiles(changed
+/// DVC files)` and whose targets are those files). Warnings and fetch failures are
+/// printed here, as `git dvc pull` prints them; the checkout's outcome is returned.
+pub fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
     let sync = &request.sync;
     let collected = engine::collect_in(ctx, sync)?;
     print_collect_warnings(&collected, sync);

@@ -546,3 +546,35 @@ fn dvc_lock_is_taken_and_quiet_is_silent() {
     );
     let _: &Path = &c.dir;
 }
+
+/// The rich repository (DVC 2-era `md5-dos2unix` outputs, a pipeline, five revisions):
+/// after `dvc push -a -T`, each revision pulled in a git-dvc clone and a DVC clone, moving
+/// between revisions as a user does (`git checkout`, then pull), gives the same work tree,
+/// the same lines, and the revision's data.
+#[test]
+fn every_revision_of_the_rich_repository_pulls_as_with_dvc() {
+    use crate::push_equivalence::{copy_rich, rich, REFS};
+    let env = TestEnv::new();
+    let repo = copy_rich(&env);
+    let (r, r2) = (env.path("remotes/r"), env.path("remotes/r2"));
+    repo.set_local_remotes(&[("r", &r), (SECOND_REMOTE, &r2)]);
+    repo.dvc(&["push", "-q", "-a", "-T"]);
+    let nopush = md5_hex(NOPUSH_BYTES);
+    let prepare = |c: &Repo<'_>| {
+        c.set_local_remotes(&[("r", &r), (SECOND_REMOTE, &r2)]);
+        common::fetching::seed_objects(&repo.dir, c, &[&nopush]);
+    };
+    let ours = env.clone_repo(&repo.dir, "ours");
+    let theirs = env.clone_repo(&repo.dir, "theirs");
+    prepare(&ours);
+    prepare(&theirs);
+    for rev in REFS {
+        for c in [&ours, &theirs] {
+            c.git(&["checkout", "-q", rev]);
+        }
+        let a = side_by_side(rev, &ours, &theirs, &["pull"]);
+        assert_eq!(a.code(), Some(0), "{rev}\n{}", a.describe());
+        assert_workspace(&ours.dir, &rich().expected[*rev]);
+        assert_dvc_content(rev, &ours);
+    }
+}
