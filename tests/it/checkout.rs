@@ -358,6 +358,12 @@ fn where_dvc_is_wrong_git_dvc_does_better() {
     assert_eq!(file_mode(&ours.path("single.bin")), 0o644);
     ours.git_dvc(&["checkout"]).assert_stdout_is("");
     assert_dvc_content("stale exec", &ours);
+    // --relink (even forced) never deletes a file whose object the cache lacks.
+    let single = ours.read("single.bin");
+    remove_object(&ours.cache_dir(), &md5_hex(&single));
+    ours.git_dvc(&["checkout", "--relink", "-f"])
+        .assert_stdout_is("Relinked successfully");
+    assert_eq!(ours.read("single.bin"), single);
 
     // A missing member fails its output but leaves the rest of the directory (DVC deletes
     // the whole directory), and a missing executable's object is a clean failure (DVC

@@ -608,7 +608,18 @@ impl Plan {
             self.create(rel, oid.clone(), isexec, Count::Modified, cache);
             return;
         }
-        if relink {
+        // `relink` makes the file again, only from an object the cache holds: an unchanged
+        // file is never deleted for want of one.
+        let cached = || {
+            cache_presence::is_cached(
+                cache,
+                &DvcHash {
+                    kind: self.kind,
+                    oid: oid.clone(),
+                },
+            )
+        };
+        if relink && cached() {
             self.delete(rel);
             self.create(rel, oid.clone(), isexec, Count::Not, cache);
             return;
