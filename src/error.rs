@@ -103,9 +103,10 @@ pub enum Error {
         warnings: Vec<String>,
         last: Box<Error>,
     },
-    /// Anything else worth one clear line.
-    #[error("{0}")]
-    Message(String),
+    /// The client hook: pushed commits hold DVC files git-dvc cannot read (each named in a
+    /// warning before this), and `dvc.allowIncompletePush` is not set.
+    #[error("some pushed commits have DVC files git-dvc cannot read; fix them, or run `git config dvc.allowIncompletePush true` to push anyway")]
+    UnreadablePushedFiles,
 }
 
 fn untrusted_remote_message(

@@ -17,6 +17,7 @@ use crate::dvc::config::RemoteConfig;
 use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::error::Error;
+use crate::objects::collect::Direction;
 use crate::objects::expand::{self, FetchedManifests, InvalidManifest, ObjectSet};
 use crate::objects::{DestinationObjects, Provenance};
 use crate::storage::{self, Storage, StorageError};
@@ -50,17 +51,7 @@ pub fn assess(dest: DestinationObjects, cache: &LocalCache) -> Result<CacheAsses
             format!("cannot read from {named}: {e}"),
         ))
     })?;
-    let invalid = set
-        .dirs
-        .iter()
-        .filter_map(|(hash, d)| {
-            d.invalid.clone().map(|problem| InvalidManifest {
-                hash: hash.clone(),
-                used_by: d.provenance.clone(),
-                problem,
-            })
-        })
-        .collect();
+    let invalid = expand::untrusted_manifests(&set, Direction::Down)?;
     let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
     let cached = all
         .par_iter()

@@ -9,7 +9,8 @@ use crate::dvc::config::RemoteConfig;
 use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::{DvcHash, HashKind};
 use crate::error::Error;
-use crate::objects::expand::{self, InvalidManifest, ObjectSet};
+use crate::objects::collect::Direction;
+use crate::objects::expand::{self, ObjectSet};
 use crate::objects::verified_dirs::VerifiedDirs;
 use crate::objects::{DestinationObjects, Provenance};
 use crate::remote_status;
@@ -134,20 +135,7 @@ pub fn assess_with(
         }
     }
     let set = expand::expand(&dest, cache, storage.as_ref(), rules, &skip).map_err(cannot_check)?;
-    let invalid: Vec<InvalidManifest> = set
-        .dirs
-        .iter()
-        .filter_map(|(hash, d)| {
-            d.invalid.clone().map(|problem| InvalidManifest {
-                hash: hash.clone(),
-                used_by: d.provenance.clone(),
-                problem,
-            })
-        })
-        .collect();
-    if !invalid.is_empty() {
-        return Err(Error::InvalidManifests(invalid));
-    }
+    expand::untrusted_manifests(&set, Direction::Up)?;
     let (mut present, members_checked) =
         remote_presence(&mut query, &set, members).map_err(cannot_check)?;
     present.extend(skip);

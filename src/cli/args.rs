@@ -167,6 +167,7 @@ impl SelectionArgs {
             members: MemberCheck::TrustManifests,
             failed_revisions: FailedRevisions::Skip,
             direction: Direction::Up,
+            run_cache: false,
         }
     }
 }

@@ -12,7 +12,6 @@ mod install_server;
 pub mod pre_push;
 pub mod pre_receive;
 pub mod push;
-pub mod push_run_cache;
 mod pusher;
 pub mod report;
 pub mod status;

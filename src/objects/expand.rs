@@ -3,19 +3,21 @@
 //! and parsed once.
 //!
 //! A manifest whose bytes do not hash to its name, or that cannot be parsed, is an
-//! [`InvalidManifest`]: nothing it lists can be trusted, so every command stops on it (see
-//! [`crate::sync::assess`]). A manifest that cannot be *read* (the remote is unreachable)
+//! [`InvalidManifest`]: nothing it lists can be trusted; [`untrusted_manifests`] is the one
+//! rule for what a command does about it. A manifest that cannot be *read* (the remote is unreachable)
 //! is a [`StorageError`] instead: the object may be fine, the check could not be done.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 
+use super::collect::Direction;
 use super::{DestinationObjects, Provenance};
 use crate::dvc::cache::LocalCache;
 use crate::dvc::dir_manifest::{self, RelpathRules};
 use crate::dvc::hash::DvcHash;
 use crate::dvc::output::ManifestEntry;
+use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
 /// A directory output's manifest and what it lists.
@@ -140,12 +142,43 @@ impl ObjectSet {
             .or_else(|| self.dirs.get(hash).map(|d| &d.provenance))
     }
 
+    /// The manifests some output needs that exist but cannot be trusted, in hash order.
+    pub fn invalid_manifests(&self) -> Vec<InvalidManifest> {
+        self.dirs
+            .iter()
+            .filter_map(|(hash, d)| {
+                d.invalid.clone().map(|problem| InvalidManifest {
+                    hash: hash.clone(),
+                    used_by: d.provenance.clone(),
+                    problem,
+                })
+            })
+            .collect()
+    }
+
     /// The members of a directory of this set (none when its manifest was not read).
     pub fn members<'s>(&'s self, dir: &'s DirObject) -> impl Iterator<Item = &'s DvcHash> + 's {
         dir.members
             .iter()
             .flat_map(|m| m.iter())
             .map(|i| self.files.hash(*i))
+    }
+}
+
+/// The one rule for manifests that exist but cannot be trusted (over the size cap, bytes
+/// that do not match their name, not a manifest), so no command can skip it:
+/// - up (push, status, check, both hooks) the operation stops on them
+///   ([`Error::InvalidManifests`]): no plan, status or verdict rests on a forged list;
+/// - down (fetch) they are returned, to be refused and named as failed downloads: their
+///   directories are not fetched, everything else still lands and the command fails.
+pub fn untrusted_manifests(
+    set: &ObjectSet,
+    direction: Direction,
+) -> Result<Vec<InvalidManifest>, Error> {
+    let invalid = set.invalid_manifests();
+    match direction {
+        Direction::Up if !invalid.is_empty() => Err(Error::InvalidManifests(invalid)),
+        _ => Ok(invalid),
     }
 }
 
