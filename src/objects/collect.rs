@@ -100,12 +100,6 @@ pub struct CollectOptions<'a> {
     /// The local cache: `--glob` patterns look into committed directory outputs through
     /// their `.dir` manifests there.
     pub cache: Option<&'a LocalCache>,
-    /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
-    /// files are skipped, so only what new commits introduce is collected.
-    pub known_nodes: HashSet<*const DvcTree>,
-    /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
-    /// `.dvc` file next to a changed one is not new.
-    pub known_units: HashSet<Unit>,
     /// What a revision that cannot be collected does to the command.
     pub failed_revisions: FailedRevisions,
 }
@@ -578,7 +572,7 @@ fn snapshot_failure(
     // Only a command with targets needs the snapshot's own units.
     let mut found: Vec<FoundUnit> = Vec::new();
     if let Some(root) = &snap.root {
-        let mut seen = options.known_nodes.clone();
+        let mut seen = HashSet::new();
         let place = place_of(snap, blobs);
         visit_units(root, place, resolver, &mut seen, &mut |dir, file, unit| {
             if failure.is_some() {
