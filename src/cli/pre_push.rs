@@ -9,7 +9,7 @@ use clap::Args;
 use super::{failures, report};
 use crate::engine;
 use crate::engine::notice::{MissingObject, Notice, Observer, Transfer};
-use crate::engine::pre_push::{self, PrePushRequest};
+use crate::engine::pre_push::{self, PrePushRequest, RefUpdates};
 use crate::error::Error;
 use crate::transfer::progress::Progress;
 
@@ -17,8 +17,9 @@ pub use crate::engine::pre_push::ALLOW_INCOMPLETE_KEY;
 
 #[derive(Debug, Clone, Args)]
 pub struct PrePushArgs {
-    /// The git remote's name (or the URL, when pushing to a URL), as git passes it.
-    pub remote: String,
+    /// The git remote's name (or the URL, when pushing to a URL), as git passes it
+    /// (under pre-commit: none, PRE_COMMIT_REMOTE_NAME is read).
+    pub remote: Option<String>,
     /// The URL being pushed to, as git passes it.
     pub url: Option<String>,
 }
@@ -30,17 +31,37 @@ pub fn run(args: PrePushArgs) -> i32 {
     if std::env::var(SKIP_ENV).is_ok_and(|v| is_truthy(&v)) {
         return 0;
     }
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        report::error(&format!(
-            "git-dvc pre-push: cannot read git's ref list: {e}"
-        ));
-        return 1;
-    }
-    let request = PrePushRequest {
-        remote: args.remote,
-        url: args.url,
-        ref_updates: input,
+    let request = match (args.remote, pre_commit_remote()) {
+        (Some(remote), _) => {
+            let mut input = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+                report::error(&format!(
+                    "git-dvc pre-push: cannot read git's ref list: {e}"
+                ));
+                return 1;
+            }
+            PrePushRequest {
+                remote,
+                url: args.url,
+                ref_updates: RefUpdates::Lines(input),
+            }
+        }
+        // pre-commit read git's lines itself: the engine rebuilds a superset of them.
+        (None, Some((remote, url))) => PrePushRequest {
+            remote,
+            url,
+            ref_updates: RefUpdates::PreCommit {
+                to_ref: std::env::var("PRE_COMMIT_TO_REF").ok(),
+            },
+        },
+        (None, None) => {
+            report::error(
+                "git-dvc pre-push: expected the git remote's name and URL, as git's pre-push \
+                 hook passes them (`git dvc install` writes that hook), or pre-commit's \
+                 PRE_COMMIT_REMOTE_NAME (hook id git-dvc-pre-push in .pre-commit-hooks.yaml)",
+            );
+            return 1;
+        }
     };
     match engine::current_dir().and_then(|cwd| pre_push::pre_push(&cwd, &request, &mut Printer)) {
         Ok(outcome) if outcome.may_push() => 0,
@@ -80,6 +101,17 @@ fn fail(e: &Error) {
     eprintln!(
         "hint: fix the problem and push again, or skip the upload once with {SKIP_ENV}=1 git push ..."
     );
+}
+
+/// The remote pre-commit's pre-push stage names (its hooks get no arguments and no stdin).
+fn pre_commit_remote() -> Option<(String, Option<String>)> {
+    let name = std::env::var("PRE_COMMIT_REMOTE_NAME")
+        .ok()
+        .filter(|n| !n.is_empty())?;
+    let url = std::env::var("PRE_COMMIT_REMOTE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    Some((name, url))
 }
 
 fn is_truthy(v: &str) -> bool {

@@ -25,8 +25,19 @@ pub struct PrePushRequest {
     pub remote: String,
     /// The URL being pushed to.
     pub url: Option<String>,
-    /// `<local ref> <local oid> <remote ref> <remote oid>` lines.
-    pub ref_updates: String,
+    pub ref_updates: RefUpdates,
+}
+
+/// Which refs the push updates.
+#[derive(Debug, Clone)]
+pub enum RefUpdates {
+    /// git's `<local ref> <local oid> <remote ref> <remote oid>` lines.
+    Lines(String),
+    /// Under the pre-commit framework, which consumed git's lines and passes on only the
+    /// first ref with new commits (`PRE_COMMIT_TO_REF`): `git push origin a b` or `--tags`
+    /// would go unchecked past it, so this fails closed instead, with every local branch and
+    /// tag (and pre-commit's ref) against the remote's tracking refs, a superset of the push.
+    PreCommit { to_ref: Option<String> },
 }
 
 /// What the hook came to.
@@ -51,11 +62,23 @@ pub fn pre_push(
     observer: &mut dyn Observer,
 ) -> Result<PrePushOutcome, Error> {
     let nothing = Ok(PrePushOutcome::default());
-    let updates = push_range::parse_pre_push(&request.ref_updates)?;
+    let (updates, ctx) = match &request.ref_updates {
+        RefUpdates::Lines(lines) => {
+            let updates = push_range::parse_pre_push(lines)?;
+            if updates.iter().all(|u| u.is_delete()) {
+                return nothing;
+            }
+            (updates, RepoContext::open(cwd)?)
+        }
+        RefUpdates::PreCommit { to_ref } => {
+            let ctx = RepoContext::open(cwd)?;
+            let lines = pre_commit_lines(&ctx.git.local(), to_ref.as_deref())?;
+            (push_range::parse_pre_push(&lines)?, ctx)
+        }
+    };
     if updates.iter().all(|u| u.is_delete()) {
         return nothing;
     }
-    let ctx = RepoContext::open(cwd)?;
     let repo = ctx.git.local();
     let url = request.url.as_deref().unwrap_or(&request.remote);
     let remote_name = push_range::resolve_remote_name(&repo, &request.remote, url);
@@ -142,4 +165,22 @@ pub fn pre_push(
         }
     }
     Ok(outcome)
+}
+
+/// git's pre-push lines rebuilt for [`RefUpdates::PreCommit`]: every local branch and tag,
+/// and pre-commit's ref, as new to the remote (its tracking refs then say what it has).
+fn pre_commit_lines(repo: &gix::Repository, to_ref: Option<&str>) -> Result<String, Error> {
+    let zero = "0".repeat(40);
+    let mut lines = String::new();
+    for prefix in ["refs/heads/", "refs/tags/"] {
+        for (name, oid) in crate::git::revisions::refs_with_prefix(repo, prefix)? {
+            lines.push_str(&format!("{name} {oid} {name} {zero}\n"));
+        }
+    }
+    if let Some(to) = to_ref {
+        if to.len() == 40 && to.bytes().all(|b| b.is_ascii_hexdigit()) {
+            lines.push_str(&format!("HEAD {to} HEAD {zero}\n"));
+        }
+    }
+    Ok(lines)
 }
