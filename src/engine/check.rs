@@ -31,6 +31,7 @@ pub fn check(
     check::validate(
         collected.destinations,
         &ctx.cache,
+        ctx.git.limits(),
         |d| super::jobs_for(&d.remote, request.jobs),
         None,
     )

@@ -105,7 +105,7 @@ fn fetch_destination(
     outcome: &mut FetchOutcome,
 ) -> Result<(), Error> {
     let jobs = super::jobs_for(&dest.remote, request.jobs);
-    let assessment = fetch::assess(dest, &ctx.cache)?;
+    let assessment = fetch::assess(dest, &ctx.cache, &ctx.git.limits())?;
     let remote = assessment.remote.name.clone();
     // The manifests that cannot be trusted fail (their directories' files with them);
     // everything else still lands.
@@ -173,7 +173,8 @@ fn fetch_run_cache(
         return Ok(());
     };
     let remote = config.remote(&name)?;
-    let storage: Box<dyn Storage> = storage::open(&remote)?;
+    let limits = ctx.git.limits();
+    let storage: Box<dyn Storage> = storage::open(&remote, &limits)?;
     let jobs = super::jobs_for(&remote, request.jobs);
     let keys = match run_cache_fetch::missing_entries(storage.as_ref(), writer) {
         Ok(Some(keys)) => keys,
@@ -190,7 +191,14 @@ fn fetch_run_cache(
         }
     };
     let progress = observer.progress(Transfer::RunCacheDownload, keys.len());
-    let entries = run_cache_fetch::fetch_entries(storage.as_ref(), writer, &keys, jobs, &progress);
+    let entries = run_cache_fetch::fetch_entries(
+        storage.as_ref(),
+        writer,
+        &keys,
+        jobs,
+        limits.dvc_file,
+        &progress,
+    );
     progress.finish();
     observer.notice(Notice::RunCacheFetched {
         entries: entries.fetched,

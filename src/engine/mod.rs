@@ -220,6 +220,7 @@ pub fn collect_with_nested(
                         &repo,
                         &blob,
                         &format!("{}/.dvc/config@{}", site.dir, site.revision.label),
+                        ctx.git.limits().dvc_file,
                     )?),
                     None => None,
                 };

@@ -116,8 +116,7 @@ pub fn pre_push(
         let jobs = super::jobs_for(&dest.remote, None);
         targets.push(UploadTarget::assess(
             dest,
-            &ctx.cache,
-            ctx.git.git_dir(),
+            &ctx,
             jobs,
             MemberCheck::TrustManifests,
         )?);

@@ -49,8 +49,7 @@ pub fn push(
     for dest in collected.destinations {
         let jobs = super::jobs_for(&dest.remote, request.jobs);
         let runs = runs.as_ref().filter(|r| r.is_for(&dest));
-        let mut target =
-            UploadTarget::assess(dest, &ctx.cache, ctx.git.git_dir(), jobs, request.members)?;
+        let mut target = UploadTarget::assess(dest, &ctx, jobs, request.members)?;
         // Old runs' outputs are often gone (`dvc gc`): their entries are held back instead.
         let missing = target.missing_everywhere(|p| p.revision != RUN_CACHE_REVISION);
         if !missing.is_empty() {

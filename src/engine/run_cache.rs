@@ -42,7 +42,7 @@ impl RunCachePush {
         destinations: &mut Vec<DestinationObjects>,
         observer: &mut dyn Observer,
     ) -> Result<Option<RunCachePush>, Error> {
-        let (entries, warnings) = run_cache::scan(ctx.cache.root());
+        let (entries, warnings) = run_cache::scan(ctx.cache.root(), ctx.git.limits().dvc_file);
         if !warnings.is_empty() {
             observer.notice(Notice::RunCacheUnreadable(&warnings));
         }

@@ -8,7 +8,7 @@ use super::SyncRequest;
 use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::error::Error;
-use crate::sync::{self, ObjectState};
+use crate::sync::{self, AssessOptions, ObjectState};
 
 /// One remote's objects that are not in sync.
 #[derive(Debug)]
@@ -45,14 +45,14 @@ pub fn status(
     let mut remotes = Vec::new();
     for dest in collected.destinations {
         let jobs = super::jobs_for(&dest.remote, request.jobs);
-        let assessment = sync::assess(
-            dest,
-            &ctx.cache,
+        let options = AssessOptions {
             jobs,
-            true,
-            request.members,
-            RelpathRules::ThisPlatform,
-        )?;
+            full_local_check: true,
+            members: request.members,
+            relpaths: RelpathRules::ThisPlatform,
+            limits: ctx.git.limits(),
+        };
+        let assessment = sync::assess(dest, &ctx.cache, &options, None)?;
         let location = assessment.storage.describe();
         observer.notice(Notice::Requests {
             remote: &assessment.remote.name,

@@ -6,9 +6,10 @@ use super::notice::{MissingObject, Notice, Observer, Plan, Transfer, TransferFai
 use crate::dvc::cache::LocalCache;
 use crate::dvc::dir_manifest::RelpathRules;
 use crate::error::Error;
+use crate::objects::snapshot::RepoContext;
 use crate::objects::verified_dirs::VerifiedDirs;
 use crate::objects::DestinationObjects;
-use crate::sync::{self, Assessment, MemberCheck};
+use crate::sync::{self, AssessOptions, Assessment, MemberCheck};
 use crate::transfer::{self, progress::Progress, TransferOutcome, TransferPlan};
 
 /// One remote, assessed for an upload.
@@ -20,24 +21,22 @@ pub(crate) struct UploadTarget {
 }
 
 impl UploadTarget {
-    /// Expands and checks `dest` ([`sync::assess_with`]: an invalid manifest stops here).
+    /// Expands and checks `dest` ([`sync::assess`]: an invalid manifest stops here).
     pub fn assess(
         dest: DestinationObjects,
-        cache: &LocalCache,
-        git_dir: &std::path::Path,
+        ctx: &RepoContext,
         jobs: usize,
         members: MemberCheck,
     ) -> Result<UploadTarget, Error> {
-        let mut verified = VerifiedDirs::load(git_dir, &dest.remote.url);
-        let assessment = sync::assess_with(
-            dest,
-            cache,
+        let mut verified = VerifiedDirs::load(ctx.git.git_dir(), &dest.remote.url);
+        let options = AssessOptions {
             jobs,
-            false,
+            full_local_check: false,
             members,
-            RelpathRules::ThisPlatform,
-            Some(&mut verified),
-        )?;
+            relpaths: RelpathRules::ThisPlatform,
+            limits: ctx.git.limits(),
+        };
+        let assessment = sync::assess(dest, &ctx.cache, &options, Some(&mut verified))?;
         Ok(UploadTarget {
             jobs,
             assessment,

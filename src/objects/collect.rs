@@ -332,7 +332,10 @@ pub fn collect(
         // DVC globs the work tree; a committed revision, what it tracks.
         let glob_base = match blobs.work_dir() {
             Some(dir) if snaps.iter().all(|s| s.commit.is_none()) => GlobBase::WorkTree(dir),
-            _ => GlobBase::Tracked(options.cache),
+            _ => GlobBase::Tracked {
+                cache: options.cache,
+                max_manifest: blobs.git().limits().manifest,
+            },
         };
         let selection = match options.targets {
             Some(t) => match t.select(&found, glob_base) {
@@ -467,7 +470,7 @@ pub fn read_capped(
     oid: &GitOid,
 ) -> Result<Arc<Vec<u8>>, String> {
     let bytes = blobs.read(repo, oid).map_err(|e| e.to_string())?;
-    let limit = crate::limits::get().dvc_file;
+    let limit = blobs.git().limits().dvc_file;
     if bytes.len() > limit {
         return Err(format!(
             "file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",
@@ -486,7 +489,8 @@ fn parse_unit(
     match unit {
         Unit::DvcFile(oid) => {
             let bytes = read(oid)?;
-            let file = dvcfile::parse_dvc_file(&bytes).map_err(|e| e.to_string())?;
+            let limit = blobs.git().limits().dvc_file;
+            let file = dvcfile::parse_dvc_file(&bytes, limit).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs: file.outputs,
                 is_repo_import: file.is_repo_import || file.is_versioned_import,
@@ -501,7 +505,9 @@ fn parse_unit(
                 None => None,
             };
             let lock = lock.as_deref().map(|v| v.as_slice());
-            let outputs = pipeline::pair_with_lock(stages, lock).map_err(|e| e.to_string())?;
+            let limit = blobs.git().limits().dvc_file;
+            let outputs =
+                pipeline::pair_with_lock(stages, lock, limit).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs,
                 is_repo_import: false,
@@ -617,7 +623,10 @@ fn snapshot_failure(
     // DVC globs the work tree; a committed revision, what it tracks.
     let glob_base = match (snap.commit, blobs.work_dir()) {
         (None, Some(dir)) => GlobBase::WorkTree(dir),
-        _ => GlobBase::Tracked(options.cache),
+        _ => GlobBase::Tracked {
+            cache: options.cache,
+            max_manifest: blobs.git().limits().manifest,
+        },
     };
     let error = options.targets?.select(&found, glob_base).err()?;
     Some((error.to_string(), error))

@@ -182,19 +182,27 @@ pub fn untrusted_manifests(
     }
 }
 
+/// What a manifest must meet to be trusted: its relpaths, the path rules of the clients it
+/// serves; its size, `dvc.maxManifestSize` ([`crate::limits::Limits::manifest`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ManifestRules {
+    pub relpaths: RelpathRules,
+    pub max_bytes: usize,
+}
+
 /// Manifests read and parsed at a time: bounds the memory parsed manifests hold before
 /// their members are interned.
 const MANIFEST_BATCH: usize = 64;
 
 /// Reads and parses every `.dir` of `dest` but those in `skip` (present on the remote and
-/// known complete there), its relpaths checked under `rules`; an error only when a
-/// manifest cannot be read from the remote at all. Each distinct manifest is read once and
+/// known complete there), each checked under `rules`; an error only when a manifest cannot
+/// be read from the remote at all. Each distinct manifest is read once and
 /// each distinct member stored once.
 pub fn expand(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
     skip: &HashSet<DvcHash>,
 ) -> Result<ObjectSet, StorageError> {
     expand_with(dest, cache, storage, rules, skip, false).map(|(set, _)| set)
@@ -209,7 +217,7 @@ pub fn expand_keeping_manifests(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
 ) -> Result<(ObjectSet, FetchedManifests), StorageError> {
     expand_with(dest, cache, storage, rules, &HashSet::new(), true)
 }
@@ -218,7 +226,7 @@ fn expand_with(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
     skip: &HashSet<DvcHash>,
     keep_fetched: bool,
 ) -> Result<(ObjectSet, FetchedManifests), StorageError> {
@@ -285,18 +293,20 @@ fn expand_with(
     Ok((set, fetched))
 }
 
-/// The members of the `.dir` `hash` as the local cache holds it, checked as [`expand`]
-/// checks it; `None` when the cache lacks it or its copy cannot be trusted (the command's
-/// own expansion reports why).
-pub fn cached_members(hash: &DvcHash, cache: &LocalCache) -> Option<Vec<ManifestEntry>> {
+/// The members of the `.dir` `hash` as the local cache holds it (at most `max_bytes`),
+/// checked as [`expand`] checks it; `None` when the cache lacks it or its copy cannot be
+/// trusted (the command's own expansion reports why).
+pub fn cached_members(
+    hash: &DvcHash,
+    cache: &LocalCache,
+    max_bytes: usize,
+) -> Option<Vec<ManifestEntry>> {
     let bytes = cache.read_object(hash).ok()?;
-    check_manifest(
-        hash,
-        &bytes,
-        "in the local cache",
-        RelpathRules::ThisPlatform,
-    )
-    .ok()
+    let rules = ManifestRules {
+        relpaths: RelpathRules::ThisPlatform,
+        max_bytes,
+    };
+    check_manifest(hash, &bytes, "in the local cache", rules).ok()
 }
 
 /// A manifest's members; `None` when no copy exists; `Err` when a copy exists but cannot be
@@ -314,14 +324,14 @@ fn load_manifest(
     hash: &DvcHash,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
     keep: bool,
 ) -> Result<Loaded, StorageError> {
     crate::trace::object("manifest", hash);
     let (bytes, from_remote) = match cache.read_object(hash) {
         Ok(b) => (Some(b), false),
         Err(_) => (
-            storage.read(&hash.relative_key(), crate::limits::get().manifest as u64)?,
+            storage.read(&hash.relative_key(), rules.max_bytes as u64)?,
             true,
         ),
     };
@@ -348,9 +358,9 @@ fn check_manifest(
     hash: &DvcHash,
     bytes: &[u8],
     place: &'static str,
-    rules: RelpathRules,
+    rules: ManifestRules,
 ) -> Result<Vec<ManifestEntry>, ManifestProblem> {
-    let limit = crate::limits::get().manifest;
+    let limit = rules.max_bytes;
     if bytes.len() > limit {
         return Err(ManifestProblem::TooLarge {
             size: bytes.len(),
@@ -360,5 +370,5 @@ fn check_manifest(
     if let Err(actual) = crate::transfer::verify::bytes_match(bytes, hash) {
         return Err(ManifestProblem::HashMismatch { actual, place });
     }
-    Ok(dir_manifest::parse_with(bytes, rules)?)
+    Ok(dir_manifest::parse_with(bytes, rules.relpaths)?)
 }
