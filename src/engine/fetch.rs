@@ -2,8 +2,9 @@
 //! through the same selection and collection as push, the other way; with `--run-cache`
 //! also the run cache of `-r` or the default remote.
 //!
-//! [`fetch`] is the whole command; [`fetch_collected`] starts from revisions already
-//! collected in an open repository (for a command that goes on to the work tree).
+//! [`fetch`] is the whole command. A command that goes on to the work tree (pull) runs its
+//! steps itself in a repository it has open: [`tell_collected`], [`lock_cache`] (held
+//! until the work tree is done too), [`fetch_collected`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,20 +43,17 @@ pub fn fetch(
 ) -> Result<FetchOutcome, Error> {
     let request = request.clone().downloading();
     let (ctx, collected) = super::collect(cwd, &request)?;
-    fetch_collected(&ctx, collected, &request, observer)
-}
-
-/// Fetches what `collected` (collected with [`SyncRequest::downloading`]) references into
-/// `ctx`'s cache, holding DVC's repository lock while it writes.
-pub fn fetch_collected(
-    ctx: &RepoContext,
-    collected: Collected,
-    request: &SyncRequest,
-    observer: &mut dyn Observer,
-) -> Result<FetchOutcome, Error> {
     if ctx.git.work_dir().is_none() {
         return Err(Error::NeedsWorkTree { command: "fetch" });
     }
+    tell_collected(&collected, observer);
+    let _lock = lock_cache(&ctx)?;
+    fetch_collected(&ctx, collected, &request, observer)
+}
+
+/// What collecting for a download has to say: DVC's warnings, outputs without a remote,
+/// `dvc import`s left out.
+pub fn tell_collected(collected: &Collected, observer: &mut dyn Observer) {
     if !collected.warnings.is_empty() {
         observer.notice(Notice::Collect(&collected.warnings));
     }
@@ -65,9 +63,24 @@ pub fn fetch_collected(
     if collected.repo_imports > 0 {
         observer.notice(Notice::RepoImportsSkipped(collected.repo_imports));
     }
+}
+
+/// DVC's repository lock, for writing the cache (and the work tree): one writer at a time,
+/// as DVC. Refused where DVC would lock another way (`core.hardlink_lock`).
+pub fn lock_cache(ctx: &RepoContext) -> Result<RepoLock, Error> {
     refuse_hardlink_lock(ctx)?;
-    // As DVC: one writer of the cache and work tree at a time.
-    let _lock = RepoLock::acquire(&ctx.dvc_dir)?;
+    Ok(RepoLock::acquire(&ctx.dvc_dir)?)
+}
+
+/// Fetches what `collected` (collected with [`SyncRequest::downloading`]) references into
+/// `ctx`'s cache, and with `request.run_cache` the run cache. The caller holds
+/// [`lock_cache`]'s lock.
+pub fn fetch_collected(
+    ctx: &RepoContext,
+    collected: Collected,
+    request: &SyncRequest,
+    observer: &mut dyn Observer,
+) -> Result<FetchOutcome, Error> {
     let (_marker, swept) =
         WritingMarker::begin(&ctx.dvc_dir, &ctx.cache).map_err(|source| Error::CannotWrite {
             path: ctx.dvc_dir.join("tmp"),
