@@ -184,7 +184,7 @@ pub fn run(
         if !seen.insert(out.path.clone()) {
             continue;
         }
-        match plan_output(project, cache, &state, out) {
+        match plan_output(project, cache, &state, out, ctx.git.limits().manifest) {
             Ok(plan) => plans.push(plan),
             Err(reason) => outcome.failed.push(Failure {
                 path: out.path.clone(),
@@ -370,11 +370,12 @@ fn plan_output(
     cache: &LocalCache,
     state: &WorkTreeState,
     out: &WorkspaceOutput,
+    manifest_limit: usize,
 ) -> Result<Plan, FailReason> {
     let hash = out.hash.clone().ok_or(FailReason::NoHash)?;
     let abs = scan::join(project, &out.path);
     check_ancestors(project, &out.path)?;
-    let expected = Expected::load(cache, &hash, out.isexec)?;
+    let expected = Expected::load(cache, &hash, out.isexec, manifest_limit)?;
     let found = scan::scan(&abs, project)
         .map_err(|e| FailReason::Other(format!("cannot read {}: {e}", abs.display())))?;
     let mut contents = HashMap::new();
