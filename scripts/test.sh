@@ -107,6 +107,16 @@ setup_dvc3() {
     echo "GIT_DVC_TEST_DVC=$GIT_DVC_TEST_DVC ($("$GIT_DVC_TEST_DVC" --version))"
 }
 
+# The pre-commit framework (tests/it/hook_managers.rs installs git-dvc's hooks through
+# .pre-commit-hooks.yaml with it).
+PRE_COMMIT_VERSION="4.7.0"
+setup_pre_commit() {
+    section "pre-commit $PRE_COMMIT_VERSION (target/test-env/pre-commit)"
+    make_venv "$ENV_DIR/pre-commit" pre-commit "pre-commit==$PRE_COMMIT_VERSION"
+    export GIT_DVC_TEST_PRE_COMMIT="$ENV_DIR/pre-commit/bin/pre-commit"
+    echo "GIT_DVC_TEST_PRE_COMMIT=$GIT_DVC_TEST_PRE_COMMIT ($("$GIT_DVC_TEST_PRE_COMMIT" --version))"
+}
+
 setup_dvc2() {
     section "DVC $DVC2_VERSION (target/test-env/dvc2)"
     # Without the pathspec pin 2.58.2 fails with "cannot import name '_DIR_MARK'".
@@ -524,6 +534,16 @@ setup_sftpd() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null ||
             die "could not install openssh-server"
     fi
+    # tests/it/remote_ssh_config.rs: `ProxyCommand nc %h %p` (netcat-openbsd), ssh-agent and
+    # ssh-add (openssh-client), `unshare -m` for the bastion's private /etc/hosts (util-linux).
+    if ! command -v nc >/dev/null 2>&1 || ! command -v ssh-agent >/dev/null 2>&1; then
+        command -v apt-get >/dev/null || die "nc or ssh-agent is missing and apt-get is not available"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netcat-openbsd openssh-client >/dev/null ||
+            { apt-get update -qq >/dev/null &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netcat-openbsd openssh-client >/dev/null; } ||
+            die "could not install netcat-openbsd and openssh-client"
+    fi
+    command -v unshare >/dev/null 2>&1 || die "unshare (util-linux) is needed for the ProxyJump test"
     local dir="$SERVER_DIR/sftpd" port
     rm -rf "$dir"
     mkdir -p "$dir/data"
@@ -813,6 +833,7 @@ main() {
 
     setup_dvc3
     setup_dvc2
+    setup_pre_commit
     setup_system_tools
     setup_sshd_git
     setup_git_http
