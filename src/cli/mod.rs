@@ -6,6 +6,7 @@ pub mod add;
 pub mod args;
 pub mod check;
 pub mod checkout;
+pub mod checkout_hooks;
 mod failures;
 pub mod fetch;
 pub mod install;
@@ -273,6 +274,50 @@ Examples:
     /// commits reference no DVC data are accepted and the others refused. Under GitLab
     /// (`GL_ID` set) rejection lines start with `GL-HOOK-ERR:` for its web UI.
     PreReceive(pre_receive::PreReceiveArgs),
+    /// Run by the post-checkout hook: bring the DVC data of the new HEAD into the work tree.
+    ///
+    /// After `git checkout`/`git switch` of a branch or commit (flag 1; file checkouts,
+    /// flag 0, are skipped), `git clone` and `git worktree add`: the outputs whose DVC files
+    /// differ between the previous HEAD and the new one are checked out as `git dvc pull`
+    /// does (fetched from the default remote first, unless git config `dvc.checkout.fetch`
+    /// is false), and outputs git-dvc put in place whose DVC file no longer declares them
+    /// are removed when untouched. Everything after a clone or `worktree add`, or when
+    /// `.dvc/config` changed. A checkout that changes no DVC file reads no DVC file and
+    /// prints nothing. Skipped in the middle of a rebase (post-rewrite brings the data at
+    /// the end). A modified file is never overwritten. Failures are warnings that name the
+    /// way out (`git dvc pull`); git config `dvc.checkout.strict true` makes them fail the
+    /// checkout. GIT_DVC_SKIP_CHECKOUT=1 skips the hook; the next one catches up, since
+    /// the commit whose data the work tree holds is recorded in
+    /// `.dvc/tmp/git-dvc/synced-commit`. Under the pre-commit framework (hook id
+    /// `git-dvc-post-checkout`) the arguments come from PRE_COMMIT_FROM_REF and
+    /// PRE_COMMIT_CHECKOUT_TYPE.
+    #[command(after_long_help = "\
+Examples:
+  git dvc post-checkout 0000000000000000000000000000000000000000 $(git rev-parse HEAD) 1
+                                 What the hook runs after a clone: every output
+  GIT_DVC_SKIP_CHECKOUT=1 git checkout other    Switch without touching the data
+
+Exit status:
+  0  always, unless dvc.checkout.strict is true and some data could not be checked out")]
+    PostCheckout(checkout_hooks::PostCheckoutArgs),
+    /// Run by the post-merge hook: bring the DVC data of the merged HEAD into the work
+    /// tree.
+    ///
+    /// After `git merge` and `git pull` (merge or fast-forward): as post-checkout, for the
+    /// DVC files that differ between ORIG_HEAD (HEAD before the merge) and HEAD. After
+    /// `git merge --squash` (argument 1), every output of the work tree's DVC files.
+    /// Under pre-commit (hook id `git-dvc-post-merge`) the argument comes from
+    /// PRE_COMMIT_IS_SQUASH_MERGE. git ignores this hook's exit status.
+    PostMerge(checkout_hooks::PostMergeArgs),
+    /// Run by the post-rewrite hook: bring the DVC data of a rebased HEAD into the work
+    /// tree.
+    ///
+    /// After `git rebase` and `git pull --rebase` (argument `rebase`): as post-checkout,
+    /// for the DVC files that differ between ORIG_HEAD (the branch before the rebase) and
+    /// HEAD. `git commit --amend` (argument `amend`) changes nothing in the work tree and is
+    /// skipped. Under pre-commit (hook id `git-dvc-post-rewrite`) the argument comes from
+    /// PRE_COMMIT_REWRITE_COMMAND. git ignores this hook's exit status.
+    PostRewrite(checkout_hooks::PostRewriteArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -298,6 +343,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Uninstall => install::uninstall(),
         Command::PrePush(args) => pre_push::run(args),
         Command::PreReceive(args) => pre_receive::run(args),
+        Command::PostCheckout(args) => checkout_hooks::post_checkout(args),
+        Command::PostMerge(args) => checkout_hooks::post_merge(args),
+        Command::PostRewrite(args) => checkout_hooks::post_rewrite(args),
         Command::Check(args) => check::run(args),
     }
 }

@@ -48,11 +48,17 @@ pub struct PullRequest {
     pub sync: SyncRequest,
     pub checkout: CheckoutRequest,
     pub run_cache: bool,
+    /// Check out what the cache holds even when a download failed (the hooks: the
+    /// outputs that could be fetched are better in place than left stale). `dvc pull`
+    /// checks out nothing then.
+    pub keep_going: bool,
 }
 
 /// What a pull did: objects fetched, and the checkout.
 pub struct PullOutcome {
     pub fetched: usize,
+    /// A download failed (said already); only with `keep_going` is there a checkout.
+    pub fetch_failed: bool,
     pub checkout: CheckoutOutcome,
 }
 
@@ -75,6 +81,7 @@ pub fn run(args: PullArgs) -> i32 {
         },
         sync,
         run_cache: args.run_cache,
+        keep_going: false,
     };
     match pull(&cwd, &request, args.allow_missing) {
         Ok(code) => code,
@@ -127,7 +134,7 @@ fn pull(cwd: &Path, request: &PullRequest, allow_missing: bool) -> Result<i32, E
     }
 }
 
-enum Pulled {
+pub(crate) enum Pulled {
     /// The outcome, and the paths of `dvc import` outputs.
     Done(PullOutcome, BTreeSet<String>),
     /// A download failed (said already): nothing was checked out, as in DVC.
@@ -135,7 +142,7 @@ enum Pulled {
 }
 
 /// Fetch, then checkout, under one lock, in an open repository: what the hooks run too.
-fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
+pub(crate) fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
     let sync = &request.sync;
     let collected = engine::collect_in(ctx, sync)?;
     print_collect_warnings(&collected, sync);
@@ -143,7 +150,8 @@ fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
     let _lock = RepoLock::acquire(&ctx.dvc_dir)?;
     let outputs = collected.workspace_outputs;
     let tally = fetch_collected(ctx, collected.destinations, sync, request.run_cache)?;
-    if !report_tally(&tally, sync, WHAT) {
+    let fetch_failed = !report_tally(&tally, sync, WHAT);
+    if fetch_failed && !request.keep_going {
         return Ok(Pulled::FetchFailed);
     }
     let imports = outputs
@@ -155,6 +163,7 @@ fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
     Ok(Pulled::Done(
         PullOutcome {
             fetched: tally.fetched,
+            fetch_failed,
             checkout,
         },
         imports,
