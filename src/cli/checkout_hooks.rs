@@ -332,7 +332,9 @@ fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<bool, Error
         .boolean(FETCH_KEY)
         .unwrap_or(true);
     let (targets, cleanup) = match &scope {
-        Scope::Files { present, changed } => (
+        Scope::Files {
+            present, changed, ..
+        } => (
             present
                 .iter()
                 // A DVC file deleted from the work tree since (or never written) has no
@@ -354,6 +356,9 @@ fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<bool, Error
         verbose: 0,
     };
     let printer = Printer::new(&ctx, false);
+    if let Scope::Files { former, .. } = &scope {
+        adopt_former(&ctx, former);
+    }
     let (fetched, fetch_failed, outcome) = if matches!(scope, Scope::Files { .. })
         && targets.is_empty()
     {
@@ -394,6 +399,22 @@ fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<bool, Error
         hint();
     }
     record(failure.is_none() && !fetch_failed)
+}
+
+/// Outputs the old commits declared that the work tree holds exactly as declared, though
+/// git-dvc did not write them (`dvc add` did): recorded, so that the cleanup removes those
+/// no longer declared, as DVC's own checkout would. Best effort: what cannot be read stays
+/// unrecorded, and so in place.
+fn adopt_former(ctx: &RepoContext, former: &[(GitOid, std::collections::BTreeSet<String>)]) {
+    let Ok(_lock) = RepoLock::acquire(&ctx.dvc_dir) else {
+        return;
+    };
+    for (commit, files) in former {
+        let files: Vec<String> = files.iter().cloned().collect();
+        if let Ok(outputs) = crate::engine::committed_outputs(ctx, *commit, &files) {
+            let _ = checkout::adopt(ctx, &outputs);
+        }
+    }
 }
 
 /// What changed, as `git dvc pull` says it; nothing when nothing changed.

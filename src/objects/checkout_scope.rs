@@ -14,7 +14,7 @@
 //! match checkout_scope::between(git, "", true, head, &[Some(old)])? {
 //!     Scope::Unchanged => println!("nothing to do"),
 //!     Scope::Everything => println!("check out every output"),
-//!     Scope::Files { present, changed } => println!("{present:?}, clean up {changed:?}"),
+//!     Scope::Files { present, changed, .. } => println!("{present:?}, clean up {changed:?}"),
 //! }
 //! # Ok(()) }
 //! ```
@@ -42,6 +42,9 @@ pub enum Scope {
         /// Every DVC file that differs, on either side: outputs git-dvc put in place for
         /// one of them and no longer declared are removed.
         changed: BTreeSet<String>,
+        /// Per old commit, its DVC files that the new HEAD does not hold as they are: what
+        /// the work tree may still hold outputs of.
+        former: Vec<(GitOid, BTreeSet<String>)>,
     },
 }
 
@@ -61,6 +64,7 @@ pub fn between(
     let mut changes = Changes::new(git, dvcignore, false, vec![String::new()]);
     let mut present = BTreeSet::new();
     let mut changed = BTreeSet::new();
+    let mut former = Vec::new();
     for old in olds.iter().flatten() {
         if *old == head {
             continue;
@@ -73,11 +77,16 @@ pub fn between(
             files_of(&diff, &mut present);
         }
         // Backward: what the old commit held that the new HEAD does not.
+        let mut lost = BTreeSet::new();
         for diff in changes.against(*old, &[Some(head)], project)? {
             if diff.fresh {
                 return Ok(Scope::Everything);
             }
-            files_of(&diff, &mut changed);
+            files_of(&diff, &mut lost);
+        }
+        changed.extend(lost.iter().cloned());
+        if !lost.is_empty() {
+            former.push((*old, lost));
         }
     }
     changes.finish();
@@ -85,7 +94,11 @@ pub fn between(
     Ok(if changed.is_empty() {
         Scope::Unchanged
     } else {
-        Scope::Files { present, changed }
+        Scope::Files {
+            present,
+            changed,
+            former,
+        }
     })
 }
 
