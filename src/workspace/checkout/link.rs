@@ -216,10 +216,13 @@ impl Linker {
         isexec: bool,
         reflink: bool,
     ) -> io::Result<()> {
+        // Made with the work tree's mode (the umask applies, as to DVC's copies); only an
+        // exec bit the umask strips needs a chmod after.
+        let mode = self.copy_mode(isexec);
         let mut out = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(0o600)
+            .mode(mode)
             .open(temp)?;
         if reflink {
             // SAFETY: FICLONE takes the source descriptor as its argument; both are open.
@@ -233,8 +236,9 @@ impl Linker {
             src_rewind(src)?;
             io::copy(&mut src, &mut out)?;
         }
-        // The clone or copy may carry the cache's 0444: the work tree's mode, explicitly.
-        out.set_permissions(fs::Permissions::from_mode(self.copy_mode(isexec)))?;
+        if mode & crate::dvc::cache_writer::umask() != 0 {
+            out.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
         Ok(())
     }
 }

@@ -419,7 +419,7 @@ fn plan_output(
     let abs = scan::join(project, &out.path);
     check_ancestors(project, &out.path)?;
     let expected = Expected::load(cache, &hash, out.isexec)?;
-    let found = scan::scan(&abs)
+    let found = scan::scan(&abs, project)
         .map_err(|e| FailReason::Other(format!("cannot read {}: {e}", abs.display())))?;
     let mut contents = HashMap::new();
     // What the state already knows.
@@ -918,7 +918,7 @@ fn removable(project: &Path, cache: &LocalCache, path: &str, rec: &OutputState) 
     }
     if is_dir {
         // Anything else in it (a file added since) keeps it.
-        match scan::scan(&abs) {
+        match scan::scan(&abs, project) {
             Ok(Found::Dir { entries, .. }) => entries.keys().all(|k| rec.files.contains_key(k)),
             _ => false,
         }
@@ -936,7 +936,7 @@ fn remove_former(project: &Path, path: &str, rec: &OutputState) -> bool {
         }
     }
     if !rec.files.contains_key("") {
-        if let Ok(Found::Dir { mut dirs, .. }) = scan::scan(&abs) {
+        if let Ok(Found::Dir { mut dirs, .. }) = scan::scan(&abs, project) {
             dirs.sort_by(|a, b| b.cmp(a));
             for d in dirs {
                 let _ = fs::remove_dir(scan::join(&abs, &d));

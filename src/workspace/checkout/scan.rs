@@ -51,8 +51,9 @@ pub enum Found {
 }
 
 /// Lists `path` (which must not be below a symbolic link: see
-/// [`super::paths::check_ancestors`]).
-pub fn scan(path: &Path) -> io::Result<Found> {
+/// `super::check_ancestors`), with the `.dvcignore` patterns of `project` and of every
+/// directory from it down to `path`.
+pub fn scan(path: &Path, project: &Path) -> io::Result<Found> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Found::Absent),
@@ -60,7 +61,8 @@ pub fn scan(path: &Path) -> io::Result<Found> {
     };
     let ft = meta.file_type();
     if ft.is_dir() {
-        let (entries, dirs) = walk(path)?;
+        let ignores = DvcIgnore::above(project, path);
+        let (entries, dirs) = walk(path, &ignores)?;
         return Ok(Found::Dir { entries, dirs });
     }
     Ok(Found::Leaf(entry_of(meta)))
@@ -82,46 +84,91 @@ fn always_ignored(name: &std::ffi::OsStr, is_dir: bool) -> bool {
     name == ".git" || (is_dir && (name == ".hg" || name == ".dvc"))
 }
 
+/// The `.dvcignore` files that apply below a directory: the project's and those of each
+/// directory down to it (gitignore rules, each relative to its own directory; a deeper
+/// file's match wins).
+struct DvcIgnore {
+    matchers: Vec<ignore::gitignore::Gitignore>,
+}
+
+impl DvcIgnore {
+    fn above(project: &Path, dir: &Path) -> DvcIgnore {
+        let mut dirs = vec![project.to_path_buf()];
+        if let Ok(rel) = dir.strip_prefix(project) {
+            let mut cur = project.to_path_buf();
+            for part in rel.components() {
+                cur.push(part);
+                dirs.push(cur.clone());
+            }
+        }
+        let mut matchers = Vec::new();
+        for d in dirs {
+            let file = d.join(".dvcignore");
+            if !file.is_file() {
+                continue;
+            }
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(&d);
+            // An unreadable pattern is left out, as a bad line is by git.
+            let _ = builder.add(&file);
+            if let Ok(m) = builder.build() {
+                if m.num_ignores() + m.num_whitelists() > 0 {
+                    matchers.push(m);
+                }
+            }
+        }
+        DvcIgnore { matchers }
+    }
+
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        for m in self.matchers.iter().rev() {
+            match m.matched(path, is_dir) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
+            }
+        }
+        false
+    }
+}
+
 type Listing = (BTreeMap<String, Entry>, Vec<String>);
 
-fn walk(dir: &Path) -> io::Result<Listing> {
-    let mut builder = ignore::WalkBuilder::new(dir);
-    builder
-        .standard_filters(false)
-        .hidden(false)
-        .parents(true)
-        .add_custom_ignore_filename(".dvcignore")
-        .follow_links(false)
-        .filter_entry(|entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            entry.depth() == 0 || !always_ignored(entry.file_name(), is_dir)
-        });
+/// Every entry below `dir`, without following links: `read_dir`'s file types decide what
+/// is a directory, and one `lstat` per non-directory gives its stamp.
+fn walk(dir: &Path, ignores: &DvcIgnore) -> io::Result<Listing> {
     let mut entries = BTreeMap::new();
     let mut dirs = Vec::new();
-    for item in builder.build() {
-        let item = item.map_err(|e| match e.into_io_error() {
-            Some(io) => io,
-            None => io::Error::other(format!("cannot list {}", dir.display())),
-        })?;
-        if item.depth() == 0 {
-            continue;
-        }
-        let rel = item
-            .path()
-            .strip_prefix(dir)
-            .expect("walk stays under its root");
-        let Some(rel) = rel.to_str() else {
-            // DVC records names as text: a name that is not UTF-8 is no member; it is an
-            // extra file whose content is unknown.
-            entries.insert(rel.to_string_lossy().into_owned(), Entry::Special);
-            continue;
-        };
-        let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
-        let meta = fs::symlink_metadata(item.path())?;
-        if meta.is_dir() {
-            dirs.push(rel);
-        } else {
-            entries.insert(rel, entry_of(meta));
+    let mut stack: Vec<(PathBuf, String)> = vec![(dir.to_path_buf(), String::new())];
+    while let Some((abs, rel)) = stack.pop() {
+        for item in fs::read_dir(&abs)? {
+            let item = item?;
+            let name = item.file_name();
+            let ft = item.file_type()?;
+            let is_dir = ft.is_dir();
+            if always_ignored(&name, is_dir) {
+                continue;
+            }
+            let path = item.path();
+            if !ignores.matchers.is_empty() && ignores.ignored(&path, is_dir) {
+                continue;
+            }
+            let child = match name.to_str() {
+                Some(n) if rel.is_empty() => n.to_string(),
+                Some(n) => format!("{rel}/{n}"),
+                None => {
+                    // DVC records names as text: a name that is not UTF-8 is no member;
+                    // it is an extra entry whose content is unknown.
+                    let lossy = name.to_string_lossy();
+                    entries.insert(format!("{rel}/{lossy}"), Entry::Special);
+                    continue;
+                }
+            };
+            if is_dir {
+                dirs.push(child.clone());
+                stack.push((path, child));
+            } else {
+                entries.insert(child, entry_of(item.metadata()?));
+            }
         }
     }
     Ok((entries, dirs))
@@ -216,7 +263,7 @@ mod tests {
         fs::create_dir_all(out.join("empty/deeper")).unwrap();
         fs::write(dir.path().join(".dvcignore"), "*.tmp\n").unwrap();
         std::os::unix::fs::symlink("/etc", out.join("etc")).unwrap();
-        let Found::Dir { entries, dirs } = scan(&out).unwrap() else {
+        let Found::Dir { entries, dirs } = scan(&out, dir.path()).unwrap() else {
             panic!("a directory")
         };
         let names: Vec<&str> = entries.keys().map(String::as_str).collect();
@@ -225,7 +272,17 @@ mod tests {
         let mut dirs = dirs;
         dirs.sort();
         assert_eq!(dirs, ["empty", "empty/deeper", "sub"]);
-        assert!(matches!(scan(&out.join("nothing")).unwrap(), Found::Absent));
+        assert!(matches!(
+            scan(&out.join("nothing"), dir.path()).unwrap(),
+            Found::Absent
+        ));
+        // A deeper `.dvcignore` wins.
+        fs::write(out.join("../d/.dvcignore"), "!keep.tmp\n").unwrap();
+        fs::write(out.join("keep.tmp"), "k").unwrap();
+        let Found::Dir { entries, .. } = scan(&out, dir.path()).unwrap() else {
+            panic!("a directory")
+        };
+        assert!(entries.contains_key("keep.tmp") && !entries.contains_key("skip.tmp"));
     }
 
     #[test]
