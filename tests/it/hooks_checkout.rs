@@ -564,3 +564,21 @@ fn fetching_turned_off_checks_out_from_the_cache_only() {
     git(&clone, &["checkout", "main"]);
     assert_data(&clone, &data_of("main"), "back on main from the cache");
 }
+
+/// Without git-dvc on PATH the hooks say so and let git's command succeed (the data stays
+/// behind), unless `dvc.checkout.strict`.
+#[test]
+fn without_git_dvc_on_path_the_hooks_warn_and_git_succeeds() {
+    let env = world();
+    let clone = clone_with_hooks(&env, "clone");
+    let path = env.path_without_git_dvc();
+    let run = clone.try_git_with_env(&["checkout", "other"], &[("PATH", path.as_os_str())]);
+    run.assert_success()
+        .assert_stderr_contains("'git-dvc' was not found on your PATH")
+        .assert_stderr_contains("git dvc uninstall");
+    assert!(data_files(&clone.dir).is_empty());
+    clone.git(&["config", "dvc.checkout.strict", "true"]);
+    let run = clone.try_git_with_env(&["checkout", "main"], &[("PATH", path.as_os_str())]);
+    assert!(!run.success(), "{}", run.describe());
+    assert_eq!(clone.rev_parse("HEAD"), clone.rev_parse("main"));
+}
