@@ -27,7 +27,8 @@ use clap::{Parser, Subcommand};
 const MAIN_AFTER_HELP: &str = "\
 Examples:
   git dvc add data model.pt      Track a directory and a file; commit the .dvc and .gitignore files
-  git dvc install                Make every `git push` upload the DVC data of the commits it sends
+  git dvc install                Make every `git push` upload the DVC data of the commits it sends,
+                                 and every checkout, merge and rebase bring the new HEAD's data
   git dvc push                   Upload the data of the current state, like `dvc push`
   git dvc push -a -T             Also the data of every branch tip and tag, read from git
   git dvc status -c              Show what the remote lacks, without uploading
@@ -47,9 +48,12 @@ Settings (git config):
   dvc.maxIgnoreFileSize          Refuse .dvcignore files bigger than this (default 1m)
   dvc.multipartThreshold         Upload objects this big or bigger in parts (default 200m)
   dvc.projectDir                 The DVC project's directory (dvc init --subdir), for the hooks; set by install
+  dvc.checkout.fetch             false: the checkout hooks use the cache only, never download
+  dvc.checkout.strict            true: a checkout hook that could not bring the data fails git checkout
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
+  GIT_DVC_SKIP_CHECKOUT=1        Leave the data alone once (e.g. `GIT_DVC_SKIP_CHECKOUT=1 git checkout x`)
   GIT_DVC_STORAGE_CONFIG         git dvc check, pre-receive: the trusted storage config (as --storage-config)
   DVC_GLOBAL_CONFIG_DIR          Where DVC's global config lives, as for DVC
   DVC_SYSTEM_CONFIG_DIR          Where DVC's system config lives, as for DVC
@@ -206,13 +210,15 @@ Exit status:
     /// nested in this one (directories with their own `.dvc`), with their committed config.
     /// Unlike DVC, `.dvcignore` files hide no DVC file from the check.
     Check(check::CheckArgs),
-    /// Install the pre-push hook, so every `git push` uploads the DVC data of the commits it
-    /// sends.
+    /// Install the hooks: pre-push, so every `git push` uploads the DVC data of the commits
+    /// it sends; post-checkout, post-merge and post-rewrite, so every checkout, merge and
+    /// rebase brings the new HEAD's data into the work tree.
     ///
-    /// The hook goes where git looks for hooks (`core.hooksPath` and linked worktrees
-    /// honoured). An existing hook git-dvc does not recognise is left alone unless
-    /// `--force` (replace it) or `--chain` (keep it and run it first); a git-lfs hook is
-    /// chained automatically. Run inside a `dvc init --subdir` project, it records the
+    /// The hooks go where git looks for hooks (`core.hooksPath` and linked worktrees
+    /// honoured); `--hook NAME` installs only those named. An existing hook git-dvc does not
+    /// recognise stops the install before anything is written, unless `--force` (replace
+    /// it) or `--chain` (keep it and run it first); git-lfs hooks are chained
+    /// automatically. Run inside a `dvc init --subdir` project, it records the
     /// project's directory in git config `dvc.projectDir`, since git runs hooks at the top
     /// of the work tree. With `--server`, in a bare repository, installs the pre-receive
     /// hook instead (`dvc.projectDir` set there selects a subdirectory project too), where
@@ -226,14 +232,20 @@ Exit status:
     #[command(after_long_help = "\
 Examples:
   git dvc install                In a clone: every git push uploads its DVC data first
-  git dvc install --chain        Keep an existing pre-push hook and run it first
+  git dvc install --chain        Keep existing hooks and run each first
+  git dvc install --hook pre-push    Only the pre-push hook (no checkout hooks)
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
                                  (described in $GIT_DIR/dvc/config)
   git dvc install --server --output /srv/git/hooks/pre-receive.d/git-dvc
                                  Write the server hook for a hook manager or a global hooks directory
-  git dvc install --print        The pre-push hook on stdout, for another hook manager")]
+  git dvc install --print        The pre-push hook on stdout, for another hook manager
+  git dvc install --hook post-checkout --output ~/.git-templates/hooks/post-checkout
+                                 For git's template directory: `git clone` brings the data")]
     Install(install::InstallArgs),
-    /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
+    /// Remove git-dvc's hooks (and restore chained previous hooks).
+    ///
+    /// Removes pre-push, post-checkout, post-merge and post-rewrite where they are
+    /// git-dvc's; a hook that is not git-dvc's is left in place (and named: exit status 1).
     Uninstall,
     /// Run by the pre-push hook: upload the data of the commits being pushed.
     ///
