@@ -31,6 +31,15 @@ _git_dvc_words() {
             git_dvc,install)
                 cmd="git_dvc__subcmd__install"
                 ;;
+            git_dvc,post-checkout)
+                cmd="git_dvc__subcmd__post__subcmd__checkout"
+                ;;
+            git_dvc,post-merge)
+                cmd="git_dvc__subcmd__post__subcmd__merge"
+                ;;
+            git_dvc,post-rewrite)
+                cmd="git_dvc__subcmd__post__subcmd__rewrite"
+                ;;
             git_dvc,pre-push)
                 cmd="git_dvc__subcmd__pre__subcmd__push"
                 ;;
@@ -56,7 +65,7 @@ _git_dvc_words() {
 
     case "${cmd}" in
         git_dvc)
-            opts="-h -V --help --version add push fetch checkout pull status check install uninstall pre-push pre-receive"
+            opts="-h -V --help --version add push fetch checkout pull status check install uninstall pre-push pre-receive post-checkout post-merge post-rewrite"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -170,16 +179,62 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__install)
-            opts="-h --force --chain --server --print --output --help"
+            opts="-h --force --chain --hook --server --print --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --hook)
+                    COMPREPLY=($(compgen -W "pre-push post-checkout post-merge post-rewrite" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__post__subcmd__checkout)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__post__subcmd__merge)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__post__subcmd__rewrite)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -48,11 +48,17 @@ pub struct PullRequest {
     /// Revisions to fetch (the work tree always), targets, remote, jobs, `run_cache`.
     pub sync: SyncRequest,
     pub checkout: CheckoutRequest,
+    /// Check out what the cache holds even when a download failed (the hooks: the
+    /// outputs that could be fetched are better in place than left stale). `dvc pull`
+    /// checks out nothing then.
+    pub keep_going: bool,
 }
 
 /// What a pull did: objects fetched, and the checkout.
 pub struct PullOutcome {
     pub fetched: usize,
+    /// A download failed (said already); only with `keep_going` is there a checkout.
+    pub fetch_failed: bool,
     pub checkout: CheckoutOutcome,
 }
 
@@ -75,6 +81,7 @@ pub fn run(args: PullArgs) -> i32 {
             },
         },
         sync,
+        keep_going: false,
     };
     match pull(&cwd, &request, args.allow_missing) {
         Ok(code) => code,
@@ -153,8 +160,8 @@ pub fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error
     if !fetched.missing.is_empty() && !sync.quiet {
         report::warn(&missing_message(fetched.missing.iter()));
     }
-    if !fetched.failed.is_empty() {
-        // As DVC: a failed download checks nothing out.
+    let fetch_failed = !fetched.failed.is_empty();
+    if fetch_failed {
         if !sync.quiet {
             let failed: Vec<UploadFailure> = fetched.failed.into_iter().map(used_by).collect();
             for line in failures::lines_for(&failed, Way::Download) {
@@ -165,7 +172,10 @@ pub fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error
                 report::files(failed.len())
             ));
         }
-        return Ok(Pulled::FetchFailed);
+        // As DVC: a failed download checks nothing out (the hooks keep going).
+        if !request.keep_going {
+            return Ok(Pulled::FetchFailed);
+        }
     }
     let imports = outputs
         .iter()
@@ -176,6 +186,7 @@ pub fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error
     Ok(Pulled::Done(
         PullOutcome {
             fetched: fetched.fetched,
+            fetch_failed,
             checkout,
         },
         imports,

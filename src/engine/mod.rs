@@ -26,7 +26,9 @@ use std::sync::Arc;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::git::revisions::{root_tree, Revision, RevisionSelection};
-use crate::objects::collect::{self, CollectOptions, Collected, Direction, FailedRevisions};
+use crate::objects::collect::{
+    self, CollectOptions, Collected, Direction, FailedRevisions, WorkspaceOutput,
+};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
 use crate::objects::targets::Targets;
@@ -144,6 +146,32 @@ pub fn collect_in(ctx: &RepoContext, request: &SyncRequest) -> Result<Collected,
     }
     let (snapshots, blobs) = snapshot::build(ctx, &request.revisions, true)?;
     finish(ctx, snapshots, &blobs, request, None)
+}
+
+/// The cached outputs that `files` (DVC files, project-relative) declare in `commit`,
+/// shaped as the work tree would hold them: the checkout hooks compare the work tree with
+/// what the commit they moved from declared.
+pub fn committed_outputs(
+    ctx: &RepoContext,
+    commit: crate::git::GitOid,
+    files: &[String],
+) -> Result<Vec<WorkspaceOutput>, Error> {
+    let selection = RevisionSelection {
+        revs: vec![commit.to_string()],
+        ..RevisionSelection::default()
+    };
+    let (snapshots, blobs) = snapshot::build(ctx, &selection, false)?;
+    let targets = Targets::new(files, "", false, false, false);
+    let options = CollectOptions {
+        direction: Direction::Workspace,
+        fallback_config: Some(ctx.workspace_config.clone()),
+        targets: Some(&targets),
+        cache: Some(&ctx.cache),
+        failed_revisions: FailedRevisions::Abort,
+        keep_committed_outputs: true,
+        ..CollectOptions::default()
+    };
+    Ok(collect::collect(&snapshots, &blobs, &options, &ctx.root)?.workspace_outputs)
 }
 
 /// The repository around `cwd` (opened by `open_repo`) and the revisions `request` selects:

@@ -109,6 +109,10 @@ pub struct CollectOptions<'a> {
     /// Keep the selected outputs of the work-tree snapshot ([`Collected::workspace_outputs`]):
     /// checkout and pull put their data in place.
     pub keep_workspace_outputs: bool,
+    /// Keep the selected outputs of committed snapshots in the same list, as the work tree
+    /// would hold them (a collection of committed revisions only): the checkout hooks ask
+    /// what the commit they moved from declared.
+    pub keep_committed_outputs: bool,
 }
 
 /// What a revision that cannot be collected (a DVC file DVC rejects, an output pinned to a
@@ -374,9 +378,10 @@ pub fn collect(
         };
         groups_selected += 1;
         // The work tree's own group (its config is the files on disk, no other snapshot's).
-        let keep = options.keep_workspace_outputs
+        let keep = (options.keep_workspace_outputs
             && matches!(key, ConfigKey::Files)
-            && snaps.iter().all(|s| s.commit.is_none());
+            && snaps.iter().all(|s| s.commit.is_none()))
+            || (options.keep_committed_outputs && snaps.iter().all(|s| s.commit.is_some()));
         for (i, unit) in found.iter().enumerate() {
             if keep {
                 for (j, out) in unit.parsed.outputs.iter().enumerate() {

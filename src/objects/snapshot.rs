@@ -80,13 +80,7 @@ fn relative_dir(dir: &Path, root: &Path) -> String {
 impl RepoContext {
     pub fn open(cwd: &Path) -> Result<RepoContext, Error> {
         let git = GitRepo::discover(cwd)?;
-        let project = match git.work_dir() {
-            Some(work_dir) => match project_above(work_dir, cwd) {
-                Some(found) => found,
-                None => configured_project(&git)?,
-            },
-            None => configured_project(&git)?,
-        };
+        let project = project_of(&git, cwd)?;
         // (`join("")` would add a trailing `/` to the messages that print the root.)
         let root = match git.work_dir() {
             Some(w) if project.is_empty() => w.to_path_buf(),
@@ -216,6 +210,19 @@ impl RepoContext {
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
         }
         Ok(DvcConfig::from_levels(levels))
+    }
+}
+
+/// The DVC project a command run in `cwd` works on, as [`RepoContext::open`] finds it:
+/// the nearest directory holding `.dvc` from `cwd` up, else git config `dvc.projectDir`,
+/// else the top. Cheap (no config file read): the hooks ask before deciding to work.
+pub fn project_of(git: &GitRepo, cwd: &Path) -> Result<String, Error> {
+    match git.work_dir() {
+        Some(work_dir) => match project_above(work_dir, cwd) {
+            Some(found) => Ok(found),
+            None => configured_project(git),
+        },
+        None => configured_project(git),
     }
 }
 

@@ -8,4 +8,5 @@
 pub mod add;
 pub mod checkout;
 pub mod gitignore;
+pub mod synced_commit;
 pub mod tree;

@@ -17,6 +17,7 @@ mod hardening_faults;
 mod hardening_input;
 mod hardening_network;
 mod hook_managers;
+mod hooks_checkout;
 mod hooks_diff;
 mod hooks_install;
 mod hooks_pre_push;

@@ -307,6 +307,52 @@ pub fn run(
     Ok(outcome)
 }
 
+/// Records in the work-tree state the outputs of `outputs` (what a commit the work tree
+/// has moved away from declared: the hooks pass them) that git-dvc did not put in place
+/// but that the work tree holds exactly as declared, with every file's content in the
+/// cache: what `dvc add`, `git dvc add` or `dvc checkout` wrote. A cleanup then treats
+/// them as git-dvc's, as DVC's links database treats what `dvc add` wrote, so a branch
+/// switch removes them once their DVC file is gone. Anything else (a file edited since, a
+/// file not in the cache) is left unrecorded, and so never removed. Returns how many
+/// outputs were recorded. The caller holds DVC's lock.
+pub fn adopt(ctx: &RepoContext, outputs: &[WorkspaceOutput]) -> Result<usize, CheckoutError> {
+    let mut state = WorkTreeState::load(&ctx.dvc_dir);
+    let project = ctx.root.as_path();
+    let cache = &ctx.cache;
+    let mut seen = BTreeSet::new();
+    let mut plans: Vec<Plan> = outputs
+        .iter()
+        .filter(|o| !state.outputs.contains_key(&o.path) && seen.insert(o.path.clone()))
+        .filter_map(|o| plan_output(project, cache, &state, o, ctx.git.limits().manifest).ok())
+        .filter(|p| !matches!(p.found, Found::Absent))
+        .collect();
+    hash_unknown(project, cache, &mut plans);
+    let mut adopted = 0;
+    for plan in &mut plans {
+        plan.diff(cache, false);
+        let exact = !plan.changed() && plan.chmods.is_empty() && plan.missing.is_empty();
+        let saved = plan.kept.iter().all(|(_, oid, _)| {
+            cache.has_object(&DvcHash {
+                kind: plan.kind,
+                oid: oid.clone(),
+            })
+        });
+        if exact && saved && !plan.kept.is_empty() {
+            state.outputs.insert(plan.path.clone(), plan.record());
+            adopted += 1;
+        }
+    }
+    if adopted > 0 {
+        state
+            .save(&ctx.dvc_dir)
+            .map_err(|source| CheckoutError::State {
+                path: WorkTreeState::path(&ctx.dvc_dir),
+                source,
+            })?;
+    }
+    Ok(adopted)
+}
+
 /// (plan, create, result) of one file made.
 type Made = (usize, usize, Result<(), String>);
 
