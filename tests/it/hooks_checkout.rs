@@ -602,7 +602,7 @@ fn a_subdirectory_project_follows_branch_switches() {
         "[core]\n    remote = r\n['remote \"r\"']\n    url = /nonexistent\n",
     )
     .unwrap();
-    let v1 = ml.dvc_add_file("data.txt", "version 1\n");
+    ml.dvc_add_file("data.txt", "version 1\n");
     repo.commit_all("ml data v1");
     ml.dvc(&["push", "-q"]);
     repo.git(&["checkout", "-q", "-b", "other"]);
@@ -614,12 +614,12 @@ fn a_subdirectory_project_follows_branch_switches() {
 
     let run = ml.git_dvc(&["install"]);
     run.assert_stdout_contains_all(&["git-dvc post-checkout hook installed", "dvc.projectDir"]);
-    // Fetched from the remote: the cache lost both versions.
-    remove_object(&ml.cache_dir(), &v1);
+    // Fetched from the remote: the cache lost version 2.
     remove_object(&ml.cache_dir(), &v2);
     let run = git(&repo, &["checkout", "other"]);
     run.assert_stderr_contains("M       data.txt");
     assert_eq!(ml.read("data.txt"), b"version 2\n");
+    assert!(ml.cache_object(&v2, false).is_file());
     git(&repo, &["checkout", "main"]);
     assert_eq!(ml.read("data.txt"), b"version 1\n");
 }
