@@ -168,6 +168,7 @@ impl SelectionArgs {
             failed_revisions: FailedRevisions::Skip,
             direction: Direction::Up,
             workspace_outputs: false,
+            run_cache: false,
         }
     }
 }

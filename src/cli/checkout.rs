@@ -185,11 +185,12 @@ pub(crate) fn workspace_request(
         failed_revisions: FailedRevisions::Skip,
         direction: Direction::Workspace,
         workspace_outputs: true,
+        run_cache: false,
     }
 }
 
 pub(crate) fn checkout_error(e: CheckoutError) -> Error {
-    Error::Message(e.to_string())
+    Error::Checkout(e)
 }
 
 /// Prints a checkout's outcome as DVC does, paths relative to the current directory.

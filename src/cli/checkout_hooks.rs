@@ -371,7 +371,6 @@ fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<bool, Error
         let request = PullRequest {
             sync,
             checkout: checkout_request,
-            run_cache: false,
             keep_going: true,
         };
         match pull_in(&ctx, &request)? {

@@ -15,7 +15,6 @@ pub mod pre_push;
 pub mod pre_receive;
 pub mod pull;
 pub mod push;
-pub mod push_run_cache;
 mod pusher;
 pub mod report;
 pub mod status;

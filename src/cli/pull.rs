@@ -9,9 +9,10 @@ use clap::Args;
 
 use super::args::{OutputArgs, SelectionArgs};
 use super::checkout::{checkout_error, join_summary, summary_parts, Printer};
-use super::fetch::{fetch_collected, print_collect_warnings, refuse_hardlink_lock, report_tally};
+use super::failures::{self, UploadFailure, Way};
+use super::push::{missing_message, used_by};
 use super::report;
-use crate::dvc::repo_lock::RepoLock;
+use crate::engine::fetch::{fetch_collected, lock_cache, tell_collected};
 use crate::engine::{self, SyncRequest};
 use crate::error::Error;
 use crate::objects::snapshot::RepoContext;
@@ -44,10 +45,9 @@ pub struct PullArgs {
 /// What a pull asks for, resolved from its flags (or a hook's input).
 #[derive(Debug, Clone)]
 pub struct PullRequest {
-    /// Revisions to fetch (the work tree always), targets, remote, jobs.
+    /// Revisions to fetch (the work tree always), targets, remote, jobs, `run_cache`.
     pub sync: SyncRequest,
     pub checkout: CheckoutRequest,
-    pub run_cache: bool,
     /// Check out what the cache holds even when a download failed (the hooks: the
     /// outputs that could be fetched are better in place than left stale). `dvc pull`
     /// checks out nothing then.
@@ -68,7 +68,8 @@ pub fn run(args: PullArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(quiet, &e),
     };
-    let sync = args.selection.request(&args.output).checking_out(true);
+    let mut sync = args.selection.request(&args.output).checking_out(true);
+    sync.run_cache = args.run_cache;
     let request = PullRequest {
         checkout: CheckoutRequest {
             force: args.force,
@@ -80,7 +81,6 @@ pub fn run(args: PullArgs) -> i32 {
             },
         },
         sync,
-        run_cache: args.run_cache,
         keep_going: false,
     };
     match pull(&cwd, &request, args.allow_missing) {
@@ -134,25 +134,48 @@ fn pull(cwd: &Path, request: &PullRequest, allow_missing: bool) -> Result<i32, E
     }
 }
 
-pub(crate) enum Pulled {
+/// What [`pull_in`] came to.
+pub enum Pulled {
     /// The outcome, and the paths of `dvc import` outputs.
     Done(PullOutcome, BTreeSet<String>),
     /// A download failed (said already): nothing was checked out, as in DVC.
     FetchFailed,
 }
 
-/// Fetch, then checkout, under one lock, in an open repository: what the hooks run too.
-pub(crate) fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
+/// Fetch, then checkout, under one lock, in an open repository: the entry point for the
+/// hooks too (a [`PullRequest`] whose `checkout.cleanup` is `Cleanup::FromFiles(changed
+/// DVC files)` and whose targets are those files). Warnings and fetch failures are
+/// printed here, as `git dvc pull` prints them; the checkout's outcome is returned.
+pub fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled, Error> {
     let sync = &request.sync;
     let collected = engine::collect_in(ctx, sync)?;
-    print_collect_warnings(&collected, sync);
-    refuse_hardlink_lock(ctx)?;
-    let _lock = RepoLock::acquire(&ctx.dvc_dir)?;
-    let outputs = collected.workspace_outputs;
-    let tally = fetch_collected(ctx, collected.destinations, sync, request.run_cache)?;
-    let fetch_failed = !report_tally(&tally, sync, WHAT);
-    if fetch_failed && !request.keep_going {
-        return Ok(Pulled::FetchFailed);
+    let mut printer = super::fetch::Printer {
+        quiet: sync.quiet,
+        verbose: sync.verbose,
+    };
+    tell_collected(&collected, &mut printer);
+    let _lock = lock_cache(ctx)?;
+    let outputs = collected.workspace_outputs.clone();
+    let fetched = fetch_collected(ctx, collected, sync, &mut printer)?;
+    if !fetched.missing.is_empty() && !sync.quiet {
+        report::warn(&missing_message(fetched.missing.iter()));
+    }
+    let fetch_failed = !fetched.failed.is_empty();
+    if fetch_failed {
+        if !sync.quiet {
+            let failed: Vec<UploadFailure> = fetched.failed.into_iter().map(used_by).collect();
+            for line in failures::lines_for(&failed, Way::Download) {
+                report::error(&line);
+            }
+            report::error(&format!(
+                "{WHAT} - {} failed to download",
+                report::files(failed.len())
+            ));
+        }
+        // As DVC: a failed download checks nothing out (the hooks keep going).
+        if !request.keep_going {
+            return Ok(Pulled::FetchFailed);
+        }
     }
     let imports = outputs
         .iter()
@@ -162,7 +185,7 @@ pub(crate) fn pull_in(ctx: &RepoContext, request: &PullRequest) -> Result<Pulled
     let checkout = checkout::run(ctx, &outputs, &request.checkout).map_err(checkout_error)?;
     Ok(Pulled::Done(
         PullOutcome {
-            fetched: tally.fetched,
+            fetched: fetched.fetched,
             fetch_failed,
             checkout,
         },

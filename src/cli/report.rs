@@ -43,12 +43,6 @@ pub fn files(n: usize) -> String {
 }
 
 /// With `-v`: how many requests a remote's storage sent (HTTP requests, SFTP operations).
-pub fn requests(verbose: u8, remote: &str, storage: &dyn crate::storage::Storage) {
-    if verbose > 0 {
-        eprintln!(
-            "remote '{remote}' ({}): {} storage requests",
-            storage.describe(),
-            storage.requests()
-        );
-    }
+pub fn requests(remote: &str, location: &str, count: u64) {
+    eprintln!("remote '{remote}' ({location}): {count} storage requests");
 }

@@ -104,12 +104,6 @@ pub struct CollectOptions<'a> {
     /// The local cache: `--glob` patterns look into committed directory outputs through
     /// their `.dir` manifests there.
     pub cache: Option<&'a LocalCache>,
-    /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
-    /// files are skipped, so only what new commits introduce is collected.
-    pub known_nodes: HashSet<*const DvcTree>,
-    /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
-    /// `.dvc` file next to a changed one is not new.
-    pub known_units: HashSet<Unit>,
     /// What a revision that cannot be collected does to the command.
     pub failed_revisions: FailedRevisions,
     /// Keep the selected outputs of the work-tree snapshot ([`Collected::workspace_outputs`]):
@@ -367,7 +361,10 @@ pub fn collect(
         // DVC globs the work tree; a committed revision, what it tracks.
         let glob_base = match blobs.work_dir() {
             Some(dir) if snaps.iter().all(|s| s.commit.is_none()) => GlobBase::WorkTree(dir),
-            _ => GlobBase::Tracked(options.cache),
+            _ => GlobBase::Tracked {
+                cache: options.cache,
+                max_manifest: blobs.git().limits().manifest,
+            },
         };
         let selection = match options.targets {
             Some(t) => match t.select(&found, glob_base) {
@@ -524,7 +521,7 @@ pub fn read_capped(
     oid: &GitOid,
 ) -> Result<Arc<Vec<u8>>, String> {
     let bytes = blobs.read(repo, oid).map_err(|e| e.to_string())?;
-    let limit = crate::limits::get().dvc_file;
+    let limit = blobs.git().limits().dvc_file;
     if bytes.len() > limit {
         return Err(format!(
             "file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",
@@ -543,7 +540,8 @@ fn parse_unit(
     match unit {
         Unit::DvcFile(oid) => {
             let bytes = read(oid)?;
-            let file = dvcfile::parse_dvc_file(&bytes).map_err(|e| e.to_string())?;
+            let limit = blobs.git().limits().dvc_file;
+            let file = dvcfile::parse_dvc_file(&bytes, limit).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs: file.outputs,
                 is_repo_import: file.is_repo_import || file.is_versioned_import,
@@ -558,7 +556,9 @@ fn parse_unit(
                 None => None,
             };
             let lock = lock.as_deref().map(|v| v.as_slice());
-            let outputs = pipeline::pair_with_lock(stages, lock).map_err(|e| e.to_string())?;
+            let limit = blobs.git().limits().dvc_file;
+            let outputs =
+                pipeline::pair_with_lock(stages, lock, limit).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs,
                 is_repo_import: false,
@@ -629,7 +629,7 @@ fn snapshot_failure(
     // Only a command with targets needs the snapshot's own units.
     let mut found: Vec<FoundUnit> = Vec::new();
     if let Some(root) = &snap.root {
-        let mut seen = options.known_nodes.clone();
+        let mut seen = HashSet::new();
         let place = place_of(snap, blobs);
         visit_units(root, place, resolver, &mut seen, &mut |dir, file, unit| {
             if failure.is_some() {
@@ -674,7 +674,10 @@ fn snapshot_failure(
     // DVC globs the work tree; a committed revision, what it tracks.
     let glob_base = match (snap.commit, blobs.work_dir()) {
         (None, Some(dir)) => GlobBase::WorkTree(dir),
-        _ => GlobBase::Tracked(options.cache),
+        _ => GlobBase::Tracked {
+            cache: options.cache,
+            max_manifest: blobs.git().limits().manifest,
+        },
     };
     let error = options.targets?.select(&found, glob_base).err()?;
     Some((error.to_string(), error))

@@ -358,6 +358,12 @@ fn where_dvc_is_wrong_git_dvc_does_better() {
     assert_eq!(file_mode(&ours.path("single.bin")), 0o644);
     ours.git_dvc(&["checkout"]).assert_stdout_is("");
     assert_dvc_content("stale exec", &ours);
+    // --relink (even forced) never deletes a file whose object the cache lacks.
+    let single = ours.read("single.bin");
+    remove_object(&ours.cache_dir(), &md5_hex(&single));
+    ours.git_dvc(&["checkout", "--relink", "-f"])
+        .assert_stdout_is("Relinked successfully");
+    assert_eq!(ours.read("single.bin"), single);
 
     // A missing member fails its output but leaves the rest of the directory (DVC deletes
     // the whole directory), and a missing executable's object is a clean failure (DVC
@@ -545,4 +551,36 @@ fn dvc_lock_is_taken_and_quiet_is_silent() {
         (Some(0), "", "")
     );
     let _: &Path = &c.dir;
+}
+
+/// The rich repository (DVC 2-era `md5-dos2unix` outputs, a pipeline, five revisions):
+/// after `dvc push -a -T`, each revision pulled in a git-dvc clone and a DVC clone, moving
+/// between revisions as a user does (`git checkout`, then pull), gives the same work tree,
+/// the same lines, and the revision's data.
+#[test]
+fn every_revision_of_the_rich_repository_pulls_as_with_dvc() {
+    use crate::push_equivalence::{copy_rich, rich, REFS};
+    let env = TestEnv::new();
+    let repo = copy_rich(&env);
+    let (r, r2) = (env.path("remotes/r"), env.path("remotes/r2"));
+    repo.set_local_remotes(&[("r", &r), (SECOND_REMOTE, &r2)]);
+    repo.dvc(&["push", "-q", "-a", "-T"]);
+    let nopush = md5_hex(NOPUSH_BYTES);
+    let prepare = |c: &Repo<'_>| {
+        c.set_local_remotes(&[("r", &r), (SECOND_REMOTE, &r2)]);
+        common::fetching::seed_objects(&repo.dir, c, &[&nopush]);
+    };
+    let ours = env.clone_repo(&repo.dir, "ours");
+    let theirs = env.clone_repo(&repo.dir, "theirs");
+    prepare(&ours);
+    prepare(&theirs);
+    for rev in REFS {
+        for c in [&ours, &theirs] {
+            c.git(&["checkout", "-q", rev]);
+        }
+        let a = side_by_side(rev, &ours, &theirs, &["pull"]);
+        assert_eq!(a.code(), Some(0), "{rev}\n{}", a.describe());
+        assert_workspace(&ours.dir, &rich().expected[*rev]);
+        assert_dvc_content(rev, &ours);
+    }
 }

@@ -29,7 +29,13 @@ impl Expected {
         matches!(self, Expected::Dir { .. })
     }
 
-    pub fn load(cache: &LocalCache, hash: &DvcHash, isexec: bool) -> Result<Expected, FailReason> {
+    /// `manifest_limit`: the largest `.dir` read (git config `dvc.maxManifestSize`).
+    pub fn load(
+        cache: &LocalCache,
+        hash: &DvcHash,
+        isexec: bool,
+        manifest_limit: usize,
+    ) -> Result<Expected, FailReason> {
         if !hash.oid.is_dir() {
             return Ok(Expected::File {
                 oid: hash.oid.clone(),
@@ -49,7 +55,7 @@ impl Expected {
         let size = std::fs::symlink_metadata(&path)
             .map_err(|e| invalid(e.to_string()))?
             .len();
-        let limit = crate::limits::get().manifest;
+        let limit = manifest_limit;
         if size > limit as u64 {
             return Err(invalid(format!(
                 "it is {size} bytes, over the {limit}-byte limit (git config dvc.maxManifestSize)"

@@ -126,17 +126,10 @@ impl Linker {
     /// it is a link). `dest` must not exist as a directory; a file there is replaced by
     /// the rename. Returns the link type used.
     pub fn make(&self, object: &Path, dest: &Path, isexec: bool) -> Result<LinkType, LinkError> {
-        let src = open_object(object).map_err(|source| LinkError::Object {
+        let (src, size) = open_object_sized(object).map_err(|source| LinkError::Object {
             path: object.to_path_buf(),
             source,
         })?;
-        let size = src
-            .metadata()
-            .map_err(|source| LinkError::Object {
-                path: object.to_path_buf(),
-                source,
-            })?
-            .len();
         let dir = dest.parent().expect("work-tree paths have a directory");
         let mut last: Option<io::Error> = None;
         for &t in &self.types {
@@ -152,8 +145,8 @@ impl Linker {
             };
             let temp = dir.join(crate::temp_files::temp_name());
             let made = match t {
-                LinkType::Reflink => self.private_copy(&src, &temp, isexec, true),
-                LinkType::Copy => self.private_copy(&src, &temp, isexec, false),
+                LinkType::Reflink => self.private_copy(&src, size, &temp, isexec, true),
+                LinkType::Copy => self.private_copy(&src, size, &temp, isexec, false),
                 LinkType::Hardlink => fs::hard_link(object, &temp),
                 LinkType::Symlink => {
                     let target = absolute(object);
@@ -212,6 +205,7 @@ impl Linker {
     fn private_copy(
         &self,
         src: &fs::File,
+        size: u64,
         temp: &Path,
         isexec: bool,
         reflink: bool,
@@ -219,7 +213,7 @@ impl Linker {
         // Made with the work tree's mode (the umask applies, as to DVC's copies); only an
         // exec bit the umask strips needs a chmod after.
         let mode = self.copy_mode(isexec);
-        let mut out = fs::OpenOptions::new()
+        let out = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(mode)
@@ -231,10 +225,7 @@ impl Linker {
                 return Err(io::Error::last_os_error());
             }
         } else {
-            // std's File-to-File copy uses copy_file_range (or sendfile) where it can.
-            let mut src = src;
-            src_rewind(src)?;
-            io::copy(&mut src, &mut out)?;
+            copy_range(src, &out, size)?;
         }
         if mode & crate::dvc::cache_writer::umask() != 0 {
             out.set_permissions(fs::Permissions::from_mode(mode))?;
@@ -243,9 +234,63 @@ impl Linker {
     }
 }
 
-fn src_rewind(mut src: &fs::File) -> io::Result<()> {
-    use std::io::Seek;
-    src.rewind().map(|_| ())
+/// Opens a cache object as [`open_object`] does (never through a link, never a FIFO) and
+/// says its size, with one `fstat`.
+fn open_object_sized(path: &Path) -> io::Result<(fs::File, u64)> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    // A refusal is said in `open_object`'s words (a link, not a regular file).
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => return Err(open_object(path).err().unwrap_or(e)),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let not_file = || io::Error::other(format!("{} is not a regular file", path.display()));
+        return Err(open_object(path).err().unwrap_or_else(not_file));
+    }
+    Ok((file, meta.len()))
+}
+
+/// `size` bytes of `src` from its start into `dest`: `copy_file_range` with explicit
+/// offsets (one call for a small file), or a read-and-write loop where the kernel cannot.
+fn copy_range(src: &fs::File, dest: &fs::File, size: u64) -> io::Result<()> {
+    let (mut off_in, mut off_out): (i64, i64) = (0, 0);
+    while (off_out as u64) < size {
+        let want = (size - off_out as u64).min(1 << 30) as usize;
+        // SAFETY: both descriptors are open; the offsets are ours.
+        let n = unsafe {
+            libc::copy_file_range(
+                src.as_raw_fd(),
+                &mut off_in,
+                dest.as_raw_fd(),
+                &mut off_out,
+                want,
+                0,
+            )
+        };
+        if n > 0 {
+            continue;
+        }
+        if n == 0 {
+            break; // the object shrank: what is there is copied
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EXDEV | libc::ENOSYS | libc::EOPNOTSUPP | libc::EINVAL) if off_out == 0 => {
+                use std::io::Seek;
+                let (mut src, mut dest) = (src, dest);
+                src.rewind()?;
+                io::copy(&mut src, &mut dest)?;
+                return Ok(());
+            }
+            _ => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Errors that say "this link type does not work between these file systems", after

@@ -184,7 +184,7 @@ pub fn run(
         if !seen.insert(out.path.clone()) {
             continue;
         }
-        match plan_output(project, cache, &state, out) {
+        match plan_output(project, cache, &state, out, ctx.git.limits().manifest) {
             Ok(plan) => plans.push(plan),
             Err(reason) => outcome.failed.push(Failure {
                 path: out.path.clone(),
@@ -323,7 +323,7 @@ pub fn adopt(ctx: &RepoContext, outputs: &[WorkspaceOutput]) -> Result<usize, Ch
     let mut plans: Vec<Plan> = outputs
         .iter()
         .filter(|o| !state.outputs.contains_key(&o.path) && seen.insert(o.path.clone()))
-        .filter_map(|o| plan_output(project, cache, &state, o).ok())
+        .filter_map(|o| plan_output(project, cache, &state, o, ctx.git.limits().manifest).ok())
         .filter(|p| !matches!(p.found, Found::Absent))
         .collect();
     hash_unknown(project, cache, &mut plans);
@@ -356,12 +356,14 @@ pub fn adopt(ctx: &RepoContext, outputs: &[WorkspaceOutput]) -> Result<usize, Ch
 /// (plan, create, result) of one file made.
 type Made = (usize, usize, Result<(), String>);
 
-/// Workers making files: the work is system calls on small files, so more than cores.
+/// Workers making files: the work is system calls on small files, so more than cores, but
+/// not many more: creating files in the same directories contends in the kernel (on the
+/// 2-core test machine, 8 workers cost more system time than 2 under load).
 fn workers() -> usize {
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    (cpus * 4).clamp(4, 32)
+    (cpus * 2).clamp(2, 16)
 }
 
 /// One file to make.
@@ -414,11 +416,12 @@ fn plan_output(
     cache: &LocalCache,
     state: &WorkTreeState,
     out: &WorkspaceOutput,
+    manifest_limit: usize,
 ) -> Result<Plan, FailReason> {
     let hash = out.hash.clone().ok_or(FailReason::NoHash)?;
     let abs = scan::join(project, &out.path);
     check_ancestors(project, &out.path)?;
-    let expected = Expected::load(cache, &hash, out.isexec)?;
+    let expected = Expected::load(cache, &hash, out.isexec, manifest_limit)?;
     let found = scan::scan(&abs, project)
         .map_err(|e| FailReason::Other(format!("cannot read {}: {e}", abs.display())))?;
     let mut contents = HashMap::new();
@@ -652,7 +655,18 @@ impl Plan {
             self.create(rel, oid.clone(), isexec, Count::Modified, cache);
             return;
         }
-        if relink {
+        // `relink` makes the file again, only from an object the cache holds: an unchanged
+        // file is never deleted for want of one.
+        let cached = || {
+            cache_presence::is_cached(
+                cache,
+                &DvcHash {
+                    kind: self.kind,
+                    oid: oid.clone(),
+                },
+            )
+        };
+        if relink && cached() {
             self.delete(rel);
             self.create(rel, oid.clone(), isexec, Count::Not, cache);
             return;

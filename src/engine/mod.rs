@@ -1,5 +1,24 @@
-//! The shared front half of every command: from a resolved request to per-remote object
-//! sets (revision selection → tree scan → parse → routing).
+//! The one pipeline every command runs: a resolved request in, an outcome out.
+//!
+//! Each command builds one request ([`SyncRequest`], [`pre_push::PrePushRequest`]), calls
+//! one entry ([`push::push`], [`pre_push::pre_push`], [`fetch::fetch`], [`status::status`],
+//! [`check::check`]; the server check is [`crate::receive::validate_push`]) and prints the
+//! outcome it gets back; an [`notice::Observer`] hears what happens on the way. The front
+//! half, shared by all of them, lives here: from a request to per-remote object sets
+//! (revision selection → tree scan → parse → routing). Rules every command must keep (an
+//! invalid manifest stops an upload, a failed revision stops a check) live in the stages,
+//! not in the commands.
+
+pub mod check;
+pub mod fetch;
+pub mod notice;
+pub mod pre_push;
+pub mod push;
+mod run_cache;
+pub mod status;
+mod upload;
+
+pub use run_cache::RUN_CACHE_REVISION;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -36,6 +55,8 @@ pub struct SyncRequest {
     pub direction: Direction,
     /// Keep the work tree's selected outputs (checkout, pull).
     pub workspace_outputs: bool,
+    /// `--run-cache` (push, fetch): the run cache goes too.
+    pub run_cache: bool,
 }
 
 impl SyncRequest {
@@ -253,6 +274,7 @@ pub fn collect_with_nested(
                         &repo,
                         &blob,
                         &format!("{}/.dvc/config@{}", site.dir, site.revision.label),
+                        ctx.git.limits().dvc_file,
                     )?),
                     None => None,
                 };
