@@ -46,6 +46,12 @@ pub fn run(args: PrePushArgs) -> i32 {
     }
     match pre_push(&args, &input) {
         Ok(code) => code,
+        Err(e) if matches!(&e, Error::Config(c) if c.stops_loading()) => {
+            // DVC's words for a configuration it refuses, and its exit code.
+            let code = report::config_failure(&e).unwrap_or(1);
+            eprintln!("hint: the push was stopped: fix the DVC configuration and push again, or skip the upload once with {SKIP_ENV}=1 git push ...");
+            code
+        }
         Err(e) => {
             eprintln!("git-dvc: cannot upload the DVC data of this push: {e}");
             eprintln!(

@@ -6,6 +6,7 @@ pub mod cache_leftovers;
 pub mod cache_presence;
 pub mod cache_writer;
 pub mod config;
+pub mod config_schema;
 pub mod configobj;
 pub mod dir_manifest;
 pub mod dvcfile;

@@ -123,6 +123,8 @@ impl RepoContext {
             .flatten()
             .collect(),
         ));
+        // DVC refuses to open a repository whose configuration its schema rejects.
+        workspace_config.check_schema()?;
         let cache = LocalCache::new(
             workspace_config
                 .cache_dir()
@@ -168,7 +170,11 @@ impl RepoContext {
         levels.extend(self.machine_levels.0.clone());
         levels.extend(self.machine_levels.1.clone());
         if let Some((text, source)) = text {
-            levels.push(ConfigLevel::parse(text, self.dvc_dir.clone(), source)?);
+            // A file DVC cannot read makes the revision fail to collect, not the command.
+            match ConfigLevel::parse(text, self.dvc_dir.clone(), source) {
+                Ok(level) => levels.push(level),
+                Err(e) => return Ok(DvcConfig::unreadable(&e)),
+            }
         }
         levels.extend(self.local_level.clone());
         Ok(DvcConfig::from_levels(levels))
@@ -195,7 +201,10 @@ impl RepoContext {
         levels.extend(self.machine_levels.0.clone());
         levels.extend(self.machine_levels.1.clone());
         if let Some((text, source)) = text {
-            levels.push(ConfigLevel::parse(text, dvc_dir.clone(), source)?);
+            match ConfigLevel::parse(text, dvc_dir.clone(), source) {
+                Ok(level) => levels.push(level),
+                Err(e) => return Ok(DvcConfig::unreadable(&e)),
+            }
         }
         if self.git.work_dir().is_some() {
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
@@ -215,7 +224,9 @@ impl RepoContext {
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config"))?);
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
         }
-        Ok(DvcConfig::from_levels(levels))
+        let config = DvcConfig::from_levels(levels);
+        config.check_schema()?;
+        Ok(config)
     }
 }
 
