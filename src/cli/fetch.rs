@@ -77,11 +77,7 @@ fn fetch_all(cwd: &Path, request: &SyncRequest, run_cache: bool) -> Result<i32, 
             "git-dvc: removed {swept} temporary files left in the cache by an interrupted run"
         );
     }
-    let shared = ctx
-        .workspace_config
-        .get("cache", "shared")
-        .is_some_and(|v| v.eq_ignore_ascii_case("group"));
-    let writer = CacheWriter::new(&ctx.cache, shared);
+    let writer = CacheWriter::new(&ctx.cache, ctx.cache.shared_group());
     if request.verbose > 0 {
         eprintln!(
             "git-dvc: {} revision(s) scanned, {} remote(s) to fetch from",

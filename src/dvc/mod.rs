@@ -9,6 +9,7 @@ pub mod config;
 pub mod config_schema;
 pub mod configobj;
 pub mod dir_manifest;
+pub mod dir_modes;
 pub mod dvcfile;
 pub mod dvcfile_writer;
 pub mod hash;

@@ -125,11 +125,15 @@ impl RepoContext {
         ));
         // DVC refuses to open a repository whose configuration its schema rejects.
         workspace_config.check_schema()?;
+        let shared = workspace_config
+            .get("cache", "shared")
+            .is_some_and(crate::dvc::dir_modes::is_group);
         let cache = LocalCache::new(
             workspace_config
                 .cache_dir()
                 .unwrap_or_else(|| dvc_dir.join("cache")),
-        );
+        )
+        .with_shared_group(shared);
         let cwd_prefix = relative_dir(cwd, &root);
         Ok(RepoContext {
             git,

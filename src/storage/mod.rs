@@ -210,11 +210,18 @@ pub use retrying::backoff;
 fn open_backend(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
     refuse_cloud_versioned(remote)?;
     let url = remote.url.as_str();
+    let shared = remote
+        .options
+        .get("shared")
+        .is_some_and(|v| crate::dvc::dir_modes::is_group(v));
     match url_scheme(url) {
-        None => Ok(Box::new(local::LocalStorage::new(url.into()))),
-        Some("file") => Ok(Box::new(local::LocalStorage::new(
-            url.trim_start_matches("file://").into(),
-        ))),
+        None => Ok(Box::new(
+            local::LocalStorage::new(url.into()).with_shared_group(shared),
+        )),
+        Some("file") => Ok(Box::new(
+            local::LocalStorage::new(url.trim_start_matches("file://").into())
+                .with_shared_group(shared),
+        )),
         Some("s3") => Ok(Box::new(s3::open(remote)?)),
         Some("azure") => Ok(Box::new(azure::open(remote)?)),
         Some("gs") => Ok(Box::new(gcs::open(remote)?)),
