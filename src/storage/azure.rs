@@ -147,6 +147,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             name_as_content_md5: false,
             http,
             extra_headers: Vec::new(),
+            s3_signer: None,
         },
         op,
         None,

@@ -93,6 +93,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "read_timeout")?,
             extra_headers: Vec::new(),
+            s3_signer: None,
         },
         op,
         None,

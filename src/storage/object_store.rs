@@ -122,6 +122,9 @@ struct CountingTransport {
     inner: ReqwestTransport,
     requests: Arc<AtomicU64>,
     extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// S3: requests are signed here (opendal sends them unsigned), after the multipart
+    /// requests' headers are made what S3 accepts ([`super::s3::fix_multipart_headers`]).
+    signer: Option<reqsign_core::Signer<reqsign_aws_v4::Credential>>,
 }
 
 impl HttpTransport for CountingTransport {
@@ -141,6 +144,17 @@ impl HttpTransport for CountingTransport {
                 req.headers_mut()
                     .insert(http::HeaderName::from_static("content-md5"), md5);
             }
+        }
+        if let Some(signer) = &self.signer {
+            let (mut parts, body) = req.into_parts();
+            super::s3::prepare_for_signing(&mut parts);
+            signer.sign(&mut parts, None).await.map_err(|e| {
+                opendal::Error::new(opendal::ErrorKind::Unexpected, "cannot sign the request")
+                    .set_source(e)
+            })?;
+            // As opendal does after signing: the client sets it for the HTTP version.
+            parts.headers.remove(http::header::HOST);
+            req = http::Request::from_parts(parts, body);
         }
         let is_head = req.method() == http::Method::HEAD;
         let response = self.inner.fetch(req).await?;
@@ -316,6 +330,8 @@ pub struct ObjectStoreSpec {
     pub http: HttpSettings,
     /// Headers added to every request (values are secrets: marked sensitive).
     pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// S3: how requests are signed (`None`: unsigned, or signed by opendal).
+    pub s3_signer: Option<super::s3::S3Signer>,
 }
 
 impl ObjectStore {
@@ -327,10 +343,24 @@ impl ObjectStore {
     ) -> Result<ObjectStore, StorageError> {
         let requests = Arc::new(AtomicU64::new(0));
         let client = spec.http.async_client()?;
+        let signer = spec.s3_signer.map(|s| {
+            // Credential look-ups (STS, SSO, instance metadata) go out unsigned and
+            // uncounted, on the same client.
+            let ctx = reqsign_core::Context::new()
+                .with_file_read(reqsign_file_read_tokio::TokioFileRead)
+                .with_http_send(HttpTransporter::new(ReqwestTransport::new(client.clone())))
+                .with_env(reqsign_core::OsEnv);
+            reqsign_core::Signer::new(
+                ctx,
+                s.chain,
+                reqsign_aws_v4::RequestSigner::new("s3", &s.region),
+            )
+        });
         let transporter = HttpTransporter::new(CountingTransport {
             inner: ReqwestTransport::new(client),
             requests: requests.clone(),
             extra_headers: spec.extra_headers,
+            signer,
         });
         let ctx = OperationContext::new().with_http_transport(transporter);
         let stream_op = stream_op.unwrap_or_else(|| op.clone());

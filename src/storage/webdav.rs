@@ -158,6 +158,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             name_as_content_md5: false,
             http: HttpSettings::from_remote(remote, "timeout")?,
             extra_headers: settings.extra_headers(remote)?,
+            s3_signer: None,
         },
         op,
         None,
