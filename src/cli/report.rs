@@ -19,6 +19,14 @@ pub const CONFIG_ERROR_EXIT: i32 = 251;
 /// error: …` and a hint naming the file, and returns 251, DVC's exit code for it. `None`
 /// for any other error.
 pub fn config_failure(err: &Error) -> Option<i32> {
+    if let Error::Storage(e) = err {
+        // A remote option DVC's file system refuses too (its `ConfigError`, 251).
+        if !e.config {
+            return None;
+        }
+        error(&format!("configuration error - {}", e.message));
+        return Some(CONFIG_ERROR_EXIT);
+    }
     let Error::Config(config) = err else {
         return None;
     };

@@ -21,7 +21,7 @@ use opendal::Operator;
 use super::object_store::{
     bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
-use super::{option_bool, option_str, ErrorKind, StorageError};
+use super::{option_bool, option_str, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// What opendal needs, resolved from the remote's options and the environment.
@@ -71,13 +71,9 @@ impl AzureSettings {
             // A connection string carries the endpoint and the credentials; explicit
             // options still win, as in adlfs.
             Some(cs) => Azblob::from_connection_string(cs).map_err(|e| {
-                StorageError::new(
-                    ErrorKind::Other,
-                    format!(
-                        "config file error: remote '{}': the Azure connection string is invalid: {}",
-                        remote.name,
-                        e.message()
-                    ),
+                StorageError::config(
+                    &remote.name,
+                    format!("the Azure connection string is invalid: {}", e.message()),
                 )
             })?,
             None => {
@@ -108,23 +104,19 @@ impl AzureSettings {
 pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
     let settings = AzureSettings::from_remote(remote, &|k| std::env::var(k).ok())?;
     if settings.connection_string.is_none() && settings.account_name.is_none() {
-        return Err(StorageError::new(
-            ErrorKind::Other,
+        return Err(StorageError::config(
+            &remote.name,
             format!(
-                "config file error: remote '{}' ({}): no Azure storage account: set the remote's \
-                 `connection_string` or `account_name` option, or AZURE_STORAGE_CONNECTION_STRING",
-                remote.name, remote.url
+                "({}): no Azure storage account: set the remote's `connection_string` or \
+                 `account_name` option, or AZURE_STORAGE_CONNECTION_STRING",
+                remote.url
             ),
         ));
     }
     let op = Operator::new(settings.builder(remote)?).map_err(|e| {
-        StorageError::new(
-            ErrorKind::Other,
-            format!(
-                "config file error: remote '{}': cannot set up Azure access: {}",
-                remote.name,
-                e.message()
-            ),
+        StorageError::config(
+            &remote.name,
+            format!("cannot set up Azure access: {}", e.message()),
         )
     })?;
     let hint = format!(

@@ -54,10 +54,7 @@ pub struct HttpRemoteSettings {
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
-    StorageError::new(
-        ErrorKind::Other,
-        format!("config file error: remote '{}': {message}", remote.name),
-    )
+    StorageError::config(&remote.name, message)
 }
 
 impl HttpRemoteSettings {

@@ -54,6 +54,9 @@ pub struct StorageError {
     pub key: Option<String>,
     /// The HTTP status the server answered with, for HTTP-based remotes.
     pub status: Option<u16>,
+    /// A remote configuration DVC refuses too (its `ConfigError`): commands stop with
+    /// DVC's "configuration error" and exit code 251.
+    pub config: bool,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -66,8 +69,19 @@ impl StorageError {
             remote: None,
             key: None,
             status: None,
+            config: false,
             source: None,
         }
+    }
+
+    /// A remote option DVC refuses too (`config file error: remote 'NAME': …`).
+    pub fn config(remote: &str, message: impl std::fmt::Display) -> StorageError {
+        let mut e = StorageError::new(
+            ErrorKind::Other,
+            format!("config file error: remote '{remote}': {message}"),
+        );
+        e.config = true;
+        e
     }
 
     /// Records which remote and key the failure was about.
@@ -287,12 +301,9 @@ pub fn option_bool(remote: &RemoteConfig, key: &str) -> Result<Option<bool>, Sto
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(Some(true)),
         "false" | "no" | "off" | "0" => Ok(Some(false)),
-        _ => Err(StorageError::new(
-            ErrorKind::Other,
-            format!(
-                "config file error: remote '{}': option '{key}' must be true or false, not '{value}'",
-                remote.name
-            ),
+        _ => Err(StorageError::config(
+            &remote.name,
+            format!("option '{key}' must be true or false, not '{value}'"),
         )),
     }
 }

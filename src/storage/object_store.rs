@@ -221,12 +221,9 @@ impl HttpSettings {
                     .filter(|s| *s > 0.0)
                     .map(Duration::from_secs_f64)
                     .ok_or_else(|| {
-                        StorageError::new(
-                            ErrorKind::Other,
-                            format!(
-                                "config file error: remote '{}': option '{key}' must be a number of seconds, not '{v}'",
-                                remote.name
-                            ),
+                        StorageError::config(
+                            &remote.name,
+                            format!("option '{key}' must be a number of seconds, not '{v}'"),
                         )
                     }),
             }
@@ -789,12 +786,9 @@ pub fn bucket_and_prefix<'a>(
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {
-        return Err(StorageError::new(
-            ErrorKind::Other,
-            format!(
-                "config file error: remote '{}': URL '{url}' names no bucket or container",
-                remote.name
-            ),
+        return Err(StorageError::config(
+            &remote.name,
+            format!("URL '{url}' names no bucket or container"),
         ));
     }
     Ok((bucket, prefix.trim_matches('/')))

@@ -36,7 +36,7 @@ use super::aws_config::AwsConfigFile;
 use super::object_store::{
     bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
-use super::{option_bool, option_str, ErrorKind, StorageError};
+use super::{option_bool, option_str, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// Options DVC accepts that git-dvc cannot honour: refusing them is safer than uploading
@@ -73,10 +73,7 @@ pub struct S3Settings {
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
-    StorageError::new(
-        ErrorKind::Other,
-        format!("config file error: remote '{}': {message}", remote.name),
-    )
+    StorageError::config(&remote.name, message)
 }
 
 impl S3Settings {

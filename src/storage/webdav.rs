@@ -20,7 +20,7 @@ use opendal::services::Webdav;
 use opendal::Operator;
 
 use super::object_store::{root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec};
-use super::{option_str, redact_url, ErrorKind, StorageError};
+use super::{option_str, redact_url, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// Options DVC knows that git-dvc does not implement: refused rather than ignored.
@@ -38,10 +38,7 @@ pub struct WebdavSettings {
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
-    StorageError::new(
-        ErrorKind::Other,
-        format!("config file error: remote '{}': {message}", remote.name),
-    )
+    StorageError::config(&remote.name, message)
 }
 
 impl WebdavSettings {
