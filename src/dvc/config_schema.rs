@@ -602,12 +602,12 @@ fn is_bool(text: &str) -> bool {
 fn in_range(n: f64, min: Option<i64>, max: Option<i64>) -> Result<(), String> {
     // `not v >= min`: NaN fails too, as in Python.
     if let Some(min) = min {
-        if !(n >= min as f64) {
+        if n.partial_cmp(&(min as f64)).is_none_or(|o| o.is_lt()) {
             return Err(format!("value must be at least {min}"));
         }
     }
     if let Some(max) = max {
-        if !(n <= max as f64) {
+        if n.partial_cmp(&(max as f64)).is_none_or(|o| o.is_gt()) {
             return Err(format!("value must be at most {max}"));
         }
     }
@@ -743,7 +743,8 @@ mod tests {
     /// Each message below is what DVC 3.67.1 printed for the same file.
     #[test]
     fn remote_options_as_dvc_checks_them() {
-        let cases: &[(&[(&str, &str)], Option<&str>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: &[Case] = &[
             (
                 &[("url", "s3://b/p"), ("sse_kms_keyid", "abc"), ("jobs", "x")],
                 Some("extra keys not allowed @ data['remote']['r']['sse_kms_keyid']"),

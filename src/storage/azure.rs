@@ -295,7 +295,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
          that they may read and write container '{}'",
         settings.container
     );
-    let mut http = HttpSettings::from_remote(remote, "read_timeout")?;
+    let mut http = HttpSettings::from_remote(remote, "read_timeout", super::tls::Client::Aiohttp)?;
     if let Some(t) = option_str(remote, "connection_timeout").and_then(|t| t.parse::<f64>().ok()) {
         http.connect_timeout = std::time::Duration::from_secs_f64(t.max(0.1));
     }
@@ -501,7 +501,12 @@ mod tests {
                 through_temporary_name: false,
                 large_uploads: LargeUploads::Parts,
                 name_as_content_md5: false,
-                http: HttpSettings::from_remote(&r, "read_timeout").unwrap(),
+                http: HttpSettings::from_remote(
+                    &r,
+                    "read_timeout",
+                    crate::storage::tls::Client::Aiohttp,
+                )
+                .unwrap(),
                 extra_headers: Vec::new(),
                 s3_signer: None,
             },

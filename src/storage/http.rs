@@ -27,7 +27,8 @@ use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 
-use super::object_store::{read_ca_bundle, HttpSettings, SslVerify};
+use super::object_store::HttpSettings;
+use super::tls::Client as TlsClient;
 use super::{
     classify_status, denied_message, option_str, redact_url, ErrorKind, Storage, StorageError,
 };
@@ -131,7 +132,7 @@ const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 128 << 10;
 
 pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
     let settings = HttpRemoteSettings::from_remote(remote)?;
-    let http = HttpSettings::from_remote(remote, "read_timeout")?;
+    let http = HttpSettings::from_remote(remote, "read_timeout", TlsClient::Aiohttp)?;
     let mut builder = Client::builder()
         .connect_timeout(http.connect_timeout)
         // Whole-request deadlines are set per request (checks, uploads by size); sent
@@ -140,14 +141,9 @@ pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
         .timeout(None::<Duration>)
         .tcp_user_timeout(http.read_timeout)
         .tcp_keepalive(Duration::from_secs(30));
-    match &http.ssl_verify {
-        SslVerify::Yes => {}
-        SslVerify::No => builder = builder.tls_danger_accept_invalid_certs(true),
-        SslVerify::CaBundle(path) => {
-            for cert in read_ca_bundle(path)? {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
+    match http.trust.client_config()? {
+        None => builder = builder.tls_danger_accept_invalid_certs(true),
+        Some(tls) => builder = builder.tls_backend_preconfigured(tls),
     }
     let client = builder.build().map_err(|e| {
         StorageError::new(

@@ -19,6 +19,7 @@ mod object_store;
 mod retrying;
 pub mod s3;
 pub mod ssh;
+pub mod tls;
 mod upload_memory;
 pub mod webdav;
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 use opendal::{Buffer, HttpBody, HttpTransport, HttpTransporter, OperationContext, Operator};
 use opendal_http_transport_reqwest::ReqwestTransport;
 
+use super::tls::{Client, Trust};
 use super::upload_memory::MemoryBudget;
 use super::{denied_message, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
@@ -187,30 +188,26 @@ impl HttpTransport for CountingTransport {
 
 /// HTTP client settings common to the HTTP-based remotes (`ssl_verify`, timeouts).
 pub struct HttpSettings {
-    /// `false` to accept any certificate; a CA bundle path to trust it.
-    pub ssl_verify: SslVerify,
+    /// Which certificates the connections trust ([`super::tls`]).
+    pub trust: Trust,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
 }
 
-pub enum SslVerify {
-    Yes,
-    No,
-    CaBundle(String),
-}
-
 impl HttpSettings {
-    /// Reads `ssl_verify`, `connect_timeout` and `read_timeout` (seconds) from a remote.
+    /// Reads `ssl_verify` (as `client`, the DVC client of this remote type, reads it),
+    /// `connect_timeout` and `read_timeout` (seconds) from a remote.
     pub fn from_remote(
         remote: &RemoteConfig,
         read_timeout_key: &str,
+        client: Client,
     ) -> Result<Self, StorageError> {
-        let ssl_verify = match remote.options.get("ssl_verify").map(|s| s.trim()) {
-            None | Some("") => SslVerify::Yes,
-            Some(v) if v.eq_ignore_ascii_case("true") => SslVerify::Yes,
-            Some(v) if v.eq_ignore_ascii_case("false") => SslVerify::No,
-            Some(path) => SslVerify::CaBundle(path.to_string()),
-        };
+        let trust = Trust::for_client(
+            client,
+            remote.options.get("ssl_verify").map(String::as_str),
+            &|k| std::env::var(k).ok(),
+            None,
+        );
         let seconds = |key: &str, default: u64| -> Result<Duration, StorageError> {
             match remote.options.get(key) {
                 None => Ok(Duration::from_secs(default)),
@@ -229,7 +226,7 @@ impl HttpSettings {
             }
         };
         Ok(HttpSettings {
-            ssl_verify,
+            trust,
             connect_timeout: seconds("connect_timeout", 60)?,
             read_timeout: seconds(read_timeout_key, 60)?,
         })
@@ -244,14 +241,9 @@ impl HttpSettings {
             // that long (a dead peer, or one that stopped reading) end the connection.
             .tcp_user_timeout(self.read_timeout)
             .pool_max_idle_per_host(64);
-        match &self.ssl_verify {
-            SslVerify::Yes => {}
-            SslVerify::No => builder = builder.tls_danger_accept_invalid_certs(true),
-            SslVerify::CaBundle(path) => {
-                for cert in read_ca_bundle(path)? {
-                    builder = builder.add_root_certificate(cert);
-                }
-            }
+        match self.trust.client_config()? {
+            None => builder = builder.tls_danger_accept_invalid_certs(true),
+            Some(tls) => builder = builder.tls_backend_preconfigured(tls),
         }
         builder.build().map_err(|e| {
             StorageError::new(
@@ -260,21 +252,6 @@ impl HttpSettings {
             )
         })
     }
-}
-
-pub fn read_ca_bundle(path: &str) -> Result<Vec<reqwest::Certificate>, StorageError> {
-    let pem = std::fs::read(path).map_err(|e| {
-        StorageError::new(
-            ErrorKind::Other,
-            format!("ssl_verify: cannot read the CA bundle {path}: {e}"),
-        )
-    })?;
-    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-        StorageError::new(
-            ErrorKind::Other,
-            format!("ssl_verify: {path} is not a PEM CA bundle: {e}"),
-        )
-    })
 }
 
 /// One opendal-backed remote.

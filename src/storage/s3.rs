@@ -36,6 +36,7 @@ use super::aws_config::AwsConfigFile;
 use super::object_store::{
     bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
+use super::tls::{Client, Trust};
 use super::{option_bool, option_str, StorageError};
 use crate::dvc::config::RemoteConfig;
 
@@ -70,6 +71,9 @@ pub struct S3Settings {
     pub sse_customer: Option<(String, Vec<u8>)>,
     pub acl: Option<String>,
     pub anonymous: bool,
+    /// The profile's `ca_bundle` in the AWS config file (botocore's next source after
+    /// `AWS_CA_BUNDLE`).
+    pub ca_bundle: Option<String>,
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
@@ -163,6 +167,9 @@ impl S3Settings {
             }
             (None, None) => None,
         };
+        let ca_bundle = shared_config
+            .profile_value(profile_name, "ca_bundle")
+            .map(str::to_string);
         Ok(S3Settings {
             bucket: bucket.to_string(),
             root: root_for(prefix),
@@ -180,6 +187,7 @@ impl S3Settings {
             sse_customer,
             acl: option_str(remote, "acl").map(str::to_string),
             anonymous: option_bool(remote, "allow_anonymous_login")?.unwrap_or(false),
+            ca_bundle,
         })
     }
 
@@ -281,10 +289,10 @@ pub fn prepare_for_signing(parts: &mut http::request::Parts) {
     fix_multipart_headers(parts);
 }
 
-/// Re-encodes the query string with SigV4's URI encoding (everything but `A-Z a-z 0-9
-/// - _ . ~` as `%XX`, so `prefix=a%2Fb`, not `prefix=a/b`), as botocore sends it. The
-/// signature covers the encoded form either way; servers that check it against the query
-/// as received (moto, some S3-compatible stores) then agree with it.
+/// Re-encodes the query string with SigV4's URI encoding (every byte but the letters,
+/// digits, `-`, `_`, `.` and `~` as `%XX`, so `prefix=a%2Fb`, not `prefix=a/b`), as
+/// botocore sends it. The signature covers the encoded form either way; servers that
+/// check it against the query as received (moto, some S3-compatible stores) then agree.
 fn encode_query_strictly(parts: &mut http::request::Parts) {
     let Some(query) = parts.uri.query() else {
         return;
@@ -401,6 +409,13 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
          that they may read and write bucket '{}'",
         settings.bucket
     );
+    let mut http = HttpSettings::from_remote(remote, "read_timeout", Client::Botocore)?;
+    http.trust = Trust::for_client(
+        Client::Botocore,
+        remote.options.get("ssl_verify").map(String::as_str),
+        &|k| std::env::var(k).ok(),
+        settings.ca_bundle.as_deref(),
+    );
     ObjectStore::new(
         ObjectStoreSpec {
             remote: remote.name.clone(),
@@ -410,7 +425,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: false,
             large_uploads: LargeUploads::Parts,
             name_as_content_md5: true,
-            http: HttpSettings::from_remote(remote, "read_timeout")?,
+            http,
             extra_headers: Vec::new(),
             s3_signer: settings.signer(),
         },

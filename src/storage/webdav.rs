@@ -153,7 +153,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: true,
             large_uploads: LargeUploads::Whole,
             name_as_content_md5: false,
-            http: HttpSettings::from_remote(remote, "timeout")?,
+            http: HttpSettings::from_remote(remote, "timeout", super::tls::Client::Httpx)?,
             extra_headers: settings.extra_headers(remote)?,
             s3_signer: None,
         },
