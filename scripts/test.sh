@@ -42,6 +42,10 @@ cleanup() {
     for action in "${CLEANUP_ACTIONS[@]+"${CLEANUP_ACTIONS[@]}"}"; do
         "$action" || true
     done
+    # Last: the servers above are stopped before another run may start its own.
+    if [[ -n "${RUN_LOCK_HELD:-}" ]]; then
+        release_run_lock
+    fi
 }
 trap cleanup EXIT
 
@@ -101,6 +105,16 @@ setup_dvc3() {
     make_venv "$ENV_DIR/dvc" dvc "dvc[s3,ssh,webdav,azure,gs]==$DVC3_VERSION"
     export GIT_DVC_TEST_DVC="$ENV_DIR/dvc/bin/dvc"
     echo "GIT_DVC_TEST_DVC=$GIT_DVC_TEST_DVC ($("$GIT_DVC_TEST_DVC" --version))"
+}
+
+# The pre-commit framework (tests/it/hook_managers.rs installs git-dvc's hooks through
+# .pre-commit-hooks.yaml with it).
+PRE_COMMIT_VERSION="4.7.0"
+setup_pre_commit() {
+    section "pre-commit $PRE_COMMIT_VERSION (target/test-env/pre-commit)"
+    make_venv "$ENV_DIR/pre-commit" pre-commit "pre-commit==$PRE_COMMIT_VERSION"
+    export GIT_DVC_TEST_PRE_COMMIT="$ENV_DIR/pre-commit/bin/pre-commit"
+    echo "GIT_DVC_TEST_PRE_COMMIT=$GIT_DVC_TEST_PRE_COMMIT ($("$GIT_DVC_TEST_PRE_COMMIT" --version))"
 }
 
 setup_dvc2() {
@@ -520,6 +534,16 @@ setup_sftpd() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null ||
             die "could not install openssh-server"
     fi
+    # tests/it/remote_ssh_config.rs: `ProxyCommand nc %h %p` (netcat-openbsd), ssh-agent and
+    # ssh-add (openssh-client), `unshare -m` for the bastion's private /etc/hosts (util-linux).
+    if ! command -v nc >/dev/null 2>&1 || ! command -v ssh-agent >/dev/null 2>&1; then
+        command -v apt-get >/dev/null || die "nc or ssh-agent is missing and apt-get is not available"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netcat-openbsd openssh-client >/dev/null ||
+            { apt-get update -qq >/dev/null &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netcat-openbsd openssh-client >/dev/null; } ||
+            die "could not install netcat-openbsd and openssh-client"
+    fi
+    command -v unshare >/dev/null 2>&1 || die "unshare (util-linux) is needed for the ProxyJump test"
     local dir="$SERVER_DIR/sftpd" port
     rm -rf "$dir"
     mkdir -p "$dir/data"
@@ -766,6 +790,34 @@ run_install_check() {
     echo "installed, and git help dvc opens git-dvc(1)"
 }
 
+# One run at a time per test environment: the servers, their accounts (git-shell, gitolite)
+# and their keys live in target/test-env, which worktrees share, and a second run would
+# replace the first one's keys and kill its sshd. A second run waits (bounded) instead.
+hold_run_lock() {
+    # A directory as the lock (not flock: servers started in the background would inherit
+    # the descriptor and hold it past this run). Stale when its owner is gone.
+    local lock="$ENV_DIR/.run.lock" owner i
+    for i in $(seq 1 3600); do
+        if mkdir "$lock" 2>/dev/null; then
+            echo $$ >"$lock/pid"
+            RUN_LOCK_HELD=1
+            return 0
+        fi
+        owner="$(cat "$lock/pid" 2>/dev/null || true)"
+        if [[ -n "$owner" ]] && ! kill -0 "$owner" 2>/dev/null; then
+            rm -rf "$lock"
+            continue
+        fi
+        [[ "$i" == 1 ]] && echo "waiting for another scripts/test.sh run (pid ${owner:-?}) using $ENV_DIR (up to 1 hour)"
+        sleep 1
+    done
+    die "another scripts/test.sh run held $ENV_DIR for an hour (remove $lock if it is stale)"
+}
+
+release_run_lock() {
+    rm -rf "$ENV_DIR/.run.lock"
+}
+
 main() {
     if [[ "${1:-}" == "--fuzz-only" ]]; then
         run_fuzz
@@ -777,9 +829,11 @@ main() {
     git --version
     mkdir -p "$ENV_DIR"
     export DVC_NO_ANALYTICS=1
+    hold_run_lock
 
     setup_dvc3
     setup_dvc2
+    setup_pre_commit
     setup_system_tools
     setup_sshd_git
     setup_git_http

@@ -192,6 +192,11 @@ Examples:
     /// `dvc.trustCommittedRemotes true` allows it, as DVC does). Data missing both locally
     /// and on the remote stops the push,
     /// unless `git config dvc.allowIncompletePush true`. Set GIT_DVC_SKIP_PUSH=1 to skip.
+    ///
+    /// Under the pre-commit framework (`.pre-commit-hooks.yaml`, hook id `git-dvc-pre-push`)
+    /// there are no arguments and pre-commit has read git's lines: the remote comes from
+    /// PRE_COMMIT_REMOTE_NAME/_URL, and the data of every local branch and tag commit the
+    /// remote's tracking refs lack is uploaded (pre-commit passes on only one pushed ref).
     PrePush(pre_push::PrePushArgs),
     /// Run by the server's pre-receive hook: reject pushes whose data is not in storage.
     ///
@@ -220,6 +225,16 @@ Examples:
 
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    // A person runs these and may be asked for a secret (ask_password, an encrypted key);
+    // hooks run unattended and never prompt (see storage::prompt).
+    crate::storage::prompt::allow(matches!(
+        cli.command,
+        Command::Add(_)
+            | Command::Push(_)
+            | Command::Fetch(_)
+            | Command::Status(_)
+            | Command::Check(_)
+    ));
     match cli.command {
         Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),

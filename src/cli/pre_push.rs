@@ -22,8 +22,9 @@ use crate::transfer::{self, progress::Progress};
 
 #[derive(Debug, Clone, Args)]
 pub struct PrePushArgs {
-    /// The git remote's name (or the URL, when pushing to a URL), as git passes it.
-    pub remote: String,
+    /// The git remote's name (or the URL, when pushing to a URL), as git passes it
+    /// (under pre-commit: none, PRE_COMMIT_REMOTE_NAME is read).
+    pub remote: Option<String>,
     /// The URL being pushed to, as git passes it.
     pub url: Option<String>,
 }
@@ -37,14 +38,33 @@ pub fn run(args: PrePushArgs) -> i32 {
     if std::env::var(SKIP_ENV).is_ok_and(|v| is_truthy(&v)) {
         return 0;
     }
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        report::error(&format!(
-            "git-dvc pre-push: cannot read git's ref list: {e}"
-        ));
-        return 1;
-    }
-    match pre_push(&args, &input) {
+    let (remote, url, input) = match (&args.remote, pre_commit_remote()) {
+        (Some(remote), _) => {
+            let mut input = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+                report::error(&format!(
+                    "git-dvc pre-push: cannot read git's ref list: {e}"
+                ));
+                return 1;
+            }
+            (remote.clone(), args.url.clone(), Some(input))
+        }
+        // pre-commit read git's lines itself: see `pre_commit_input`.
+        (None, Some((remote, url))) => (remote, url, None),
+        (None, None) => {
+            report::error(
+                "git-dvc pre-push: expected the git remote's name and URL, as git's pre-push \
+                 hook passes them (`git dvc install` writes that hook), or pre-commit's \
+                 PRE_COMMIT_REMOTE_NAME (hook id git-dvc-pre-push in .pre-commit-hooks.yaml)",
+            );
+            return 1;
+        }
+    };
+    let args = PrePushArgs {
+        remote: Some(remote),
+        url,
+    };
+    match pre_push(&args, input.as_deref()) {
         Ok(code) => code,
         Err(e) if matches!(&e, Error::Config(c) if c.stops_loading()) => {
             // DVC's words for a configuration it refuses, and its exit code.
@@ -66,20 +86,62 @@ fn is_truthy(v: &str) -> bool {
     matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
 }
 
-fn pre_push(args: &PrePushArgs, input: &str) -> Result<i32, Error> {
-    let updates = push_range::parse_pre_push(input)?;
-    if updates.iter().all(|u| u.is_delete()) {
-        return Ok(0);
+/// The remote pre-commit's pre-push stage names (its hooks get no arguments and no stdin).
+fn pre_commit_remote() -> Option<(String, Option<String>)> {
+    let name = std::env::var("PRE_COMMIT_REMOTE_NAME")
+        .ok()
+        .filter(|n| !n.is_empty())?;
+    let url = std::env::var("PRE_COMMIT_REMOTE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    Some((name, url))
+}
+
+/// git's pre-push lines, rebuilt under pre-commit. pre-commit consumes them and passes on
+/// only the first ref with new commits (PRE_COMMIT_TO_REF), so `git push origin a b` or
+/// `--tags` would go unchecked past it: fail closed instead, with every local branch and
+/// tag (and pre-commit's ref) against the remote's tracking refs, a superset of the push.
+fn pre_commit_input(repo: &gix::Repository) -> Result<String, Error> {
+    let zero = "0".repeat(40);
+    let mut lines = String::new();
+    for prefix in ["refs/heads/", "refs/tags/"] {
+        for (name, oid) in crate::git::revisions::refs_with_prefix(repo, prefix)? {
+            lines.push_str(&format!("{name} {oid} {name} {zero}\n"));
+        }
     }
+    if let Ok(to) = std::env::var("PRE_COMMIT_TO_REF") {
+        if to.len() == 40 && to.bytes().all(|b| b.is_ascii_hexdigit()) {
+            lines.push_str(&format!("HEAD {to} HEAD {zero}\n"));
+        }
+    }
+    Ok(lines)
+}
+
+fn pre_push(args: &PrePushArgs, input: Option<&str>) -> Result<i32, Error> {
     let cwd = std::env::current_dir().map_err(|e| {
         Error::Message(format!(
             "cannot read the current directory (was it deleted?): {e}"
         ))
     })?;
+    let updates = match input {
+        Some(input) => push_range::parse_pre_push(input)?,
+        None => {
+            let repo = gix::discover(&cwd).map_err(|e| {
+                Error::Message(format!(
+                    "pre-commit ran git-dvc outside a git repository: {e}"
+                ))
+            })?;
+            push_range::parse_pre_push(&pre_commit_input(&repo)?)?
+        }
+    };
+    if updates.iter().all(|u| u.is_delete()) {
+        return Ok(0);
+    }
     let ctx = RepoContext::open(&cwd)?;
     let repo = ctx.git.local();
-    let url = args.url.as_deref().unwrap_or(&args.remote);
-    let remote_name = push_range::resolve_remote_name(&repo, &args.remote, url);
+    let remote = args.remote.as_deref().unwrap_or_default();
+    let url = args.url.as_deref().unwrap_or(remote);
+    let remote_name = push_range::resolve_remote_name(&repo, remote, url);
     let range = push_range::commits_to_send(&repo, &updates, remote_name.as_deref())?;
     if range.new_commits.is_empty() {
         return Ok(0);

@@ -16,6 +16,7 @@ mod loopback;
 #[cfg(test)]
 pub mod memory;
 mod object_store;
+pub mod prompt;
 mod retrying;
 pub mod s3;
 pub mod ssh;

@@ -10,32 +10,45 @@
 //!   existing object is kept and the temporary file removed;
 //! * no chmod: DVC leaves SSH objects with the server's default mode.
 //!
-//! Connection settings come, in this order, from the remote's options (`user`, `port`,
-//! `keyfile`, `password`, `passphrase`, `allow_agent`, `timeout`, `max_sessions`), the URL,
-//! and `~/.ssh/config` (`Host` blocks: `HostName`, `User`, `Port`, `IdentityFile`).
-//! Authentication tries the password, the key file, the SSH agent, then the config's
-//! identity files and the default `~/.ssh/id_*` keys. Like DVC (sshfs passes
-//! `known_hosts=None`), an unknown host key is accepted; unlike DVC, a host key that
-//! contradicts `~/.ssh/known_hosts` is refused.
+//! Where and how to connect is the user's OpenSSH client configuration as `ssh -G`
+//! resolves it ([`client_config`]: `Include`, `Match`, `ProxyJump`, `ProxyCommand`,
+//! `IdentityFile` with `%` tokens, `IdentityAgent`, known_hosts files,
+//! `StrictHostKeyChecking`, `ConnectTimeout`), with the remote's options and URL winning
+//! where DVC's win: `user`, `port`, `keyfile` (instead of the configured identity files),
+//! `password`, `passphrase`, `allow_agent`, `timeout` (else `ConnectTimeout`, else 1800 s),
+//! `max_sessions`. `ask_password`/`ask_passphrase` prompt on the terminal, never in a hook
+//! ([`crate::storage::prompt`]). A `ProxyCommand` or `ProxyJump` carries the connection
+//! ([`proxy`]); the host key is checked against the host name connected to ([`host_keys`]);
+//! authentication accounts for every credential it tried ([`auth`]).
 //!
 //! Sessions are pooled: at most `max_sessions` (default 8, and never more than `jobs`)
 //! connections, opened on demand and reused.
+
+pub mod auth;
+pub mod client_config;
+mod host_blocks;
+pub mod host_keys;
+pub mod proxy;
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use ssh2::{ErrorCode, OpenFlags, OpenType, Session, Sftp};
 
-use super::{denied_message, option_bool, option_str, ErrorKind, Storage, StorageError};
+use super::{denied_message, option_bool, option_str, prompt, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
+use client_config::{Agent, ClientConfig, Context, Query, RedirectedConfig, Route};
+use host_keys::{HostKeyCheck, Verdict};
 
 /// sshfs opens 10 channels, 2 of them for shell commands.
 const DEFAULT_MAX_SESSIONS: usize = 8;
+/// DVC's default `timeout`.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1800);
 /// Time limit of one blocking SSH operation.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 const WRITE_CHUNK: usize = 256 << 10;
@@ -48,23 +61,25 @@ const FX_PERMISSION_DENIED: i32 = 3;
 const FX_FAILURE: i32 = 4;
 const FX_FILE_ALREADY_EXISTS: i32 = 11;
 
-/// Where and how to connect, resolved from options, URL and `~/.ssh/config`.
+/// What the remote's URL and DVC options say (before the ssh configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshSettings {
-    /// The host as written in the URL (for messages and known_hosts).
+    /// The host as written in the URL (an alias or a name).
     pub host: String,
-    /// The address to connect to (`HostName`, else `host`).
-    pub hostname: String,
-    pub port: u16,
-    pub user: String,
+    /// `user` option, else the URL's user: wins over the ssh configuration.
+    pub user: Option<String>,
+    /// `port` option, else the URL's port: wins over the ssh configuration.
+    pub port: Option<u16>,
     /// Absolute path of the remote's root on the server.
     pub root: String,
     pub password: Option<String>,
     pub passphrase: Option<String>,
+    pub ask_password: bool,
+    pub ask_passphrase: bool,
     pub keyfile: Option<PathBuf>,
-    pub identity_files: Vec<PathBuf>,
     pub allow_agent: bool,
-    pub connect_timeout: Duration,
+    /// DVC's `timeout`: bounds connecting (else `ConnectTimeout`, else 1800 s).
+    pub timeout: Option<Duration>,
     pub max_sessions: Option<usize>,
 }
 
@@ -76,11 +91,10 @@ fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
 }
 
 impl SshSettings {
-    /// `home` is the user's home directory (for `~/.ssh`), `local_user` the default login.
+    /// `home` is the user's home directory (for `~` in `keyfile`).
     pub fn from_remote(
         remote: &RemoteConfig,
         home: Option<&Path>,
-        local_user: &str,
     ) -> Result<SshSettings, StorageError> {
         let rest = remote.url.strip_prefix("ssh://").ok_or_else(|| {
             config_error(remote, format!("'{}' is not an ssh:// URL", remote.url))
@@ -108,30 +122,21 @@ impl SshSettings {
                 format!("'{}' names no host", remote.url),
             ));
         }
-        let entry = home
-            .map(|h| h.join(".ssh/config"))
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|text| ssh_config_lookup(&text, host, home))
-            .unwrap_or_default();
         let port = match option_str(remote, "port") {
-            Some(p) => p
-                .parse::<u16>()
-                .map_err(|_| config_error(remote, format!("port '{p}' is not a number")))?,
-            None => url_port.or(entry.port).unwrap_or(22),
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .map_err(|_| config_error(remote, format!("port '{p}' is not a number")))?,
+            ),
+            None => url_port,
         };
-        let user = option_str(remote, "user")
-            .map(str::to_string)
-            .or(url_user)
-            .or(entry.user)
-            .unwrap_or_else(|| local_user.to_string());
-        let connect_timeout = match option_str(remote, "timeout") {
-            Some(t) => Duration::from_secs_f64(
+        let timeout = match option_str(remote, "timeout") {
+            Some(t) => Some(Duration::from_secs_f64(
                 t.parse::<f64>()
                     .ok()
                     .filter(|t| *t > 0.0)
                     .ok_or_else(|| config_error(remote, format!("timeout '{t}' is not seconds")))?,
-            ),
-            None => Duration::from_secs(1800),
+            )),
+            None => None,
         };
         let max_sessions = match option_str(remote, "max_sessions") {
             Some(m) => Some(m.parse::<usize>().ok().filter(|m| *m > 0).ok_or_else(|| {
@@ -139,37 +144,32 @@ impl SshSettings {
             })?),
             None => None,
         };
-        let mut identity_files = entry.identity_files;
-        if identity_files.is_empty() {
-            if let Some(h) = home {
-                for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
-                    identity_files.push(h.join(".ssh").join(name));
-                }
-            }
+        if option_bool(remote, "gss_auth")? == Some(true) {
+            return Err(StorageError::new(
+                ErrorKind::Other,
+                format!(
+                    "remote '{name}' sets gss_auth = true (Kerberos/GSSAPI), which git-dvc's \
+                     SSH client (libssh2) cannot do; rather than log in some other way, it \
+                     stops: use a key (`dvc remote modify --local {name} keyfile PATH`), your \
+                     SSH agent, or a password, and set gss_auth = false",
+                    name = remote.name
+                ),
+            ));
         }
         Ok(SshSettings {
             host: host.to_string(),
-            hostname: entry.hostname.unwrap_or_else(|| host.to_string()),
+            user: option_str(remote, "user").map(str::to_string).or(url_user),
             port,
-            user,
             root: path.trim_end_matches('/').to_string(),
             password: option_str(remote, "password").map(str::to_string),
             passphrase: option_str(remote, "passphrase").map(str::to_string),
+            ask_password: option_bool(remote, "ask_password")?.unwrap_or(false),
+            ask_passphrase: option_bool(remote, "ask_passphrase")?.unwrap_or(false),
             keyfile: option_str(remote, "keyfile").map(|k| expand_home(k, home)),
-            identity_files,
             allow_agent: option_bool(remote, "allow_agent")?.unwrap_or(true),
-            connect_timeout,
+            timeout,
             max_sessions,
         })
-    }
-
-    fn display_url(&self) -> String {
-        let port = if self.port == 22 {
-            String::new()
-        } else {
-            format!(":{}", self.port)
-        };
-        format!("ssh://{}@{}{port}{}", self.user, self.host, self.root)
     }
 }
 
@@ -180,93 +180,12 @@ fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
     }
 }
 
-/// What `~/.ssh/config` says about one host (first value of each keyword wins).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SshConfigEntry {
-    pub hostname: Option<String>,
-    pub user: Option<String>,
-    pub port: Option<u16>,
-    pub identity_files: Vec<PathBuf>,
-}
-
-/// Reads the `Host` blocks of an OpenSSH client config that match `host`. `Match` blocks
-/// are skipped; `%h` in `HostName` is the host.
-pub fn ssh_config_lookup(text: &str, host: &str, home: Option<&Path>) -> SshConfigEntry {
-    let mut entry = SshConfigEntry::default();
-    let mut active = true;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (key, value) = match line.find(|c: char| c == '=' || c.is_whitespace()) {
-            Some(i) => (
-                &line[..i],
-                line[i..].trim_start_matches(|c: char| c == '=' || c.is_whitespace()),
-            ),
-            None => (line, ""),
-        };
-        let value = value.trim().trim_matches('"');
-        match key.to_ascii_lowercase().as_str() {
-            "host" => {
-                let mut matched = false;
-                for pattern in value.split_whitespace() {
-                    if let Some(neg) = pattern.strip_prefix('!') {
-                        if glob_match(neg, host) {
-                            matched = false;
-                            break;
-                        }
-                    } else if glob_match(pattern, host) {
-                        matched = true;
-                    }
-                }
-                active = matched;
-            }
-            "match" => active = false,
-            _ if !active => {}
-            "hostname" if entry.hostname.is_none() => {
-                entry.hostname = Some(value.replace("%h", host));
-            }
-            "user" if entry.user.is_none() => entry.user = Some(value.to_string()),
-            "port" if entry.port.is_none() => entry.port = value.parse().ok(),
-            "identityfile" => entry.identity_files.push(expand_home(value, home)),
-            _ => {}
-        }
-    }
-    entry
-}
-
-/// OpenSSH's pattern match: `*` any run, `?` one character.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
 struct Conn {
-    // Field order: the SFTP channel closes before its session.
+    // Field order: the SFTP channel closes before its session, the session before the
+    // proxy program carrying it.
     sftp: Sftp,
     _session: Session,
+    _proxy: Option<proxy::Proxy>,
 }
 
 struct Pool {
@@ -274,8 +193,14 @@ struct Pool {
     open: usize,
 }
 
+/// The secrets `ask_password`/`ask_passphrase` asked for, once per run (as DVC memoizes).
+type Asked = Result<(Option<String>, Option<String>), StorageError>;
+
 pub struct SshStorage {
     settings: SshSettings,
+    client: ClientConfig,
+    /// The `ssh -F` file ProxyJump hops read, when HOME is redirected; removed on drop.
+    _config_file: Option<RedirectedConfig>,
     remote: String,
     url: String,
     max: usize,
@@ -284,11 +209,30 @@ pub struct SshStorage {
     /// Directories known to exist (created or seen), to skip repeated `mkdir -p`.
     dirs: Mutex<HashSet<String>>,
     requests: AtomicU64,
+    asked: Mutex<Option<Asked>>,
+    typed: auth::TypedPassphrases,
+    warned_host_key: AtomicBool,
 }
 
 pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let settings = SshSettings::from_remote(remote, home.as_deref(), &local_user())?;
+    let ctx = Context::from_process();
+    let settings = SshSettings::from_remote(remote, ctx.home.as_deref())?;
+    let query = Query {
+        host: settings.host.clone(),
+        user: settings.user.clone(),
+        port: settings.port,
+    };
+    let (client, config_file) = client_config::resolve_with_file(&query, &ctx).map_err(|e| {
+        StorageError::new(
+            ErrorKind::Other,
+            format!(
+                "remote '{}' ({}): cannot read the ssh configuration for '{}': {e}",
+                remote.name,
+                super::redact_url(&remote.url),
+                settings.host
+            ),
+        )
+    })?;
     let jobs = remote
         .options
         .get("jobs")
@@ -299,9 +243,19 @@ pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
         .unwrap_or(DEFAULT_MAX_SESSIONS)
         .min(jobs)
         .max(1);
-    let url = settings.display_url();
+    let port = if client.port == 22 {
+        String::new()
+    } else {
+        format!(":{}", client.port)
+    };
+    let url = format!(
+        "ssh://{}@{}{port}{}",
+        client.user, settings.host, settings.root
+    );
     Ok(SshStorage {
         settings,
+        client,
+        _config_file: config_file,
         remote: remote.name.clone(),
         url,
         max,
@@ -312,27 +266,10 @@ pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
         freed: Condvar::new(),
         dirs: Mutex::new(HashSet::new()),
         requests: AtomicU64::new(0),
+        asked: Mutex::new(None),
+        typed: auth::TypedPassphrases::default(),
+        warned_host_key: AtomicBool::new(false),
     })
-}
-
-fn local_user() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(u) = std::env::var(var) {
-            if !u.is_empty() {
-                return u;
-            }
-        }
-    }
-    // SAFETY: getpwuid returns a pointer into static storage or null; it is read at once.
-    unsafe {
-        let pw = libc::getpwuid(libc::getuid());
-        if !pw.is_null() && !(*pw).pw_name.is_null() {
-            return std::ffi::CStr::from_ptr((*pw).pw_name)
-                .to_string_lossy()
-                .into_owned();
-        }
-    }
-    "root".to_string()
 }
 
 impl SshStorage {
@@ -348,7 +285,8 @@ impl SshStorage {
                 &self.url,
                 detail,
                 "the user name, the remote's keyfile/password options, your SSH agent and \
-                 ~/.ssh/config, and the permissions of the remote directory",
+                 ssh configuration (`ssh -G HOST` shows it), and the permissions of the \
+                 remote directory",
             ),
         )
     }
@@ -375,8 +313,84 @@ impl SshStorage {
         .with_source(e)
     }
 
-    fn connect(&self) -> Result<Conn, StorageError> {
+    /// The password and passphrase: the remote's options, else (with `ask_*`) typed at the
+    /// terminal once, as DVC asks (`Enter a password for user@host:port:`).
+    fn secrets(&self) -> Result<(Option<String>, Option<String>), StorageError> {
+        let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = asked.as_ref() {
+            return match done {
+                Ok(v) => Ok(v.clone()),
+                Err(e) => Err(StorageError::new(e.kind, e.message.clone())),
+            };
+        }
         let s = &self.settings;
+        let ask = |wanted: bool, have: &Option<String>, desc: &str, way: &str| {
+            if !wanted || have.is_some() {
+                return Ok(have.clone());
+            }
+            let mut prompt_text = format!("Enter a {desc} for");
+            match &s.user {
+                Some(u) => prompt_text.push_str(&format!(" {u}@{}", s.host)),
+                None => prompt_text.push_str(&format!(" {}", s.host)),
+            }
+            if let Some(p) = s.port {
+                prompt_text.push_str(&format!(":{p}"));
+            }
+            prompt_text.push_str(":\n");
+            let answer = if self.client.batch_mode {
+                Err(prompt::Unavailable::BatchMode)
+            } else {
+                prompt::secret(&prompt_text)
+            };
+            answer.map(Some).map_err(|why| {
+                StorageError::new(
+                    ErrorKind::Denied,
+                    format!(
+                        "remote '{name}' ({url}) asks for a {desc} (ask_{opt} = true), and \
+                         git-dvc does not prompt {why}: {way}",
+                        name = self.remote,
+                        url = self.url,
+                        opt = desc,
+                    ),
+                )
+            })
+        };
+        let result: Asked = (|| {
+            let password = ask(
+                s.ask_password,
+                &s.password,
+                "password",
+                &format!(
+                    "store it for this clone with `dvc remote modify --local {r} password \
+                     PASSWORD` (.dvc/config.local, not committed), or log in with a key \
+                     (keyfile) or your SSH agent",
+                    r = self.remote
+                ),
+            )?;
+            let passphrase = ask(
+                s.ask_passphrase,
+                &s.passphrase,
+                "passphrase",
+                &format!(
+                    "load the key into your SSH agent (`ssh-add KEYFILE`), or store the \
+                     passphrase for this clone with `dvc remote modify --local {r} passphrase \
+                     PASSPHRASE` (.dvc/config.local, not committed)",
+                    r = self.remote
+                ),
+            )?;
+            Ok((password, passphrase))
+        })();
+        let out = match &result {
+            Ok(v) => Ok(v.clone()),
+            Err(e) => Err(StorageError::new(e.kind, e.message.clone())),
+        };
+        *asked = Some(result);
+        out
+    }
+
+    fn connect(&self) -> Result<Conn, StorageError> {
+        let (password, passphrase) = self.secrets()?;
+        let c = &self.client;
         let transient = |detail: String| {
             StorageError::new(
                 ErrorKind::Transient,
@@ -386,39 +400,68 @@ impl SshStorage {
                 ),
             )
         };
-        let addrs: Vec<_> = (s.hostname.as_str(), s.port)
-            .to_socket_addrs()
-            .map_err(|e| transient(format!("cannot resolve {}: {e}", s.hostname)))?
-            .collect();
-        let mut last = None;
-        let mut tcp = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, s.connect_timeout) {
-                Ok(t) => {
-                    tcp = Some(t);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let tcp = tcp.ok_or_else(|| {
-            transient(
-                last.map(|e| e.to_string())
-                    .unwrap_or_else(|| "no address".to_string()),
-            )
-        })?;
-        let _ = tcp.set_nodelay(true);
+        let timeout = self
+            .settings
+            .timeout
+            .or(c.connect_timeout)
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let mut session = Session::new().map_err(|e| transient(e.to_string()))?;
-        session.set_tcp_stream(tcp);
+        let proxy = match &c.route {
+            Route::Direct => {
+                session.set_tcp_stream(self.tcp_connect(timeout).map_err(transient)?);
+                None
+            }
+            Route::Command(line) => {
+                let (stream, proxy) = proxy::command(line)
+                    .map_err(|e| transient(format!("cannot start ProxyCommand '{line}': {e}")))?;
+                session.set_tcp_stream(stream);
+                Some(proxy)
+            }
+            Route::Jump(hops) => {
+                let batch = c.batch_mode || prompt::available().is_err();
+                let started =
+                    proxy::jump(hops, &c.hostname, c.port, c.config_file.as_deref(), batch)
+                        .map_err(|e| {
+                            StorageError::new(
+                                ErrorKind::Other,
+                                format!("remote '{}' ({}): {e}", self.remote, self.url),
+                            )
+                        })?;
+                let (stream, proxy) = started.map_err(|e| {
+                    transient(format!("cannot start ssh for ProxyJump '{hops}': {e}"))
+                })?;
+                session.set_tcp_stream(stream);
+                Some(proxy)
+            }
+        };
+        let explain = |detail: String| match &proxy {
+            Some(p) => p.explain(&detail),
+            None => detail,
+        };
         // Connecting includes the handshake and authentication: a server that accepts the
-        // TCP connection and then says nothing is bounded by `timeout`, like a dead one.
-        let connect_ms = s.connect_timeout.min(OPERATION_TIMEOUT).as_millis() as u32;
+        // connection and then says nothing is bounded by the timeout, like a dead one.
+        let connect_ms = timeout.min(OPERATION_TIMEOUT).as_millis() as u32;
         session.set_timeout(connect_ms.max(1));
         session
             .handshake()
-            .map_err(|e| transient(format!("SSH handshake failed: {e}")))?;
-        self.check_host_key(&session)?;
-        self.authenticate(&session)?;
+            .map_err(|e| transient(explain(format!("SSH handshake failed: {e}"))))?;
+        let allow_password = self.check_host_key(&session)?;
+        let agent = match (&c.agent, self.settings.allow_agent) {
+            (_, false) | (Agent::Disabled, _) => None,
+            (Agent::FromEnvironment, true) => Some(auth::AgentSocket::Environment),
+            (Agent::Socket(p), true) => Some(auth::AgentSocket::Path(p.clone())),
+        };
+        let creds = auth::Credentials {
+            user: &c.user,
+            password: password.as_deref(),
+            passphrase: passphrase.as_deref(),
+            keyfile: self.settings.keyfile.as_deref(),
+            identity_files: &c.identity_files,
+            agent,
+            allow_password,
+            batch_mode: c.batch_mode,
+        };
+        auth::authenticate(&session, &creds, &self.typed).map_err(|d| self.denied(&d))?;
         let sftp = session
             .sftp()
             .map_err(|e| self.err("cannot start SFTP", "", e))?;
@@ -426,94 +469,54 @@ impl SshStorage {
         Ok(Conn {
             sftp,
             _session: session,
+            _proxy: proxy,
         })
     }
 
-    /// Refuses a host key that contradicts `~/.ssh/known_hosts`; accepts unknown hosts
-    /// as DVC does.
-    fn check_host_key(&self, session: &Session) -> Result<(), StorageError> {
-        let Some(home) = std::env::var_os("HOME") else {
-            return Ok(());
-        };
-        let file = Path::new(&home).join(".ssh/known_hosts");
-        if !file.is_file() {
-            return Ok(());
+    /// A direct TCP connection to the configured host name and port.
+    fn tcp_connect(&self, timeout: Duration) -> Result<TcpStream, String> {
+        let c = &self.client;
+        let addrs: Vec<_> = (c.hostname.as_str(), c.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve {}: {e}", c.hostname))?
+            .collect();
+        let mut last = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, timeout) {
+                Ok(t) => {
+                    let _ = t.set_nodelay(true);
+                    return Ok(t);
+                }
+                Err(e) => last = Some(e),
+            }
         }
-        let Ok(mut known) = session.known_hosts() else {
-            return Ok(());
-        };
-        if known
-            .read_file(&file, ssh2::KnownHostFileKind::OpenSSH)
-            .is_err()
-        {
-            return Ok(());
-        }
-        let Some((key, _)) = session.host_key() else {
-            return Ok(());
-        };
-        match known.check_port(&self.settings.host, self.settings.port, key) {
-            ssh2::CheckResult::Mismatch => Err(StorageError::new(
-                ErrorKind::Denied,
-                format!(
-                    "remote '{}' ({}): the server's host key does not match {}; if the server \
-                     was reinstalled, remove its old entry (ssh-keygen -R), otherwise someone \
-                     may be impersonating it",
-                    self.remote,
-                    self.url,
-                    file.display()
-                ),
-            )),
-            _ => Ok(()),
-        }
+        Err(last
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "no address".to_string()))
     }
 
-    fn authenticate(&self, session: &Session) -> Result<(), StorageError> {
-        let s = &self.settings;
-        let user = s.user.as_str();
-        let mut tried = Vec::new();
-        if let Some(pw) = &s.password {
-            tried.push("password");
-            if session.userauth_password(user, pw).is_ok() && session.authenticated() {
-                return Ok(());
-            }
-        }
-        if let Some(key) = &s.keyfile {
-            tried.push("keyfile");
-            if session
-                .userauth_pubkey_file(user, None, key, s.passphrase.as_deref())
-                .is_ok()
-                && session.authenticated()
-            {
-                return Ok(());
-            }
-        }
-        if s.allow_agent && std::env::var_os("SSH_AUTH_SOCK").is_some() {
-            tried.push("agent");
-            if session.userauth_agent(user).is_ok() && session.authenticated() {
-                return Ok(());
-            }
-        }
-        if s.keyfile.is_none() {
-            for key in s.identity_files.iter().filter(|k| k.is_file()) {
-                tried.push("identity files");
-                if session
-                    .userauth_pubkey_file(user, None, key, s.passphrase.as_deref())
-                    .is_ok()
-                    && session.authenticated()
-                {
-                    return Ok(());
+    /// Checks the host key (see [`host_keys`]); whether password authentication may go on.
+    fn check_host_key(&self, session: &Session) -> Result<bool, StorageError> {
+        let c = &self.client;
+        let check = HostKeyCheck {
+            name: c.host_key_name(),
+            port: c.port,
+            files: &c.known_hosts_files,
+            strict: c.strict_host_keys,
+        };
+        match check.run(session) {
+            Verdict::Known | Verdict::Unknown => Ok(true),
+            Verdict::ChangedAccepted(warning) => {
+                if !self.warned_host_key.swap(true, Ordering::Relaxed) {
+                    eprintln!("remote '{}' ({}): {warning}", self.remote, self.url);
                 }
+                Ok(false)
             }
+            Verdict::Refused(why) => Err(StorageError::new(
+                ErrorKind::Denied,
+                format!("remote '{}' ({}): {why}", self.remote, self.url),
+            )),
         }
-        tried.dedup();
-        Err(self.denied(&format!(
-            "authentication as '{user}' failed (tried: {})",
-            if tried.is_empty() {
-                "nothing: no password, key file, agent or ~/.ssh/id_* key".to_string()
-            } else {
-                tried.join(", ")
-            }
-        )))
     }
 
     /// Runs `op` on a pooled connection. A connection whose operation failed at the
@@ -901,17 +904,16 @@ mod tests {
 
     #[test]
     fn url_forms() {
-        let s = SshSettings::from_remote(&remote("ssh://host/abs/path/", &[]), None, "me").unwrap();
+        let s = SshSettings::from_remote(&remote("ssh://host/abs/path/", &[]), None).unwrap();
         assert_eq!(
-            (s.host.as_str(), s.port, s.user.as_str()),
-            ("host", 22, "me")
+            (s.host.as_str(), s.port, s.user.as_deref()),
+            ("host", None, None)
         );
         assert_eq!(s.root, "/abs/path");
-        let s =
-            SshSettings::from_remote(&remote("ssh://bob@host:2222/p", &[]), None, "me").unwrap();
+        let s = SshSettings::from_remote(&remote("ssh://bob@host:2222/p", &[]), None).unwrap();
         assert_eq!(
-            (s.port, s.user.as_str(), s.root.as_str()),
-            (2222, "bob", "/p")
+            (s.port, s.user.as_deref(), s.root.as_str()),
+            (Some(2222), Some("bob"), "/p")
         );
         let s = SshSettings::from_remote(
             &remote(
@@ -919,55 +921,29 @@ mod tests {
                 &[
                     ("user", "carol"),
                     ("port", "2200"),
-                    ("keyfile", "/k/id"),
+                    ("keyfile", "~/k/id"),
                     ("allow_agent", "false"),
+                    ("ask_passphrase", "true"),
                 ],
             ),
-            None,
-            "me",
+            Some(Path::new("/home/me")),
         )
         .unwrap();
-        assert_eq!((s.port, s.user.as_str()), (2200, "carol"));
-        assert_eq!(s.keyfile.as_deref(), Some(Path::new("/k/id")));
-        assert!(!s.allow_agent);
-        assert!(SshSettings::from_remote(&remote("ssh://h:xx/p", &[]), None, "me").is_err());
+        assert_eq!((s.port, s.user.as_deref()), (Some(2200), Some("carol")));
+        assert_eq!(s.keyfile.as_deref(), Some(Path::new("/home/me/k/id")));
+        assert!(!s.allow_agent && s.ask_passphrase && !s.ask_password);
+        assert!(SshSettings::from_remote(&remote("ssh://h:xx/p", &[]), None).is_err());
     }
 
     #[test]
-    fn ssh_config_is_honoured() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join(".ssh")).unwrap();
-        std::fs::write(
-            dir.path().join(".ssh/config"),
-            "Host other\n  User nobody\n\nHost data*  !dataX\n  HostName 127.0.0.1\n  Port 2022\n  User dvc\n  IdentityFile ~/.ssh/dvc_key\n\nHost *\n  User fallback\n  Port 9\n",
-        )
-        .unwrap();
-        let s =
-            SshSettings::from_remote(&remote("ssh://datahost/srv", &[]), Some(dir.path()), "me")
-                .unwrap();
-        assert_eq!(s.hostname, "127.0.0.1");
-        assert_eq!((s.port, s.user.as_str()), (2022, "dvc"));
-        assert_eq!(s.identity_files, vec![dir.path().join(".ssh/dvc_key")]);
-        // URL and options win over the config.
-        let s = SshSettings::from_remote(
-            &remote("ssh://eve@datahost:23/srv", &[]),
-            Some(dir.path()),
-            "me",
-        )
-        .unwrap();
-        assert_eq!((s.port, s.user.as_str()), (23, "eve"));
-        let s = SshSettings::from_remote(&remote("ssh://dataX/srv", &[]), Some(dir.path()), "me")
+    fn gss_auth_is_refused_with_the_way_out() {
+        let err = SshSettings::from_remote(&remote("ssh://h/p", &[("gss_auth", "true")]), None)
+            .err()
             .unwrap();
-        assert_eq!(
-            (s.hostname.as_str(), s.user.as_str(), s.port),
-            ("dataX", "fallback", 9)
+        assert!(err.message.contains("gss_auth"), "{}", err.message);
+        assert!(err.message.contains("keyfile"), "{}", err.message);
+        assert!(
+            SshSettings::from_remote(&remote("ssh://h/p", &[("gss_auth", "false")]), None).is_ok()
         );
-    }
-
-    #[test]
-    fn glob() {
-        assert!(glob_match("*", "x"));
-        assert!(glob_match("d?ta*", "data.example"));
-        assert!(!glob_match("d?ta", "daata"));
     }
 }
