@@ -11,6 +11,7 @@
 //! | option | effect |
 //! | --- | --- |
 //! | `auth` | `basic` (needs `user` and `password`) or `custom` (`custom_auth_header: password` on every request); `digest` is refused, as DVC refuses it |
+//! | `ask_password` | with `auth`, a missing password is asked for on the terminal, as DVC asks; in a hook or without a terminal, an error says how to store it |
 //! | `method` | `POST` (default) or `PUT` |
 //! | `ssl_verify` | `false`, or a CA bundle path |
 //! | `connect_timeout`, `read_timeout` | seconds (default 60); `read_timeout` bounds each check and manifest read, and how long sent bytes may go unacknowledged |
@@ -27,10 +28,12 @@ use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 
+use super::ask_password::{self, Alternative};
 use super::object_store::HttpSettings;
 use super::tls::Client as TlsClient;
 use super::{
-    classify_status, denied_message, option_str, redact_url, ErrorKind, Storage, StorageError,
+    classify_status, denied_message, option_bool, option_str, redact_url, ErrorKind, Storage,
+    StorageError,
 };
 use crate::dvc::config::RemoteConfig;
 
@@ -72,8 +75,22 @@ impl HttpRemoteSettings {
             }
         };
         let user = option_str(remote, "user").map(str::to_string);
-        let password = option_str(remote, "password").map(str::to_string);
-        let auth = match option_str(remote, "auth") {
+        // dvc-http: an empty password is a password; only a missing one is asked for.
+        let mut password = remote.options.get("password").cloned();
+        // DVC's schema lower-cases `auth`.
+        let method = option_str(remote, "auth").map(str::to_ascii_lowercase);
+        if method.is_some()
+            && password.is_none()
+            && option_bool(remote, "ask_password")? == Some(true)
+        {
+            password = Some(ask_password::ask(
+                &remote.name,
+                &remote.url,
+                user.as_deref().unwrap_or("custom"),
+                Alternative::Password,
+            )?);
+        }
+        let auth = match method.as_deref() {
             None => Auth::None,
             Some("basic") => match (user, password) {
                 (Some(user), Some(password)) => Auth::Basic { user, password },

@@ -6,6 +6,7 @@
 //! decides what the bytes are worth (the download queue hashes them before anything takes
 //! an object's name).
 
+mod ask_password;
 mod aws_config;
 pub mod azure;
 pub mod gcs;
