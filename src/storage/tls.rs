@@ -4,15 +4,16 @@
 //!
 //! | remote | `ssl_verify` unset | `ssl_verify = <path>` | `false` |
 //! | --- | --- | --- | --- |
-//! | S3 (botocore) | `AWS_CA_BUNDLE`, else the profile's `ca_bundle` in the AWS config file, else the system's roots | that bundle only | no check |
+//! | S3 (botocore) | `AWS_CA_BUNDLE`, else the profile's `ca_bundle` in the AWS config file, else `REQUESTS_CA_BUNDLE`, else the system's roots | that bundle only | no check |
 //! | HTTP(S) (aiohttp) | the system's roots | the system's roots and that bundle | no check |
 //! | WebDAV (httpx) | `SSL_CERT_FILE`, else `SSL_CERT_DIR`, else the system's roots | that bundle only | no check |
 //! | Azure, GCS (aiohttp) | the system's roots (no `ssl_verify` option) | | |
 //!
 //! "The system's roots" are the OS store, or `SSL_CERT_FILE`/`SSL_CERT_DIR` when set, as
 //! OpenSSL finds them. `ssl_verify = true` on S3 means exactly that (botocore then ignores
-//! `AWS_CA_BUNDLE`). `REQUESTS_CA_BUNDLE` and `CURL_CA_BUNDLE` are read by none of DVC's
-//! clients, and so by none here. One difference: where botocore and httpx fall back to
+//! `AWS_CA_BUNDLE` and `REQUESTS_CA_BUNDLE`). `REQUESTS_CA_BUNDLE` is botocore's alone
+//! (aiohttp and httpx do not read it), and `CURL_CA_BUNDLE` is read by none of DVC's
+//! clients. One difference: where botocore and httpx fall back to
 //! certifi's copy of Mozilla's roots, git-dvc uses the system's roots (on most systems
 //! the same list).
 //!
@@ -77,11 +78,15 @@ impl Trust {
             _ => {}
         }
         let bundle = match client {
-            Client::Botocore => var("AWS_CA_BUNDLE").or_else(|| {
-                profile_ca_bundle
-                    .filter(|b| !b.is_empty())
-                    .map(str::to_string)
-            }),
+            // botocore: the `ca_bundle` setting (variable, then profile), then the
+            // variable it honours for requests' sake (`Endpoint._get_verify_value`).
+            Client::Botocore => var("AWS_CA_BUNDLE")
+                .or_else(|| {
+                    profile_ca_bundle
+                        .filter(|b| !b.is_empty())
+                        .map(str::to_string)
+                })
+                .or_else(|| var("REQUESTS_CA_BUNDLE")),
             Client::Httpx => var("SSL_CERT_FILE").or_else(|| var("SSL_CERT_DIR")),
             Client::Aiohttp => None,
         };
