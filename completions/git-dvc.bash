@@ -22,6 +22,9 @@ _git_dvc_words() {
             git_dvc,check)
                 cmd="git_dvc__subcmd__check"
                 ;;
+            git_dvc,checkout)
+                cmd="git_dvc__subcmd__checkout"
+                ;;
             git_dvc,fetch)
                 cmd="git_dvc__subcmd__fetch"
                 ;;
@@ -33,6 +36,9 @@ _git_dvc_words() {
                 ;;
             git_dvc,pre-receive)
                 cmd="git_dvc__subcmd__pre__subcmd__receive"
+                ;;
+            git_dvc,pull)
+                cmd="git_dvc__subcmd__pull"
                 ;;
             git_dvc,push)
                 cmd="git_dvc__subcmd__push"
@@ -50,7 +56,7 @@ _git_dvc_words() {
 
     case "${cmd}" in
         git_dvc)
-            opts="-h -V --help --version add push fetch status check install uninstall pre-push pre-receive"
+            opts="-h -V --help --version add push fetch checkout pull status check install uninstall pre-push pre-receive"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,6 +114,20 @@ _git_dvc_words() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__checkout)
+            opts="-d -R -f -q -v -h --with-deps --recursive --force --relink --allow-missing --summary --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -189,6 +209,40 @@ _git_dvc_words() {
             fi
             case "${prev}" in
                 --storage-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__pull)
+            opts="-r -a -T -A -d -R -j -f -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --force --allow-missing --run-cache --no-run-cache --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rev)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

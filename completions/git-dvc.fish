@@ -29,6 +29,8 @@ complete -c git-dvc -n "__fish_git_dvc_needs_command" -s V -l version -d 'Print 
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "add" -d 'Track files and directories with DVC, exactly as `dvc add` does'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "push" -d 'Upload the data that revisions reference to DVC remote storage'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "fetch" -d 'Download the data that revisions reference from DVC remote storage into the cache'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "checkout" -d 'Put the data the work tree\'s DVC files name in place, from the cache'
+complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "pull" -d 'Download the data of the current state and put it in the work tree: fetch, then checkout'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "status" -d 'Show which data the remote is missing (`--cloud`), without uploading'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "check" -d 'Check that the data of committed revisions is in remote storage (for CI)'
 complete -c git-dvc -n "__fish_git_dvc_needs_command" -f -a "install" -d 'Install the pre-push hook, so every `git push` uploads the DVC data of the commits it sends'
@@ -66,6 +68,31 @@ complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -l no-run-cache -
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s q -l quiet -d 'Print nothing but errors'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s v -l verbose -d 'Explain what is being done (repeat for more)'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -s d -l with-deps -d 'Also check out the outputs of the stages the targets depend on'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -s R -l recursive -d 'Treat directory targets as "every DVC file under it"'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -s f -l force -d 'Delete or replace files whose content is not in the cache (modified or unsaved files), instead of stopping with the list of them'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -l relink -d 'Make every file again from the cache, unchanged ones too (after changing `cache.type`, say)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -l allow-missing -d 'Do not fail for outputs whose data is not in the cache (nor for stages never run): they are left out'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -l summary -d 'Print only the count of changed files (`No changes.` when nothing changed)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -s v -l verbose -d 'Explain what is being done (repeat for more)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand checkout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s j -l jobs -d 'Parallel storage operations (default, also for 0: the remote\'s `jobs`, else 4 × CPUs)' -r
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s a -l all-branches -d 'Also cover the tips of all local branches'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s T -l all-tags -d 'Also cover all tags (annotated tags peeled to their commits)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s A -l all-commits -d 'Also cover every commit reachable from HEAD, branches, remote-tracking branches and tags'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s d -l with-deps -d 'Include the stages and files the targets depend on'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s R -l recursive -d 'Treat directory targets as "every DVC file under it". A tracked directory holds no DVC file, so as a target it selects nothing, as in DVC'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -l glob -d 'Expand targets as glob patterns, as DVC does (Python\'s glob: `*`, `?`, `[…]`, `**` for any depth; wildcards skip names starting with `.`), against the work tree; for other revisions, against what each revision tracks (DVC files, outputs and the members of its directories). A match inside a tracked directory selects the whole directory. An error only when no pattern matches anything'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s f -l force -d 'Delete or replace files whose content is not in the cache (modified or unsaved files), instead of stopping with the list of them'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -l allow-missing -d 'Do not fail for outputs whose data is neither in the cache nor on the remote: they are left out'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -l run-cache -d 'Also fetch the run cache (`runs/`: past stage runs, which `dvc repro` reuses)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -l no-run-cache -d 'Do not fetch the run cache (the default)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s q -l quiet -d 'Print nothing but errors'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s v -l verbose -d 'Explain what is being done (repeat for more)'
+complete -c git-dvc -n "__fish_git_dvc_using_subcommand pull" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s r -l remote -d 'Remote to use instead of the default (`core.remote`). Outputs pinned to another remote with `remote:` are skipped, as DVC does' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -l rev -d 'Also cover this revision (that commit only) or range (`main~5..main`, every commit in it). Repeatable' -r
 complete -c git-dvc -n "__fish_git_dvc_using_subcommand status" -s j -l jobs -d 'Parallel storage operations (default, also for 0: the remote\'s `jobs`, else 4 × CPUs)' -r

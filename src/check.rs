@@ -7,8 +7,9 @@ use serde::Serialize;
 use crate::dvc::cache::LocalCache;
 use crate::dvc::dir_manifest::RelpathRules;
 use crate::error::Error;
+use crate::limits::Limits;
 use crate::objects::DestinationObjects;
-use crate::sync::{self, MemberCheck};
+use crate::sync::{self, AssessOptions, MemberCheck};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingObject {
@@ -25,10 +26,12 @@ pub struct Validation {
     pub missing: Vec<MissingObject>,
 }
 
-/// Checks each destination; `max_objects` bounds the work ([`Error::OverObjectCap`] past it).
+/// Checks each destination under the repository's `limits`; `max_objects` bounds the work
+/// ([`Error::OverObjectCap`] past it).
 pub fn validate(
     destinations: Vec<DestinationObjects>,
     cache: &LocalCache,
+    limits: Limits,
     jobs: impl Fn(&DestinationObjects) -> usize,
     max_objects: Option<usize>,
 ) -> Result<Validation, Error> {
@@ -41,16 +44,15 @@ pub fn validate(
         }
     }
     for dest in destinations {
-        let jobs = jobs(&dest);
-        // What passes here, any client may pull: relpaths must be safe on every platform.
-        let a = sync::assess(
-            dest,
-            cache,
-            jobs,
-            false,
-            MemberCheck::EveryMember,
-            RelpathRules::AnyPlatform,
-        )?;
+        let options = AssessOptions {
+            jobs: jobs(&dest),
+            full_local_check: false,
+            members: MemberCheck::EveryMember,
+            // What passes here, any client may pull: relpaths must be safe on every platform.
+            relpaths: RelpathRules::AnyPlatform,
+            limits,
+        };
+        let a = sync::assess(dest, cache, &options, None)?;
         result.checked += a.set.len();
         if let Some(max) = max_objects {
             if result.checked > max {

@@ -68,6 +68,10 @@ pub enum Error {
     /// A command that writes the work tree or cache run in a bare repository.
     #[error("git dvc {command} needs a work tree (this repository is bare): run it in a clone")]
     NeedsWorkTree { command: &'static str },
+    /// A checkout stopped before touching the work tree (files that would be lost, a
+    /// setting it cannot use).
+    #[error(transparent)]
+    Checkout(#[from] crate::workspace::checkout::CheckoutError),
     /// DVC's repository lock (`.dvc/tmp/lock`) could not be taken.
     #[error(transparent)]
     Lock(#[from] crate::dvc::repo_lock::LockError),
@@ -103,9 +107,10 @@ pub enum Error {
         warnings: Vec<String>,
         last: Box<Error>,
     },
-    /// Anything else worth one clear line.
-    #[error("{0}")]
-    Message(String),
+    /// The client hook: pushed commits hold DVC files git-dvc cannot read (each named in a
+    /// warning before this), and `dvc.allowIncompletePush` is not set.
+    #[error("some pushed commits have DVC files git-dvc cannot read; fix them, or run `git config dvc.allowIncompletePush true` to push anyway")]
+    UnreadablePushedFiles,
 }
 
 fn untrusted_remote_message(

@@ -17,7 +17,9 @@ use crate::dvc::config::RemoteConfig;
 use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::error::Error;
-use crate::objects::expand::{self, FetchedManifests, InvalidManifest, ObjectSet};
+use crate::limits::Limits;
+use crate::objects::collect::Direction;
+use crate::objects::expand::{self, FetchedManifests, InvalidManifest, ManifestRules, ObjectSet};
 use crate::objects::{DestinationObjects, Provenance};
 use crate::storage::{self, Storage, StorageError};
 use crate::transfer::download_plan::{DirDownload, DownloadPlan, FileDownload};
@@ -34,15 +36,22 @@ pub struct CacheAssessment {
     manifests: FetchedManifests,
 }
 
-/// Expands `dest` and checks the cache for each object.
-pub fn assess(dest: DestinationObjects, cache: &LocalCache) -> Result<CacheAssessment, Error> {
-    let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
+/// Expands `dest` and checks the cache for each object, under the repository's `limits`.
+pub fn assess(
+    dest: DestinationObjects,
+    cache: &LocalCache,
+    limits: &Limits,
+) -> Result<CacheAssessment, Error> {
+    let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote, limits)?);
     let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
     let (set, manifests) = expand::expand_keeping_manifests(
         &dest,
         cache,
         storage.as_ref(),
-        RelpathRules::ThisPlatform,
+        ManifestRules {
+            relpaths: RelpathRules::ThisPlatform,
+            max_bytes: limits.manifest,
+        },
     )
     .map_err(|e: StorageError| {
         Error::Storage(StorageError::new(
@@ -50,17 +59,7 @@ pub fn assess(dest: DestinationObjects, cache: &LocalCache) -> Result<CacheAsses
             format!("cannot read from {named}: {e}"),
         ))
     })?;
-    let invalid = set
-        .dirs
-        .iter()
-        .filter_map(|(hash, d)| {
-            d.invalid.clone().map(|problem| InvalidManifest {
-                hash: hash.clone(),
-                used_by: d.provenance.clone(),
-                problem,
-            })
-        })
-        .collect();
+    let invalid = expand::untrusted_manifests(&set, Direction::Down)?;
     let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
     let cached = all
         .par_iter()

@@ -1,5 +1,6 @@
 //! Sizes read from git config when the repository is opened (bytes, git's `k`/`m`/`g`
-//! suffixes allowed):
+//! suffixes allowed), carried by the opened repository ([`crate::git::GitRepo::limits`])
+//! and handed to each parser, reader and storage that needs one:
 //!
 //! - caps on what a commit can make git-dvc parse: DVC files (`.dvc`, `dvc.yaml`,
 //!   `dvc.lock`, `dvc.maxFileSize`) and `.dir` manifests (`dvc.maxManifestSize`). Anyone
@@ -8,8 +9,6 @@
 //! - `dvc.maxIgnoreFileSize`: a cap on each `.dvcignore`, far lower than the DVC-file cap
 //!   because building its matcher costs far more than its bytes.
 //! - `dvc.multipartThreshold`: objects this big or bigger go to object stores in parts.
-
-use std::sync::OnceLock;
 
 /// Default cap on one DVC file: 16 MiB (a `.dvc` file is usually under 1 KiB).
 pub const DEFAULT_MAX_FILE_SIZE: usize = 16 << 20;
@@ -43,31 +42,24 @@ impl Default for Limits {
     }
 }
 
-static LIMITS: OnceLock<Limits> = OnceLock::new();
-
-/// The limits in force: those read from the repository's config, else the defaults.
-pub fn get() -> Limits {
-    LIMITS.get().copied().unwrap_or_default()
-}
-
-/// Reads `dvc.maxFileSize`, `dvc.maxManifestSize`, `dvc.maxIgnoreFileSize` and
-/// `dvc.multipartThreshold` (the first
-/// repository opened wins;
-/// a process works on one repository). Zero, negative or malformed values keep the default.
-pub fn init(config: &gix::config::Snapshot<'_>) {
-    let read = |key: &str, default: usize| {
-        config
-            .integer(key)
-            .filter(|v| *v > 0)
-            .map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX))
-    };
-    let _ = LIMITS.set(Limits {
-        dvc_file: read("dvc.maxFileSize", DEFAULT_MAX_FILE_SIZE),
-        manifest: read("dvc.maxManifestSize", DEFAULT_MAX_MANIFEST_SIZE),
-        ignore_file: read("dvc.maxIgnoreFileSize", DEFAULT_MAX_IGNORE_FILE_SIZE),
-        multipart_threshold: read(
-            "dvc.multipartThreshold",
-            DEFAULT_MULTIPART_THRESHOLD as usize,
-        ) as u64,
-    });
+impl Limits {
+    /// Reads `dvc.maxFileSize`, `dvc.maxManifestSize`, `dvc.maxIgnoreFileSize` and
+    /// `dvc.multipartThreshold`. Zero, negative or malformed values keep the default.
+    pub fn from_config(config: &gix::config::Snapshot<'_>) -> Limits {
+        let read = |key: &str, default: usize| {
+            config
+                .integer(key)
+                .filter(|v| *v > 0)
+                .map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX))
+        };
+        Limits {
+            dvc_file: read("dvc.maxFileSize", DEFAULT_MAX_FILE_SIZE),
+            manifest: read("dvc.maxManifestSize", DEFAULT_MAX_MANIFEST_SIZE),
+            ignore_file: read("dvc.maxIgnoreFileSize", DEFAULT_MAX_IGNORE_FILE_SIZE),
+            multipart_threshold: read(
+                "dvc.multipartThreshold",
+                DEFAULT_MULTIPART_THRESHOLD as usize,
+            ) as u64,
+        }
+    }
 }

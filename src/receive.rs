@@ -146,7 +146,7 @@ pub fn validate_push(
     // `.dvc`. Of each, only what the commit's parents did not hold: they are on the server
     // already (checked when they came) or in this push (checked on their own).
     let base = snapshot::configured_project(&git)?;
-    let mut configs = ServerConfigs::new(git.git_dir(), settings.server_wide.clone());
+    let mut configs = ServerConfigs::new(&git, settings.server_wide.clone());
     let mut changes = Changes::new(&git, false, true, vec![base]);
     let mut snapshots = Vec::new();
     for revision in &revisions {
@@ -193,6 +193,7 @@ pub fn validate_push(
     let validation = check::validate(
         collected.destinations,
         &no_cache,
+        git.limits(),
         |d| engine::jobs_for(&d.remote, None),
         Some(settings.max_objects),
     )?;
@@ -201,6 +202,8 @@ pub fn validate_push(
 
 /// The server's configs, loaded once per project directory.
 struct ServerConfigs {
+    /// The cap on a pushed `.dvc/config` (`dvc.maxFileSize`).
+    max_file: usize,
     dvc_dir: PathBuf,
     server_wide: Option<PathBuf>,
     loaded: HashMap<String, Arc<DvcConfig>>,
@@ -211,10 +214,12 @@ struct ServerConfigs {
 }
 
 impl ServerConfigs {
-    fn new(git_dir: &Path, server_wide: Option<PathBuf>) -> ServerConfigs {
+    fn new(git: &GitRepo, server_wide: Option<PathBuf>) -> ServerConfigs {
         // Absolute: messages for the administrators name these files.
+        let git_dir = git.git_dir();
         let git_dir = std::path::absolute(git_dir).unwrap_or_else(|_| git_dir.to_path_buf());
         ServerConfigs {
+            max_file: git.limits().dvc_file,
             dvc_dir: git_dir.join("dvc"),
             server_wide,
             loaded: HashMap::new(),
@@ -246,7 +251,7 @@ impl ServerConfigs {
     ) -> Result<ProjectConfig, Error> {
         let server = self.server_config(site.dir)?;
         let pushed_default = match site.config_blob {
-            Some(blob) => pushed_core_remote(repo, &blob, site)?,
+            Some(blob) => pushed_core_remote(repo, &blob, site, self.max_file)?,
             None => None,
         };
         let default_remote = match server.core_remote() {
@@ -350,6 +355,7 @@ fn pushed_core_remote(
     repo: &gix::Repository,
     blob: &GitOid,
     site: &ProjectSite<'_>,
+    max_file: usize,
 ) -> Result<Option<String>, Error> {
     let file = if site.dir.is_empty() {
         ".dvc/config".to_string()
@@ -357,7 +363,7 @@ fn pushed_core_remote(
         format!("{}/.dvc/config", site.dir)
     };
     let what = format!("{file}@{}", site.revision.label);
-    let text = projects::read_capped(repo, blob, &what)?;
+    let text = projects::read_capped(repo, blob, &what, max_file)?;
     // The origin directory only resolves relative paths, which are never used here.
     // Checked alone: its remotes' URLs may live in the clones' config.local.
     let level = ConfigLevel::parse(&text, PathBuf::from("/"), what.clone())

@@ -9,7 +9,9 @@ use crate::dvc::config::RemoteConfig;
 use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::{DvcHash, HashKind};
 use crate::error::Error;
-use crate::objects::expand::{self, InvalidManifest, ObjectSet};
+use crate::limits::Limits;
+use crate::objects::collect::Direction;
+use crate::objects::expand::{self, ManifestRules, ObjectSet};
 use crate::objects::verified_dirs::VerifiedDirs;
 use crate::objects::{DestinationObjects, Provenance};
 use crate::remote_status;
@@ -77,39 +79,51 @@ fn without_remote_name(message: &str, named: &str) -> String {
     }
 }
 
-/// Expands and checks one destination.
-///
-/// The one place the rule "an invalid manifest stops the operation" lives: a `.dir` whose
-/// copy exists but cannot be trusted (over the size cap, bytes that do not match its name,
-/// not a manifest) makes this an [`Error::InvalidManifests`], so no command (push, status,
-/// check, pre-push, pre-receive) gets an assessment, a plan or a validation to act on.
-/// `rules`: whose path rules manifests' relpaths must meet (the server check vouches for
-/// every platform's clients).
-pub fn assess(
-    dest: DestinationObjects,
-    cache: &LocalCache,
-    jobs: usize,
-    full_local_check: bool,
-    members: MemberCheck,
-    rules: RelpathRules,
-) -> Result<Assessment, Error> {
-    assess_with(dest, cache, jobs, full_local_check, members, rules, None)
+/// How one destination is assessed.
+#[derive(Debug, Clone, Copy)]
+pub struct AssessOptions {
+    /// Parallel storage requests.
+    pub jobs: usize,
+    /// Whether objects already on the remote are also looked up in the cache (status
+    /// reports `deleted` for those; push does not need to know).
+    pub full_local_check: bool,
+    pub members: MemberCheck,
+    /// Whose path rules manifests' relpaths must meet (the server check vouches for every
+    /// platform's clients).
+    pub relpaths: RelpathRules,
+    /// The repository's size limits (manifests, multipart uploads).
+    pub limits: Limits,
 }
 
-/// [`assess`], with the local index of manifests verified complete on this remote: with
+/// Expands and checks one destination.
+///
+/// A `.dir` whose copy exists but cannot be trusted (over the size cap, bytes that do not
+/// match its name, not a manifest) makes this an [`Error::InvalidManifests`]
+/// ([`expand::untrusted_manifests`], the one rule), so no command (push, status, check,
+/// pre-push, pre-receive) gets an assessment, a plan or a validation to act on.
+///
+/// `verified`: the local index of manifests verified complete on this remote. With
 /// [`MemberCheck::TrustManifests`] a listed `.dir` the remote still has is not read (its
 /// members need no question then anyway), and manifests found complete are added to it.
 /// With [`MemberCheck::EveryMember`] the index is never consulted.
-pub fn assess_with(
+pub fn assess(
     dest: DestinationObjects,
     cache: &LocalCache,
-    jobs: usize,
-    full_local_check: bool,
-    members: MemberCheck,
-    rules: RelpathRules,
+    options: &AssessOptions,
     verified: Option<&mut VerifiedDirs>,
 ) -> Result<Assessment, Error> {
-    let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote)?);
+    let AssessOptions {
+        jobs,
+        full_local_check,
+        members,
+        relpaths,
+        limits,
+    } = *options;
+    let rules = ManifestRules {
+        relpaths,
+        max_bytes: limits.manifest,
+    };
+    let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote, &limits)?);
     let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
     // Keeps the error's kind: unreachable storage is not bad input (pre-receive's failOpen).
     let cannot_check = |e: StorageError| {
@@ -134,20 +148,7 @@ pub fn assess_with(
         }
     }
     let set = expand::expand(&dest, cache, storage.as_ref(), rules, &skip).map_err(cannot_check)?;
-    let invalid: Vec<InvalidManifest> = set
-        .dirs
-        .iter()
-        .filter_map(|(hash, d)| {
-            d.invalid.clone().map(|problem| InvalidManifest {
-                hash: hash.clone(),
-                used_by: d.provenance.clone(),
-                problem,
-            })
-        })
-        .collect();
-    if !invalid.is_empty() {
-        return Err(Error::InvalidManifests(invalid));
-    }
+    expand::untrusted_manifests(&set, Direction::Up)?;
     let (mut present, members_checked) =
         remote_presence(&mut query, &set, members).map_err(cannot_check)?;
     present.extend(skip);

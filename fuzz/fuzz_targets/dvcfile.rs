@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = git_dvc::dvc::dvcfile::parse_dvc_file(data);
+    let _ = git_dvc::dvc::dvcfile::parse_dvc_file(data, git_dvc::limits::DEFAULT_MAX_FILE_SIZE);
 });

@@ -9,5 +9,10 @@ fuzz_target!(|data: &[u8]| {
         None => (data, None),
     };
     // Templating runs too (`${…}`, `foreach`, `matrix`, inline `vars`); no vars files.
-    let _ = git_dvc::dvc::pipeline::parse_pipeline(yaml, lock, &git_dvc::dvc::pipeline::NoVarsFiles);
+    let _ = git_dvc::dvc::pipeline::parse_pipeline(
+        yaml,
+        lock,
+        &git_dvc::dvc::pipeline::NoVarsFiles,
+        git_dvc::limits::DEFAULT_MAX_FILE_SIZE,
+    );
 });

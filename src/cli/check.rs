@@ -8,6 +8,8 @@ use super::args::{OutputArgs, SelectionArgs};
 use super::report;
 use crate::check;
 use crate::engine;
+use crate::engine::notice::{Notice, Observer, Transfer};
+use crate::transfer::progress::Progress;
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -42,15 +44,7 @@ pub fn run(args: CheckArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return report::fail(WHAT, &e),
     };
-    // A gate: a revision whose DVC files cannot be read stops the check (skipping it, as
-    // DVC's push does, would pass the data of its readable files unchecked).
-    let mut request = args
-        .selection
-        .request(&args.output)
-        .aborting_on_failed_revisions();
-    if request.revisions.is_empty() {
-        request.revisions.revs.push("HEAD".to_string());
-    }
+    let request = args.selection.request(&args.output);
     let storage_path = args.storage_config.clone().or_else(|| {
         std::env::var_os(STORAGE_CONFIG_ENV)
             .filter(|v| !v.is_empty())
@@ -68,21 +62,8 @@ pub fn run(args: CheckArgs) -> i32 {
             None
         }
     };
-    let result = engine::collect_with_nested(&cwd, &request, storage.as_ref()).and_then(
-        |(ctx, collected)| {
-            for w in &collected.warnings {
-                if !args.json {
-                    report::warn(w);
-                }
-            }
-            check::validate(
-                collected.destinations,
-                &ctx.cache,
-                |d| engine::jobs_for(&d.remote, request.jobs),
-                None,
-            )
-        },
-    );
+    let mut printer = Printer { json: args.json };
+    let result = engine::check::check(&cwd, &request, storage.as_ref(), &mut printer);
     let validation = match result {
         Ok(v) => v,
         Err(e) => return report::fail(WHAT, &e),
@@ -115,4 +96,22 @@ pub fn run(args: CheckArgs) -> i32 {
         );
     }
     i32::from(!validation.missing.is_empty())
+}
+
+struct Printer {
+    json: bool,
+}
+
+impl Observer for Printer {
+    fn notice(&mut self, notice: Notice<'_>) {
+        if let Notice::Collect(warnings) = notice {
+            if !self.json {
+                warnings.iter().for_each(|w| report::warn(w));
+            }
+        }
+    }
+
+    fn progress(&mut self, _: Transfer<'_>, total: usize) -> Progress {
+        Progress::new(total, "", true)
+    }
 }

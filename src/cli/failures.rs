@@ -37,6 +37,19 @@ pub struct UploadFailure {
     pub error: StorageError,
 }
 
+impl UploadFailure {
+    /// The engine's failure, with the command's per-object context after the error.
+    pub fn new(failure: crate::engine::notice::TransferFailure, note: String) -> UploadFailure {
+        UploadFailure {
+            remote: failure.remote,
+            id: failure.id,
+            key: failure.key,
+            note,
+            error: failure.error,
+        }
+    }
+}
+
 /// Which way the failed objects were going: it words the lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Way {

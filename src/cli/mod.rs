@@ -5,14 +5,15 @@
 pub mod add;
 pub mod args;
 pub mod check;
+pub mod checkout;
 mod failures;
 pub mod fetch;
 pub mod install;
 mod install_server;
 pub mod pre_push;
 pub mod pre_receive;
+pub mod pull;
 pub mod push;
-pub mod push_run_cache;
 mod pusher;
 pub mod report;
 pub mod status;
@@ -29,6 +30,8 @@ Examples:
   git dvc push -a -T             Also the data of every branch tip and tag, read from git
   git dvc status -c              Show what the remote lacks, without uploading
   git dvc fetch -a -T            Download the data of every branch tip and tag into the cache
+  git dvc pull                   Download the current state's data and put it in the work tree
+  git dvc checkout               Put the data of the work tree's DVC files in place, from the cache
   git dvc check --rev main       For CI: fail when data committed on main is not in storage
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
 
@@ -131,6 +134,54 @@ Exit status:
   0  everything fetched (objects missing from the remote too are only a warning, as in DVC)
   1  an object failed to download or was refused (its bytes do not match its name)")]
     Fetch(args::FetchArgs),
+    /// Put the data the work tree's DVC files name in place, from the cache.
+    ///
+    /// What `dvc checkout` does, with its output: `A`/`M`/`D` lines per output, unchanged
+    /// files left untouched, files linked or copied as `cache.type` says (`reflink,copy` by
+    /// default, `hardlink`, `symlink`, `copy`), `isexec` files made executable. Files in a
+    /// tracked directory that it does not list are removed, except `.dvcignore`d ones. A
+    /// file whose content is not in the cache (a modified file, an unsaved one) is never
+    /// deleted or replaced without `--force`: the checkout stops first and lists them.
+    /// Without targets, outputs git-dvc checked out whose DVC file no longer declares them
+    /// are removed, when untouched since. `cache: false` outputs and `.gitignore` are never
+    /// touched. Files are written under a temporary name and renamed; a work-tree state in
+    /// `.dvc/tmp/git-dvc/` makes a checkout with nothing to do read no file. Holds DVC's
+    /// lock (`.dvc/tmp/lock`). Unlike DVC, an object missing from the cache leaves the rest
+    /// of its directory in place, a stale exec bit is cleared, and an executable is never
+    /// hard- or symlinked to the cache (its mode would change the cache object's).
+    #[command(after_long_help = "\
+Examples:
+  git dvc checkout               Every output of the work tree's DVC files
+  git dvc checkout data.dvc      One output
+  git dvc checkout --relink      Make every file again (after changing cache.type)
+  git dvc checkout -f            Also replace modified files (their changes are lost)
+
+Exit status:
+  0    the work tree holds the data
+  255  an output could not be checked out (its data is not in the cache: `git dvc pull`),
+       or files would be lost without --force (as DVC)")]
+    Checkout(checkout::CheckoutArgs),
+    /// Download the data of the current state and put it in the work tree: fetch, then
+    /// checkout.
+    ///
+    /// What `dvc pull` does: `git dvc fetch` with the same flags (`-a`, `-T`, `-A`, `--rev`
+    /// fetch more revisions; the checkout is always the work tree's), then, when every
+    /// download worked, `git dvc checkout` (see its help). Downloads are verified against
+    /// their names, so wrong bytes never reach the cache or the work tree. Prints DVC's
+    /// lines and summary (`6 files fetched and 5 files added`), or `Everything is up to
+    /// date.`
+    #[command(after_long_help = "\
+Examples:
+  git dvc pull                   The data of the work tree's DVC files
+  git dvc pull data.dvc          One output
+  git dvc pull -r backup         From the DVC remote 'backup'
+  git dvc pull -a -T             Also fetch every branch tip's and tag's data into the cache
+
+Exit status:
+  0  the work tree holds the data
+  1  a download failed (nothing is checked out then), an output could not be checked out,
+     or files would be lost without --force")]
+    Pull(pull::PullArgs),
     /// Show which data the remote is missing (`--cloud`), without uploading.
     ///
     /// Prints DVC's `new:`/`deleted:`/`missing:` lines, paths relative to the current
@@ -232,6 +283,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Add(_)
             | Command::Push(_)
             | Command::Fetch(_)
+            | Command::Pull(_)
             | Command::Status(_)
             | Command::Check(_)
     ));
@@ -239,6 +291,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Checkout(args) => checkout::run(args),
+        Command::Pull(args) => pull::run(args),
         Command::Status(args) => status::run(args),
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),

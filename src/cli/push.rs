@@ -1,20 +1,13 @@
 //! `git dvc push`: upload what the selected revisions reference.
 
-use std::collections::BTreeMap;
-
 use super::args::PushArgs;
 use super::failures::{self, UploadFailure};
-use super::push_run_cache::{RunCachePush, RUN_CACHE_REVISION};
 use super::report;
-use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
-use crate::engine;
-use crate::error::Error;
-use crate::objects::verified_dirs::VerifiedDirs;
+use crate::engine::notice::{Notice, Observer, Transfer, TransferFailure};
+use crate::engine::{self, push};
 use crate::objects::Provenance;
-use crate::storage::StorageError;
-use crate::sync;
-use crate::transfer::{self, progress::Progress};
+use crate::transfer::progress::Progress;
 
 const WHAT: &str = "failed to push data to the cloud";
 
@@ -23,153 +16,21 @@ pub fn run(args: PushArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return report::fail(WHAT, &e),
     };
-    let request = args
+    let mut request = args
         .selection
         .request(&args.output)
         .checking_members(args.check_members);
-    match push(&cwd, &request, args.run_cache) {
-        Ok(code) => code,
-        Err(e) => report::fail(WHAT, &e),
-    }
-}
-
-fn push(
-    cwd: &std::path::Path,
-    request: &engine::SyncRequest,
-    run_cache: bool,
-) -> Result<i32, Error> {
-    let (ctx, mut collected) = engine::collect(cwd, request)?;
-    // `-q`: nothing but errors, as DVC (its warnings go through the same logger).
-    if !request.quiet {
-        for w in &collected.warnings {
-            report::warn(w);
-        }
-    }
-    let runs = match run_cache {
-        true => {
-            RunCachePush::prepare(&ctx, request.remote.as_deref(), &mut collected.destinations)?
-        }
-        false => None,
+    request.run_cache = args.run_cache;
+    let mut printer = Printer {
+        quiet: request.quiet,
+        verbose: request.verbose,
     };
-    if collected.used_no_default && !request.quiet {
-        report::warn("No remote provided and no default remote set.");
-    }
-    if request.verbose > 0 {
-        eprintln!(
-            "git-dvc: {} revision(s) scanned, {} remote(s) to update",
-            collected.snapshots_used,
-            collected.destinations.len()
-        );
-    }
-    let mut pushed = 0usize;
-    let mut failed: Vec<UploadFailure> = Vec::new();
-    for dest in collected.destinations {
-        let jobs = engine::jobs_for(&dest.remote, request.jobs);
-        let runs = runs.as_ref().filter(|r| r.is_for(&dest));
-        // Manifests verified complete on this remote before are not read again.
-        let mut verified = VerifiedDirs::load(ctx.git.git_dir(), &dest.remote.url);
-        let assessment = sync::assess_with(
-            dest,
-            &ctx.cache,
-            jobs,
-            false,
-            request.members,
-            RelpathRules::ThisPlatform,
-            Some(&mut verified),
-        )?;
-        let mut missing = assessment.missing_everywhere();
-        // Old runs' outputs are often gone (`dvc gc`): their entries are held back instead.
-        missing.retain(|_, p| p.revision != RUN_CACHE_REVISION);
-        if !missing.is_empty() && !request.quiet {
-            report::warn(&missing_message(&missing));
-        }
-        let plan = assessment.plan(&ctx.cache);
-        let cleaned = assessment.storage.remove_stale_temporaries();
-        if request.verbose > 0 && cleaned > 0 {
-            eprintln!("git-dvc: removed {cleaned} temporary files left by interrupted uploads");
-        }
-        if request.verbose > 0 {
-            eprintln!(
-                "git-dvc: remote '{}' ({}): {} objects referenced, {} present, {} to upload",
-                assessment.remote.name,
-                assessment.storage.describe(),
-                assessment.set.len(),
-                assessment.present.len(),
-                plan.len()
-            );
-        }
-        // (run-cache key, or `runs/` for the listing, error)
-        let mut storage_failures: Vec<(String, StorageError)> = Vec::new();
-        let runs_missing = match runs.map(|r| r.missing_on(assessment.storage.as_ref(), jobs)) {
-            Some(Ok(Some(entries))) => entries,
-            Some(Err(e)) => {
-                storage_failures.push(("runs/".to_string(), e));
-                Vec::new()
-            }
-            _ => Vec::new(),
-        };
-        let remote = &assessment.remote.name;
-        let entry_failure = |(key, error): (String, StorageError)| UploadFailure {
-            remote: remote.clone(),
-            id: key.clone(),
-            key,
-            note: String::new(),
-            error,
-        };
-        if plan.is_empty() && runs_missing.is_empty() {
-            verified.save();
-            failed.extend(storage_failures.into_iter().map(entry_failure));
-            report::requests(
-                request.verbose,
-                &assessment.remote.name,
-                assessment.storage.as_ref(),
-            );
-            continue;
-        }
-        let progress = Progress::new(
-            plan.len() + runs_missing.len(),
-            &format!("Pushing to '{}'", assessment.remote.name),
-            request.quiet,
-        );
-        let outcome = transfer::run(assessment.storage.as_ref(), &plan, jobs, &progress);
-        assessment.record_uploads(&plan, &outcome, &mut verified, &ctx.cache);
-        verified.save();
-        if let Some(runs) = runs.filter(|_| !runs_missing.is_empty()) {
-            let on_remote = assessment.present.iter().chain(&outcome.uploaded).collect();
-            let entries = runs.upload(
-                assessment.storage.as_ref(),
-                &runs_missing,
-                &on_remote,
-                jobs,
-                &progress,
-            );
-            pushed += entries.uploaded;
-            storage_failures.extend(entries.failed);
-        }
-        progress.finish();
-        report::requests(
-            request.verbose,
-            &assessment.remote.name,
-            assessment.storage.as_ref(),
-        );
-        pushed += outcome.uploaded.len();
-        failed.extend(outcome.failed.into_iter().map(|(hash, error)| {
-            let note = assessment
-                .set
-                .provenance(&hash)
-                .map(|p| format!(" (used by {p})"))
-                .unwrap_or_default();
-            UploadFailure {
-                remote: remote.clone(),
-                id: hash.oid.to_string(),
-                key: hash.relative_key(),
-                note,
-                error,
-            }
-        }));
-        failed.extend(storage_failures.into_iter().map(entry_failure));
-    }
-    if !failed.is_empty() {
+    let outcome = match push::push(&cwd, &request, &mut printer) {
+        Ok(outcome) => outcome,
+        Err(e) => return report::fail(WHAT, &e),
+    };
+    if !outcome.failed.is_empty() {
+        let failed: Vec<UploadFailure> = outcome.failed.into_iter().map(used_by).collect();
         for line in failures::lines(&failed) {
             report::error(&line);
         }
@@ -177,21 +38,90 @@ fn push(
             "{WHAT} - {} failed to upload",
             report::files(failed.len())
         ));
-        return Ok(1);
+        return 1;
     }
     if !request.quiet {
-        if pushed == 0 {
+        if outcome.pushed == 0 {
             println!("Everything is up to date.");
         } else {
-            println!("{} pushed", report::files(pushed));
+            println!("{} pushed", report::files(outcome.pushed));
         }
     }
-    Ok(0)
+    0
+}
+
+/// A failure as push and fetch name it: `(used by data@HEAD)` after the error.
+pub fn used_by(failure: TransferFailure) -> UploadFailure {
+    let note = failure
+        .used_by
+        .as_ref()
+        .map(|p| format!(" (used by {p})"))
+        .unwrap_or_default();
+    UploadFailure::new(failure, note)
+}
+
+/// `-q`: nothing but errors, as DVC (its warnings go through the same logger).
+struct Printer {
+    quiet: bool,
+    verbose: u8,
+}
+
+impl Observer for Printer {
+    fn notice(&mut self, notice: Notice<'_>) {
+        let (quiet, verbose) = (self.quiet, self.verbose > 0);
+        match notice {
+            Notice::Collect(warnings) if !quiet => warnings.iter().for_each(|w| report::warn(w)),
+            Notice::NoDefaultRemote if !quiet => {
+                report::warn("No remote provided and no default remote set.")
+            }
+            Notice::Scanned { revisions, remotes } if verbose => {
+                eprintln!("git-dvc: {revisions} revision(s) scanned, {remotes} remote(s) to update")
+            }
+            Notice::MissingEverywhere { objects, .. } if !quiet => report::warn(&missing_message(
+                objects.iter().map(|m| (&m.hash, &m.used_by)),
+            )),
+            Notice::RemoteTemporariesRemoved(n) if verbose => {
+                eprintln!("git-dvc: removed {n} temporary files left by interrupted uploads")
+            }
+            Notice::Planned(plan) if verbose => eprintln!(
+                "git-dvc: remote '{}' ({}): {} objects referenced, {} present, {} to upload",
+                plan.remote, plan.location, plan.referenced, plan.present, plan.transfers
+            ),
+            Notice::Requests {
+                remote,
+                location,
+                count,
+            } if verbose => report::requests(remote, location, count),
+            // The run cache's warnings are shown even with -q.
+            Notice::RunCacheUnreadable(warnings) => warnings.iter().for_each(|w| report::warn(w)),
+            Notice::RunCacheNotOnHttp { remote } => report::warn(&format!(
+                "the run cache is not pushed to remote '{remote}': DVC cannot pull a run cache \
+                 from an HTTP remote"
+            )),
+            Notice::RunCacheHeldBack { entries, remote } => report::warn(&format!(
+                "{} of the run cache not pushed: outputs of those runs are not on remote \
+                 '{remote}' (in neither the cache nor the remote, or failed to upload)",
+                match entries {
+                    1 => "1 entry".to_string(),
+                    n => format!("{n} entries"),
+                }
+            )),
+            _ => {}
+        }
+    }
+
+    fn progress(&mut self, transfer: Transfer<'_>, total: usize) -> Progress {
+        let label = match transfer {
+            Transfer::Upload { remote } => format!("Pushing to '{remote}'"),
+            _ => String::new(),
+        };
+        Progress::new(total, &label, self.quiet)
+    }
 }
 
 /// DVC's warning for objects that exist neither in the cache nor on the remote, with the
 /// output and revision that need each.
-pub fn missing_message(missing: &BTreeMap<&DvcHash, &Provenance>) -> String {
+pub fn missing_message<'a>(missing: impl Iterator<Item = (&'a DvcHash, &'a Provenance)>) -> String {
     let mut lines = vec![
         "Some of the cache files do not exist neither locally nor on remote. Missing cache files:"
             .to_string(),

@@ -14,6 +14,16 @@ pub fn error(message: &str) {
 /// DVC's exit code for a configuration it refuses to load (`configuration error`).
 pub const CONFIG_ERROR_EXIT: i32 = 251;
 
+/// Whether `err` is a configuration DVC refuses (see [`config_failure`]): exit 251 even
+/// under `-q`, which prints nothing.
+pub fn is_config_failure(err: &Error) -> bool {
+    match err {
+        Error::Storage(e) => e.config,
+        Error::Config(c) => c.stops_loading(),
+        _ => false,
+    }
+}
+
 /// A configuration DVC refuses as it opens the repository (a file it cannot parse, a key
 /// or value its schema rejects): prints DVC's `ERROR: configuration error - config file
 /// error: …` and a hint naming the file, and returns 251, DVC's exit code for it. `None`
@@ -78,12 +88,6 @@ pub fn files(n: usize) -> String {
 }
 
 /// With `-v`: how many requests a remote's storage sent (HTTP requests, SFTP operations).
-pub fn requests(verbose: u8, remote: &str, storage: &dyn crate::storage::Storage) {
-    if verbose > 0 {
-        eprintln!(
-            "remote '{remote}' ({}): {} storage requests",
-            storage.describe(),
-            storage.requests()
-        );
-    }
+pub fn requests(remote: &str, location: &str, count: u64) {
+    eprintln!("remote '{remote}' ({location}): {count} storage requests");
 }

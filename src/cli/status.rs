@@ -4,11 +4,13 @@ use std::collections::BTreeMap;
 
 use super::args::StatusArgs;
 use super::report;
-use crate::dvc::dir_manifest::RelpathRules;
 use crate::dvc::hash::DvcHash;
 use crate::engine;
+use crate::engine::notice::{Notice, Observer, Transfer};
+use crate::engine::status::RemoteStatus;
 use crate::error::Error;
-use crate::sync::{self, ObjectState};
+use crate::sync::ObjectState;
+use crate::transfer::progress::Progress;
 
 /// DVC's status prints its errors without a "failed to …" prefix.
 const WHAT: &str = "";
@@ -28,8 +30,7 @@ pub fn run(args: StatusArgs) -> i32 {
     let request = args
         .selection
         .request(&args.output)
-        .checking_members(args.check_members)
-        .aborting_on_failed_revisions();
+        .checking_members(args.check_members);
     match status(&cwd, &request, args.json) {
         Ok(code) => code,
         Err(Error::NoRemote {
@@ -49,42 +50,25 @@ pub fn run(args: StatusArgs) -> i32 {
 }
 
 fn status(cwd: &std::path::Path, request: &engine::SyncRequest, json: bool) -> Result<i32, Error> {
-    let (ctx, collected) = engine::collect(cwd, request)?;
+    let mut printer = Printer {
+        shown: !json && !request.quiet,
+        verbose: request.verbose,
+    };
+    let outcome = engine::status::status(cwd, request, &mut printer)?;
     // DVC shows paths relative to the current directory.
-    let prefix = ctx.cwd_prefix.as_str();
-    if !json && !request.quiet {
-        for w in &collected.warnings {
-            report::warn(w);
-        }
-    }
+    let prefix = outcome.cwd_prefix.as_str();
     // path → state; DVC lists deleted, then new, then missing.
     let mut entries: Vec<(ObjectState, String)> = Vec::new();
     // Directories whose `.dir` is nowhere: DVC warns and leaves them out of the list.
     let mut missing_dirs: Vec<(String, DvcHash)> = Vec::new();
-    let mut remote_names = Vec::new();
-    for dest in collected.destinations {
-        let jobs = engine::jobs_for(&dest.remote, request.jobs);
-        let assessment = sync::assess(
-            dest,
-            &ctx.cache,
-            jobs,
-            true,
-            request.members,
-            RelpathRules::ThisPlatform,
-        )?;
-        remote_names.push(assessment.remote.name.clone());
-        report::requests(
-            request.verbose,
-            &assessment.remote.name,
-            assessment.storage.as_ref(),
-        );
-        let shown = ShownPaths::new(prefix, &assessment);
-        for (state, hash, prov) in assessment.out_of_sync() {
-            let path = shown.path(&prov.path);
-            if state == ObjectState::Missing && hash.oid.is_dir() {
+    for remote in &outcome.remotes {
+        let shown = ShownPaths::new(prefix, remote);
+        for (state, hash, path) in &remote.out_of_sync {
+            let path = shown.path(path);
+            if *state == ObjectState::Missing && hash.oid.is_dir() {
                 missing_dirs.push((path, hash.clone()));
             } else {
-                entries.push((state, path));
+                entries.push((*state, path));
             }
         }
     }
@@ -112,13 +96,7 @@ fn status(cwd: &std::path::Path, request: &engine::SyncRequest, json: bool) -> R
         return Ok(i32::from(!entries.is_empty() || !missing_dirs.is_empty()));
     }
     if entries.is_empty() {
-        let remote = request
-            .remote
-            .clone()
-            .or_else(|| ctx.workspace_config.core_remote())
-            .or_else(|| remote_names.first().cloned())
-            .unwrap_or_default();
-        println!("Cache and remote '{remote}' are in sync.");
+        println!("Cache and remote '{}' are in sync.", outcome.remote);
         return Ok(0);
     }
     for (state, path) in &entries {
@@ -126,6 +104,32 @@ fn status(cwd: &std::path::Path, request: &engine::SyncRequest, json: bool) -> R
         println!("\t{label:<20}{path}");
     }
     Ok(0)
+}
+
+struct Printer {
+    /// Warnings are shown (not with `--json` or `-q`).
+    shown: bool,
+    verbose: u8,
+}
+
+impl Observer for Printer {
+    fn notice(&mut self, notice: Notice<'_>) {
+        match notice {
+            Notice::Collect(warnings) if self.shown => {
+                warnings.iter().for_each(|w| report::warn(w))
+            }
+            Notice::Requests {
+                remote,
+                location,
+                count,
+            } if self.verbose > 0 => report::requests(remote, location, count),
+            _ => {}
+        }
+    }
+
+    fn progress(&mut self, _: Transfer<'_>, total: usize) -> Progress {
+        Progress::new(total, "", true)
+    }
 }
 
 /// DVC's warning for a directory whose `.dir` is neither in the cache nor on the remote
@@ -150,12 +154,11 @@ struct ShownPaths<'a> {
 }
 
 impl<'a> ShownPaths<'a> {
-    fn new(cwd: &'a str, assessment: &'a sync::Assessment) -> ShownPaths<'a> {
-        let enclosing_dir_output = assessment
-            .set
-            .dirs
-            .values()
-            .map(|d| d.provenance.path.as_str())
+    fn new(cwd: &'a str, remote: &'a RemoteStatus) -> ShownPaths<'a> {
+        let enclosing_dir_output = remote
+            .dir_outputs
+            .iter()
+            .map(String::as_str)
             .find(|d| !cwd.is_empty() && (cwd == *d || is_inside(cwd, d)));
         ShownPaths {
             cwd,
@@ -182,7 +185,7 @@ fn is_inside(path: &str, dir: &str) -> bool {
 }
 
 /// `os.path.relpath(path, base)` for `/`-separated relative paths (`""` is the top).
-fn relative_path(path: &str, base: &str) -> String {
+pub(crate) fn relative_path(path: &str, base: &str) -> String {
     let path: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let base: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
     let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();

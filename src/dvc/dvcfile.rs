@@ -41,9 +41,9 @@ pub struct DvcFile {
     pub is_versioned_import: bool,
 }
 
-/// Parses and validates a `.dvc` file.
-pub fn parse_dvc_file(bytes: &[u8]) -> Result<DvcFile, FormatError> {
-    let mut doc = yaml::parse(bytes)?;
+/// Parses and validates a `.dvc` file of at most `max_bytes` (`dvc.maxFileSize`).
+pub fn parse_dvc_file(bytes: &[u8], max_bytes: usize) -> Result<DvcFile, FormatError> {
+    let mut doc = yaml::parse(bytes, max_bytes)?;
     // DVC loads `yaml.load(text) or {}`: an empty file is an empty stage.
     if doc.is_falsy() {
         doc = Yaml::Map(Vec::new());
@@ -73,6 +73,7 @@ pub fn parse_dvc_file(bytes: &[u8]) -> Result<DvcFile, FormatError> {
             cache: out.get("cache").and_then(Yaml::as_bool).unwrap_or(true),
             files,
             stage: None,
+            isexec: out.get("isexec").and_then(Yaml::as_bool).unwrap_or(false),
         });
     }
 
@@ -437,12 +438,16 @@ static SINGLE_STAGE: Rule = Rule::Map(&MapRule {
 mod tests {
     use super::*;
 
+    const MAX: usize = crate::limits::DEFAULT_MAX_FILE_SIZE;
+
     fn parse(text: &str) -> DvcFile {
-        parse_dvc_file(text.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{text}"))
+        parse_dvc_file(text.as_bytes(), MAX).unwrap_or_else(|e| panic!("{e}\n{text}"))
     }
 
     fn error(text: &str) -> String {
-        parse_dvc_file(text.as_bytes()).unwrap_err().to_string()
+        parse_dvc_file(text.as_bytes(), MAX)
+            .unwrap_err()
+            .to_string()
     }
 
     fn hash(kind: HashKind, oid: &str) -> Option<DvcHash> {
@@ -475,6 +480,7 @@ mod tests {
                 cache: true,
                 files: None,
                 stage: None,
+                isexec: true,
             }
         );
         assert!(out.is_pushable());
@@ -860,14 +866,17 @@ mod tests {
 
     #[test]
     fn yaml_level_errors_pass_through() {
-        assert!(matches!(parse_dvc_file(b"\xff"), Err(FormatError::Yaml(_))));
         assert!(matches!(
-            parse_dvc_file(b"outs: [\n"),
+            parse_dvc_file(b"\xff", MAX),
+            Err(FormatError::Yaml(_))
+        ));
+        assert!(matches!(
+            parse_dvc_file(b"outs: [\n", MAX),
             Err(FormatError::Yaml(_))
         ));
         let dup = "outs:\n- path: x\n  md5: 7ac062d8a84466e70d9b899c0821a51c\n  md5: 7ac062d8a84466e70d9b899c0821a51c\n";
         assert!(matches!(
-            parse_dvc_file(dup.as_bytes()),
+            parse_dvc_file(dup.as_bytes(), MAX),
             Err(FormatError::Yaml(_))
         ));
     }

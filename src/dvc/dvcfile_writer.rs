@@ -147,7 +147,9 @@ fn render(fields: &[(&str, Value)]) -> String {
 /// The keys and values of a `.dvc` file that holds one output with only `dvc add`'s keys
 /// (each at most once, any order) and that [`render`] reproduces byte for byte.
 fn parse_simple(bytes: &[u8]) -> Option<Vec<(&'static str, Value)>> {
-    let doc = yaml::parse(bytes).ok()?;
+    // A file this function can reproduce is a few hundred bytes; any cap far above that
+    // serves (the real parse of every DVC file applies `dvc.maxFileSize`).
+    let doc = yaml::parse(bytes, crate::limits::DEFAULT_MAX_FILE_SIZE).ok()?;
     let [(key, outs)] = doc.as_map()? else {
         return None;
     };

@@ -489,7 +489,7 @@ mod tests {
     fn ctx(text: &str) -> Context {
         let mut c = Context::default();
         c.merge(
-            &yaml::parse(text.as_bytes()).unwrap(),
+            &yaml::parse(text.as_bytes(), usize::MAX).unwrap(),
             "vars",
             &mut Budget::new(1 << 20),
         )
@@ -550,9 +550,9 @@ mod tests {
     #[test]
     fn merging_never_overwrites() {
         let mut c = ctx("a: {b: 1}\n");
-        let more = yaml::parse(b"a: {c: 2}\n").unwrap();
+        let more = yaml::parse(b"a: {c: 2}\n", usize::MAX).unwrap();
         c.merge(&more, "x.yaml", &mut Budget::new(100)).unwrap();
-        let again = yaml::parse(b"a: {b: 3}\n").unwrap();
+        let again = yaml::parse(b"a: {b: 3}\n", usize::MAX).unwrap();
         assert_eq!(
             c.merge(&again, "y.yaml", &mut Budget::new(100))
                 .unwrap_err(),

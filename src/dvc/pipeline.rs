@@ -29,7 +29,7 @@
 //! schema`.
 //!
 //! ```text
-//! let outputs = parse_pipeline(dvc_yaml, Some(dvc_lock), &files)?;
+//! let outputs = parse_pipeline(dvc_yaml, Some(dvc_lock), &files, limits.dvc_file)?;
 //! ```
 
 use std::collections::HashMap;
@@ -68,29 +68,34 @@ pub struct ResolvedStage {
 
 /// Outputs of every stage in `dvc_yaml`, hashed from `dvc_lock` when given. External outputs
 /// are left out.
+/// `max_bytes` (`dvc.maxFileSize`) caps each file read and what templating may produce.
 pub fn parse_pipeline(
     dvc_yaml: &[u8],
     dvc_lock: Option<&[u8]>,
     files: &dyn VarsFiles,
+    max_bytes: usize,
 ) -> Result<Vec<DvcOutput>, FormatError> {
-    let doc = load_pipeline(dvc_yaml)?;
-    let stages = resolve_stages(&doc, files)?;
-    pair_with_lock(&stages, dvc_lock)
+    let doc = load_pipeline(dvc_yaml, max_bytes)?;
+    let stages = resolve_stages(&doc, files, max_bytes)?;
+    pair_with_lock(&stages, dvc_lock, max_bytes)
 }
 
-/// A `dvc.yaml` parsed and validated, not yet templated.
-pub fn load_pipeline(dvc_yaml: &[u8]) -> Result<Yaml, FormatError> {
-    load(dvc_yaml, &MULTI_STAGE)
+/// A `dvc.yaml` of at most `max_bytes`, parsed and validated, not yet templated.
+pub fn load_pipeline(dvc_yaml: &[u8], max_bytes: usize) -> Result<Yaml, FormatError> {
+    load(dvc_yaml, &MULTI_STAGE, max_bytes)
 }
 
-/// Every stage of `doc` with templating resolved, `foreach`/`matrix` expanded.
+/// Every stage of `doc` with templating resolved, `foreach`/`matrix` expanded; vars files
+/// and what templating produces are capped at `max_bytes`.
 pub fn resolve_stages(
     doc: &Yaml,
     files: &dyn VarsFiles,
+    max_bytes: usize,
 ) -> Result<Vec<ResolvedStage>, FormatError> {
     let mut resolver = Resolver {
         files,
-        budget: Budget::new(crate::limits::get().dvc_file),
+        max_bytes,
+        budget: Budget::new(max_bytes),
         parsed: HashMap::new(),
         stages: Vec::new(),
     };
@@ -114,13 +119,17 @@ pub fn resolve_stages(
     Ok(resolver.stages)
 }
 
-/// Each resolved output with the hash of its lock entry.
+/// Each resolved output with the hash of its lock entry (a `dvc.lock` of at most
+/// `max_bytes`).
 pub fn pair_with_lock(
     stages: &[ResolvedStage],
     dvc_lock: Option<&[u8]>,
+    max_bytes: usize,
 ) -> Result<Vec<DvcOutput>, FormatError> {
     let lock = match dvc_lock {
-        Some(bytes) => load(bytes, &LOCKFILE).map_err(|e| FormatError::Lock(Box::new(e)))?,
+        Some(bytes) => {
+            load(bytes, &LOCKFILE, max_bytes).map_err(|e| FormatError::Lock(Box::new(e)))?
+        }
         None => Yaml::Map(Vec::new()),
     };
     let lock_stages: HashMap<&str, &Yaml> = lock
@@ -152,8 +161,13 @@ pub fn pair_with_lock(
                     let location = format!("stages -> {} -> outs -> {i}", stage.name);
                     let (hash, files) = hash_of(&lock_outs[i], &location)
                         .map_err(|e| FormatError::Lock(Box::new(e)))?;
+                    let isexec = lock_outs[i]
+                        .get("isexec")
+                        .and_then(Yaml::as_bool)
+                        .unwrap_or(false);
                     output(template, wdir, hash, files, &stage.name, &location)
                         .map_err(|e| FormatError::Lock(Box::new(e)))?
+                        .map(|o| DvcOutput { isexec, ..o })
                 }
                 None => {
                     let location = format!("stages -> {}", stage.name);
@@ -166,8 +180,8 @@ pub fn pair_with_lock(
     Ok(outputs)
 }
 
-fn load(bytes: &[u8], schema: &Rule) -> Result<Yaml, FormatError> {
-    let mut doc = yaml::parse(bytes)?;
+fn load(bytes: &[u8], schema: &Rule, max_bytes: usize) -> Result<Yaml, FormatError> {
+    let mut doc = yaml::parse(bytes, max_bytes)?;
     // DVC loads `yaml.load(text) or {}`.
     if doc.is_falsy() {
         doc = Yaml::Map(Vec::new());
@@ -209,6 +223,8 @@ fn check_interpolations(value: &Yaml, where_: &str) -> Result<(), FormatError> {
 
 struct Resolver<'a> {
     files: &'a dyn VarsFiles,
+    /// The cap on each vars file (`dvc.maxFileSize`).
+    max_bytes: usize,
     budget: Budget,
     /// Vars files already parsed, by normalized path: each is read and charged once.
     parsed: HashMap<String, Arc<Yaml>>,
@@ -292,11 +308,12 @@ impl Resolver<'_> {
                 serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|e| {
                     format!("unable to read: '{path}', JSON file structure is corrupted: {e}")
                 })?;
-                let data = yaml::parse(&bytes).map_err(|e| format!("'{path}': {e}"))?;
+                let data =
+                    yaml::parse(&bytes, self.max_bytes).map_err(|e| format!("'{path}': {e}"))?;
                 data
             }
             _ => {
-                let data = yaml::parse(&bytes).map_err(|e| {
+                let data = yaml::parse(&bytes, self.max_bytes).map_err(|e| {
                     format!("unable to read: '{path}', YAML file structure is corrupted: {e}")
                 })?;
                 // `yaml.load(text) or {}`
@@ -566,6 +583,7 @@ fn output(
         cache: template.cache,
         files,
         stage: Some(stage.to_owned()),
+        isexec: false,
     }))
 }
 
@@ -888,6 +906,8 @@ static LOCKFILE: Rule = Rule::Map(&MapRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MAX: usize = crate::limits::DEFAULT_MAX_FILE_SIZE;
     use crate::dvc::hash::{HashKind, ObjectId};
 
     /// A pipeline run with `dvc repro` (DVC 3.67.1): plain outs with flags, metrics, plots,
@@ -1053,7 +1073,7 @@ stages:
     }
 
     fn parse_with(yaml: &str, lock: Option<&str>, files: &dyn VarsFiles) -> Vec<DvcOutput> {
-        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes), files)
+        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes), files, MAX)
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -1062,7 +1082,7 @@ stages:
     }
 
     fn error_with(yaml: &str, lock: Option<&str>, files: &dyn VarsFiles) -> String {
-        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes), files)
+        parse_pipeline(yaml.as_bytes(), lock.map(str::as_bytes), files, MAX)
             .unwrap_err()
             .to_string()
     }
@@ -1387,7 +1407,7 @@ stages:
              is not a DVC md5 hash (expected 32 hex characters, optionally followed by '.dir')"
         );
         assert!(matches!(
-            parse_pipeline(yaml.as_bytes(), Some(b"\xff"), &NoVarsFiles),
+            parse_pipeline(yaml.as_bytes(), Some(b"\xff"), &NoVarsFiles, MAX),
             Err(FormatError::Lock(inner)) if matches!(*inner, FormatError::Yaml(_))
         ));
     }

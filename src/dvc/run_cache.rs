@@ -22,7 +22,8 @@ pub struct RunCacheEntry {
 /// Every entry under `<cache>/runs`, in name order. Entries that cannot be read or parsed
 /// come back as warnings naming the file; names that are not DVC's are skipped (temporary
 /// files of an interrupted `dvc repro`).
-pub fn scan(cache_root: &Path) -> (Vec<RunCacheEntry>, Vec<String>) {
+/// `max_bytes` caps each entry (`dvc.maxFileSize`).
+pub fn scan(cache_root: &Path, max_bytes: usize) -> (Vec<RunCacheEntry>, Vec<String>) {
     let mut entries = Vec::new();
     let mut warnings = Vec::new();
     let runs = cache_root.join("runs");
@@ -42,7 +43,7 @@ pub fn scan(cache_root: &Path) -> (Vec<RunCacheEntry>, Vec<String>) {
                     continue;
                 };
                 let key = format!("runs/{prefix_name}/{key}/{value}");
-                match read_outputs(&path) {
+                match read_outputs(&path, max_bytes) {
                     Ok(outputs) => entries.push(RunCacheEntry { key, path, outputs }),
                     Err(reason) => warnings.push(format!(
                         "run cache entry {} is not pushed: {reason}; delete it, or run the stage again",
@@ -55,17 +56,18 @@ pub fn scan(cache_root: &Path) -> (Vec<RunCacheEntry>, Vec<String>) {
     (entries, warnings)
 }
 
-fn read_outputs(path: &Path) -> Result<Vec<(String, DvcHash)>, String> {
+fn read_outputs(path: &Path, max_bytes: usize) -> Result<Vec<(String, DvcHash)>, String> {
     let mut bytes = Vec::new();
     super::cache::open_object(path)
         .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut bytes))
         .map_err(|e| format!("cannot read it: {e}"))?;
-    parse_entry(&bytes)
+    parse_entry(&bytes, max_bytes)
 }
 
-/// The outputs an entry's bytes name; `Err` when they are not a stage entry.
-pub fn parse_entry(bytes: &[u8]) -> Result<Vec<(String, DvcHash)>, String> {
-    let entry = yaml::parse(bytes).map_err(|e| format!("not valid YAML: {e}"))?;
+/// The outputs an entry's bytes (at most `max_bytes`) name; `Err` when they are not a
+/// stage entry.
+pub fn parse_entry(bytes: &[u8], max_bytes: usize) -> Result<Vec<(String, DvcHash)>, String> {
+    let entry = yaml::parse(bytes, max_bytes).map_err(|e| format!("not valid YAML: {e}"))?;
     outputs_of(&entry)
 }
 
@@ -141,7 +143,7 @@ mod tests {
         std::fs::create_dir_all(&other).unwrap();
         std::fs::write(other.join(VALUE), "- not a mapping\n").unwrap();
 
-        let (entries, warnings) = scan(&dir);
+        let (entries, warnings) = scan(&dir, crate::limits::DEFAULT_MAX_FILE_SIZE);
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0].key, format!("runs/0a/{KEY}/{VALUE}"));
         let outs: Vec<(&str, String, HashKind)> = entries[0]
@@ -185,7 +187,7 @@ mod tests {
         let key_dir = dir.join("runs/0a").join(KEY);
         std::fs::create_dir_all(&key_dir).unwrap();
         std::fs::write(key_dir.join(VALUE), "- a list\n").unwrap();
-        let (entries, warnings) = scan(&dir);
+        let (entries, warnings) = scan(&dir, crate::limits::DEFAULT_MAX_FILE_SIZE);
         assert!(entries.is_empty());
         assert_eq!(warnings.len(), 1);
         assert!(
@@ -193,6 +195,10 @@ mod tests {
             "{warnings:?}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(scan(&dir).0, Vec::new(), "no runs directory: nothing");
+        assert_eq!(
+            scan(&dir, crate::limits::DEFAULT_MAX_FILE_SIZE).0,
+            Vec::new(),
+            "no runs directory: nothing"
+        );
     }
 }

@@ -136,14 +136,10 @@ pub enum YamlError {
     Syntax(String),
 }
 
-/// Loads a DVC file's document, capped at `dvc.maxFileSize` ([`crate::limits`]).
-pub fn parse(bytes: &[u8]) -> Result<Yaml, YamlError> {
-    parse_with_limit(bytes, crate::limits::get().dvc_file)
-}
-
-/// Loads a single YAML document of at most `max_bytes` bytes. An empty document (or one
+/// Loads a single YAML document of at most `max_bytes` bytes (for DVC files,
+/// `dvc.maxFileSize`: [`crate::limits::Limits::dvc_file`]). An empty document (or one
 /// holding only comments) loads as [`Yaml::Null`].
-pub fn parse_with_limit(bytes: &[u8], max_bytes: usize) -> Result<Yaml, YamlError> {
+pub fn parse(bytes: &[u8], max_bytes: usize) -> Result<Yaml, YamlError> {
     if bytes.len() > max_bytes {
         return Err(YamlError::TooLarge {
             size: bytes.len(),
@@ -832,6 +828,11 @@ fn check_map(value: &Yaml, rule: &MapRule, path: &mut Vec<String>, out: &mut Vec
 mod tests {
     use super::*;
 
+    /// A document under the default DVC-file cap.
+    fn parse(bytes: &[u8]) -> Result<Yaml, YamlError> {
+        super::parse(bytes, crate::limits::DEFAULT_MAX_FILE_SIZE)
+    }
+
     #[test]
     fn loads_scalars_with_yaml_1_2_typing() {
         let doc = parse(
@@ -870,10 +871,10 @@ mod tests {
     #[test]
     fn refuses_oversized_input() {
         assert_eq!(
-            parse_with_limit(b"a: 1\n", 4),
+            super::parse(b"a: 1\n", 4),
             Err(YamlError::TooLarge { size: 5, limit: 4 })
         );
-        assert!(parse_with_limit(b"a: 1\n", 5).is_ok());
+        assert!(super::parse(b"a: 1\n", 5).is_ok());
     }
 
     #[test]

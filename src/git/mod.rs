@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 pub use gix::ObjectId as GitOid;
 
+use crate::limits::Limits;
+
 /// A git failure, with what git-dvc was doing when it happened.
 #[derive(Debug, thiserror::Error)]
 #[error("{context}: {source}")]
@@ -49,6 +51,8 @@ const PACK_CACHE_BYTES: usize = 32 << 20;
 #[derive(Clone)]
 pub struct GitRepo {
     repo: gix::ThreadSafeRepository,
+    /// The size limits this repository's git config sets.
+    limits: Limits,
     git_dir: PathBuf,
     work_dir: Option<PathBuf>,
     /// Set inside a pre-receive quarantine: the store that also sees the pushed objects.
@@ -76,12 +80,13 @@ impl GitRepo {
                 GitError::new(context, e)
             }
         })?;
-        crate::limits::init(&repo.config_snapshot());
+        let limits = Limits::from_config(&repo.config_snapshot());
         let git_dir = repo.git_dir().to_path_buf();
         let work_dir = repo.workdir().map(Path::to_path_buf);
         let env_objects = quarantine::from_env()?.map(std::sync::Arc::new);
         Ok(GitRepo {
             repo: repo.into_sync(),
+            limits,
             git_dir,
             work_dir,
             env_objects,
@@ -106,6 +111,11 @@ impl GitRepo {
             ))
         });
         repo
+    }
+
+    /// The size limits of the repository's git config (`dvc.maxFileSize`, …).
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     pub fn git_dir(&self) -> &Path {

@@ -25,7 +25,12 @@
 //! ```
 //! # fn demo(repo: &gix::Repository, commit_tree: git_dvc::git::GitOid, parent_tree: git_dvc::git::GitOid) -> Result<(), git_dvc::git::GitError> {
 //! use git_dvc::git::tree_diff::{DiffOptions, TreeDiff};
-//! let options = DiffOptions { dvcignore: true, all_projects: false, roots: vec![String::new()] };
+//! let options = DiffOptions {
+//!     dvcignore: true,
+//!     all_projects: false,
+//!     roots: vec![String::new()],
+//!     max_ignore_file: git_dvc::limits::DEFAULT_MAX_IGNORE_FILE_SIZE,
+//! };
 //! for project in TreeDiff::new(repo, &options).diff(commit_tree, &[Some(parent_tree)])? {
 //!     println!("project '{}': fresh {}, new DVC files: {}", project.dir, project.fresh, project.changed.is_some());
 //! }
@@ -55,6 +60,8 @@ pub struct DiffOptions {
     /// `.dvc` tree: the client's project (`""` for the tree given), the server's
     /// `dvc.projectDir`.
     pub roots: Vec<String>,
+    /// The cap on each `.dvcignore` read (`dvc.maxIgnoreFileSize`).
+    pub max_ignore_file: usize,
 }
 
 /// A pipeline whose files some parents hold at the same place: it is new only if its vars
@@ -398,8 +405,12 @@ impl<'r> TreeDiff<'r> {
                     let matcher = match self.matchers.get(blob) {
                         Some(m) => m.clone(),
                         None => {
-                            let m =
-                                Arc::new(load_dvcignore(self.repo, *blob, &join(project, dir))?);
+                            let m = Arc::new(load_dvcignore(
+                                self.repo,
+                                *blob,
+                                &join(project, dir),
+                                self.options.max_ignore_file,
+                            )?);
                             self.matchers.insert(*blob, m.clone());
                             m
                         }

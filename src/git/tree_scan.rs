@@ -129,7 +129,8 @@ impl TreeScan {
         if let Some(hit) = self.matchers.lock().expect("matcher lock").get(&blob) {
             return Ok(hit.clone());
         }
-        let matcher = Arc::new(load_dvcignore(repo, blob, dir)?);
+        let limit = self.repo.limits().ignore_file;
+        let matcher = Arc::new(load_dvcignore(repo, blob, dir, limit)?);
         self.matchers
             .lock()
             .expect("matcher lock")
@@ -375,15 +376,16 @@ pub(crate) fn join(dir: &str, name: &str) -> String {
     }
 }
 
-/// Reads and compiles a `.dvcignore` blob; `dir` (where it was first seen) names it in errors.
+/// Reads and compiles a `.dvcignore` blob of at most `limit` bytes
+/// (`dvc.maxIgnoreFileSize`); `dir` (where it was first seen) names it in errors.
 pub(crate) fn load_dvcignore(
     repo: &gix::Repository,
     blob: GitOid,
     dir: &str,
+    limit: usize,
 ) -> Result<Gitignore, GitError> {
     // Checked before reading: the matcher costs far more than the bytes (an 8 MB file took
     // 2 GB and 11 s to compile), and on the server anyone who can push chooses them.
-    let limit = crate::limits::get().ignore_file;
     let size = repo
         .find_header(blob)
         .map_err(|e| GitError::new(format!("cannot read blob {blob}"), e))?

@@ -37,8 +37,9 @@ impl Changes {
                 dvcignore,
                 all_projects,
                 roots,
+                max_ignore_file: git.limits().ignore_file,
             },
-            index: PipelineIndex::load(git.git_dir()),
+            index: PipelineIndex::load(git.git_dir(), git.limits()),
             scanner: TreeScan::with_dvcignore(git.clone(), dvcignore),
             blobs: BlobSource::git_only(git.clone()),
         }

@@ -75,6 +75,10 @@ pub enum Direction {
     /// Storage to cache: fetch. An output with no remote to come from is skipped (DVC
     /// says `No remote provided and no default remote set.`), not an error.
     Down,
+    /// Cache to work tree only (checkout): no output is routed to a remote, so remote
+    /// settings are never read; the work tree's outputs are kept
+    /// ([`Collected::workspace_outputs`]).
+    Workspace,
 }
 
 #[derive(Default)]
@@ -100,14 +104,11 @@ pub struct CollectOptions<'a> {
     /// The local cache: `--glob` patterns look into committed directory outputs through
     /// their `.dir` manifests there.
     pub cache: Option<&'a LocalCache>,
-    /// Tree nodes already accounted for (reachable from commits the remote has): their DVC
-    /// files are skipped, so only what new commits introduce is collected.
-    pub known_nodes: HashSet<*const DvcTree>,
-    /// DVC files (blob ids) those commits hold, skipped wherever they appear: an unchanged
-    /// `.dvc` file next to a changed one is not new.
-    pub known_units: HashSet<Unit>,
     /// What a revision that cannot be collected does to the command.
     pub failed_revisions: FailedRevisions,
+    /// Keep the selected outputs of the work-tree snapshot ([`Collected::workspace_outputs`]):
+    /// checkout and pull put their data in place.
+    pub keep_workspace_outputs: bool,
 }
 
 /// What a revision that cannot be collected (a DVC file DVC rejects, an output pinned to a
@@ -189,6 +190,23 @@ pub struct Collected {
     pub snapshots_used: usize,
     /// Outputs of `dvc import` stages left out (their data lives in another repository).
     pub repo_imports: usize,
+    /// With [`CollectOptions::keep_workspace_outputs`]: the work tree's selected cached
+    /// outputs (`cache: false` ones are git's), in DVC file order.
+    pub workspace_outputs: Vec<WorkspaceOutput>,
+}
+
+/// One output of the work tree's DVC files, as checkout needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceOutput {
+    /// Path relative to the project directory, `/`-separated, inside the project.
+    pub path: String,
+    /// `None`: a stage never run (DVC: "No file hash info found").
+    pub hash: Option<crate::dvc::hash::DvcHash>,
+    pub isexec: bool,
+    /// The declaring DVC file (`data.dvc`, `sub/dvc.yaml`), relative to the project.
+    pub file: String,
+    /// A `dvc import` from another repository: git-dvc never fetches its data.
+    pub repo_import: bool,
 }
 
 pub fn collect(
@@ -289,6 +307,7 @@ pub fn collect(
     );
     router.skip_unrouted = options.direction == Direction::Down;
     let mut repo_imports = 0usize;
+    let mut workspace_outputs = Vec::new();
     for (key, config, snaps) in &groups {
         // A committed config: a revision that holds it (for messages), and the user's own
         // configuration its remote definitions must agree with.
@@ -338,7 +357,10 @@ pub fn collect(
         // DVC globs the work tree; a committed revision, what it tracks.
         let glob_base = match blobs.work_dir() {
             Some(dir) if snaps.iter().all(|s| s.commit.is_none()) => GlobBase::WorkTree(dir),
-            _ => GlobBase::Tracked(options.cache),
+            _ => GlobBase::Tracked {
+                cache: options.cache,
+                max_manifest: blobs.git().limits().manifest,
+            },
         };
         let selection = match options.targets {
             Some(t) => match t.select(&found, glob_base) {
@@ -351,7 +373,26 @@ pub fn collect(
             None => None,
         };
         groups_selected += 1;
+        // The work tree's own group (its config is the files on disk, no other snapshot's).
+        let keep = options.keep_workspace_outputs
+            && matches!(key, ConfigKey::Files)
+            && snaps.iter().all(|s| s.commit.is_none());
         for (i, unit) in found.iter().enumerate() {
+            if keep {
+                for (j, out) in unit.parsed.outputs.iter().enumerate() {
+                    let selected = selection.as_ref().is_none_or(|sel| sel.contains(&(i, j)));
+                    let path = repo_path(&unit.dir, &out.path);
+                    if let (true, true, Some(path)) = (selected, out.cache, path) {
+                        workspace_outputs.push(WorkspaceOutput {
+                            path: join(prefix, &path),
+                            hash: out.hash.clone(),
+                            isexec: out.isexec,
+                            file: join(prefix, &unit.file),
+                            repo_import: unit.parsed.is_repo_import,
+                        });
+                    }
+                }
+            }
             if unit.parsed.is_repo_import {
                 if options.direction == Direction::Down {
                     repo_imports += unit.parsed.outputs.len();
@@ -367,6 +408,7 @@ pub fn collect(
                 let wanted = match options.direction {
                     Direction::Up => out.is_pushable(),
                     Direction::Down => out.is_fetchable(),
+                    Direction::Workspace => false,
                 };
                 if !wanted {
                     continue;
@@ -395,6 +437,7 @@ pub fn collect(
         used_no_default,
         snapshots_used: usable.len(),
         repo_imports,
+        workspace_outputs,
     })
 }
 
@@ -473,7 +516,7 @@ pub fn read_capped(
     oid: &GitOid,
 ) -> Result<Arc<Vec<u8>>, String> {
     let bytes = blobs.read(repo, oid).map_err(|e| e.to_string())?;
-    let limit = crate::limits::get().dvc_file;
+    let limit = blobs.git().limits().dvc_file;
     if bytes.len() > limit {
         return Err(format!(
             "file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",
@@ -492,7 +535,8 @@ fn parse_unit(
     match unit {
         Unit::DvcFile(oid) => {
             let bytes = read(oid)?;
-            let file = dvcfile::parse_dvc_file(&bytes).map_err(|e| e.to_string())?;
+            let limit = blobs.git().limits().dvc_file;
+            let file = dvcfile::parse_dvc_file(&bytes, limit).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs: file.outputs,
                 is_repo_import: file.is_repo_import || file.is_versioned_import,
@@ -507,7 +551,9 @@ fn parse_unit(
                 None => None,
             };
             let lock = lock.as_deref().map(|v| v.as_slice());
-            let outputs = pipeline::pair_with_lock(stages, lock).map_err(|e| e.to_string())?;
+            let limit = blobs.git().limits().dvc_file;
+            let outputs =
+                pipeline::pair_with_lock(stages, lock, limit).map_err(|e| e.to_string())?;
             Ok(ParsedUnit {
                 outputs,
                 is_repo_import: false,
@@ -583,7 +629,7 @@ fn snapshot_failure(
     // Only a command with targets needs the snapshot's own units.
     let mut found: Vec<FoundUnit> = Vec::new();
     if let Some(root) = &snap.root {
-        let mut seen = options.known_nodes.clone();
+        let mut seen = HashSet::new();
         let place = place_of(snap, blobs);
         visit_units(root, place, resolver, &mut seen, &mut |dir, file, unit| {
             if failure.is_some() {
@@ -628,7 +674,10 @@ fn snapshot_failure(
     // DVC globs the work tree; a committed revision, what it tracks.
     let glob_base = match (snap.commit, blobs.work_dir()) {
         (None, Some(dir)) => GlobBase::WorkTree(dir),
-        _ => GlobBase::Tracked(options.cache),
+        _ => GlobBase::Tracked {
+            cache: options.cache,
+            max_manifest: blobs.git().limits().manifest,
+        },
     };
     let error = options.targets?.select(&found, glob_base).err()?;
     Some((error.to_string(), error))

@@ -3,19 +3,21 @@
 //! and parsed once.
 //!
 //! A manifest whose bytes do not hash to its name, or that cannot be parsed, is an
-//! [`InvalidManifest`]: nothing it lists can be trusted, so every command stops on it (see
-//! [`crate::sync::assess`]). A manifest that cannot be *read* (the remote is unreachable)
+//! [`InvalidManifest`]: nothing it lists can be trusted; [`untrusted_manifests`] is the one
+//! rule for what a command does about it. A manifest that cannot be *read* (the remote is unreachable)
 //! is a [`StorageError`] instead: the object may be fine, the check could not be done.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 
+use super::collect::Direction;
 use super::{DestinationObjects, Provenance};
 use crate::dvc::cache::LocalCache;
 use crate::dvc::dir_manifest::{self, RelpathRules};
 use crate::dvc::hash::DvcHash;
 use crate::dvc::output::ManifestEntry;
+use crate::error::Error;
 use crate::storage::{Storage, StorageError};
 
 /// A directory output's manifest and what it lists.
@@ -140,6 +142,20 @@ impl ObjectSet {
             .or_else(|| self.dirs.get(hash).map(|d| &d.provenance))
     }
 
+    /// The manifests some output needs that exist but cannot be trusted, in hash order.
+    pub fn invalid_manifests(&self) -> Vec<InvalidManifest> {
+        self.dirs
+            .iter()
+            .filter_map(|(hash, d)| {
+                d.invalid.clone().map(|problem| InvalidManifest {
+                    hash: hash.clone(),
+                    used_by: d.provenance.clone(),
+                    problem,
+                })
+            })
+            .collect()
+    }
+
     /// The members of a directory of this set (none when its manifest was not read).
     pub fn members<'s>(&'s self, dir: &'s DirObject) -> impl Iterator<Item = &'s DvcHash> + 's {
         dir.members
@@ -149,19 +165,44 @@ impl ObjectSet {
     }
 }
 
+/// The one rule for manifests that exist but cannot be trusted (over the size cap, bytes
+/// that do not match their name, not a manifest), so no command can skip it:
+/// - up (push, status, check, both hooks) the operation stops on them
+///   ([`Error::InvalidManifests`]): no plan, status or verdict rests on a forged list;
+/// - down (fetch) they are returned, to be refused and named as failed downloads: their
+///   directories are not fetched, everything else still lands and the command fails.
+pub fn untrusted_manifests(
+    set: &ObjectSet,
+    direction: Direction,
+) -> Result<Vec<InvalidManifest>, Error> {
+    let invalid = set.invalid_manifests();
+    match direction {
+        Direction::Up if !invalid.is_empty() => Err(Error::InvalidManifests(invalid)),
+        _ => Ok(invalid),
+    }
+}
+
+/// What a manifest must meet to be trusted: its relpaths, the path rules of the clients it
+/// serves; its size, `dvc.maxManifestSize` ([`crate::limits::Limits::manifest`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ManifestRules {
+    pub relpaths: RelpathRules,
+    pub max_bytes: usize,
+}
+
 /// Manifests read and parsed at a time: bounds the memory parsed manifests hold before
 /// their members are interned.
 const MANIFEST_BATCH: usize = 64;
 
 /// Reads and parses every `.dir` of `dest` but those in `skip` (present on the remote and
-/// known complete there), its relpaths checked under `rules`; an error only when a
-/// manifest cannot be read from the remote at all. Each distinct manifest is read once and
+/// known complete there), each checked under `rules`; an error only when a manifest cannot
+/// be read from the remote at all. Each distinct manifest is read once and
 /// each distinct member stored once.
 pub fn expand(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
     skip: &HashSet<DvcHash>,
 ) -> Result<ObjectSet, StorageError> {
     expand_with(dest, cache, storage, rules, skip, false).map(|(set, _)| set)
@@ -176,7 +217,7 @@ pub fn expand_keeping_manifests(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
 ) -> Result<(ObjectSet, FetchedManifests), StorageError> {
     expand_with(dest, cache, storage, rules, &HashSet::new(), true)
 }
@@ -185,7 +226,7 @@ fn expand_with(
     dest: &DestinationObjects,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
     skip: &HashSet<DvcHash>,
     keep_fetched: bool,
 ) -> Result<(ObjectSet, FetchedManifests), StorageError> {
@@ -252,18 +293,20 @@ fn expand_with(
     Ok((set, fetched))
 }
 
-/// The members of the `.dir` `hash` as the local cache holds it, checked as [`expand`]
-/// checks it; `None` when the cache lacks it or its copy cannot be trusted (the command's
-/// own expansion reports why).
-pub fn cached_members(hash: &DvcHash, cache: &LocalCache) -> Option<Vec<ManifestEntry>> {
+/// The members of the `.dir` `hash` as the local cache holds it (at most `max_bytes`),
+/// checked as [`expand`] checks it; `None` when the cache lacks it or its copy cannot be
+/// trusted (the command's own expansion reports why).
+pub fn cached_members(
+    hash: &DvcHash,
+    cache: &LocalCache,
+    max_bytes: usize,
+) -> Option<Vec<ManifestEntry>> {
     let bytes = cache.read_object(hash).ok()?;
-    check_manifest(
-        hash,
-        &bytes,
-        "in the local cache",
-        RelpathRules::ThisPlatform,
-    )
-    .ok()
+    let rules = ManifestRules {
+        relpaths: RelpathRules::ThisPlatform,
+        max_bytes,
+    };
+    check_manifest(hash, &bytes, "in the local cache", rules).ok()
 }
 
 /// A manifest's members; `None` when no copy exists; `Err` when a copy exists but cannot be
@@ -281,14 +324,14 @@ fn load_manifest(
     hash: &DvcHash,
     cache: &LocalCache,
     storage: &dyn Storage,
-    rules: RelpathRules,
+    rules: ManifestRules,
     keep: bool,
 ) -> Result<Loaded, StorageError> {
     crate::trace::object("manifest", hash);
     let (bytes, from_remote) = match cache.read_object(hash) {
         Ok(b) => (Some(b), false),
         Err(_) => (
-            storage.read(&hash.relative_key(), crate::limits::get().manifest as u64)?,
+            storage.read(&hash.relative_key(), rules.max_bytes as u64)?,
             true,
         ),
     };
@@ -315,9 +358,9 @@ fn check_manifest(
     hash: &DvcHash,
     bytes: &[u8],
     place: &'static str,
-    rules: RelpathRules,
+    rules: ManifestRules,
 ) -> Result<Vec<ManifestEntry>, ManifestProblem> {
-    let limit = crate::limits::get().manifest;
+    let limit = rules.max_bytes;
     if bytes.len() > limit {
         return Err(ManifestProblem::TooLarge {
             size: bytes.len(),
@@ -327,5 +370,5 @@ fn check_manifest(
     if let Err(actual) = crate::transfer::verify::bytes_match(bytes, hash) {
         return Err(ManifestProblem::HashMismatch { actual, place });
     }
-    Ok(dir_manifest::parse_with(bytes, rules)?)
+    Ok(dir_manifest::parse_with(bytes, rules.relpaths)?)
 }

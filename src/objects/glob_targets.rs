@@ -26,8 +26,11 @@ pub enum GlobBase<'a> {
     /// The project's directory in the work tree (for the work tree's snapshot).
     WorkTree(&'a Path),
     /// Committed revisions: what their DVC files track, with directory members from this
-    /// cache (none without one).
-    Tracked(Option<&'a LocalCache>),
+    /// cache (none without one), read from manifests of at most `max_manifest` bytes.
+    Tracked {
+        cache: Option<&'a LocalCache>,
+        max_manifest: usize,
+    },
 }
 
 /// What a group's patterns matched.
@@ -78,8 +81,11 @@ pub fn expand(
             expand_in(patterns, &FsListing::new(&dir.join(prefix))),
             None,
         ),
-        GlobBase::Tracked(cache) => {
-            let tracked = TrackedPaths::new(found, cache, prefix);
+        GlobBase::Tracked {
+            cache,
+            max_manifest,
+        } => {
+            let tracked = TrackedPaths::new(found, cache, max_manifest, prefix);
             (expand_in(patterns, &tracked), Some(tracked))
         }
     };
@@ -135,7 +141,12 @@ struct TrackedPaths {
 }
 
 impl TrackedPaths {
-    fn new(found: &[FoundUnit<'_>], cache: Option<&LocalCache>, prefix: &str) -> TrackedPaths {
+    fn new(
+        found: &[FoundUnit<'_>],
+        cache: Option<&LocalCache>,
+        max_manifest: usize,
+        prefix: &str,
+    ) -> TrackedPaths {
         let mut tree = TrackedPaths {
             prefix: prefix.to_string(),
             dirs: HashMap::new(),
@@ -160,7 +171,7 @@ impl TrackedPaths {
                     continue;
                 };
                 let members = manifests.entry(hash.clone()).or_insert_with(|| {
-                    expand::cached_members(hash, cache)
+                    expand::cached_members(hash, cache, max_manifest)
                         .map(|entries| entries.into_iter().map(|e| e.relpath).collect())
                 });
                 for relpath in members.iter().flatten() {

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::pipeline_inputs::ReadState;
 use crate::git::tree_scan::PipelineFiles;
 use crate::git::GitOid;
+use crate::limits::Limits;
 
 pub const MAX_TREES: usize = 64;
 pub const MAX_READS: usize = 512;
@@ -39,6 +40,8 @@ pub struct PipelineIndex {
     reads: Vec<(GitOid, Reads)>,
     by_tree: HashMap<(bool, GitOid), usize>,
     changed: bool,
+    /// [`format`] under the limits in force.
+    format: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -64,22 +67,22 @@ struct DiskReads {
 
 /// What an index must have been written under to be used: the templating code and the
 /// size limits that decide where templating stops.
-fn format() -> String {
-    let l = crate::limits::get();
+fn format(limits: Limits) -> String {
     format!(
         "git-dvc pipeline index 1; {}; dvc_file {}",
         env!("CARGO_PKG_VERSION"),
-        l.dvc_file
+        limits.dvc_file
     )
 }
 
 impl PipelineIndex {
     /// The index of the repository whose git directory is `git_dir` (empty when there is
-    /// none yet or it cannot be used).
-    pub fn load(git_dir: &Path) -> PipelineIndex {
+    /// none yet or it cannot be used, such as one written under other `limits`).
+    pub fn load(git_dir: &Path, limits: Limits) -> PipelineIndex {
         let path = git_dir.join("dvc").join("pipeline-index.json");
         let mut index = PipelineIndex {
             path: Some(path.clone()),
+            format: format(limits),
             ..PipelineIndex::default()
         };
         let Ok(meta) = std::fs::metadata(&path) else {
@@ -94,7 +97,7 @@ impl PipelineIndex {
         let Ok(disk) = serde_json::from_slice::<OnDisk>(&bytes) else {
             return index;
         };
-        if disk.format != format() {
+        if disk.format != index.format {
             return index;
         }
         // Any entry that does not decode voids the whole file: it is not ours.
@@ -205,7 +208,7 @@ impl PipelineIndex {
             return;
         }
         let disk = OnDisk {
-            format: format(),
+            format: self.format.clone(),
             trees: self
                 .trees
                 .iter()

@@ -81,6 +81,8 @@ pub struct PipelineResolver<'a> {
     workspace_files: HashMap<GitOid, Arc<Vec<u8>>>,
     /// Sightings already resolved: (place, directory, files).
     memo: HashMap<(PlaceKey, String, PipelineFiles), PipelineUnit>,
+    /// The cap on each DVC file and vars file (`dvc.maxFileSize`).
+    max_file: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -91,20 +93,27 @@ enum PlaceKey {
 
 impl<'a> PipelineResolver<'a> {
     pub fn new(blobs: &'a BlobSource) -> PipelineResolver<'a> {
-        Self::with(Some(blobs.git().local()), blobs.workspace_blobs())
+        let max_file = blobs.git().limits().dvc_file;
+        Self::with(Some(blobs.git().local()), blobs.workspace_blobs(), max_file)
     }
 
-    /// For the work tree alone: `blobs` are its DVC files, as `git::workspace::scan` read them.
-    pub fn for_workspace(blobs: &'a HashMap<GitOid, Arc<Vec<u8>>>) -> PipelineResolver<'a> {
-        Self::with(None, blobs)
+    /// For the work tree alone: `blobs` are its DVC files, as `git::workspace::scan` read
+    /// them; `max_file` caps each file read (`dvc.maxFileSize`).
+    pub fn for_workspace(
+        blobs: &'a HashMap<GitOid, Arc<Vec<u8>>>,
+        max_file: usize,
+    ) -> PipelineResolver<'a> {
+        Self::with(None, blobs, max_file)
     }
 
     fn with(
         repo: Option<gix::Repository>,
         blobs: &'a HashMap<GitOid, Arc<Vec<u8>>>,
+        max_file: usize,
     ) -> PipelineResolver<'a> {
         PipelineResolver {
             repo,
+            max_file,
             blobs,
             units: HashMap::new(),
             docs: HashMap::new(),
@@ -151,13 +160,14 @@ impl<'a> PipelineResolver<'a> {
         let resolved = match self.doc(files.dvc_yaml) {
             Err(e) => Err(e),
             Ok(doc) => {
+                let max_file = self.max_file;
                 let recorder = Recorder {
                     resolver: RefCell::new(&mut *self),
                     place,
                     dir,
                     reads: &reads,
                 };
-                pipeline::resolve_stages(&doc, &recorder).map_err(|e| e.to_string())
+                pipeline::resolve_stages(&doc, &recorder, max_file).map_err(|e| e.to_string())
             }
         };
         let unit = PipelineUnit {
@@ -175,7 +185,9 @@ impl<'a> PipelineResolver<'a> {
         }
         let parsed = self
             .read_capped(&blob)
-            .and_then(|bytes| pipeline::load_pipeline(&bytes).map_err(|e| e.to_string()))
+            .and_then(|bytes| {
+                pipeline::load_pipeline(&bytes, self.max_file).map_err(|e| e.to_string())
+            })
             .map(Arc::new);
         self.docs.insert(blob, parsed.clone());
         parsed
@@ -190,7 +202,7 @@ impl<'a> PipelineResolver<'a> {
             }
             (None, None) => return Err(format!("blob {oid} is not in the work tree")),
         };
-        let limit = crate::limits::get().dvc_file;
+        let limit = self.max_file;
         if bytes.len() > limit {
             return Err(format!(
                 "file is {} bytes, over the {limit}-byte limit for DVC files (git config dvc.maxFileSize)",
@@ -226,7 +238,7 @@ impl<'a> PipelineResolver<'a> {
                     Ok(meta) => meta,
                     Err(_) => return (ReadState::Missing, None),
                 };
-                let limit = crate::limits::get().dvc_file;
+                let limit = self.max_file;
                 if meta.is_dir() {
                     return (ReadState::Refused(format!("'{path}' is a directory")), None);
                 }

@@ -88,10 +88,14 @@ pub fn project_snapshots(
     Ok(snapshots)
 }
 
-/// A pushed text file (a `.dvc/config`) read through the DVC-file size cap
+/// A pushed text file (a `.dvc/config`) read through the DVC-file size cap `limit`
 /// (`dvc.maxFileSize`): `what` names it in the error.
-pub fn read_capped(repo: &gix::Repository, blob: &GitOid, what: &str) -> Result<String, Error> {
-    let limit = crate::limits::get().dvc_file;
+pub fn read_capped(
+    repo: &gix::Repository,
+    blob: &GitOid,
+    what: &str,
+    limit: usize,
+) -> Result<String, Error> {
     let header = repo
         .find_header(*blob)
         .map_err(|e| GitError::new(format!("{what}: cannot read blob {blob}"), e))?;

@@ -78,7 +78,17 @@ fn relative_dir(dir: &Path, root: &Path) -> String {
 }
 
 impl RepoContext {
+    /// The repository around `cwd`, its configuration checked against DVC's schema as DVC
+    /// checks it when it opens a repository (an unknown key stops every command).
     pub fn open(cwd: &Path) -> Result<RepoContext, Error> {
+        let ctx = Self::open_unchecked(cwd)?;
+        ctx.workspace_config.check_schema()?;
+        Ok(ctx)
+    }
+
+    /// [`Self::open`] without the schema check: for finding the project (`install`),
+    /// which must work whatever the configuration holds.
+    pub fn open_unchecked(cwd: &Path) -> Result<RepoContext, Error> {
         let git = GitRepo::discover(cwd)?;
         let project = match git.work_dir() {
             Some(work_dir) => match project_above(work_dir, cwd) {
@@ -123,8 +133,6 @@ impl RepoContext {
             .flatten()
             .collect(),
         ));
-        // DVC refuses to open a repository whose configuration its schema rejects.
-        workspace_config.check_schema()?;
         let shared = workspace_config
             .get("cache", "shared")
             .is_some_and(crate::dvc::dir_modes::is_group);

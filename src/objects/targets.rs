@@ -78,7 +78,7 @@ impl Targets {
             // tree never holds a tracked directory (git ignores it).
             let on_disk = match glob_base {
                 GlobBase::WorkTree(dir) => dir.join(target).is_dir(),
-                GlobBase::Tracked(_) => false,
+                GlobBase::Tracked { .. } => false,
             };
             if self.recursive && on_disk && is_directory_output(found, target) {
                 // DVC: with -R, a directory is searched for DVC files only; a tracked

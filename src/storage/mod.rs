@@ -29,6 +29,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use crate::dvc::config::RemoteConfig;
+use crate::limits::Limits;
 
 /// How a storage failure should be treated by the transfer queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,22 +216,25 @@ pub trait Storage: Send + Sync {
     }
 }
 
-/// Opens the storage a remote's URL names; its read-only calls are retried on transient
-/// failures.
-pub fn open(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
-    Ok(Box::new(retrying::Retrying(open_backend(remote)?)))
+/// Opens the storage a remote's URL names, shaped by the repository's `limits` (the
+/// multipart threshold); its read-only calls are retried on transient failures.
+pub fn open(remote: &RemoteConfig, limits: &Limits) -> Result<Box<dyn Storage>, StorageError> {
+    Ok(Box::new(retrying::Retrying(open_backend(remote, limits)?)))
 }
 
 /// The exponential backoff with jitter used between attempts (also by the upload queue).
 pub use retrying::backoff;
 
-fn open_backend(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError> {
+fn open_backend(remote: &RemoteConfig, limits: &Limits) -> Result<Box<dyn Storage>, StorageError> {
     refuse_cloud_versioned(remote)?;
     let url = remote.url.as_str();
     let shared = remote
         .options
         .get("shared")
         .is_some_and(|v| crate::dvc::dir_modes::is_group(v));
+    let parts = |store: object_store::ObjectStore| {
+        store.with_multipart_threshold(limits.multipart_threshold)
+    };
     match url_scheme(url) {
         None => Ok(Box::new(
             local::LocalStorage::new(url.into()).with_shared_group(shared),
@@ -239,12 +243,12 @@ fn open_backend(remote: &RemoteConfig) -> Result<Box<dyn Storage>, StorageError>
             local::LocalStorage::new(url.trim_start_matches("file://").into())
                 .with_shared_group(shared),
         )),
-        Some("s3") => Ok(Box::new(s3::open(remote)?)),
-        Some("azure") => Ok(Box::new(azure::open(remote)?)),
-        Some("gs") => Ok(Box::new(gcs::open(remote)?)),
+        Some("s3") => Ok(Box::new(parts(s3::open(remote)?))),
+        Some("azure") => Ok(Box::new(parts(azure::open(remote)?))),
+        Some("gs") => Ok(Box::new(parts(gcs::open(remote)?))),
         Some("ssh") => Ok(Box::new(ssh::open(remote)?)),
         Some("http" | "https") => Ok(Box::new(http::open(remote)?)),
-        Some("webdav" | "webdavs") => Ok(Box::new(webdav::open(remote)?)),
+        Some("webdav" | "webdavs") => Ok(Box::new(parts(webdav::open(remote)?))),
         Some(scheme) => Err(StorageError::new(
             ErrorKind::Other,
             format!(
@@ -398,7 +402,7 @@ mod tests {
             url: "gdrive://folder".into(),
             options: Default::default(),
         };
-        let err = open(&remote).err().expect("refused");
+        let err = open(&remote, &Limits::default()).err().expect("refused");
         assert!(err.message.contains("'gdrive://'"), "{}", err.message);
         assert!(err.message.contains("dvc push -r g"), "{}", err.message);
     }
@@ -411,10 +415,12 @@ mod tests {
             options: [(key.to_string(), value.to_string())].into_iter().collect(),
         };
         for key in ["version_aware", "worktree"] {
-            let err = open(&remote(key, "true")).err().expect("refused");
+            let err = open(&remote(key, "true"), &Limits::default())
+                .err()
+                .expect("refused");
             assert!(err.message.contains(key), "{}", err.message);
             assert!(err.message.contains("dvc push -r cv"), "{}", err.message);
         }
-        assert!(open(&remote("version_aware", "false")).is_ok());
+        assert!(open(&remote("version_aware", "false"), &Limits::default()).is_ok());
     }
 }

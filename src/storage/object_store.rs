@@ -26,12 +26,8 @@ use super::upload_memory::MemoryBudget;
 use super::{denied_message, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
 
-/// Objects below this size go in one request, bigger ones in parts (git config
-/// `dvc.multipartThreshold`, see [`crate::limits`]), never above S3's 5 GiB cap on one
-/// request.
-fn single_put_limit() -> u64 {
-    crate::limits::get().multipart_threshold.min(5 << 30)
-}
+/// S3's cap on one request: no single-request upload goes above it, whatever the threshold.
+const MAX_SINGLE_PUT: u64 = 5 << 30;
 /// Part size for streamed uploads, s3fs's default; raised so that no upload needs more
 /// than S3's 10 000 parts.
 const PART_SIZE: usize = 50 << 20;
@@ -273,6 +269,9 @@ pub struct ObjectStore {
     large_uploads: LargeUploads,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3).
     name_as_content_md5: bool,
+    /// Objects below this size go in one request, bigger ones in parts (git config
+    /// `dvc.multipartThreshold`, see [`crate::limits`]).
+    single_put_limit: u64,
 }
 
 /// How a backend sends objects at or above the multipart threshold.
@@ -349,7 +348,15 @@ impl ObjectStore {
             through_temporary_name: spec.through_temporary_name,
             large_uploads: spec.large_uploads,
             name_as_content_md5: spec.name_as_content_md5,
+            single_put_limit: crate::limits::DEFAULT_MULTIPART_THRESHOLD,
         })
+    }
+
+    /// Objects of `threshold` bytes or more go in parts (never more than S3's 5 GiB in one
+    /// request).
+    pub fn with_multipart_threshold(mut self, threshold: u64) -> ObjectStore {
+        self.single_put_limit = threshold.min(MAX_SINGLE_PUT);
+        self
     }
 
     fn error(&self, action: &str, key: &str, err: opendal::Error) -> StorageError {
@@ -660,7 +667,7 @@ impl Storage for ObjectStore {
     ) -> Result<(), StorageError> {
         let temporary = self.through_temporary_name.then(|| temp_key(key));
         let target = temporary.as_deref().unwrap_or(key);
-        let upload = if self.large_uploads != LargeUploads::Whole && size >= single_put_limit() {
+        let upload = if self.large_uploads != LargeUploads::Whole && size >= self.single_put_limit {
             self.put_streamed(key, target, source, size)
         } else {
             self.put_whole(key, target, source, size, md5)

@@ -42,11 +42,12 @@ pub fn fetch_entries(
     writer: &CacheWriter,
     keys: &[String],
     jobs: usize,
+    max_entry: usize,
     progress: &Progress,
 ) -> EntriesFetched {
     let outcome = Mutex::new(EntriesFetched::default());
     in_parallel(keys, jobs, |key| {
-        let result = fetch_one(storage, writer, key);
+        let result = fetch_one(storage, writer, key, max_entry);
         progress.inc();
         let mut out = outcome.lock().expect("outcome lock");
         match result {
@@ -59,9 +60,14 @@ pub fn fetch_entries(
 }
 
 /// `Ok(false)` when the entry went from the remote after it was listed.
-fn fetch_one(storage: &dyn Storage, writer: &CacheWriter, key: &str) -> Result<bool, StorageError> {
+/// `limit`: the cap on an entry (`dvc.maxFileSize`).
+fn fetch_one(
+    storage: &dyn Storage,
+    writer: &CacheWriter,
+    key: &str,
+    limit: usize,
+) -> Result<bool, StorageError> {
     use std::io::Write;
-    let limit = crate::limits::get().dvc_file;
     let Some(bytes) = storage.read(key, limit as u64)? else {
         return Ok(false);
     };
@@ -71,7 +77,7 @@ fn fetch_one(storage: &dyn Storage, writer: &CacheWriter, key: &str) -> Result<b
             format!("run-cache entry {key} on {} is over the {limit}-byte limit for DVC files (git config dvc.maxFileSize): not fetched", storage.describe()),
         ));
     }
-    if let Err(reason) = parse_entry(&bytes) {
+    if let Err(reason) = parse_entry(&bytes, limit) {
         return Err(StorageError::new(
             ErrorKind::Corrupt,
             format!(

@@ -138,7 +138,7 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
         }
     }
     check_overlaps_between(&targets)?;
-    let outputs = existing_outputs(&root, &mut report.warnings)?;
+    let outputs = existing_outputs(&root, ctx.git.limits().dvc_file, &mut report.warnings)?;
     let rels: Vec<String> = targets.iter().map(|t| t.rel.clone()).collect();
     let in_git = porcelain::tracked(&root, &rels)?;
     for target in &mut targets {
@@ -463,13 +463,18 @@ struct KnownOutput {
 
 /// Every output the work tree's `.dvc` files and `dvc.yaml`s declare (found as DVC finds
 /// them). Files that fail to parse are reported as warnings and otherwise ignored.
-fn existing_outputs(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<KnownOutput>, AddError> {
+/// `max_file` caps each DVC file (`dvc.maxFileSize`).
+fn existing_outputs(
+    root: &Path,
+    max_file: usize,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<KnownOutput>, AddError> {
     let scan = workspace::scan(root)?;
     let Some(tree) = &scan.root.tree else {
         return Ok(Vec::new());
     };
     let mut units = Vec::new();
-    let mut resolver = PipelineResolver::for_workspace(&scan.blobs);
+    let mut resolver = PipelineResolver::for_workspace(&scan.blobs, max_file);
     let place = Place::Workspace(root);
     collect::visit_units(
         tree,
@@ -489,12 +494,14 @@ fn existing_outputs(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<Known
     let mut outputs = Vec::new();
     for (dir, file, unit) in units {
         let parsed = match unit {
-            Unit::DvcFile(oid) => dvcfile::parse_dvc_file(read(oid))
+            Unit::DvcFile(oid) => dvcfile::parse_dvc_file(read(oid), max_file)
                 .map(|f| f.outputs)
                 .map_err(|e| e.to_string()),
             Unit::Pipeline(p) => match p.resolved.as_ref() {
-                Ok(stages) => pipeline::pair_with_lock(stages, p.files.dvc_lock.map(read))
-                    .map_err(|e| e.to_string()),
+                Ok(stages) => {
+                    pipeline::pair_with_lock(stages, p.files.dvc_lock.map(read), max_file)
+                        .map_err(|e| e.to_string())
+                }
                 Err(e) => Err(e.clone()),
             },
             Unit::Link(oid) => Err(collect::link_error(read(oid))),

@@ -6,5 +6,6 @@
 //! byte, so either tool can take over from the other.
 
 pub mod add;
+pub mod checkout;
 pub mod gitignore;
 pub mod tree;

@@ -266,7 +266,7 @@ fn verify_storage(
 fn read_through_storage(repo: &Repo<'_>, what: &str) -> BTreeMap<String, Vec<u8>> {
     let config = git_dvc::dvc::config::DvcConfig::load(&repo.path(".dvc")).unwrap();
     let remote = config.remote("r").unwrap();
-    let storage = git_dvc::storage::open(&remote).unwrap();
+    let storage = git_dvc::storage::open(&remote, &git_dvc::limits::Limits::default()).unwrap();
     let keys: BTreeSet<String> = storage
         .list("files/md5/", None)
         .unwrap_or_else(|e| panic!("{what}: cannot list the remote: {e}"))

@@ -769,10 +769,11 @@ fn push_over_ssh_is_checked_by_the_server() {
 // ---------------------------------------------------------------------------
 
 /// A `.dir` manifest that exists but cannot be trusted (here: the bytes `[]` stored under a
-/// real manifest's name) stops every command the same way: non-zero exit, the manifest's
-/// hash and the `path@revision` that needs it. The server reads the forged copy from
-/// storage and rejects it even with `failOpen` (it is bad content, not unavailability);
-/// the client hook refuses to let the commit reach the server.
+/// real manifest's name) is reported by every command the same way: non-zero exit, the
+/// manifest's hash and the `path@revision` that needs it. Every command that uploads or
+/// checks stops on it; fetch refuses that directory and still brings the rest. The server
+/// reads the forged copy from storage and rejects it even with `failOpen` (it is bad
+/// content, not unavailability); the client hook refuses to let the commit reach the server.
 #[test]
 fn an_invalid_manifest_stops_every_command() {
     let env = TestEnv::new();
@@ -781,6 +782,7 @@ fn an_invalid_manifest_stops_every_command() {
     repo.write("images/a.png", "picture a\n");
     repo.write("images/b.png", "picture b\n");
     repo.dvc(&["add", "-q", "images"]);
+    let loose = repo.dvc_add_file("notes.txt", "beside the images\n");
     let commit = repo.commit_all("images");
     let manifest = dir_oid(&repo, "images.dvc");
     repo.git_dvc(&["push", "-q"]);
@@ -801,6 +803,16 @@ fn an_invalid_manifest_stops_every_command() {
     expect(&repo.try_git_dvc(&["push"]), "workspace");
     expect(&repo.try_git_dvc(&["status", "-c"]), "workspace");
     expect(&repo.try_git_dvc(&["check"]), "HEAD");
+    // Fetch: the directory is refused, the loose file still comes back into the cache.
+    fs::remove_file(repo.cache_object(&loose, false)).unwrap();
+    let run = repo.try_git_dvc(&["fetch"]);
+    expect(&run, "workspace");
+    run.assert_stderr_contains("failed to fetch data from the cloud - 1 file failed to download");
+    assert!(
+        repo.cache_object(&loose, false).is_file(),
+        "{}",
+        run.describe()
+    );
     // The client hook: the push stops before git sends anything.
     repo.git_dvc(&["install"]);
     let run = repo.try_git(&["push", "origin", "main"]);

@@ -6,6 +6,7 @@ mod common;
 
 mod add;
 mod check;
+mod checkout;
 mod config_and_bare;
 mod config_schema;
 mod docs;

@@ -1,5 +1,24 @@
-//! The shared front half of every command: from a resolved request to per-remote object
-//! sets (revision selection → tree scan → parse → routing).
+//! The one pipeline every command runs: a resolved request in, an outcome out.
+//!
+//! Each command builds one request ([`SyncRequest`], [`pre_push::PrePushRequest`]), calls
+//! one entry ([`push::push`], [`pre_push::pre_push`], [`fetch::fetch`], [`status::status`],
+//! [`check::check`]; the server check is [`crate::receive::validate_push`]) and prints the
+//! outcome it gets back; an [`notice::Observer`] hears what happens on the way. The front
+//! half, shared by all of them, lives here: from a request to per-remote object sets
+//! (revision selection → tree scan → parse → routing). Rules every command must keep (an
+//! invalid manifest stops an upload, a failed revision stops a check) live in the stages,
+//! not in the commands.
+
+pub mod check;
+pub mod fetch;
+pub mod notice;
+pub mod pre_push;
+pub mod push;
+mod run_cache;
+pub mod status;
+mod upload;
+
+pub use run_cache::RUN_CACHE_REVISION;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,8 +48,13 @@ pub struct SyncRequest {
     /// Whether a revision that cannot be collected is skipped (push) or stops the command
     /// (status).
     pub failed_revisions: FailedRevisions,
-    /// Up (push, status, check) or down (fetch): which outputs count.
+    /// Up (push, status, check), down (fetch, pull) or the work tree only (checkout):
+    /// which outputs count.
     pub direction: Direction,
+    /// Keep the work tree's selected outputs (checkout, pull).
+    pub workspace_outputs: bool,
+    /// `--run-cache` (push, fetch): the run cache goes too.
+    pub run_cache: bool,
 }
 
 impl SyncRequest {
@@ -43,6 +67,18 @@ impl SyncRequest {
     /// A request for data coming down from storage (fetch).
     pub fn downloading(mut self) -> SyncRequest {
         self.direction = Direction::Down;
+        self
+    }
+
+    /// For checkout and pull: the work tree's selected outputs are kept
+    /// ([`Collected::workspace_outputs`]); `fetch` false touches no remote (checkout).
+    pub fn checking_out(mut self, fetch: bool) -> SyncRequest {
+        self.direction = if fetch {
+            Direction::Down
+        } else {
+            Direction::Workspace
+        };
+        self.workspace_outputs = true;
         self
     }
 
@@ -96,6 +132,17 @@ pub fn collect_with(
 ) -> Result<(RepoContext, Collected), Error> {
     let (ctx, revisions) = open(cwd, request, RepoContext::open)?;
     let (snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
+    let collected = finish(&ctx, snapshots, &blobs, request, None)?;
+    Ok((ctx, collected))
+}
+
+/// Like [`collect`], in a repository already open (the work tree and the revisions
+/// `request` selects).
+pub fn collect_in(ctx: &RepoContext, request: &SyncRequest) -> Result<Collected, Error> {
+    if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
+        return Err(Error::NotDvcRepo(ctx.root.clone()));
+    }
+    let (snapshots, blobs) = snapshot::build(ctx, &request.revisions, true)?;
     finish(ctx, snapshots, &blobs, request, None)
 }
 
@@ -122,12 +169,12 @@ fn open(
 /// `$GIT_DIR/dvc/config`); without it, committed remote definitions must match the user's
 /// own config (nested projects': that project's).
 fn finish(
-    ctx: RepoContext,
+    ctx: &RepoContext,
     mut snapshots: Vec<snapshot::Snapshot>,
     blobs: &snapshot::BlobSource,
     request: &SyncRequest,
     storage: Option<&Arc<DvcConfig>>,
-) -> Result<(RepoContext, Collected), Error> {
+) -> Result<Collected, Error> {
     let mut nested_configured = std::collections::HashMap::new();
     for snap in &mut snapshots {
         if let Some(storage) = storage {
@@ -155,10 +202,10 @@ fn finish(
         targets: targets.as_ref(),
         cache: Some(&ctx.cache),
         failed_revisions: request.failed_revisions,
+        keep_workspace_outputs: request.workspace_outputs,
         ..CollectOptions::default()
     };
-    let collected = collect::collect(&snapshots, blobs, &options, &ctx.root)?;
-    Ok((ctx, collected))
+    collect::collect(&snapshots, blobs, &options, &ctx.root)
 }
 
 /// Committed revisions only, like [`collect_with`] without the work tree, and also the
@@ -199,6 +246,7 @@ pub fn collect_with_nested(
                         &repo,
                         &blob,
                         &format!("{}/.dvc/config@{}", site.dir, site.revision.label),
+                        ctx.git.limits().dvc_file,
                     )?),
                     None => None,
                 };
@@ -217,7 +265,8 @@ pub fn collect_with_nested(
             s
         }));
     }
-    finish(ctx, snapshots, &blobs, request, storage)
+    let collected = finish(&ctx, snapshots, &blobs, request, storage)?;
+    Ok((ctx, collected))
 }
 
 /// `dir` relative to the project directory `project` (which contains it).

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::report;
+use super::notice::{Notice, Observer};
 use crate::dvc::hash::DvcHash;
 use crate::dvc::run_cache::{self, RunCacheEntry};
 use crate::error::Error;
@@ -40,10 +40,11 @@ impl RunCachePush {
         ctx: &RepoContext,
         remote_override: Option<&str>,
         destinations: &mut Vec<DestinationObjects>,
+        observer: &mut dyn Observer,
     ) -> Result<Option<RunCachePush>, Error> {
-        let (entries, warnings) = run_cache::scan(ctx.cache.root());
-        for w in &warnings {
-            report::warn(w);
+        let (entries, warnings) = run_cache::scan(ctx.cache.root(), ctx.git.limits().dvc_file);
+        if !warnings.is_empty() {
+            observer.notice(Notice::RunCacheUnreadable(&warnings));
         }
         if entries.is_empty() {
             return Ok(None);
@@ -94,19 +95,18 @@ impl RunCachePush {
         dest.remote.name == self.remote_name && dest.remote.url == self.remote_url
     }
 
-    /// The entries `storage` lacks; `None` (with a warning) where DVC could never read
+    /// The entries `storage` lacks; `None` (with a notice) where DVC could never read
     /// them back (HTTP remotes cannot be listed).
     pub fn missing_on(
         &self,
         storage: &dyn Storage,
         jobs: usize,
+        observer: &mut dyn Observer,
     ) -> Result<Option<Vec<&RunCacheEntry>>, StorageError> {
         if storage.traverse_prefix_len().is_none() {
-            report::warn(&format!(
-                "the run cache is not pushed to remote '{}': DVC cannot pull a run cache from \
-                 an HTTP remote",
-                self.remote_name
-            ));
+            observer.notice(Notice::RunCacheNotOnHttp {
+                remote: &self.remote_name,
+            });
             return Ok(None);
         }
         missing_entries(storage, &self.entries, jobs).map(Some)
@@ -120,27 +120,18 @@ impl RunCachePush {
         on_remote: &HashSet<&DvcHash>,
         jobs: usize,
         progress: &Progress,
+        observer: &mut dyn Observer,
     ) -> RunCacheOutcome {
         let outcome = upload_entries(storage, missing, |h| on_remote.contains(h), jobs, progress);
         if outcome.held_back > 0 {
-            report::warn(&format!(
-                "{} of the run cache not pushed: outputs of those runs are not on remote '{}' \
-                 (in neither the cache nor the remote, or failed to upload)",
-                entries(outcome.held_back),
-                self.remote_name
-            ));
+            observer.notice(Notice::RunCacheHeldBack {
+                entries: outcome.held_back,
+                remote: &self.remote_name,
+            });
         }
         RunCacheOutcome {
             uploaded: outcome.uploaded,
             failed: outcome.failed,
         }
-    }
-}
-
-fn entries(n: usize) -> String {
-    if n == 1 {
-        "1 entry".to_string()
-    } else {
-        format!("{n} entries")
     }
 }
