@@ -584,3 +584,47 @@ fn every_revision_of_the_rich_repository_pulls_as_with_dvc() {
         assert_dvc_content(rev, &ours);
     }
 }
+
+#[test]
+fn outputs_inside_git_or_dvc_internals_are_never_written() {
+    let env = TestEnv::new();
+    let c = clone(&env, "c", None);
+    c.write("hook.sh", "#!/bin/sh\necho pwned >&2\n");
+    c.dvc(&["add", "-q", "hook.sh"]);
+    c.write("d/f.txt", "f\n");
+    c.dvc(&["add", "-q", "d"]);
+    // Hostile DVC files: a file output in git's hooks, a directory output replacing .git,
+    // one over DVC's cache, and one reached through `..`.
+    let file_dvc = String::from_utf8(c.read("hook.sh.dvc")).unwrap();
+    let dir_dvc = String::from_utf8(c.read("d.dvc")).unwrap();
+    c.write(
+        "hook.dvc",
+        file_dvc.replace("path: hook.sh", "path: .git/hooks/pre-commit"),
+    );
+    c.write(
+        "up.dvc",
+        file_dvc.replace("path: hook.sh", "path: sub/../.git/hooks/post-commit"),
+    );
+    c.write("git.dvc", dir_dvc.replace("path: d", "path: .git"));
+    c.write("cache.dvc", dir_dvc.replace("path: d", "path: .dvc/cache"));
+    c.commit_all("hostile outputs");
+    let objects_before = list_names(&c.path(".dvc/cache"));
+    for args in [&["checkout"][..], &["checkout", "-f"], &["pull", "-f"]] {
+        let out = c.try_git_dvc(args);
+        assert_ne!(out.code(), Some(0), "{args:?}: {}", out.describe());
+        assert!(
+            out.stderr.contains("which DVC ignores"),
+            "{args:?}: {}",
+            out.describe()
+        );
+        assert!(!c.path(".git/hooks/pre-commit").exists(), "{args:?}");
+        assert!(!c.path(".git/hooks/post-commit").exists(), "{args:?}");
+        assert!(c.path(".git/HEAD").is_file(), "{args:?}: .git intact");
+        // (pull fetches the other outputs' objects: the cache may only grow)
+        assert!(
+            list_names(&c.path(".dvc/cache")).is_superset(&objects_before),
+            "{args:?}: nothing removed from the cache"
+        );
+    }
+    c.git(&["status", "--short"]);
+}

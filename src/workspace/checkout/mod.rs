@@ -411,6 +411,22 @@ struct Plan {
     deleted: usize,
 }
 
+/// DVC ignores `.git`, `.hg/` and `.dvc/` wherever they appear (its default ignore
+/// patterns), so it never writes there; a committed DVC file naming such a path must not
+/// make git-dvc write git's hooks or config, or DVC's config or cache.
+fn refuse_internal_path(path: &str) -> Result<(), FailReason> {
+    match path
+        .split('/')
+        .find(|part| matches!(*part, ".git" | ".hg" | ".dvc"))
+    {
+        Some(internal) => Err(FailReason::Other(format!(
+            "'{path}' is inside {internal}, which DVC ignores and never writes: a DVC file may \
+             not put data there; fix the output's path in its DVC file"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn plan_output(
     project: &Path,
     cache: &LocalCache,
@@ -418,6 +434,7 @@ fn plan_output(
     out: &WorkspaceOutput,
     manifest_limit: usize,
 ) -> Result<Plan, FailReason> {
+    refuse_internal_path(&out.path)?;
     let hash = out.hash.clone().ok_or(FailReason::NoHash)?;
     let abs = scan::join(project, &out.path);
     check_ancestors(project, &out.path)?;
@@ -908,7 +925,10 @@ fn former_outputs(
 }
 
 fn removable(project: &Path, cache: &LocalCache, path: &str, rec: &OutputState) -> bool {
-    if rec.files.is_empty() || check_ancestors(project, path).is_err() {
+    if rec.files.is_empty()
+        || refuse_internal_path(path).is_err()
+        || check_ancestors(project, path).is_err()
+    {
         return false;
     }
     let abs = scan::join(project, path);
