@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use ssh2::{ErrorCode, OpenFlags, OpenType, Session, Sftp};
+use ssh2::{ErrorCode, MethodType, OpenFlags, OpenType, Session, Sftp};
 
 use super::{denied_message, option_bool, option_str, prompt, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
@@ -442,10 +442,25 @@ impl SshStorage {
         // connection and then says nothing is bounded by the timeout, like a dead one.
         let connect_ms = timeout.min(OPERATION_TIMEOUT).as_millis() as u32;
         session.set_timeout(connect_ms.max(1));
+        let lookup = host_keys::lookup_name(&c.hostname, c.port, c.host_key_alias.as_deref());
+        let check = HostKeyCheck {
+            name: &lookup,
+            files: &c.known_hosts_files,
+            strict: c.strict_host_keys,
+        };
+        let recorded = check.recorded();
+        // Plain host keys only: with a host certificate the blob compared would be the
+        // certificate, and `@revoked` would not see the key inside it.
+        let supported = session
+            .supported_algs(MethodType::HostKey)
+            .map_err(|e| transient(format!("libssh2 lists no host key algorithms: {e}")))?;
+        session
+            .method_pref(MethodType::HostKey, &recorded.host_key_methods(&supported))
+            .map_err(|e| transient(format!("cannot choose host key algorithms: {e}")))?;
         session
             .handshake()
             .map_err(|e| transient(explain(format!("SSH handshake failed: {e}"))))?;
-        let allow_password = self.check_host_key(&session)?;
+        let allow_password = self.check_host_key(&session, &check, &recorded)?;
         let agent = match (&c.agent, self.settings.allow_agent) {
             (_, false) | (Agent::Disabled, _) => None,
             (Agent::FromEnvironment, true) => Some(auth::AgentSocket::Environment),
@@ -496,15 +511,17 @@ impl SshStorage {
     }
 
     /// Checks the host key (see [`host_keys`]); whether password authentication may go on.
-    fn check_host_key(&self, session: &Session) -> Result<bool, StorageError> {
-        let c = &self.client;
-        let check = HostKeyCheck {
-            name: c.host_key_name(),
-            port: c.port,
-            files: &c.known_hosts_files,
-            strict: c.strict_host_keys,
+    fn check_host_key(
+        &self,
+        session: &Session,
+        check: &HostKeyCheck,
+        recorded: &host_keys::RecordedKeys,
+    ) -> Result<bool, StorageError> {
+        let verdict = match session.host_key() {
+            Some((key, _)) => check.judge(recorded, key),
+            None => Verdict::Refused("the server sent no host key".to_string()),
         };
-        match check.run(session) {
+        match verdict {
             Verdict::Known | Verdict::Unknown => Ok(true),
             Verdict::ChangedAccepted(warning) => {
                 if !self.warned_host_key.swap(true, Ordering::Relaxed) {

@@ -11,8 +11,10 @@
 //! * `Include` of a `conf.d/*.conf` whose `Match originalhost … exec …` block sets the
 //!   host, port, user and an `IdentityFile` with `%r`/`%n` tokens;
 //! * `IdentityAgent` naming an ssh-agent socket (no key file anywhere);
-//! * host keys checked under the HostName connected to, `StrictHostKeyChecking yes` and
-//!   `no`, `@revoked`; `ConnectTimeout` bounding a server that never speaks;
+//! * host keys checked under the HostName connected to (patterns, hashes, ports as ssh
+//!   reads them; the plain key even from a server with a host certificate),
+//!   `StrictHostKeyChecking yes` and `no`, `@revoked`; `ConnectTimeout` bounding a server
+//!   that never speaks;
 //! * a configured `IdentityFile` that cannot be used is named in the failure;
 //! * `ask_passphrase` in a hook and without a terminal fails saying how to give it, and
 //!   on a terminal is asked for without echo.
@@ -652,4 +654,159 @@ fn connect_timeout_from_the_config_bounds_a_silent_server() {
     run.assert_stderr_contains("handshake");
     // Each attempt gives up after 2 s; without ConnectTimeout one attempt alone waits 120 s.
     assert!(took.as_secs() < 90, "took {took:?}\n{}", run.describe());
+}
+
+/// `~/.ssh/config` for `dvc-store` going to `port` with `StrictHostKeyChecking yes` and the
+/// test's own known_hosts file (returned).
+fn strict_config(env: &TestEnv, kit: &Kit, port: u16) -> PathBuf {
+    let known = env.path("home/.ssh/known_hosts");
+    write_ssh_config(
+        env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {port}\n  User {}\n  IdentityFile {}\n\
+             \x20 StrictHostKeyChecking yes\n  UserKnownHostsFile {}\n",
+            kit.user,
+            kit.key,
+            known.display()
+        ),
+    );
+    known
+}
+
+/// known_hosts lines are matched as `ssh` matches them (libssh2 compares names literally):
+/// a wildcard entry with another key is a changed key, not an unknown host; a `!negated`
+/// pattern excludes the line; a hashed name is found; an entry without a port is for port
+/// 22 only.
+#[test]
+fn known_hosts_patterns_hashes_and_ports_as_ssh_reads_them() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    let known = strict_config(&env, &kit, target.port);
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 15);
+    let (dir, url) = data_dir(&env, "patterns");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    let other = other_host_key(&env);
+    let entry = format!("[127.0.0.1]:{}", target.port);
+
+    for hosts in ["[127.0.0.1]:*", "*", "nothere,[127.0.0.?]:*"] {
+        fs::write(&known, format!("{hosts} {other}\n")).unwrap();
+        let run = repo.try_git_dvc(&["push"]);
+        run.assert_code(1);
+        run.assert_stderr_contains("does not match");
+        run.assert_stderr_contains(&format!("ssh-keygen -R '{entry}'"));
+    }
+    // A negated pattern takes the line away: unknown (and refused, strict).
+    fs::write(&known, format!("*,![127.0.0.1]:* {other}\n")).unwrap();
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains(&format!("host key of {entry} is not in"));
+    // No port: port 22 only.
+    fs::write(&known, format!("127.0.0.1 {}\n", kit.host_key())).unwrap();
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("StrictHostKeyChecking is yes");
+    // Hashed by ssh-keygen itself.
+    fs::write(&known, format!("{entry} {}\n", kit.host_key())).unwrap();
+    let out = Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(&known)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(fs::read_to_string(&known).unwrap().starts_with("|1|"));
+    repo.git_dvc(&["push"])
+        .assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// A server offering a host certificate is asked for its plain key: `@revoked` sees the
+/// key inside the certificate, and an `@cert-authority` line alone leaves the host unknown.
+#[test]
+fn host_certificates_are_not_negotiated() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let keys = env.mkdir("certkit");
+    let config = fs::read_to_string(&kit.config).unwrap();
+    let host_key = config
+        .lines()
+        .find_map(|l| l.strip_prefix("HostKey "))
+        .unwrap()
+        .trim();
+    let copied = keys.join("host_key");
+    fs::copy(host_key, &copied).unwrap();
+    fs::copy(format!("{host_key}.pub"), keys.join("host_key.pub")).unwrap();
+    fs::set_permissions(&copied, fs::Permissions::from_mode(0o600)).unwrap();
+    let ca = keys.join("ca");
+    let keygen = |args: &[&str]| {
+        let out = Command::new("ssh-keygen").args(args).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    keygen(&["-q", "-t", "ed25519", "-N", "", "-f", ca.to_str().unwrap()]);
+    keygen(&[
+        "-q",
+        "-s",
+        ca.to_str().unwrap(),
+        "-I",
+        "host",
+        "-h",
+        "-n",
+        "127.0.0.1",
+        keys.join("host_key.pub").to_str().unwrap(),
+    ]);
+    let derived = keys.join("sshd_config");
+    let mut text = String::new();
+    for line in config.lines() {
+        if line.starts_with("HostKey ") {
+            text.push_str(&format!(
+                "HostKey {}\nHostCertificate {}\n",
+                copied.display(),
+                keys.join("host_key-cert.pub").display()
+            ));
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    fs::write(&derived, text).unwrap();
+    let cert_kit = Kit {
+        sshd: kit.sshd.clone(),
+        config: derived.display().to_string(),
+        user: kit.user.clone(),
+        key: kit.key.clone(),
+    };
+    let target = cert_kit.start(&env, "cert-sshd", None);
+    let known = strict_config(&env, &kit, target.port);
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 16);
+    let (dir, url) = data_dir(&env, "cert");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+
+    let ca_public = fs::read_to_string(ca.with_extension("pub")).unwrap();
+    fs::write(&known, format!("@cert-authority * {ca_public}")).unwrap();
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("StrictHostKeyChecking is yes");
+    // The plain key recorded: known, whatever the certificate.
+    fs::write(
+        &known,
+        format!("[127.0.0.1]:{} {}\n", target.port, kit.host_key()),
+    )
+    .unwrap();
+    repo.git_dvc(&["push"])
+        .assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+    fs::write(&known, format!("@revoked * {}\n", kit.host_key())).unwrap();
+    repo.write("more.txt", "after the revocation\n");
+    repo.dvc(&["add", "-q", "more.txt"]);
+    repo.commit_all("more");
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("@revoked");
 }
