@@ -22,7 +22,7 @@ use opendal::{Buffer, HttpBody, HttpTransport, HttpTransporter, OperationContext
 use opendal_http_transport_reqwest::ReqwestTransport;
 
 use super::upload_memory::MemoryBudget;
-use super::{denied_message, ErrorKind, Storage, StorageError};
+use super::{denied_message, option_seconds, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// S3's cap on one request: no single-request upload goes above it, whatever the threshold.
@@ -193,25 +193,10 @@ impl HttpSettings {
             Some(v) if v.eq_ignore_ascii_case("false") => SslVerify::No,
             Some(path) => SslVerify::CaBundle(path.to_string()),
         };
+        // DVC types HTTP's timeouts as numbers, every other remote's as integers.
+        let fraction = remote.url.starts_with("http");
         let seconds = |key: &str, default: u64| -> Result<Duration, StorageError> {
-            match remote.options.get(key) {
-                None => Ok(Duration::from_secs(default)),
-                Some(v) => v
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .map(Duration::from_secs_f64)
-                    .ok_or_else(|| {
-                        StorageError::new(
-                            ErrorKind::Other,
-                            format!(
-                                "config file error: remote '{}': option '{key}' must be a number of seconds, not '{v}'",
-                                remote.name
-                            ),
-                        )
-                    }),
-            }
+            Ok(option_seconds(remote, key, fraction)?.unwrap_or(Duration::from_secs(default)))
         };
         Ok(HttpSettings {
             ssl_verify,
@@ -944,5 +929,43 @@ mod tests {
         assert_eq!(root_for("a/b"), "/a/b/");
         assert!(temp_key("files/md5/ab/cd").starts_with("files/md5/ab/."));
         assert!(temp_key("files/md5/ab/cd").ends_with(".tmp"));
+    }
+
+    /// HTTP's timeouts are numbers, the others' integers (DVC's schema); neither panics.
+    #[test]
+    fn timeouts_as_dvc_types_them() {
+        let remote = |url: &str, key: &str, v: &str| RemoteConfig {
+            name: "r".into(),
+            url: url.into(),
+            options: [(key.to_string(), v.to_string())].into_iter().collect(),
+        };
+        for bad in ["inf", "1e30", "1e-300", "0", "nan"] {
+            for (url, key) in [
+                ("https://h/p", "read_timeout"),
+                ("s3://b/p", "connect_timeout"),
+                ("webdavs://h/p", "timeout"),
+            ] {
+                let key_for = if url.starts_with("webdav") {
+                    "timeout"
+                } else {
+                    key
+                };
+                let err = HttpSettings::from_remote(&remote(url, key, bad), key_for)
+                    .err()
+                    .unwrap_or_else(|| panic!("{url} {key} {bad} accepted"));
+                assert!(err.message.contains(bad), "{}", err.message);
+            }
+        }
+        let h = HttpSettings::from_remote(
+            &remote("https://h/p", "read_timeout", "2.5"),
+            "read_timeout",
+        )
+        .unwrap();
+        assert_eq!(h.read_timeout, Duration::from_millis(2500));
+        assert!(HttpSettings::from_remote(
+            &remote("s3://b/p", "read_timeout", "2.5"),
+            "read_timeout"
+        )
+        .is_err());
     }
 }

@@ -129,15 +129,7 @@ impl SshSettings {
             ),
             None => url_port,
         };
-        let timeout = match option_str(remote, "timeout") {
-            Some(t) => Some(Duration::from_secs_f64(
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|t| *t > 0.0)
-                    .ok_or_else(|| config_error(remote, format!("timeout '{t}' is not seconds")))?,
-            )),
-            None => None,
-        };
+        let timeout = super::option_seconds(remote, "timeout", false)?;
         let max_sessions = match option_str(remote, "max_sessions") {
             Some(m) => Some(m.parse::<usize>().ok().filter(|m| *m > 0).ok_or_else(|| {
                 config_error(remote, format!("max_sessions '{m}' is not a count"))
@@ -962,5 +954,31 @@ mod tests {
         assert!(
             SshSettings::from_remote(&remote("ssh://h/p", &[("gss_auth", "false")]), None).is_ok()
         );
+    }
+
+    /// DVC types `timeout` as an integer; `inf`, huge and tiny numbers once panicked in
+    /// the conversion to a Duration.
+    #[test]
+    fn timeouts_are_whole_seconds_and_never_panic() {
+        for bad in [
+            "inf",
+            "1e30",
+            "1e-300",
+            "NaN",
+            "1.5",
+            "0",
+            "-3",
+            "99999999999",
+            "x",
+        ] {
+            let err = SshSettings::from_remote(&remote("ssh://h/p", &[("timeout", bad)]), None)
+                .err()
+                .unwrap_or_else(|| panic!("timeout {bad} accepted"));
+            assert!(err.message.contains("'timeout'"), "{}", err.message);
+            assert!(err.message.contains(bad), "{}", err.message);
+        }
+        let s =
+            SshSettings::from_remote(&remote("ssh://h/p", &[("timeout", " 30 ")]), None).unwrap();
+        assert_eq!(s.timeout, Some(Duration::from_secs(30)));
     }
 }
