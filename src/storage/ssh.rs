@@ -96,32 +96,13 @@ impl SshSettings {
         remote: &RemoteConfig,
         home: Option<&Path>,
     ) -> Result<SshSettings, StorageError> {
-        let rest = remote.url.strip_prefix("ssh://").ok_or_else(|| {
-            config_error(remote, format!("'{}' is not an ssh:// URL", remote.url))
-        })?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (url_user, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u.split(':').next().unwrap_or(u).to_string()), h),
-            None => (None, authority),
-        };
-        let (host, url_port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
-                let port = p.parse::<u16>().map_err(|_| {
-                    config_error(remote, format!("'{p}' in '{}' is not a port", remote.url))
-                })?;
-                (h.trim_matches(|c| c == '[' || c == ']'), Some(port))
-            }
-            _ => (hostport, None),
-        };
-        if host.is_empty() {
-            return Err(config_error(
+        let parsed = parse_url(&remote.url).map_err(|why| {
+            config_error(
                 remote,
-                format!("'{}' names no host", remote.url),
-            ));
-        }
+                format!("'{}' {why}", super::redact_url(&remote.url)),
+            )
+        })?;
+        let (host, url_user, url_port, path) = (parsed.host, parsed.user, parsed.port, parsed.path);
         let port = match option_str(remote, "port") {
             Some(p) => Some(
                 p.parse::<u16>()
@@ -149,7 +130,7 @@ impl SshSettings {
             ));
         }
         Ok(SshSettings {
-            host: host.to_string(),
+            host,
             user: option_str(remote, "user").map(str::to_string).or(url_user),
             port,
             root: path.trim_end_matches('/').to_string(),
@@ -163,6 +144,76 @@ impl SshSettings {
             max_sessions,
         })
     }
+}
+
+/// An `ssh://` URL as DVC reads it (fsspec's `infer_storage_options`, over Python's
+/// `urlparse`): the query (`?…`) is dropped from the path, a fragment (`#…`) stays in it,
+/// the user is what precedes the last `@` (a `:password` after it is ignored), and the
+/// port must be a number (`h:22:22` is refused, as DVC refuses it).
+struct ParsedUrl {
+    host: String,
+    user: Option<String>,
+    port: Option<u16>,
+    path: String,
+}
+
+fn parse_url(url: &str) -> Result<ParsedUrl, String> {
+    let rest = url
+        .strip_prefix("ssh://")
+        .ok_or_else(|| "is not an ssh:// URL".to_string())?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (before_fragment, fragment) = match tail.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (tail, None),
+    };
+    let mut path = match before_fragment.split_once('?') {
+        Some((p, _query)) => p.to_string(),
+        None => before_fragment.to_string(),
+    };
+    if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+        path.push('#');
+        path.push_str(f);
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u.split(':').next().unwrap_or(u).to_string()), h),
+        None => (None, authority),
+    };
+    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| "has a '[' without its ']'".to_string())?;
+        match after {
+            "" => (host, ""),
+            _ => match after.strip_prefix(':') {
+                Some(p) => (host, p),
+                None => return Err(format!("has '{after}' after the ']' of the host")),
+            },
+        }
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, p),
+            None => (hostport, ""),
+        }
+    };
+    let port = match port {
+        "" => None,
+        p => Some(p.parse::<u16>().map_err(|_| {
+            format!("has '{p}' where the port goes (ssh://[user@]host[:port]/path)")
+        })?),
+    };
+    if host.is_empty() {
+        return Err("names no host".to_string());
+    }
+    Ok(ParsedUrl {
+        host: host.to_string(),
+        user,
+        port,
+        path,
+    })
 }
 
 fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
@@ -942,6 +993,29 @@ mod tests {
         assert_eq!(s.keyfile.as_deref(), Some(Path::new("/home/me/k/id")));
         assert!(!s.allow_agent && s.ask_passphrase && !s.ask_password);
         assert!(SshSettings::from_remote(&remote("ssh://h:xx/p", &[]), None).is_err());
+        // As fsspec's infer_storage_options (DVC) reads them.
+        let s =
+            SshSettings::from_remote(&remote("ssh://u:pw@h:2222/a/b?q=3#frag", &[]), None).unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.user.as_deref(), s.port, s.root.as_str()),
+            ("h", Some("u"), Some(2222), "/a/b#frag")
+        );
+        let s = SshSettings::from_remote(&remote("ssh://h?x=1", &[]), None).unwrap();
+        assert_eq!((s.host.as_str(), s.root.as_str()), ("h", ""));
+        let s = SshSettings::from_remote(&remote("ssh://[::1]:22/x", &[]), None).unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("::1", Some(22)));
+        for bad in [
+            "ssh://h:22:22/x",
+            "ssh://[::1/x",
+            "ssh://[::1]x/p",
+            "ssh:///p",
+            "ssh://u@/p",
+        ] {
+            let err = SshSettings::from_remote(&remote(bad, &[]), None)
+                .err()
+                .unwrap();
+            assert!(err.message.contains("config file error"), "{}", err.message);
+        }
     }
 
     #[test]

@@ -810,3 +810,24 @@ fn host_certificates_are_not_negotiated() {
         .assert_code(1)
         .assert_stderr_contains("@revoked");
 }
+
+/// `ssh://host/path?query`: the query is not part of the path, as DVC reads the URL; git-dvc
+/// pushes where real `dvc push` and `dvc pull` look.
+#[test]
+fn url_query_is_not_part_of_the_path() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n",
+            target.port, kit.user, kit.key
+        ),
+    );
+    let (dir, url) = data_dir(&env, "query");
+    remotes::push_then_dvc_pull(&env, &RemoteSetup::new(format!("{url}?x=1"), &[]));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
