@@ -518,6 +518,7 @@ impl SshStorage {
             agent,
             allow_password,
             batch_mode: c.batch_mode,
+            identities_only: c.identities_only,
         };
         auth::authenticate(&session, &creds, &self.typed).map_err(|d| self.denied(&d))?;
         let sftp = session

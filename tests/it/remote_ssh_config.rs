@@ -289,6 +289,23 @@ fn identity_agent_socket_from_the_config() {
     };
     let env = TestEnv::new();
     let target = kit.start(&env, "target-sshd", None);
+    let (socket, _stop) = start_agent(&env, &[Path::new(&kit.key)]);
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n",
+            target.port,
+            kit.user,
+            socket.display()
+        ),
+    );
+    let (dir, url) = data_dir(&env, "agent");
+    remotes::push_then_dvc_pull(&env, &RemoteSetup::new(url, &[]));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// An ssh-agent on a socket in the test directory holding `keys`; stopped on drop.
+fn start_agent(env: &TestEnv, keys: &[&Path]) -> (PathBuf, StopAgent) {
     let socket = env.path("agent.sock");
     let agent = Command::new("ssh-agent")
         .arg("-a")
@@ -303,25 +320,16 @@ fn identity_agent_socket_from_the_config() {
         .and_then(|r| r.split(';').next())
         .and_then(|p| p.parse().ok())
         .expect("ssh-agent prints its pid");
-    let _stop = StopAgent(pid);
-    let added = Command::new("ssh-add")
-        .arg(&kit.key)
-        .env("SSH_AUTH_SOCK", &socket)
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{added:?}");
-    write_ssh_config(
-        &env,
-        &format!(
-            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n",
-            target.port,
-            kit.user,
-            socket.display()
-        ),
-    );
-    let (dir, url) = data_dir(&env, "agent");
-    remotes::push_then_dvc_pull(&env, &RemoteSetup::new(url, &[]));
-    assert!(remotes::dir_has_files(&dir.join("files")));
+    let stop = StopAgent(pid);
+    for key in keys {
+        let added = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &socket)
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "{added:?}");
+    }
+    (socket, stop)
 }
 
 struct StopAgent(i32);
@@ -830,4 +838,102 @@ fn url_query_is_not_part_of_the_path() {
     let (dir, url) = data_dir(&env, "query");
     remotes::push_then_dvc_pull(&env, &RemoteSetup::new(format!("{url}?x=1"), &[]));
     assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// A fresh key pair (not authorized on the servers) at `path` and `path.pub`.
+fn junk_key(path: &Path) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// `IdentitiesOnly yes`: the agent offers only the keys of the identity files (found by
+/// their `.pub`), so an agent key that would log in is not used unless it is one of them.
+#[test]
+fn identities_only_limits_the_agent_to_the_identity_files() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    let (socket, _stop) = start_agent(&env, &[Path::new(&kit.key)]);
+    let ids = env.mkdir("ids");
+    junk_key(&ids.join("other"));
+    // Only the public half of the login key: the agent holds the private one.
+    fs::copy(format!("{}.pub", kit.key), ids.join("login.pub")).unwrap();
+    let config = |identity: &str| {
+        write_ssh_config(
+            &env,
+            &format!(
+                "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n\
+                 \x20 IdentitiesOnly yes\n  IdentityFile {}\n",
+                target.port,
+                kit.user,
+                socket.display(),
+                ids.join(identity).display()
+            ),
+        );
+    };
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 17);
+    let (dir, url) = data_dir(&env, "identities-only");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    config("other");
+    let run = repo.try_git_dvc(&["push"]);
+    run.assert_code(1);
+    run.assert_stderr_contains("IdentitiesOnly yes: none of its 1 keys");
+    assert!(!remotes::dir_has_files(&dir.join("files")));
+    config("login");
+    repo.git_dvc(&["push"])
+        .assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// sshd hangs up after `MaxAuthTries` refused keys: said as such (with the way out), not
+/// as every later key being "refused".
+#[test]
+fn too_many_authentication_failures_is_reported_as_the_server_hanging_up() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let config = env.path("sshd_config_maxauth");
+    let base = fs::read_to_string(&kit.config).unwrap();
+    fs::write(&config, format!("MaxAuthTries 2\n{base}")).unwrap();
+    let limited = Kit {
+        sshd: kit.sshd.clone(),
+        config: config.display().to_string(),
+        user: kit.user.clone(),
+        key: kit.key.clone(),
+    };
+    let target = limited.start(&env, "maxauth-sshd", None);
+    let ids = env.mkdir("ids");
+    let junk: Vec<PathBuf> = (0..5).map(|i| ids.join(format!("junk{i}"))).collect();
+    for k in &junk {
+        junk_key(k);
+    }
+    let refs: Vec<&Path> = junk.iter().map(PathBuf::as_path).collect();
+    let (socket, _stop) = start_agent(&env, &refs);
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n\
+             \x20 IdentityFile {}\n",
+            target.port,
+            kit.user,
+            socket.display(),
+            kit.key
+        ),
+    );
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 18);
+    let (_, url) = data_dir(&env, "maxauth");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    let run = repo.try_git_dvc(&["push"]);
+    run.assert_code(1);
+    run.assert_stderr_contains("closed the connection");
+    run.assert_stderr_contains("IdentitiesOnly yes");
 }

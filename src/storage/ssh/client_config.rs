@@ -182,6 +182,8 @@ pub struct ClientConfig {
     pub route: Route,
     /// `BatchMode yes`: never prompt.
     pub batch_mode: bool,
+    /// `IdentitiesOnly yes`: of the agent's keys, only those of the identity files.
+    pub identities_only: bool,
     /// `ssh -F FILE` for the ProxyJump hops, when the user config was redirected to $HOME.
     pub config_file: Option<PathBuf>,
     /// Whether `ssh -G` resolved this (false: the minimal fallback reader).
@@ -387,6 +389,7 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
     let mut proxy_command = None;
     let mut proxy_jump = None;
     let mut batch = false;
+    let mut identities_only = false;
     for line in text.lines() {
         let (key, value) = match line.split_once(' ') {
             Some((k, v)) => (k, v.trim()),
@@ -422,6 +425,7 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
             "proxycommand" if value != "none" => proxy_command = Some(value.to_string()),
             "proxyjump" if value != "none" => proxy_jump = Some(value.to_string()),
             "batchmode" => batch = matches!(value, "yes" | "true"),
+            "identitiesonly" => identities_only = matches!(value, "yes" | "true"),
             _ => {}
         }
     }
@@ -488,6 +492,7 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
         connect_timeout: timeout,
         route,
         batch_mode: batch,
+        identities_only,
         config_file: None,
         from_ssh: true,
     })
