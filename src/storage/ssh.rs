@@ -49,6 +49,8 @@ use host_keys::{HostKeyCheck, Verdict};
 const DEFAULT_MAX_SESSIONS: usize = 8;
 /// DVC's default `timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1800);
+/// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
+const ERROR_TIMEOUT: i32 = -9;
 /// Time limit of one blocking SSH operation.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 const WRITE_CHUNK: usize = 256 << 10;
@@ -255,6 +257,10 @@ pub struct SshStorage {
     asked: Mutex<Option<Asked>>,
     typed: auth::TypedPassphrases,
     warned_host_key: AtomicBool,
+    /// Why connecting timed out, once it has: `ssh` makes one attempt
+    /// (`ConnectionAttempts 1`), so later connections of this run fail at once instead of
+    /// waiting out the timeout again for every retry and every parallel job.
+    timed_out: Mutex<Option<String>>,
 }
 
 pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
@@ -312,6 +318,7 @@ pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
         asked: Mutex::new(None),
         typed: auth::TypedPassphrases::default(),
         warned_host_key: AtomicBool::new(false),
+        timed_out: Mutex::new(None),
     })
 }
 
@@ -432,6 +439,14 @@ impl SshStorage {
     }
 
     fn connect(&self) -> Result<Conn, StorageError> {
+        if let Some(why) = self
+            .timed_out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Err(StorageError::new(ErrorKind::Transient, why));
+        }
         let (password, passphrase) = self.secrets()?;
         let c = &self.client;
         let transient = |detail: String| {
@@ -448,10 +463,23 @@ impl SshStorage {
             .timeout
             .or(c.connect_timeout)
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        // A timeout is remembered (see `timed_out`).
+        let timed_out = |detail: String| {
+            let e = transient(format!("{detail} (timed out; not tried again in this run)"));
+            *self.timed_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message.clone());
+            e
+        };
         let mut session = Session::new().map_err(|e| transient(e.to_string()))?;
         let proxy = match &c.route {
             Route::Direct => {
-                session.set_tcp_stream(self.tcp_connect(timeout).map_err(transient)?);
+                let stream = self.tcp_connect(timeout).map_err(|(e, timeout)| {
+                    if timeout {
+                        timed_out(e)
+                    } else {
+                        transient(e)
+                    }
+                })?;
+                session.set_tcp_stream(stream);
                 None
             }
             Route::Command(line) => {
@@ -500,9 +528,14 @@ impl SshStorage {
         session
             .method_pref(MethodType::HostKey, &recorded.host_key_methods(&supported))
             .map_err(|e| transient(format!("cannot choose host key algorithms: {e}")))?;
-        session
-            .handshake()
-            .map_err(|e| transient(explain(format!("SSH handshake failed: {e}"))))?;
+        session.handshake().map_err(|e| {
+            let detail = explain(format!("SSH handshake failed: {e}"));
+            if e.code() == ErrorCode::Session(ERROR_TIMEOUT) {
+                timed_out(detail)
+            } else {
+                transient(detail)
+            }
+        })?;
         let allow_password = self.check_host_key(&session, &check, &recorded)?;
         let agent = match (&c.agent, self.settings.allow_agent) {
             (_, false) | (Agent::Disabled, _) => None,
@@ -532,12 +565,13 @@ impl SshStorage {
         })
     }
 
-    /// A direct TCP connection to the configured host name and port.
-    fn tcp_connect(&self, timeout: Duration) -> Result<TcpStream, String> {
+    /// A direct TCP connection to the configured host name and port; on failure, why and
+    /// whether it timed out.
+    fn tcp_connect(&self, timeout: Duration) -> Result<TcpStream, (String, bool)> {
         let c = &self.client;
         let addrs: Vec<_> = (c.hostname.as_str(), c.port)
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", c.hostname))?
+            .map_err(|e| (format!("cannot resolve {}: {e}", c.hostname), false))?
             .collect();
         let mut last = None;
         for addr in addrs {
@@ -549,9 +583,10 @@ impl SshStorage {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "no address".to_string()))
+        Err(match last {
+            Some(e) => (e.to_string(), e.kind() == std::io::ErrorKind::TimedOut),
+            None => ("no address".to_string(), false),
+        })
     }
 
     /// Checks the host key (see [`host_keys`]); whether password authentication may go on.

@@ -632,7 +632,7 @@ fn changed_key_with_checking_off_and_revoked_key() {
 }
 
 /// `ConnectTimeout` bounds a server that accepts the connection and never speaks (the
-/// remote sets no `timeout`; DVC's default would be 1800 s).
+/// remote sets no `timeout`; DVC's default would be 1800 s), once per run.
 #[test]
 fn connect_timeout_from_the_config_bounds_a_silent_server() {
     let Some(_kit) = kit() else {
@@ -641,9 +641,12 @@ fn connect_timeout_from_the_config_bounds_a_silent_server() {
     let env = TestEnv::new();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for conn in listener.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             held.push(conn);
         }
     });
@@ -660,8 +663,16 @@ fn connect_timeout_from_the_config_bounds_a_silent_server() {
     let took = started.elapsed();
     run.assert_code(1);
     run.assert_stderr_contains("handshake");
-    // Each attempt gives up after 2 s; without ConnectTimeout one attempt alone waits 120 s.
-    assert!(took.as_secs() < 90, "took {took:?}\n{}", run.describe());
+    // One attempt, given up after 2 s (without ConnectTimeout it alone waits 120 s), and not
+    // made again by the retries or the other jobs: ssh's `ConnectionAttempts 1`.
+    assert!(took.as_secs() < 30, "took {took:?}\n{}", run.describe());
+    run.assert_stderr_contains("not tried again");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "{}",
+        run.describe()
+    );
 }
 
 /// `~/.ssh/config` for `dvc-store` going to `port` with `StrictHostKeyChecking yes` and the
