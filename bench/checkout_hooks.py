@@ -12,8 +12,9 @@ The repository is fetch.py's many-small one (dvc-pull-internals.md §6: one dire
 `big/` of N files, default 5000, plus 50 single-file outputs) with a second directory
 output `small/` of 100 files, everything in the cache and on a local remote. Branches:
 `readme` changes a file DVC does not track; `onedir` changes one file of `small/`. The hook
-set is switched with `core.hooksPath` (an empty directory; git-dvc's post-checkout from
-`git dvc install --output`; DVC's from `dvc install`), and the modes are interleaved round by
+set is switched with `core.hooksPath` (an empty directory; a post-checkout that only
+exits, the floor for any hook; git-dvc's post-checkout from `git dvc install --output`;
+DVC's from `dvc install`), and the modes are interleaved round by
 round so that the machine's load falls on all of them alike.
 
   1. no DVC file changes: `git checkout readme` and back, R rounds each way per mode
@@ -37,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -79,11 +81,13 @@ def timed(argv, cwd, env) -> Timed:
 
 
 def timed_cpu(argv, cwd, env) -> Timed:
-    before = os.times()
+    def children() -> float:
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime  # microseconds, where os.times() counts ticks
+
+    before = children()
     r = timed(argv, cwd, env)
-    after = os.times()
-    r.cpu = (after.children_user - before.children_user) + \
-        (after.children_system - before.children_system)
+    r.cpu = children() - before
     return r
 
 
@@ -181,9 +185,13 @@ def main() -> int:
     run([a.dvc, "checkout", "-q"], repo, env)
     run([gd, "push", "-q"], repo, env)
 
-    hooks = {m: os.path.join(work, "hooks", m) for m in ("none", "git-dvc", "dvc")}
+    hooks = {m: os.path.join(work, "hooks", m) for m in ("none", "empty", "git-dvc", "dvc")}
     for d in hooks.values():
         os.makedirs(d)
+    # The floor for any hook: git starting a shell script that does nothing.
+    with open(os.path.join(hooks["empty"], "post-checkout"), "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(os.path.join(hooks["empty"], "post-checkout"), 0o755)
     run([gd, "install", "--hook", "post-checkout", "--output",
          os.path.join(hooks["git-dvc"], "post-checkout")], repo, env)
     # DVC's hook exactly as `dvc install` writes it (in a scratch clone's .git/hooks).
@@ -218,7 +226,7 @@ def main() -> int:
                     continue  # warm-up
                 times[mode] += [p1.wall, p2.wall]
                 cpus[mode] += [p1.cpu, p2.cpu]
-                if branch == "onedir" and mode != "none":
+                if branch == "onedir" and mode in ("git-dvc", "dvc"):
                     with open(os.path.join(repo, "small", "f000.bin"), "rb") as f:
                         back = f.read()
                     seen[mode] = {
@@ -263,15 +271,16 @@ def main() -> int:
 
 
 def report(r: dict) -> str:
-    rows = ["| scenario | measure | no hook | git-dvc's hooks | DVC's hook | git-dvc overhead | DVC overhead | DVC ÷ git-dvc overhead |",
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| scenario | measure | no hook | empty hook | git-dvc's hooks | DVC's hook | empty hook's overhead | git-dvc overhead | DVC overhead | DVC ÷ git-dvc overhead |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for scenario in ("no-dvc-change", "one-directory"):
         s = r[scenario]
         for label, m, o in (("wall (median)", s["median_s"], s["overhead_ms"]),
                             ("CPU (median)", s["cpu_median_s"], s["cpu_overhead_ms"])):
             ratio = o["dvc"] / o["git-dvc"] if o["git-dvc"] > 0 else float("inf")
             rows.append(f"| {scenario} | {label} | {m['none'] * 1000:.1f} ms | "
-                        f"{m['git-dvc'] * 1000:.1f} ms | {m['dvc'] * 1000:.0f} ms | "
+                        f"{m['empty'] * 1000:.1f} ms | {m['git-dvc'] * 1000:.1f} ms | "
+                        f"{m['dvc'] * 1000:.0f} ms | {o['empty']:.1f} ms | "
                         f"{o['git-dvc']:.1f} ms | {o['dvc']:.0f} ms | {ratio:.0f}× |")
     out = ["\n".join(rows), ""]
     for mode, seen in r["one-directory"]["seen"].items():

@@ -582,3 +582,44 @@ fn without_git_dvc_on_path_the_hooks_warn_and_git_succeeds() {
     assert!(!run.success(), "{}", run.describe());
     assert_eq!(clone.rev_parse("HEAD"), clone.rev_parse("main"));
 }
+
+/// A `dvc init --subdir` project: `git dvc install` run inside it records the directory
+/// (`dvc.projectDir`), and the hooks, which git runs at the top of the work tree, diff and
+/// check out that project.
+#[test]
+fn a_subdirectory_project_follows_branch_switches() {
+    let env = TestEnv::new();
+    let repo = env.git_repo("repo");
+    repo.write("README.md", "the project is in ml/\n");
+    repo.commit_all("readme");
+    let ml = env.repo_at(repo.path("ml"));
+    fs::create_dir_all(&ml.dir).unwrap();
+    ml.dvc(&["init", "-q", "--subdir"]);
+    let storage = env.path("storage");
+    set_local_remotes(&ml.dir, &[("r", &storage)]);
+    fs::write(
+        ml.path(".dvc/config"),
+        "[core]\n    remote = r\n['remote \"r\"']\n    url = /nonexistent\n",
+    )
+    .unwrap();
+    ml.dvc_add_file("data.txt", "version 1\n");
+    repo.commit_all("ml data v1");
+    ml.dvc(&["push", "-q"]);
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    let v2 = ml.dvc_add_file("data.txt", "version 2\n");
+    repo.commit_all("ml data v2");
+    ml.dvc(&["push", "-q"]);
+    repo.git(&["checkout", "-q", "main"]);
+    ml.dvc(&["checkout", "-q"]);
+
+    let run = ml.git_dvc(&["install"]);
+    run.assert_stdout_contains_all(&["git-dvc post-checkout hook installed", "dvc.projectDir"]);
+    // Fetched from the remote: the cache lost version 2.
+    remove_object(&ml.cache_dir(), &v2);
+    let run = git(&repo, &["checkout", "other"]);
+    run.assert_stderr_contains("M       data.txt");
+    assert_eq!(ml.read("data.txt"), b"version 2\n");
+    assert!(ml.cache_object(&v2, false).is_file());
+    git(&repo, &["checkout", "main"]);
+    assert_eq!(ml.read("data.txt"), b"version 1\n");
+}
