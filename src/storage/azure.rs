@@ -296,8 +296,8 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
         settings.container
     );
     let mut http = HttpSettings::from_remote(remote, "read_timeout", super::tls::Client::Aiohttp)?;
-    if let Some(t) = option_str(remote, "connection_timeout").and_then(|t| t.parse::<f64>().ok()) {
-        http.connect_timeout = std::time::Duration::from_secs_f64(t.max(0.1));
+    if let Some(t) = super::option_seconds(remote, "connection_timeout", false)? {
+        http.connect_timeout = t;
     }
     ObjectStore::new(
         ObjectStoreSpec {

@@ -315,6 +315,49 @@ pub fn option_bool(remote: &RemoteConfig, key: &str) -> Result<Option<bool>, Sto
     }
 }
 
+/// Timeouts longer than this (about 31 years) are refused as a mistake.
+const MAX_TIMEOUT_SECS: f64 = 1e9;
+
+/// A timeout option in seconds, as DVC's schema types it: an integer (`Coerce(int)`:
+/// `timeout`, `read_timeout`, `connect_timeout`, `connection_timeout` of most remotes) or,
+/// with `fraction`, a number (HTTP's `connect_timeout`/`read_timeout`). Zero, negative,
+/// non-finite (`inf`, `nan`) and absurd values are a config error, never a panic.
+pub fn option_seconds(
+    remote: &RemoteConfig,
+    key: &str,
+    fraction: bool,
+) -> Result<Option<std::time::Duration>, StorageError> {
+    let Some(value) = option_str(remote, key) else {
+        return Ok(None);
+    };
+    let v = value.trim();
+    // Less than a millisecond would be no time at all.
+    let min = if fraction { 0.001 } else { 1.0 };
+    let seconds = if fraction {
+        v.parse::<f64>().ok()
+    } else {
+        v.parse::<u64>().ok().map(|s| s as f64)
+    };
+    match seconds {
+        Some(s) if s.is_finite() && s >= min && s <= MAX_TIMEOUT_SECS => {
+            Ok(Some(std::time::Duration::from_secs_f64(s)))
+        }
+        _ => Err(StorageError::config(
+            &remote.name,
+            format!(
+                "option '{key}' must be {} of seconds from {min} to 1000000000, not \
+                 '{value}'; fix it with `dvc remote modify {} {key} SECONDS`",
+                if fraction {
+                    "a number"
+                } else {
+                    "a whole number"
+                },
+                remote.name
+            ),
+        )),
+    }
+}
+
 /// A non-empty string option.
 pub fn option_str<'a>(remote: &'a RemoteConfig, key: &str) -> Option<&'a str> {
     remote

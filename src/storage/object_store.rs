@@ -23,7 +23,7 @@ use opendal_http_transport_reqwest::ReqwestTransport;
 
 use super::tls::{Client, Trust};
 use super::upload_memory::MemoryBudget;
-use super::{denied_message, ErrorKind, Storage, StorageError};
+use super::{denied_message, option_seconds, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// S3's cap on one request: no single-request upload goes above it, whatever the threshold.
@@ -204,22 +204,10 @@ impl HttpSettings {
             &|k| std::env::var(k).ok(),
             None,
         );
+        // DVC types HTTP's timeouts as numbers, every other remote's as integers.
+        let fraction = remote.url.starts_with("http");
         let seconds = |key: &str, default: u64| -> Result<Duration, StorageError> {
-            match remote.options.get(key) {
-                None => Ok(Duration::from_secs(default)),
-                Some(v) => v
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| *s > 0.0)
-                    .map(Duration::from_secs_f64)
-                    .ok_or_else(|| {
-                        StorageError::config(
-                            &remote.name,
-                            format!("option '{key}' must be a number of seconds, not '{v}'"),
-                        )
-                    }),
-            }
+            Ok(option_seconds(remote, key, fraction)?.unwrap_or(Duration::from_secs(default)))
         };
         Ok(HttpSettings {
             trust,
@@ -945,5 +933,52 @@ mod tests {
         assert_eq!(root_for("a/b"), "/a/b/");
         assert!(temp_key("files/md5/ab/cd").starts_with("files/md5/ab/."));
         assert!(temp_key("files/md5/ab/cd").ends_with(".tmp"));
+    }
+
+    /// HTTP's timeouts are numbers, the others' integers (DVC's schema); neither panics.
+    #[test]
+    fn timeouts_as_dvc_types_them() {
+        let remote = |url: &str, key: &str, v: &str| RemoteConfig {
+            name: "r".into(),
+            url: url.into(),
+            options: [(key.to_string(), v.to_string())].into_iter().collect(),
+        };
+        // (URL, option, the remote's read-timeout option, its TLS client)
+        let cases = [
+            (
+                "https://h/p",
+                "read_timeout",
+                "read_timeout",
+                Client::Aiohttp,
+            ),
+            (
+                "s3://b/p",
+                "connect_timeout",
+                "read_timeout",
+                Client::Botocore,
+            ),
+            ("webdavs://h/p", "timeout", "timeout", Client::Httpx),
+        ];
+        for bad in ["inf", "1e30", "1e-300", "0", "nan"] {
+            for (url, key, read_key, client) in cases {
+                let err = HttpSettings::from_remote(&remote(url, key, bad), read_key, client)
+                    .err()
+                    .unwrap_or_else(|| panic!("{url} {key} {bad} accepted"));
+                assert!(err.message.contains(bad), "{}", err.message);
+            }
+        }
+        let h = HttpSettings::from_remote(
+            &remote("https://h/p", "read_timeout", "2.5"),
+            "read_timeout",
+            Client::Aiohttp,
+        )
+        .unwrap();
+        assert_eq!(h.read_timeout, Duration::from_millis(2500));
+        assert!(HttpSettings::from_remote(
+            &remote("s3://b/p", "read_timeout", "2.5"),
+            "read_timeout",
+            Client::Botocore,
+        )
+        .is_err());
     }
 }

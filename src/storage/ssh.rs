@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use ssh2::{ErrorCode, OpenFlags, OpenType, Session, Sftp};
+use ssh2::{ErrorCode, MethodType, OpenFlags, OpenType, Session, Sftp};
 
 use super::{denied_message, option_bool, option_str, prompt, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
@@ -49,6 +49,8 @@ use host_keys::{HostKeyCheck, Verdict};
 const DEFAULT_MAX_SESSIONS: usize = 8;
 /// DVC's default `timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1800);
+/// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
+const ERROR_TIMEOUT: i32 = -9;
 /// Time limit of one blocking SSH operation.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
 const WRITE_CHUNK: usize = 256 << 10;
@@ -96,32 +98,13 @@ impl SshSettings {
         remote: &RemoteConfig,
         home: Option<&Path>,
     ) -> Result<SshSettings, StorageError> {
-        let rest = remote.url.strip_prefix("ssh://").ok_or_else(|| {
-            config_error(remote, format!("'{}' is not an ssh:// URL", remote.url))
-        })?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (url_user, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u.split(':').next().unwrap_or(u).to_string()), h),
-            None => (None, authority),
-        };
-        let (host, url_port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
-                let port = p.parse::<u16>().map_err(|_| {
-                    config_error(remote, format!("'{p}' in '{}' is not a port", remote.url))
-                })?;
-                (h.trim_matches(|c| c == '[' || c == ']'), Some(port))
-            }
-            _ => (hostport, None),
-        };
-        if host.is_empty() {
-            return Err(config_error(
+        let parsed = parse_url(&remote.url).map_err(|why| {
+            config_error(
                 remote,
-                format!("'{}' names no host", remote.url),
-            ));
-        }
+                format!("'{}' {why}", super::redact_url(&remote.url)),
+            )
+        })?;
+        let (host, url_user, url_port, path) = (parsed.host, parsed.user, parsed.port, parsed.path);
         let port = match option_str(remote, "port") {
             Some(p) => Some(
                 p.parse::<u16>()
@@ -129,15 +112,7 @@ impl SshSettings {
             ),
             None => url_port,
         };
-        let timeout = match option_str(remote, "timeout") {
-            Some(t) => Some(Duration::from_secs_f64(
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|t| *t > 0.0)
-                    .ok_or_else(|| config_error(remote, format!("timeout '{t}' is not seconds")))?,
-            )),
-            None => None,
-        };
+        let timeout = super::option_seconds(remote, "timeout", false)?;
         let max_sessions = match option_str(remote, "max_sessions") {
             Some(m) => Some(m.parse::<usize>().ok().filter(|m| *m > 0).ok_or_else(|| {
                 config_error(remote, format!("max_sessions '{m}' is not a count"))
@@ -157,7 +132,7 @@ impl SshSettings {
             ));
         }
         Ok(SshSettings {
-            host: host.to_string(),
+            host,
             user: option_str(remote, "user").map(str::to_string).or(url_user),
             port,
             root: path.trim_end_matches('/').to_string(),
@@ -171,6 +146,76 @@ impl SshSettings {
             max_sessions,
         })
     }
+}
+
+/// An `ssh://` URL as DVC reads it (fsspec's `infer_storage_options`, over Python's
+/// `urlparse`): the query (`?…`) is dropped from the path, a fragment (`#…`) stays in it,
+/// the user is what precedes the last `@` (a `:password` after it is ignored), and the
+/// port must be a number (`h:22:22` is refused, as DVC refuses it).
+struct ParsedUrl {
+    host: String,
+    user: Option<String>,
+    port: Option<u16>,
+    path: String,
+}
+
+fn parse_url(url: &str) -> Result<ParsedUrl, String> {
+    let rest = url
+        .strip_prefix("ssh://")
+        .ok_or_else(|| "is not an ssh:// URL".to_string())?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (before_fragment, fragment) = match tail.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (tail, None),
+    };
+    let mut path = match before_fragment.split_once('?') {
+        Some((p, _query)) => p.to_string(),
+        None => before_fragment.to_string(),
+    };
+    if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+        path.push('#');
+        path.push_str(f);
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u.split(':').next().unwrap_or(u).to_string()), h),
+        None => (None, authority),
+    };
+    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| "has a '[' without its ']'".to_string())?;
+        match after {
+            "" => (host, ""),
+            _ => match after.strip_prefix(':') {
+                Some(p) => (host, p),
+                None => return Err(format!("has '{after}' after the ']' of the host")),
+            },
+        }
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, p),
+            None => (hostport, ""),
+        }
+    };
+    let port = match port {
+        "" => None,
+        p => Some(p.parse::<u16>().map_err(|_| {
+            format!("has '{p}' where the port goes (ssh://[user@]host[:port]/path)")
+        })?),
+    };
+    if host.is_empty() {
+        return Err("names no host".to_string());
+    }
+    Ok(ParsedUrl {
+        host: host.to_string(),
+        user,
+        port,
+        path,
+    })
 }
 
 fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
@@ -212,6 +257,10 @@ pub struct SshStorage {
     asked: Mutex<Option<Asked>>,
     typed: auth::TypedPassphrases,
     warned_host_key: AtomicBool,
+    /// Why connecting timed out, once it has: `ssh` makes one attempt
+    /// (`ConnectionAttempts 1`), so later connections of this run fail at once instead of
+    /// waiting out the timeout again for every retry and every parallel job.
+    timed_out: Mutex<Option<String>>,
 }
 
 pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
@@ -269,6 +318,7 @@ pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
         asked: Mutex::new(None),
         typed: auth::TypedPassphrases::default(),
         warned_host_key: AtomicBool::new(false),
+        timed_out: Mutex::new(None),
     })
 }
 
@@ -389,6 +439,14 @@ impl SshStorage {
     }
 
     fn connect(&self) -> Result<Conn, StorageError> {
+        if let Some(why) = self
+            .timed_out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Err(StorageError::new(ErrorKind::Transient, why));
+        }
         let (password, passphrase) = self.secrets()?;
         let c = &self.client;
         let transient = |detail: String| {
@@ -405,10 +463,23 @@ impl SshStorage {
             .timeout
             .or(c.connect_timeout)
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        // A timeout is remembered (see `timed_out`).
+        let timed_out = |detail: String| {
+            let e = transient(format!("{detail} (timed out; not tried again in this run)"));
+            *self.timed_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message.clone());
+            e
+        };
         let mut session = Session::new().map_err(|e| transient(e.to_string()))?;
         let proxy = match &c.route {
             Route::Direct => {
-                session.set_tcp_stream(self.tcp_connect(timeout).map_err(transient)?);
+                let stream = self.tcp_connect(timeout).map_err(|(e, timeout)| {
+                    if timeout {
+                        timed_out(e)
+                    } else {
+                        transient(e)
+                    }
+                })?;
+                session.set_tcp_stream(stream);
                 None
             }
             Route::Command(line) => {
@@ -442,10 +513,30 @@ impl SshStorage {
         // connection and then says nothing is bounded by the timeout, like a dead one.
         let connect_ms = timeout.min(OPERATION_TIMEOUT).as_millis() as u32;
         session.set_timeout(connect_ms.max(1));
+        let lookup = host_keys::lookup_name(&c.hostname, c.port, c.host_key_alias.as_deref());
+        let check = HostKeyCheck {
+            name: &lookup,
+            files: &c.known_hosts_files,
+            strict: c.strict_host_keys,
+        };
+        let recorded = check.recorded();
+        // Plain host keys only: with a host certificate the blob compared would be the
+        // certificate, and `@revoked` would not see the key inside it.
+        let supported = session
+            .supported_algs(MethodType::HostKey)
+            .map_err(|e| transient(format!("libssh2 lists no host key algorithms: {e}")))?;
         session
-            .handshake()
-            .map_err(|e| transient(explain(format!("SSH handshake failed: {e}"))))?;
-        let allow_password = self.check_host_key(&session)?;
+            .method_pref(MethodType::HostKey, &recorded.host_key_methods(&supported))
+            .map_err(|e| transient(format!("cannot choose host key algorithms: {e}")))?;
+        session.handshake().map_err(|e| {
+            let detail = explain(format!("SSH handshake failed: {e}"));
+            if e.code() == ErrorCode::Session(ERROR_TIMEOUT) {
+                timed_out(detail)
+            } else {
+                transient(detail)
+            }
+        })?;
+        let allow_password = self.check_host_key(&session, &check, &recorded)?;
         let agent = match (&c.agent, self.settings.allow_agent) {
             (_, false) | (Agent::Disabled, _) => None,
             (Agent::FromEnvironment, true) => Some(auth::AgentSocket::Environment),
@@ -460,6 +551,7 @@ impl SshStorage {
             agent,
             allow_password,
             batch_mode: c.batch_mode,
+            identities_only: c.identities_only,
         };
         auth::authenticate(&session, &creds, &self.typed).map_err(|d| self.denied(&d))?;
         let sftp = session
@@ -473,12 +565,13 @@ impl SshStorage {
         })
     }
 
-    /// A direct TCP connection to the configured host name and port.
-    fn tcp_connect(&self, timeout: Duration) -> Result<TcpStream, String> {
+    /// A direct TCP connection to the configured host name and port; on failure, why and
+    /// whether it timed out.
+    fn tcp_connect(&self, timeout: Duration) -> Result<TcpStream, (String, bool)> {
         let c = &self.client;
         let addrs: Vec<_> = (c.hostname.as_str(), c.port)
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {}: {e}", c.hostname))?
+            .map_err(|e| (format!("cannot resolve {}: {e}", c.hostname), false))?
             .collect();
         let mut last = None;
         for addr in addrs {
@@ -490,21 +583,24 @@ impl SshStorage {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "no address".to_string()))
+        Err(match last {
+            Some(e) => (e.to_string(), e.kind() == std::io::ErrorKind::TimedOut),
+            None => ("no address".to_string(), false),
+        })
     }
 
     /// Checks the host key (see [`host_keys`]); whether password authentication may go on.
-    fn check_host_key(&self, session: &Session) -> Result<bool, StorageError> {
-        let c = &self.client;
-        let check = HostKeyCheck {
-            name: c.host_key_name(),
-            port: c.port,
-            files: &c.known_hosts_files,
-            strict: c.strict_host_keys,
+    fn check_host_key(
+        &self,
+        session: &Session,
+        check: &HostKeyCheck,
+        recorded: &host_keys::RecordedKeys,
+    ) -> Result<bool, StorageError> {
+        let verdict = match session.host_key() {
+            Some((key, _)) => check.judge(recorded, key),
+            None => Verdict::Refused("the server sent no host key".to_string()),
         };
-        match check.run(session) {
+        match verdict {
             Verdict::Known | Verdict::Unknown => Ok(true),
             Verdict::ChangedAccepted(warning) => {
                 if !self.warned_host_key.swap(true, Ordering::Relaxed) {
@@ -933,6 +1029,29 @@ mod tests {
         assert_eq!(s.keyfile.as_deref(), Some(Path::new("/home/me/k/id")));
         assert!(!s.allow_agent && s.ask_passphrase && !s.ask_password);
         assert!(SshSettings::from_remote(&remote("ssh://h:xx/p", &[]), None).is_err());
+        // As fsspec's infer_storage_options (DVC) reads them.
+        let s =
+            SshSettings::from_remote(&remote("ssh://u:pw@h:2222/a/b?q=3#frag", &[]), None).unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.user.as_deref(), s.port, s.root.as_str()),
+            ("h", Some("u"), Some(2222), "/a/b#frag")
+        );
+        let s = SshSettings::from_remote(&remote("ssh://h?x=1", &[]), None).unwrap();
+        assert_eq!((s.host.as_str(), s.root.as_str()), ("h", ""));
+        let s = SshSettings::from_remote(&remote("ssh://[::1]:22/x", &[]), None).unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("::1", Some(22)));
+        for bad in [
+            "ssh://h:22:22/x",
+            "ssh://[::1/x",
+            "ssh://[::1]x/p",
+            "ssh:///p",
+            "ssh://u@/p",
+        ] {
+            let err = SshSettings::from_remote(&remote(bad, &[]), None)
+                .err()
+                .unwrap();
+            assert!(err.message.contains("config file error"), "{}", err.message);
+        }
     }
 
     #[test]
@@ -945,5 +1064,31 @@ mod tests {
         assert!(
             SshSettings::from_remote(&remote("ssh://h/p", &[("gss_auth", "false")]), None).is_ok()
         );
+    }
+
+    /// DVC types `timeout` as an integer; `inf`, huge and tiny numbers once panicked in
+    /// the conversion to a Duration.
+    #[test]
+    fn timeouts_are_whole_seconds_and_never_panic() {
+        for bad in [
+            "inf",
+            "1e30",
+            "1e-300",
+            "NaN",
+            "1.5",
+            "0",
+            "-3",
+            "99999999999",
+            "x",
+        ] {
+            let err = SshSettings::from_remote(&remote("ssh://h/p", &[("timeout", bad)]), None)
+                .err()
+                .unwrap_or_else(|| panic!("timeout {bad} accepted"));
+            assert!(err.message.contains("'timeout'"), "{}", err.message);
+            assert!(err.message.contains(bad), "{}", err.message);
+        }
+        let s =
+            SshSettings::from_remote(&remote("ssh://h/p", &[("timeout", " 30 ")]), None).unwrap();
+        assert_eq!(s.timeout, Some(Duration::from_secs(30)));
     }
 }

@@ -11,8 +11,10 @@
 //! * `Include` of a `conf.d/*.conf` whose `Match originalhost … exec …` block sets the
 //!   host, port, user and an `IdentityFile` with `%r`/`%n` tokens;
 //! * `IdentityAgent` naming an ssh-agent socket (no key file anywhere);
-//! * host keys checked under the HostName connected to, `StrictHostKeyChecking yes` and
-//!   `no`, `@revoked`; `ConnectTimeout` bounding a server that never speaks;
+//! * host keys checked under the HostName connected to (patterns, hashes, ports as ssh
+//!   reads them; the plain key even from a server with a host certificate),
+//!   `StrictHostKeyChecking yes` and `no`, `@revoked`; `ConnectTimeout` bounding a server
+//!   that never speaks;
 //! * a configured `IdentityFile` that cannot be used is named in the failure;
 //! * `ask_passphrase` in a hook and without a terminal fails saying how to give it, and
 //!   on a terminal is asked for without echo.
@@ -287,6 +289,23 @@ fn identity_agent_socket_from_the_config() {
     };
     let env = TestEnv::new();
     let target = kit.start(&env, "target-sshd", None);
+    let (socket, _stop) = start_agent(&env, &[Path::new(&kit.key)]);
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n",
+            target.port,
+            kit.user,
+            socket.display()
+        ),
+    );
+    let (dir, url) = data_dir(&env, "agent");
+    remotes::push_then_dvc_pull(&env, &RemoteSetup::new(url, &[]));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// An ssh-agent on a socket in the test directory holding `keys`; stopped on drop.
+fn start_agent(env: &TestEnv, keys: &[&Path]) -> (PathBuf, StopAgent) {
     let socket = env.path("agent.sock");
     let agent = Command::new("ssh-agent")
         .arg("-a")
@@ -301,25 +320,16 @@ fn identity_agent_socket_from_the_config() {
         .and_then(|r| r.split(';').next())
         .and_then(|p| p.parse().ok())
         .expect("ssh-agent prints its pid");
-    let _stop = StopAgent(pid);
-    let added = Command::new("ssh-add")
-        .arg(&kit.key)
-        .env("SSH_AUTH_SOCK", &socket)
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "{added:?}");
-    write_ssh_config(
-        &env,
-        &format!(
-            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n",
-            target.port,
-            kit.user,
-            socket.display()
-        ),
-    );
-    let (dir, url) = data_dir(&env, "agent");
-    remotes::push_then_dvc_pull(&env, &RemoteSetup::new(url, &[]));
-    assert!(remotes::dir_has_files(&dir.join("files")));
+    let stop = StopAgent(pid);
+    for key in keys {
+        let added = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &socket)
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "{added:?}");
+    }
+    (socket, stop)
 }
 
 struct StopAgent(i32);
@@ -622,7 +632,7 @@ fn changed_key_with_checking_off_and_revoked_key() {
 }
 
 /// `ConnectTimeout` bounds a server that accepts the connection and never speaks (the
-/// remote sets no `timeout`; DVC's default would be 1800 s).
+/// remote sets no `timeout`; DVC's default would be 1800 s), once per run.
 #[test]
 fn connect_timeout_from_the_config_bounds_a_silent_server() {
     let Some(_kit) = kit() else {
@@ -631,9 +641,12 @@ fn connect_timeout_from_the_config_bounds_a_silent_server() {
     let env = TestEnv::new();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for conn in listener.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             held.push(conn);
         }
     });
@@ -650,6 +663,288 @@ fn connect_timeout_from_the_config_bounds_a_silent_server() {
     let took = started.elapsed();
     run.assert_code(1);
     run.assert_stderr_contains("handshake");
-    // Each attempt gives up after 2 s; without ConnectTimeout one attempt alone waits 120 s.
-    assert!(took.as_secs() < 90, "took {took:?}\n{}", run.describe());
+    // One attempt, given up after 2 s (without ConnectTimeout it alone waits 120 s), and not
+    // made again by the retries or the other jobs: ssh's `ConnectionAttempts 1`.
+    assert!(took.as_secs() < 30, "took {took:?}\n{}", run.describe());
+    run.assert_stderr_contains("not tried again");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "{}",
+        run.describe()
+    );
+}
+
+/// `~/.ssh/config` for `dvc-store` going to `port` with `StrictHostKeyChecking yes` and the
+/// test's own known_hosts file (returned).
+fn strict_config(env: &TestEnv, kit: &Kit, port: u16) -> PathBuf {
+    let known = env.path("home/.ssh/known_hosts");
+    write_ssh_config(
+        env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {port}\n  User {}\n  IdentityFile {}\n\
+             \x20 StrictHostKeyChecking yes\n  UserKnownHostsFile {}\n",
+            kit.user,
+            kit.key,
+            known.display()
+        ),
+    );
+    known
+}
+
+/// known_hosts lines are matched as `ssh` matches them (libssh2 compares names literally):
+/// a wildcard entry with another key is a changed key, not an unknown host; a `!negated`
+/// pattern excludes the line; a hashed name is found; an entry without a port is for port
+/// 22 only.
+#[test]
+fn known_hosts_patterns_hashes_and_ports_as_ssh_reads_them() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    let known = strict_config(&env, &kit, target.port);
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 15);
+    let (dir, url) = data_dir(&env, "patterns");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    let other = other_host_key(&env);
+    let entry = format!("[127.0.0.1]:{}", target.port);
+
+    for hosts in ["[127.0.0.1]:*", "*", "nothere,[127.0.0.?]:*"] {
+        fs::write(&known, format!("{hosts} {other}\n")).unwrap();
+        let run = repo.try_git_dvc(&["push"]);
+        run.assert_code(1);
+        run.assert_stderr_contains("does not match");
+        run.assert_stderr_contains(&format!("ssh-keygen -R '{entry}'"));
+    }
+    // A negated pattern takes the line away: unknown (and refused, strict).
+    fs::write(&known, format!("*,![127.0.0.1]:* {other}\n")).unwrap();
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains(&format!("host key of {entry} is not in"));
+    // No port: port 22 only.
+    fs::write(&known, format!("127.0.0.1 {}\n", kit.host_key())).unwrap();
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("StrictHostKeyChecking is yes");
+    // Hashed by ssh-keygen itself.
+    fs::write(&known, format!("{entry} {}\n", kit.host_key())).unwrap();
+    let out = Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(&known)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(fs::read_to_string(&known).unwrap().starts_with("|1|"));
+    repo.git_dvc(&["push"])
+        .assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// A server offering a host certificate is asked for its plain key: `@revoked` sees the
+/// key inside the certificate, and an `@cert-authority` line alone leaves the host unknown.
+#[test]
+fn host_certificates_are_not_negotiated() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let keys = env.mkdir("certkit");
+    let config = fs::read_to_string(&kit.config).unwrap();
+    let host_key = config
+        .lines()
+        .find_map(|l| l.strip_prefix("HostKey "))
+        .unwrap()
+        .trim();
+    let copied = keys.join("host_key");
+    fs::copy(host_key, &copied).unwrap();
+    fs::copy(format!("{host_key}.pub"), keys.join("host_key.pub")).unwrap();
+    fs::set_permissions(&copied, fs::Permissions::from_mode(0o600)).unwrap();
+    let ca = keys.join("ca");
+    let keygen = |args: &[&str]| {
+        let out = Command::new("ssh-keygen").args(args).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    keygen(&["-q", "-t", "ed25519", "-N", "", "-f", ca.to_str().unwrap()]);
+    keygen(&[
+        "-q",
+        "-s",
+        ca.to_str().unwrap(),
+        "-I",
+        "host",
+        "-h",
+        "-n",
+        "127.0.0.1",
+        keys.join("host_key.pub").to_str().unwrap(),
+    ]);
+    let derived = keys.join("sshd_config");
+    let mut text = String::new();
+    for line in config.lines() {
+        if line.starts_with("HostKey ") {
+            text.push_str(&format!(
+                "HostKey {}\nHostCertificate {}\n",
+                copied.display(),
+                keys.join("host_key-cert.pub").display()
+            ));
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    fs::write(&derived, text).unwrap();
+    let cert_kit = Kit {
+        sshd: kit.sshd.clone(),
+        config: derived.display().to_string(),
+        user: kit.user.clone(),
+        key: kit.key.clone(),
+    };
+    let target = cert_kit.start(&env, "cert-sshd", None);
+    let known = strict_config(&env, &kit, target.port);
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 16);
+    let (dir, url) = data_dir(&env, "cert");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+
+    let ca_public = fs::read_to_string(ca.with_extension("pub")).unwrap();
+    fs::write(&known, format!("@cert-authority * {ca_public}")).unwrap();
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("StrictHostKeyChecking is yes");
+    // The plain key recorded: known, whatever the certificate.
+    fs::write(
+        &known,
+        format!("[127.0.0.1]:{} {}\n", target.port, kit.host_key()),
+    )
+    .unwrap();
+    repo.git_dvc(&["push"])
+        .assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+    fs::write(&known, format!("@revoked * {}\n", kit.host_key())).unwrap();
+    repo.write("more.txt", "after the revocation\n");
+    repo.dvc(&["add", "-q", "more.txt"]);
+    repo.commit_all("more");
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("@revoked");
+}
+
+/// `ssh://host/path?query`: the query is not part of the path, as DVC reads the URL; git-dvc
+/// pushes where real `dvc push` and `dvc pull` look.
+#[test]
+fn url_query_is_not_part_of_the_path() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n",
+            target.port, kit.user, kit.key
+        ),
+    );
+    let (dir, url) = data_dir(&env, "query");
+    remotes::push_then_dvc_pull(&env, &RemoteSetup::new(format!("{url}?x=1"), &[]));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// A fresh key pair (not authorized on the servers) at `path` and `path.pub`.
+fn junk_key(path: &Path) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// `IdentitiesOnly yes`: the agent offers only the keys of the identity files (found by
+/// their `.pub`), so an agent key that would log in is not used unless it is one of them.
+#[test]
+fn identities_only_limits_the_agent_to_the_identity_files() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    let (socket, _stop) = start_agent(&env, &[Path::new(&kit.key)]);
+    let ids = env.mkdir("ids");
+    junk_key(&ids.join("other"));
+    // Only the public half of the login key: the agent holds the private one.
+    fs::copy(format!("{}.pub", kit.key), ids.join("login.pub")).unwrap();
+    let config = |identity: &str| {
+        write_ssh_config(
+            &env,
+            &format!(
+                "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n\
+                 \x20 IdentitiesOnly yes\n  IdentityFile {}\n",
+                target.port,
+                kit.user,
+                socket.display(),
+                ids.join(identity).display()
+            ),
+        );
+    };
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 17);
+    let (dir, url) = data_dir(&env, "identities-only");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    config("other");
+    let run = repo.try_git_dvc(&["push"]);
+    run.assert_code(1);
+    run.assert_stderr_contains("IdentitiesOnly yes: none of its 1 keys");
+    assert!(!remotes::dir_has_files(&dir.join("files")));
+    config("login");
+    repo.git_dvc(&["push"])
+        .assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+}
+
+/// sshd hangs up after `MaxAuthTries` refused keys: said as such (with the way out), not
+/// as every later key being "refused".
+#[test]
+fn too_many_authentication_failures_is_reported_as_the_server_hanging_up() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let config = env.path("sshd_config_maxauth");
+    let base = fs::read_to_string(&kit.config).unwrap();
+    fs::write(&config, format!("MaxAuthTries 2\n{base}")).unwrap();
+    let limited = Kit {
+        sshd: kit.sshd.clone(),
+        config: config.display().to_string(),
+        user: kit.user.clone(),
+        key: kit.key.clone(),
+    };
+    let target = limited.start(&env, "maxauth-sshd", None);
+    let ids = env.mkdir("ids");
+    let junk: Vec<PathBuf> = (0..5).map(|i| ids.join(format!("junk{i}"))).collect();
+    for k in &junk {
+        junk_key(k);
+    }
+    let refs: Vec<&Path> = junk.iter().map(PathBuf::as_path).collect();
+    let (socket, _stop) = start_agent(&env, &refs);
+    write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityAgent {}\n\
+             \x20 IdentityFile {}\n",
+            target.port,
+            kit.user,
+            socket.display(),
+            kit.key
+        ),
+    );
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 18);
+    let (_, url) = data_dir(&env, "maxauth");
+    remotes::configure_remote(&repo, &RemoteSetup::new(url, &[]));
+    let run = repo.try_git_dvc(&["push"]);
+    run.assert_code(1);
+    run.assert_stderr_contains("closed the connection");
+    run.assert_stderr_contains("IdentitiesOnly yes");
 }

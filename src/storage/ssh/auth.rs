@@ -45,6 +45,10 @@ pub struct Credentials<'a> {
     pub allow_password: bool,
     /// `BatchMode yes`: never prompt.
     pub batch_mode: bool,
+    /// `IdentitiesOnly yes`: the agent may only offer the keys of the identity files (the
+    /// `keyfile`, else the IdentityFile list), recognised by their `.pub` files, as `ssh`
+    /// does.
+    pub identities_only: bool,
 }
 
 /// Passphrases typed at the prompt, per key file, for the connections that follow.
@@ -78,6 +82,7 @@ pub fn authenticate(
                 Ok(()) if session.authenticated() => return Ok(()),
                 _ => notes.push("the password (refused)".to_string()),
             }
+            closed(session, &notes)?;
         } else {
             notes.push("not the password (the host key changed)".to_string());
         }
@@ -86,11 +91,14 @@ pub fn authenticate(
         if try_key(session, creds, typed, key, true, "keyfile", &mut notes) {
             return Ok(());
         }
+        closed(session, &notes)?;
     }
     if let Some(agent) = &creds.agent {
-        if try_agent(session, user, agent, &mut notes) {
+        let only = creds.identities_only.then(|| identity_blobs(creds));
+        if try_agent(session, user, agent, only.as_deref(), &mut notes) {
             return Ok(());
         }
+        closed(session, &notes)?;
     }
     if creds.keyfile.is_none() {
         for id in creds.identity_files {
@@ -108,6 +116,7 @@ pub fn authenticate(
             ) {
                 return Ok(());
             }
+            closed(session, &notes)?;
         }
     }
     Err(format!(
@@ -117,6 +126,30 @@ pub fn authenticate(
         } else {
             format!("tried: {}", notes.join("; "))
         }
+    ))
+}
+
+/// libssh2's errors for a connection the server has closed (`SOCKET_SEND`,
+/// `SOCKET_DISCONNECT`, `SOCKET_RECV`).
+fn is_gone(session: &Session) -> bool {
+    ssh2::Error::last_session_error(session)
+        .is_some_and(|e| matches!(e.code(), ErrorCode::Session(-7 | -13 | -43)))
+}
+
+/// Stops when the server has hung up: sshd disconnects after `MaxAuthTries` refused
+/// keys ("Too many authentication failures"), and every later attempt would fail on the
+/// closed connection, not on its merits.
+fn closed(session: &Session, notes: &[String]) -> Result<(), String> {
+    if !is_gone(session) {
+        return Ok(());
+    }
+    Err(format!(
+        "the server closed the connection after {} refused login attempt(s) (tried: {}); \
+         that is usually sshd's MaxAuthTries (\"Too many authentication failures\"): offer \
+         fewer keys with `IdentitiesOnly yes` and the right `IdentityFile` for this host, \
+         the remote's keyfile, or fewer keys in your agent",
+        notes.len(),
+        notes.join("; ")
     ))
 }
 
@@ -198,7 +231,36 @@ fn try_key(
     }
 }
 
-fn try_agent(session: &Session, user: &str, socket: &AgentSocket, notes: &mut Vec<String>) -> bool {
+/// The public keys (wire blobs) of the identity files, from their `.pub` files.
+fn identity_blobs(creds: &Credentials<'_>) -> Vec<Vec<u8>> {
+    let paths: Vec<&Path> = match creds.keyfile {
+        Some(k) => vec![k],
+        None => creds
+            .identity_files
+            .iter()
+            .map(|i| i.path.as_path())
+            .collect(),
+    };
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let mut public = p.as_os_str().to_owned();
+            public.push(".pub");
+            let text = read_bounded(Path::new(&public)).ok()?;
+            let text = String::from_utf8_lossy(&text);
+            let b64 = text.split_whitespace().nth(1)?;
+            base64::engine::general_purpose::STANDARD.decode(b64).ok()
+        })
+        .collect()
+}
+
+fn try_agent(
+    session: &Session,
+    user: &str,
+    socket: &AgentSocket,
+    only: Option<&[Vec<u8>]>,
+    notes: &mut Vec<String>,
+) -> bool {
     let shown = match socket {
         AgentSocket::Environment => match std::env::var_os("SSH_AUTH_SOCK") {
             Some(s) if !s.is_empty() => format!("the agent at {}", Path::new(&s).display()),
@@ -238,10 +300,27 @@ fn try_agent(session: &Session, user: &str, socket: &AgentSocket, notes: &mut Ve
             return false;
         }
     };
+    let held = identities.len();
+    let identities: Vec<_> = identities
+        .into_iter()
+        .filter(|id| only.is_none_or(|blobs| blobs.iter().any(|b| b.as_slice() == id.blob())))
+        .collect();
+    if identities.is_empty() && held > 0 {
+        notes.push(format!(
+            "{shown} (IdentitiesOnly yes: none of its {held} keys is an identity file's)"
+        ));
+        let _ = agent.disconnect();
+        return false;
+    }
     let mut ok = false;
+    let mut tried = 0;
     for id in &identities {
+        tried += 1;
         if agent.userauth(user, id).is_ok() && session.authenticated() {
             ok = true;
+            break;
+        }
+        if is_gone(session) {
             break;
         }
     }
@@ -250,7 +329,7 @@ fn try_agent(session: &Session, user: &str, socket: &AgentSocket, notes: &mut Ve
         notes.push(if identities.is_empty() {
             format!("{shown} (it holds no key)")
         } else {
-            format!("{shown} (none of its {} keys accepted)", identities.len())
+            format!("{shown} ({tried} of its {} keys refused)", identities.len())
         });
     }
     ok

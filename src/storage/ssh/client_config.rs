@@ -182,6 +182,8 @@ pub struct ClientConfig {
     pub route: Route,
     /// `BatchMode yes`: never prompt.
     pub batch_mode: bool,
+    /// `IdentitiesOnly yes`: of the agent's keys, only those of the identity files.
+    pub identities_only: bool,
     /// `ssh -F FILE` for the ProxyJump hops, when the user config was redirected to $HOME.
     pub config_file: Option<PathBuf>,
     /// Whether `ssh -G` resolved this (false: the minimal fallback reader).
@@ -297,7 +299,7 @@ pub fn resolve_with_file(
     }
     cmd.arg("--").arg(&query.host);
     let shown = format!("ssh -G {}", query.host);
-    let output = match run_bounded(cmd) {
+    let output = match run_bounded(cmd, RESOLVE_TIMEOUT) {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok((super::host_blocks::fallback(query, ctx), None));
@@ -331,11 +333,15 @@ pub fn resolve(query: &Query, ctx: &Context) -> Result<ClientConfig, ResolveErro
     resolve_with_file(query, ctx).map(|(c, _)| c)
 }
 
-/// Runs `cmd` with no stdin; (success, stdout, stderr), bounded in time and size.
-fn run_bounded(mut cmd: Command) -> std::io::Result<(bool, Vec<u8>, Vec<u8>)> {
+/// Runs `cmd` with no stdin; (success, stdout, stderr), bounded in time and size. In its
+/// own process group, so that on timeout the `Match exec` commands `ssh -G` started die
+/// with it instead of running on.
+fn run_bounded(mut cmd: Command, limit: Duration) -> std::io::Result<(bool, Vec<u8>, Vec<u8>)> {
+    use std::os::unix::process::CommandExt;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .process_group(0);
     let mut child = cmd.spawn()?;
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
@@ -349,19 +355,26 @@ fn run_bounded(mut cmd: Command) -> std::io::Result<(bool, Vec<u8>, Vec<u8>)> {
         let _ = (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut buf);
         buf
     });
-    let deadline = Instant::now() + RESOLVE_TIMEOUT;
+    let deadline = Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
         }
         if Instant::now() > deadline {
+            if let Ok(pgid) = i32::try_from(child.id()) {
+                // SAFETY: kill(2) on the process group this function created (pgid = the
+                // child's pid, which it has not reaped yet, so the id is still its own).
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
             let _ = child.kill();
             let _ = child.wait();
             return Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 format!(
                     "it did not finish within {} s (a slow `Match exec` command?)",
-                    RESOLVE_TIMEOUT.as_secs()
+                    limit.as_secs()
                 ),
             ));
         }
@@ -387,6 +400,7 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
     let mut proxy_command = None;
     let mut proxy_jump = None;
     let mut batch = false;
+    let mut identities_only = false;
     for line in text.lines() {
         let (key, value) = match line.split_once(' ') {
             Some((k, v)) => (k, v.trim()),
@@ -422,6 +436,7 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
             "proxycommand" if value != "none" => proxy_command = Some(value.to_string()),
             "proxyjump" if value != "none" => proxy_jump = Some(value.to_string()),
             "batchmode" => batch = matches!(value, "yes" | "true"),
+            "identitiesonly" => identities_only = matches!(value, "yes" | "true"),
             _ => {}
         }
     }
@@ -488,6 +503,7 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
         connect_timeout: timeout,
         route,
         batch_mode: batch,
+        identities_only,
         config_file: None,
         from_ssh: true,
     })
@@ -857,5 +873,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.user.as_str(), c.port), ("explicit", 23));
+    }
+
+    /// A timed-out command's own children are killed with it (its process group).
+    #[test]
+    fn timed_out_command_takes_its_children_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(r#"sleep 300 & echo $! > "$0"; wait"#)
+            .arg(&pidfile);
+        let started = Instant::now();
+        let err = run_bounded(cmd, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(30));
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Dead once gone or a zombie (the orphan's reaper may be slow, or never reap).
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+                !state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while alive() {
+            assert!(Instant::now() < deadline, "sleep {pid} still runs");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }

@@ -53,6 +53,7 @@ pub(super) fn fallback(query: &Query, ctx: &Context) -> ClientConfig {
         connect_timeout: None,
         route: Route::Direct,
         batch_mode: false,
+        identities_only: false,
         config_file: None,
         from_ssh: false,
     }

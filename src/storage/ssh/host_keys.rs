@@ -1,19 +1,23 @@
 //! The server's host key against the known_hosts files the configuration names
-//! (`UserKnownHostsFile`, `GlobalKnownHostsFile`), looked up under the host name the
-//! connection actually goes to (or `HostKeyAlias`), never the URL's alias, with
-//! `StrictHostKeyChecking` deciding what an unknown or changed key means.
+//! (`UserKnownHostsFile`, `GlobalKnownHostsFile`), looked up under the name `ssh` uses:
+//! the host name the connection actually goes to (`[name]:port` when the port is not
+//! 22), or the bare `HostKeyAlias`; never the URL's alias. `StrictHostKeyChecking`
+//! decides what an unknown or changed key means.
 //!
 //! DVC checks no host key at all (sshfs passes `known_hosts=None`); git-dvc accepts an
 //! unknown host as DVC does (unless `StrictHostKeyChecking yes`) but refuses a key that
 //! contradicts what the user recorded, and any key marked `@revoked`.
 //!
-//! Files are read line by line: a line libssh2 cannot read (a key type it lacks,
-//! `@cert-authority`) is skipped alone, so it cannot hide the lines after it.
+//! The lines are matched here, as OpenSSH matches them (libssh2 compares names
+//! literally): comma lists of patterns with `*` and `?`, `!negation`, hashed `|1|` names.
+//! Only plain host keys are negotiated ([`RecordedKeys::host_key_methods`]), never host
+//! certificates, so the key compared is the server's key itself and `@revoked` sees it;
+//! `@cert-authority` lines are not used.
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use ssh2::{CheckResult, KnownHostFileKind, Session};
+use hmac::{Hmac, KeyInit, Mac};
 
 use super::client_config::StrictHostKeys;
 
@@ -33,88 +37,141 @@ pub enum Verdict {
     Refused(String),
 }
 
+/// The name host keys are recorded under, as `ssh` forms it: the bare `HostKeyAlias`
+/// (whatever the port), else the host name, as `[name]:port` unless the port is 22.
+pub fn lookup_name(hostname: &str, port: u16, alias: Option<&str>) -> String {
+    match alias {
+        Some(a) => a.to_ascii_lowercase(),
+        None if port == 22 => hostname.to_ascii_lowercase(),
+        None => format!("[{}]:{port}", hostname.to_ascii_lowercase()),
+    }
+}
+
 pub struct HostKeyCheck<'a> {
-    /// The name keys are recorded under (host name or `HostKeyAlias`).
+    /// The name keys are recorded under ([`lookup_name`]).
     pub name: &'a str,
-    pub port: u16,
     pub files: &'a [PathBuf],
     pub strict: StrictHostKeys,
 }
 
+/// A key recorded for the host: where, and its wire blob.
+struct Recorded {
+    place: String,
+    blob: Vec<u8>,
+}
+
+/// A `@revoked` key: where, and its blob.
+struct Revoked {
+    place: String,
+    blob: Vec<u8>,
+}
+
+/// What the known_hosts files say about one host, read before the handshake (the key
+/// types recorded decide which host key algorithms to ask for).
+pub struct RecordedKeys {
+    keys: Vec<Recorded>,
+    revoked: Vec<Revoked>,
+}
+
+impl RecordedKeys {
+    /// The host key algorithms to offer (`supported` is libssh2's list): plain keys only,
+    /// those of the types recorded for the host first (as `ssh` orders them), so that a
+    /// server holding the recorded key is asked for it.
+    pub fn host_key_methods(&self, supported: &[&str]) -> String {
+        let plain: Vec<&str> = supported
+            .iter()
+            .copied()
+            .filter(|a| !a.contains("-cert-") && !a.contains("@openssh.com"))
+            .collect();
+        let recorded: Vec<String> = self
+            .keys
+            .iter()
+            .filter_map(|k| blob_type(&k.blob))
+            .collect();
+        let (mut first, rest): (Vec<&str>, Vec<&str>) = plain
+            .into_iter()
+            .partition(|a| recorded.iter().any(|t| t == key_type_of_algorithm(a)));
+        first.extend(rest);
+        first.join(",")
+    }
+}
+
+/// The key type (as in the key blob) an algorithm signs with.
+fn key_type_of_algorithm(alg: &str) -> &str {
+    match alg {
+        "rsa-sha2-256" | "rsa-sha2-512" => "ssh-rsa",
+        other => other,
+    }
+}
+
 impl HostKeyCheck<'_> {
-    pub fn run(&self, session: &Session) -> Verdict {
-        let Some((key, _)) = session.host_key() else {
-            return Verdict::Refused("the server sent no host key".to_string());
+    /// Reads the files: the keys whose host patterns match [`Self::name`], and every
+    /// `@revoked` key.
+    pub fn recorded(&self) -> RecordedKeys {
+        let mut out = RecordedKeys {
+            keys: Vec::new(),
+            revoked: Vec::new(),
         };
-        let Ok(mut known) = session.known_hosts() else {
-            return self.unknown();
-        };
-        let mut read_any = Vec::new();
         for file in self.files {
             let Some(text) = read_bounded(file) else {
                 continue;
             };
-            read_any.push(file.display().to_string());
-            for line in text.lines() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                if let Some(rest) = line.strip_prefix("@revoked") {
-                    if revoked_matches(rest, key) {
-                        return Verdict::Refused(format!(
-                            "the server's host key is marked @revoked in {}; do not connect \
-                             until the server's administrator has replaced it",
-                            file.display()
-                        ));
+            for (n, line) in text.lines().enumerate() {
+                let place = format!("{}:{}", file.display(), n + 1);
+                match parse_line(line) {
+                    Some(Line::Revoked { blob }) => out.revoked.push(Revoked { place, blob }),
+                    Some(Line::Key { hosts, blob }) if host_matches(self.name, hosts) => {
+                        out.keys.push(Recorded { place, blob })
                     }
-                    continue;
+                    _ => {}
                 }
-                if line.starts_with('@') {
-                    continue;
-                }
-                let _ = known.read_str(line, KnownHostFileKind::OpenSSH);
             }
         }
-        let shown = if self.port == 22 {
-            self.name.to_string()
+        out
+    }
+
+    /// The verdict on the key the server showed (`key`: its wire blob).
+    pub fn judge(&self, recorded: &RecordedKeys, key: &[u8]) -> Verdict {
+        if let Some(r) = recorded.revoked.iter().find(|r| r.blob == key) {
+            return Verdict::Refused(format!(
+                "the server's host key is marked @revoked ({}); do not connect until the \
+                 server's administrator has replaced it",
+                r.place
+            ));
+        }
+        if recorded.keys.iter().any(|k| k.blob == key) {
+            return Verdict::Known;
+        }
+        if recorded.keys.is_empty() {
+            return self.unknown();
+        }
+        let places: Vec<&str> = recorded.keys.iter().map(|k| k.place.as_str()).collect();
+        let what = format!(
+            "the host key of {} does not match the one recorded ({})",
+            self.name,
+            places.join(", ")
+        );
+        if self.strict == StrictHostKeys::No {
+            Verdict::ChangedAccepted(format!(
+                "warning: {what}; connecting anyway (StrictHostKeyChecking no), password \
+                 authentication disabled"
+            ))
         } else {
-            format!("[{}]:{}", self.name, self.port)
-        };
-        match known.check_port(self.name, self.port, key) {
-            CheckResult::Match => Verdict::Known,
-            CheckResult::Mismatch => {
-                let what = format!(
-                    "the host key of {shown} does not match the one recorded in {}",
-                    read_any.join(", ")
-                );
-                if self.strict == StrictHostKeys::No {
-                    Verdict::ChangedAccepted(format!(
-                        "warning: {what}; connecting anyway (StrictHostKeyChecking no), \
-                         password authentication disabled"
-                    ))
-                } else {
-                    Verdict::Refused(format!(
-                        "{what}; if the server was reinstalled, remove its old entry \
-                         (ssh-keygen -R '{shown}'), otherwise someone may be impersonating it"
-                    ))
-                }
-            }
-            CheckResult::NotFound | CheckResult::Failure => self.unknown_named(&shown),
+            Verdict::Refused(format!(
+                "{what}; if the server was reinstalled, remove its old entry \
+                 (ssh-keygen -R '{}'), otherwise someone may be impersonating it",
+                self.name
+            ))
         }
     }
 
     fn unknown(&self) -> Verdict {
-        let shown = self.name.to_string();
-        self.unknown_named(&shown)
-    }
-
-    fn unknown_named(&self, shown: &str) -> Verdict {
         if self.strict == StrictHostKeys::Yes {
             let files: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
             Verdict::Refused(format!(
-                "the host key of {shown} is not in {} and StrictHostKeyChecking is yes; \
-                 connect once with `ssh` to check and record it",
+                "the host key of {} is not in {} and StrictHostKeyChecking is yes; connect \
+                 once with `ssh` to check and record it",
+                self.name,
                 if files.is_empty() {
                     "any known_hosts file".to_string()
                 } else {
@@ -127,6 +184,100 @@ impl HostKeyCheck<'_> {
     }
 }
 
+enum Line<'a> {
+    Key { hosts: &'a str, blob: Vec<u8> },
+    Revoked { blob: Vec<u8> },
+}
+
+/// `[@marker] hosts type base64 [comment]`; None for comments, `@cert-authority` and
+/// lines that do not parse.
+fn parse_line(line: &str) -> Option<Line<'_>> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let mut fields = line.split_whitespace();
+    let mut first = fields.next()?;
+    let marker = first.strip_prefix('@');
+    if marker.is_some() {
+        first = fields.next()?;
+    }
+    let (_kind, b64) = (fields.next()?, fields.next()?);
+    let blob = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    match marker {
+        None => Some(Line::Key { hosts: first, blob }),
+        Some("revoked") => Some(Line::Revoked { blob }),
+        Some(_) => None,
+    }
+}
+
+/// Whether a known_hosts host field names `name` (lower case): a hashed `|1|salt|hash`,
+/// or a comma list of patterns where a matching `!pattern` excludes the line.
+fn host_matches(name: &str, field: &str) -> bool {
+    if let Some(hashed) = field.strip_prefix("|1|") {
+        return hashed_matches(name, hashed);
+    }
+    let mut positive = false;
+    for pattern in field.split(',') {
+        let (negated, pattern) = match pattern.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, pattern),
+        };
+        if wildcard_match(name.as_bytes(), pattern.to_ascii_lowercase().as_bytes()) {
+            if negated {
+                return false;
+            }
+            positive = true;
+        }
+    }
+    positive
+}
+
+/// `salt|hash` (both base64): HMAC-SHA1 of the name keyed by the salt.
+fn hashed_matches(name: &str, hashed: &str) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let Some((salt, hash)) = hashed.split_once('|') else {
+        return false;
+    };
+    let (Ok(salt), Ok(hash)) = (b64.decode(salt), b64.decode(hash)) else {
+        return false;
+    };
+    let Ok(mut mac) = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&salt) else {
+        return false;
+    };
+    mac.update(name.as_bytes());
+    mac.verify_slice(&hash).is_ok()
+}
+
+/// OpenSSH's `match_pattern`: `*` any run, `?` any one byte, everything else literal.
+fn wildcard_match(text: &[u8], pattern: &[u8]) -> bool {
+    let (mut t, mut p) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            t += 1;
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// The key type named at the start of a wire blob (`string type, ...`).
+fn blob_type(blob: &[u8]) -> Option<String> {
+    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    let name = blob.get(4..4usize.checked_add(len)?)?;
+    String::from_utf8(name.to_vec()).ok()
+}
+
 fn read_bounded(file: &Path) -> Option<String> {
     use std::io::Read;
     let f = std::fs::File::open(file).ok()?;
@@ -135,11 +286,65 @@ fn read_bounded(file: &Path) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// `@revoked <hosts> <type> <base64>`: whether the key is the server's (whatever the host
-/// patterns: a revoked key is refused everywhere).
-fn revoked_matches(rest: &str, key: &[u8]) -> bool {
-    let mut fields = rest.split_whitespace();
-    let (_hosts, _kind, blob) = (fields.next(), fields.next(), fields.next());
-    blob.and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .is_some_and(|b| b == key)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_as_openssh_matches_them() {
+        assert!(host_matches("[127.0.0.1]:2222", "[127.0.0.1]:*"));
+        assert!(host_matches("[127.0.0.1]:2222", "*"));
+        assert!(host_matches("[127.0.0.1]:2222", "other,[127.0.0.?]:2222"));
+        assert!(!host_matches("[127.0.0.1]:2222", "*,![127.0.0.1]:*"));
+        assert!(!host_matches("[127.0.0.1]:2222", "127.0.0.1"));
+        assert!(host_matches("127.0.0.1", "127.0.0.1"));
+        assert!(host_matches("store.example", "*.EXAMPLE"));
+        assert!(!host_matches("store.example", "!store.example"));
+        assert!(!host_matches("store.example", "store.exampl"));
+        assert!(wildcard_match(b"abcbd", b"a*bd"));
+        assert!(!wildcard_match(b"abcbde", b"a*bd"));
+    }
+
+    #[test]
+    fn hashed_names() {
+        // `ssh-keygen -H` of "[127.0.0.1]:2222" with this salt.
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let salt = b"0123456789abcdefghij";
+        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(salt).unwrap();
+        mac.update(b"[127.0.0.1]:2222");
+        let hash = mac.finalize().into_bytes();
+        let field = format!("|1|{}|{}", b64.encode(salt), b64.encode(hash));
+        assert!(host_matches("[127.0.0.1]:2222", &field));
+        assert!(!host_matches("[127.0.0.1]:2223", &field));
+    }
+
+    #[test]
+    fn lookup_names_as_ssh_forms_them() {
+        assert_eq!(lookup_name("Store", 22, None), "store");
+        assert_eq!(lookup_name("127.0.0.1", 2222, None), "[127.0.0.1]:2222");
+        assert_eq!(lookup_name("127.0.0.1", 2222, Some("alias")), "alias");
+    }
+
+    #[test]
+    fn plain_methods_recorded_types_first() {
+        let mut blob = 7u32.to_be_bytes().to_vec();
+        blob.extend_from_slice(b"ssh-rsa");
+        let r = RecordedKeys {
+            keys: vec![Recorded {
+                place: String::new(),
+                blob,
+            }],
+            revoked: Vec::new(),
+        };
+        let supported = [
+            "ssh-ed25519-cert-v01@openssh.com",
+            "ssh-ed25519",
+            "rsa-sha2-512",
+            "ssh-rsa",
+        ];
+        assert_eq!(
+            r.host_key_methods(&supported),
+            "rsa-sha2-512,ssh-rsa,ssh-ed25519"
+        );
+    }
 }
