@@ -22,17 +22,32 @@ _git_dvc_words() {
             git_dvc,check)
                 cmd="git_dvc__subcmd__check"
                 ;;
+            git_dvc,checkout)
+                cmd="git_dvc__subcmd__checkout"
+                ;;
             git_dvc,fetch)
                 cmd="git_dvc__subcmd__fetch"
                 ;;
             git_dvc,install)
                 cmd="git_dvc__subcmd__install"
                 ;;
+            git_dvc,post-checkout)
+                cmd="git_dvc__subcmd__post__subcmd__checkout"
+                ;;
+            git_dvc,post-merge)
+                cmd="git_dvc__subcmd__post__subcmd__merge"
+                ;;
+            git_dvc,post-rewrite)
+                cmd="git_dvc__subcmd__post__subcmd__rewrite"
+                ;;
             git_dvc,pre-push)
                 cmd="git_dvc__subcmd__pre__subcmd__push"
                 ;;
             git_dvc,pre-receive)
                 cmd="git_dvc__subcmd__pre__subcmd__receive"
+                ;;
+            git_dvc,pull)
+                cmd="git_dvc__subcmd__pull"
                 ;;
             git_dvc,push)
                 cmd="git_dvc__subcmd__push"
@@ -50,7 +65,7 @@ _git_dvc_words() {
 
     case "${cmd}" in
         git_dvc)
-            opts="-h -V --help --version add push fetch status check install uninstall pre-push pre-receive"
+            opts="-h -V --help --version add push fetch checkout pull status check install uninstall pre-push pre-receive post-checkout post-merge post-rewrite"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -115,6 +130,20 @@ _git_dvc_words() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git_dvc__subcmd__checkout)
+            opts="-d -R -f -q -v -h --with-deps --recursive --force --relink --allow-missing --summary --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git_dvc__subcmd__fetch)
             opts="-r -a -T -A -d -R -j -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --run-cache --no-run-cache --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -150,16 +179,62 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__install)
-            opts="-h --force --chain --server --print --output --help"
+            opts="-h --force --chain --hook --server --print --output --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --hook)
+                    COMPREPLY=($(compgen -W "pre-push post-checkout post-merge post-rewrite" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__post__subcmd__checkout)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__post__subcmd__merge)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__post__subcmd__rewrite)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -189,6 +264,40 @@ _git_dvc_words() {
             fi
             case "${prev}" in
                 --storage-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git_dvc__subcmd__pull)
+            opts="-r -a -T -A -d -R -j -f -q -v -h --remote --all-branches --all-tags --all-commits --rev --with-deps --recursive --glob --jobs --force --allow-missing --run-cache --no-run-cache --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rev)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -68,6 +68,10 @@ pub enum Error {
     /// A command that writes the work tree or cache run in a bare repository.
     #[error("git dvc {command} needs a work tree (this repository is bare): run it in a clone")]
     NeedsWorkTree { command: &'static str },
+    /// A checkout stopped before touching the work tree (files that would be lost, a
+    /// setting it cannot use).
+    #[error(transparent)]
+    Checkout(#[from] crate::workspace::checkout::CheckoutError),
     /// DVC's repository lock (`.dvc/tmp/lock`) could not be taken.
     #[error(transparent)]
     Lock(#[from] crate::dvc::repo_lock::LockError),

@@ -23,6 +23,12 @@ const TEMP_PREFIX: &str = "git-dvc-";
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 pub(crate) fn hostname() -> String {
+    // Asked once per process: checkout names thousands of temporary files.
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(read_hostname).clone()
+}
+
+fn read_hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;

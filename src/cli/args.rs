@@ -167,6 +167,7 @@ impl SelectionArgs {
             members: MemberCheck::TrustManifests,
             failed_revisions: FailedRevisions::Skip,
             direction: Direction::Up,
+            workspace_outputs: false,
             run_cache: false,
         }
     }

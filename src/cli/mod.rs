@@ -5,12 +5,15 @@
 pub mod add;
 pub mod args;
 pub mod check;
+pub mod checkout;
+pub mod checkout_hooks;
 mod failures;
 pub mod fetch;
 pub mod install;
 mod install_server;
 pub mod pre_push;
 pub mod pre_receive;
+pub mod pull;
 pub mod push;
 mod pusher;
 pub mod report;
@@ -23,11 +26,14 @@ use clap::{Parser, Subcommand};
 const MAIN_AFTER_HELP: &str = "\
 Examples:
   git dvc add data model.pt      Track a directory and a file; commit the .dvc and .gitignore files
-  git dvc install                Make every `git push` upload the DVC data of the commits it sends
+  git dvc install                Make every `git push` upload the DVC data of the commits it sends,
+                                 and every checkout, merge and rebase bring the new HEAD's data
   git dvc push                   Upload the data of the current state, like `dvc push`
   git dvc push -a -T             Also the data of every branch tip and tag, read from git
   git dvc status -c              Show what the remote lacks, without uploading
   git dvc fetch -a -T            Download the data of every branch tip and tag into the cache
+  git dvc pull                   Download the current state's data and put it in the work tree
+  git dvc checkout               Put the data of the work tree's DVC files in place, from the cache
   git dvc check --rev main       For CI: fail when data committed on main is not in storage
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
 
@@ -41,9 +47,12 @@ Settings (git config):
   dvc.maxIgnoreFileSize          Refuse .dvcignore files bigger than this (default 1m)
   dvc.multipartThreshold         Upload objects this big or bigger in parts (default 200m)
   dvc.projectDir                 The DVC project's directory (dvc init --subdir), for the hooks; set by install
+  dvc.checkout.fetch             false: the checkout hooks use the cache only, never download
+  dvc.checkout.strict            true: a checkout hook that could not bring the data fails git checkout
 
 Environment:
   GIT_DVC_SKIP_PUSH=1            Skip the pre-push upload once (e.g. `GIT_DVC_SKIP_PUSH=1 git push`)
+  GIT_DVC_SKIP_CHECKOUT=1        Leave the data alone once (e.g. `GIT_DVC_SKIP_CHECKOUT=1 git checkout x`)
   GIT_DVC_STORAGE_CONFIG         git dvc check, pre-receive: the trusted storage config (as --storage-config)
   DVC_GLOBAL_CONFIG_DIR          Where DVC's global config lives, as for DVC
   DVC_SYSTEM_CONFIG_DIR          Where DVC's system config lives, as for DVC
@@ -130,6 +139,54 @@ Exit status:
   0  everything fetched (objects missing from the remote too are only a warning, as in DVC)
   1  an object failed to download or was refused (its bytes do not match its name)")]
     Fetch(args::FetchArgs),
+    /// Put the data the work tree's DVC files name in place, from the cache.
+    ///
+    /// What `dvc checkout` does, with its output: `A`/`M`/`D` lines per output, unchanged
+    /// files left untouched, files linked or copied as `cache.type` says (`reflink,copy` by
+    /// default, `hardlink`, `symlink`, `copy`), `isexec` files made executable. Files in a
+    /// tracked directory that it does not list are removed, except `.dvcignore`d ones. A
+    /// file whose content is not in the cache (a modified file, an unsaved one) is never
+    /// deleted or replaced without `--force`: the checkout stops first and lists them.
+    /// Without targets, outputs git-dvc checked out whose DVC file no longer declares them
+    /// are removed, when untouched since. `cache: false` outputs and `.gitignore` are never
+    /// touched. Files are written under a temporary name and renamed; a work-tree state in
+    /// `.dvc/tmp/git-dvc/` makes a checkout with nothing to do read no file. Holds DVC's
+    /// lock (`.dvc/tmp/lock`). Unlike DVC, an object missing from the cache leaves the rest
+    /// of its directory in place, a stale exec bit is cleared, and an executable is never
+    /// hard- or symlinked to the cache (its mode would change the cache object's).
+    #[command(after_long_help = "\
+Examples:
+  git dvc checkout               Every output of the work tree's DVC files
+  git dvc checkout data.dvc      One output
+  git dvc checkout --relink      Make every file again (after changing cache.type)
+  git dvc checkout -f            Also replace modified files (their changes are lost)
+
+Exit status:
+  0    the work tree holds the data
+  255  an output could not be checked out (its data is not in the cache: `git dvc pull`),
+       or files would be lost without --force (as DVC)")]
+    Checkout(checkout::CheckoutArgs),
+    /// Download the data of the current state and put it in the work tree: fetch, then
+    /// checkout.
+    ///
+    /// What `dvc pull` does: `git dvc fetch` with the same flags (`-a`, `-T`, `-A`, `--rev`
+    /// fetch more revisions; the checkout is always the work tree's), then, when every
+    /// download worked, `git dvc checkout` (see its help). Downloads are verified against
+    /// their names, so wrong bytes never reach the cache or the work tree. Prints DVC's
+    /// lines and summary (`6 files fetched and 5 files added`), or `Everything is up to
+    /// date.`
+    #[command(after_long_help = "\
+Examples:
+  git dvc pull                   The data of the work tree's DVC files
+  git dvc pull data.dvc          One output
+  git dvc pull -r backup         From the DVC remote 'backup'
+  git dvc pull -a -T             Also fetch every branch tip's and tag's data into the cache
+
+Exit status:
+  0  the work tree holds the data
+  1  a download failed (nothing is checked out then), an output could not be checked out,
+     or files would be lost without --force")]
+    Pull(pull::PullArgs),
     /// Show which data the remote is missing (`--cloud`), without uploading.
     ///
     /// Prints DVC's `new:`/`deleted:`/`missing:` lines, paths relative to the current
@@ -152,13 +209,15 @@ Exit status:
     /// nested in this one (directories with their own `.dvc`), with their committed config.
     /// Unlike DVC, `.dvcignore` files hide no DVC file from the check.
     Check(check::CheckArgs),
-    /// Install the pre-push hook, so every `git push` uploads the DVC data of the commits it
-    /// sends.
+    /// Install the hooks: pre-push, so every `git push` uploads the DVC data of the commits
+    /// it sends; post-checkout, post-merge and post-rewrite, so every checkout, merge and
+    /// rebase brings the new HEAD's data into the work tree.
     ///
-    /// The hook goes where git looks for hooks (`core.hooksPath` and linked worktrees
-    /// honoured). An existing hook git-dvc does not recognise is left alone unless
-    /// `--force` (replace it) or `--chain` (keep it and run it first); a git-lfs hook is
-    /// chained automatically. Run inside a `dvc init --subdir` project, it records the
+    /// The hooks go where git looks for hooks (`core.hooksPath` and linked worktrees
+    /// honoured); `--hook NAME` installs only those named. An existing hook git-dvc does not
+    /// recognise stops the install before anything is written, unless `--force` (replace
+    /// it) or `--chain` (keep it and run it first); git-lfs hooks are chained
+    /// automatically. Run inside a `dvc init --subdir` project, it records the
     /// project's directory in git config `dvc.projectDir`, since git runs hooks at the top
     /// of the work tree. With `--server`, in a bare repository, installs the pre-receive
     /// hook instead (`dvc.projectDir` set there selects a subdirectory project too), where
@@ -172,14 +231,20 @@ Exit status:
     #[command(after_long_help = "\
 Examples:
   git dvc install                In a clone: every git push uploads its DVC data first
-  git dvc install --chain        Keep an existing pre-push hook and run it first
+  git dvc install --chain        Keep existing hooks and run each first
+  git dvc install --hook pre-push    Only the pre-push hook (no checkout hooks)
   git dvc install --server       In a bare repository: refuse pushes whose data is not in storage
                                  (described in $GIT_DIR/dvc/config)
   git dvc install --server --output /srv/git/hooks/pre-receive.d/git-dvc
                                  Write the server hook for a hook manager or a global hooks directory
-  git dvc install --print        The pre-push hook on stdout, for another hook manager")]
+  git dvc install --print        The pre-push hook on stdout, for another hook manager
+  git dvc install --hook post-checkout --output ~/.git-templates/hooks/post-checkout
+                                 For git's template directory: `git clone` brings the data")]
     Install(install::InstallArgs),
-    /// Remove git-dvc's pre-push hook (and restore a chained previous hook).
+    /// Remove git-dvc's hooks (and restore chained previous hooks).
+    ///
+    /// Removes pre-push, post-checkout, post-merge and post-rewrite where they are
+    /// git-dvc's; a hook that is not git-dvc's is left in place (and named: exit status 1).
     Uninstall,
     /// Run by the pre-push hook: upload the data of the commits being pushed.
     ///
@@ -220,6 +285,50 @@ Examples:
     /// commits reference no DVC data are accepted and the others refused. Under GitLab
     /// (`GL_ID` set) rejection lines start with `GL-HOOK-ERR:` for its web UI.
     PreReceive(pre_receive::PreReceiveArgs),
+    /// Run by the post-checkout hook: bring the DVC data of the new HEAD into the work tree.
+    ///
+    /// After `git checkout`/`git switch` of a branch or commit (flag 1; file checkouts,
+    /// flag 0, are skipped), `git clone` and `git worktree add`: the outputs whose DVC files
+    /// differ between the previous HEAD and the new one are checked out as `git dvc pull`
+    /// does (fetched from the default remote first, unless git config `dvc.checkout.fetch`
+    /// is false), and outputs git-dvc put in place whose DVC file no longer declares them
+    /// are removed when untouched. Everything after a clone or `worktree add`, or when
+    /// `.dvc/config` changed. A checkout that changes no DVC file reads no DVC file and
+    /// prints nothing. Skipped in the middle of a rebase (post-rewrite brings the data at
+    /// the end). A modified file is never overwritten. Failures are warnings that name the
+    /// way out (`git dvc pull`); git config `dvc.checkout.strict true` makes them fail the
+    /// checkout. GIT_DVC_SKIP_CHECKOUT=1 skips the hook; the next one catches up, since
+    /// the commit whose data the work tree holds is recorded in
+    /// `.dvc/tmp/git-dvc/synced-commit`. Under the pre-commit framework (hook id
+    /// `git-dvc-post-checkout`) the arguments come from PRE_COMMIT_FROM_REF and
+    /// PRE_COMMIT_CHECKOUT_TYPE.
+    #[command(after_long_help = "\
+Examples:
+  git dvc post-checkout 0000000000000000000000000000000000000000 $(git rev-parse HEAD) 1
+                                 What the hook runs after a clone: every output
+  GIT_DVC_SKIP_CHECKOUT=1 git checkout other    Switch without touching the data
+
+Exit status:
+  0  always, unless dvc.checkout.strict is true and some data could not be checked out")]
+    PostCheckout(checkout_hooks::PostCheckoutArgs),
+    /// Run by the post-merge hook: bring the DVC data of the merged HEAD into the work
+    /// tree.
+    ///
+    /// After `git merge` and `git pull` (merge or fast-forward): as post-checkout, for the
+    /// DVC files that differ between ORIG_HEAD (HEAD before the merge) and HEAD. After
+    /// `git merge --squash` (argument 1), every output of the work tree's DVC files.
+    /// Under pre-commit (hook id `git-dvc-post-merge`) the argument comes from
+    /// PRE_COMMIT_IS_SQUASH_MERGE. git ignores this hook's exit status.
+    PostMerge(checkout_hooks::PostMergeArgs),
+    /// Run by the post-rewrite hook: bring the DVC data of a rebased HEAD into the work
+    /// tree.
+    ///
+    /// After `git rebase` and `git pull --rebase` (argument `rebase`): as post-checkout,
+    /// for the DVC files that differ between ORIG_HEAD (the branch before the rebase) and
+    /// HEAD. `git commit --amend` (argument `amend`) changes nothing in the work tree and is
+    /// skipped. Under pre-commit (hook id `git-dvc-post-rewrite`) the argument comes from
+    /// PRE_COMMIT_REWRITE_COMMAND. git ignores this hook's exit status.
+    PostRewrite(checkout_hooks::PostRewriteArgs),
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -231,6 +340,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Add(_)
             | Command::Push(_)
             | Command::Fetch(_)
+            | Command::Pull(_)
             | Command::Status(_)
             | Command::Check(_)
     ));
@@ -238,11 +348,16 @@ pub fn run(cli: Cli) -> i32 {
         Command::Add(args) => add::run(args),
         Command::Push(args) => push::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Checkout(args) => checkout::run(args),
+        Command::Pull(args) => pull::run(args),
         Command::Status(args) => status::run(args),
         Command::Install(args) => install::install(args),
         Command::Uninstall => install::uninstall(),
         Command::PrePush(args) => pre_push::run(args),
         Command::PreReceive(args) => pre_receive::run(args),
+        Command::PostCheckout(args) => checkout_hooks::post_checkout(args),
+        Command::PostMerge(args) => checkout_hooks::post_merge(args),
+        Command::PostRewrite(args) => checkout_hooks::post_rewrite(args),
         Command::Check(args) => check::run(args),
     }
 }

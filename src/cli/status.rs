@@ -185,7 +185,7 @@ fn is_inside(path: &str, dir: &str) -> bool {
 }
 
 /// `os.path.relpath(path, base)` for `/`-separated relative paths (`""` is the top).
-fn relative_path(path: &str, base: &str) -> String {
+pub(crate) fn relative_path(path: &str, base: &str) -> String {
     let path: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let base: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
     let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();

@@ -73,6 +73,7 @@ pub fn parse_dvc_file(bytes: &[u8], max_bytes: usize) -> Result<DvcFile, FormatE
             cache: out.get("cache").and_then(Yaml::as_bool).unwrap_or(true),
             files,
             stage: None,
+            isexec: out.get("isexec").and_then(Yaml::as_bool).unwrap_or(false),
         });
     }
 
@@ -479,6 +480,7 @@ mod tests {
                 cache: true,
                 files: None,
                 stage: None,
+                isexec: true,
             }
         );
         assert!(out.is_pushable());

@@ -24,6 +24,8 @@ pub struct DvcOutput {
     pub files: Option<Vec<ManifestEntry>>,
     /// For pipeline outputs, the stage name as `dvc.lock` records it (`train`, `each@x`).
     pub stage: Option<String>,
+    /// `isexec: true`: a single-file output checked out with the owner's execute bit.
+    pub isexec: bool,
 }
 
 impl DvcOutput {

@@ -161,8 +161,13 @@ pub fn pair_with_lock(
                     let location = format!("stages -> {} -> outs -> {i}", stage.name);
                     let (hash, files) = hash_of(&lock_outs[i], &location)
                         .map_err(|e| FormatError::Lock(Box::new(e)))?;
+                    let isexec = lock_outs[i]
+                        .get("isexec")
+                        .and_then(Yaml::as_bool)
+                        .unwrap_or(false);
                     output(template, wdir, hash, files, &stage.name, &location)
                         .map_err(|e| FormatError::Lock(Box::new(e)))?
+                        .map(|o| DvcOutput { isexec, ..o })
                 }
                 None => {
                     let location = format!("stages -> {}", stage.name);
@@ -578,6 +583,7 @@ fn output(
         cache: template.cache,
         files,
         stage: Some(stage.to_owned()),
+        isexec: false,
     }))
 }
 

@@ -26,7 +26,9 @@ use std::sync::Arc;
 use crate::dvc::config::{ConfigLevel, DvcConfig, RemoteConfig};
 use crate::error::Error;
 use crate::git::revisions::{root_tree, Revision, RevisionSelection};
-use crate::objects::collect::{self, CollectOptions, Collected, Direction, FailedRevisions};
+use crate::objects::collect::{
+    self, CollectOptions, Collected, Direction, FailedRevisions, WorkspaceOutput,
+};
 use crate::objects::projects;
 use crate::objects::snapshot::{self, ConfigKey, RepoContext};
 use crate::objects::targets::Targets;
@@ -48,8 +50,11 @@ pub struct SyncRequest {
     /// Whether a revision that cannot be collected is skipped (push) or stops the command
     /// (status).
     pub failed_revisions: FailedRevisions,
-    /// Up (push, status, check) or down (fetch): which outputs count.
+    /// Up (push, status, check), down (fetch, pull) or the work tree only (checkout):
+    /// which outputs count.
     pub direction: Direction,
+    /// Keep the work tree's selected outputs (checkout, pull).
+    pub workspace_outputs: bool,
     /// `--run-cache` (push, fetch): the run cache goes too.
     pub run_cache: bool,
 }
@@ -64,6 +69,18 @@ impl SyncRequest {
     /// A request for data coming down from storage (fetch).
     pub fn downloading(mut self) -> SyncRequest {
         self.direction = Direction::Down;
+        self
+    }
+
+    /// For checkout and pull: the work tree's selected outputs are kept
+    /// ([`Collected::workspace_outputs`]); `fetch` false touches no remote (checkout).
+    pub fn checking_out(mut self, fetch: bool) -> SyncRequest {
+        self.direction = if fetch {
+            Direction::Down
+        } else {
+            Direction::Workspace
+        };
+        self.workspace_outputs = true;
         self
     }
 
@@ -117,7 +134,44 @@ pub fn collect_with(
 ) -> Result<(RepoContext, Collected), Error> {
     let (ctx, revisions) = open(cwd, request, RepoContext::open)?;
     let (snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
+    let collected = finish(&ctx, snapshots, &blobs, request, None)?;
+    Ok((ctx, collected))
+}
+
+/// Like [`collect`], in a repository already open (the work tree and the revisions
+/// `request` selects).
+pub fn collect_in(ctx: &RepoContext, request: &SyncRequest) -> Result<Collected, Error> {
+    if ctx.git.work_dir().is_some() && !ctx.dvc_dir.is_dir() {
+        return Err(Error::NotDvcRepo(ctx.root.clone()));
+    }
+    let (snapshots, blobs) = snapshot::build(ctx, &request.revisions, true)?;
     finish(ctx, snapshots, &blobs, request, None)
+}
+
+/// The cached outputs that `files` (DVC files, project-relative) declare in `commit`,
+/// shaped as the work tree would hold them: the checkout hooks compare the work tree with
+/// what the commit they moved from declared.
+pub fn committed_outputs(
+    ctx: &RepoContext,
+    commit: crate::git::GitOid,
+    files: &[String],
+) -> Result<Vec<WorkspaceOutput>, Error> {
+    let selection = RevisionSelection {
+        revs: vec![commit.to_string()],
+        ..RevisionSelection::default()
+    };
+    let (snapshots, blobs) = snapshot::build(ctx, &selection, false)?;
+    let targets = Targets::new(files, "", false, false, false);
+    let options = CollectOptions {
+        direction: Direction::Workspace,
+        fallback_config: Some(ctx.workspace_config.clone()),
+        targets: Some(&targets),
+        cache: Some(&ctx.cache),
+        failed_revisions: FailedRevisions::Abort,
+        keep_committed_outputs: true,
+        ..CollectOptions::default()
+    };
+    Ok(collect::collect(&snapshots, &blobs, &options, &ctx.root)?.workspace_outputs)
 }
 
 /// The repository around `cwd` (opened by `open_repo`) and the revisions `request` selects:
@@ -143,12 +197,12 @@ fn open(
 /// `$GIT_DIR/dvc/config`); without it, committed remote definitions must match the user's
 /// own config (nested projects': that project's).
 fn finish(
-    ctx: RepoContext,
+    ctx: &RepoContext,
     mut snapshots: Vec<snapshot::Snapshot>,
     blobs: &snapshot::BlobSource,
     request: &SyncRequest,
     storage: Option<&Arc<DvcConfig>>,
-) -> Result<(RepoContext, Collected), Error> {
+) -> Result<Collected, Error> {
     let mut nested_configured = std::collections::HashMap::new();
     for snap in &mut snapshots {
         if let Some(storage) = storage {
@@ -176,10 +230,10 @@ fn finish(
         targets: targets.as_ref(),
         cache: Some(&ctx.cache),
         failed_revisions: request.failed_revisions,
+        keep_workspace_outputs: request.workspace_outputs,
         ..CollectOptions::default()
     };
-    let collected = collect::collect(&snapshots, blobs, &options, &ctx.root)?;
-    Ok((ctx, collected))
+    collect::collect(&snapshots, blobs, &options, &ctx.root)
 }
 
 /// Committed revisions only, like [`collect_with`] without the work tree, and also the
@@ -239,7 +293,8 @@ pub fn collect_with_nested(
             s
         }));
     }
-    finish(ctx, snapshots, &blobs, request, storage)
+    let collected = finish(&ctx, snapshots, &blobs, request, storage)?;
+    Ok((ctx, collected))
 }
 
 /// `dir` relative to the project directory `project` (which contains it).
@@ -281,5 +336,7 @@ pub fn load_storage_config(path: &Path) -> Result<Arc<DvcConfig>, Error> {
     let mut local = path.as_os_str().to_owned();
     local.push(".local");
     levels.extend(ConfigLevel::load_file(Path::new(&local))?);
-    Ok(Arc::new(DvcConfig::from_levels(levels)))
+    let config = DvcConfig::from_levels(levels);
+    config.check_schema()?;
+    Ok(Arc::new(config))
 }

@@ -7,6 +7,7 @@ pub mod porcelain;
 pub mod projects;
 pub mod push_range;
 pub mod quarantine;
+pub mod rebase_state;
 pub mod revisions;
 pub mod tree_diff;
 pub mod tree_scan;

@@ -48,14 +48,28 @@ impl Changes {
     /// The projects of `commit` below `base` (a directory of the repository, `""` for the
     /// top) with what is new in each. Directories in the result are relative to `base`.
     pub fn commit(&mut self, commit: GitOid, base: &str) -> Result<Vec<ProjectDiff>, Error> {
+        let parents = self.parents(commit)?;
+        self.against(commit, &parents, base)
+    }
+
+    /// Like [`Changes::commit`], against `others` instead of the commit's parents: what
+    /// `commit` holds that none of them did (`None`: a commit that vouches for nothing).
+    /// The checkout hooks diff the new HEAD against the commit whose data the work tree
+    /// holds, and that commit against the new HEAD for the DVC files it loses.
+    pub fn against(
+        &mut self,
+        commit: GitOid,
+        others: &[Option<GitOid>],
+        base: &str,
+    ) -> Result<Vec<ProjectDiff>, Error> {
         let tree = root_tree(&self.repo, commit)?;
         let Some(tree) = tree_scan::subtree(&self.repo, tree, base)? else {
             return Ok(Vec::new());
         };
         let mut parents = Vec::new();
-        for parent in self.parents(commit)? {
-            parents.push(match parent {
-                Some(p) => tree_scan::subtree(&self.repo, root_tree(&self.repo, p)?, base)?,
+        for other in others {
+            parents.push(match other {
+                Some(p) => tree_scan::subtree(&self.repo, root_tree(&self.repo, *p)?, base)?,
                 None => None,
             });
         }

@@ -75,6 +75,10 @@ pub enum Direction {
     /// Storage to cache: fetch. An output with no remote to come from is skipped (DVC
     /// says `No remote provided and no default remote set.`), not an error.
     Down,
+    /// Cache to work tree only (checkout): no output is routed to a remote, so remote
+    /// settings are never read; the work tree's outputs are kept
+    /// ([`Collected::workspace_outputs`]).
+    Workspace,
 }
 
 #[derive(Default)]
@@ -102,6 +106,13 @@ pub struct CollectOptions<'a> {
     pub cache: Option<&'a LocalCache>,
     /// What a revision that cannot be collected does to the command.
     pub failed_revisions: FailedRevisions,
+    /// Keep the selected outputs of the work-tree snapshot ([`Collected::workspace_outputs`]):
+    /// checkout and pull put their data in place.
+    pub keep_workspace_outputs: bool,
+    /// Keep the selected outputs of committed snapshots in the same list, as the work tree
+    /// would hold them (a collection of committed revisions only): the checkout hooks ask
+    /// what the commit they moved from declared.
+    pub keep_committed_outputs: bool,
 }
 
 /// What a revision that cannot be collected (a DVC file DVC rejects, an output pinned to a
@@ -183,6 +194,23 @@ pub struct Collected {
     pub snapshots_used: usize,
     /// Outputs of `dvc import` stages left out (their data lives in another repository).
     pub repo_imports: usize,
+    /// With [`CollectOptions::keep_workspace_outputs`]: the work tree's selected cached
+    /// outputs (`cache: false` ones are git's), in DVC file order.
+    pub workspace_outputs: Vec<WorkspaceOutput>,
+}
+
+/// One output of the work tree's DVC files, as checkout needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceOutput {
+    /// Path relative to the project directory, `/`-separated, inside the project.
+    pub path: String,
+    /// `None`: a stage never run (DVC: "No file hash info found").
+    pub hash: Option<crate::dvc::hash::DvcHash>,
+    pub isexec: bool,
+    /// The declaring DVC file (`data.dvc`, `sub/dvc.yaml`), relative to the project.
+    pub file: String,
+    /// A `dvc import` from another repository: git-dvc never fetches its data.
+    pub repo_import: bool,
 }
 
 pub fn collect(
@@ -290,6 +318,7 @@ pub fn collect(
     );
     router.skip_unrouted = options.direction == Direction::Down;
     let mut repo_imports = 0usize;
+    let mut workspace_outputs = Vec::new();
     for (key, config, snaps) in &groups {
         // A committed config: a revision that holds it (for messages), and the user's own
         // configuration its remote definitions must agree with.
@@ -366,7 +395,27 @@ pub fn collect(
             None => None,
         };
         groups_selected += 1;
+        // The work tree's own group (its config is the files on disk, no other snapshot's).
+        let keep = (options.keep_workspace_outputs
+            && matches!(key, ConfigKey::Files)
+            && snaps.iter().all(|s| s.commit.is_none()))
+            || (options.keep_committed_outputs && snaps.iter().all(|s| s.commit.is_some()));
         for (i, unit) in found.iter().enumerate() {
+            if keep {
+                for (j, out) in unit.parsed.outputs.iter().enumerate() {
+                    let selected = selection.as_ref().is_none_or(|sel| sel.contains(&(i, j)));
+                    let path = repo_path(&unit.dir, &out.path);
+                    if let (true, true, Some(path)) = (selected, out.cache, path) {
+                        workspace_outputs.push(WorkspaceOutput {
+                            path: join(prefix, &path),
+                            hash: out.hash.clone(),
+                            isexec: out.isexec,
+                            file: join(prefix, &unit.file),
+                            repo_import: unit.parsed.is_repo_import,
+                        });
+                    }
+                }
+            }
             if unit.parsed.is_repo_import {
                 if options.direction == Direction::Down {
                     repo_imports += unit.parsed.outputs.len();
@@ -382,6 +431,7 @@ pub fn collect(
                 let wanted = match options.direction {
                     Direction::Up => out.is_pushable(),
                     Direction::Down => out.is_fetchable(),
+                    Direction::Workspace => false,
                 };
                 if !wanted {
                     continue;
@@ -410,6 +460,7 @@ pub fn collect(
         used_no_default,
         snapshots_used: usable.len(),
         repo_imports,
+        workspace_outputs,
     })
 }
 
@@ -635,6 +686,11 @@ fn snapshot_failure(
     parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
     options: &CollectOptions<'_>,
 ) -> Option<(String, Error)> {
+    // DVC reads a revision's config before its DVC files: one its schema rejects fails
+    // the revision, in DVC's words (`config file error: …`).
+    if let Err(e) = snap.config.check_schema() {
+        return Some((e.to_string(), e.into()));
+    }
     let mut failure: Option<(String, CollectFailure)> = None;
     // Only a command with targets needs the snapshot's own units.
     let mut found: Vec<FoundUnit> = Vec::new();

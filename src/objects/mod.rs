@@ -2,6 +2,7 @@
 //! from snapshots' DVC files, with `.dir` manifests expanded to their members.
 
 pub mod changes;
+pub mod checkout_scope;
 pub mod collect;
 pub mod expand;
 pub mod glob_targets;

@@ -78,15 +78,19 @@ fn relative_dir(dir: &Path, root: &Path) -> String {
 }
 
 impl RepoContext {
+    /// The repository around `cwd`, its configuration checked against DVC's schema as DVC
+    /// checks it when it opens a repository (an unknown key stops every command).
     pub fn open(cwd: &Path) -> Result<RepoContext, Error> {
+        let ctx = Self::open_unchecked(cwd)?;
+        ctx.workspace_config.check_schema()?;
+        Ok(ctx)
+    }
+
+    /// [`Self::open`] without the schema check: for finding the project (`install`),
+    /// which must work whatever the configuration holds.
+    pub fn open_unchecked(cwd: &Path) -> Result<RepoContext, Error> {
         let git = GitRepo::discover(cwd)?;
-        let project = match git.work_dir() {
-            Some(work_dir) => match project_above(work_dir, cwd) {
-                Some(found) => found,
-                None => configured_project(&git)?,
-            },
-            None => configured_project(&git)?,
-        };
+        let project = project_of(&git, cwd)?;
         // (`join("")` would add a trailing `/` to the messages that print the root.)
         let root = match git.work_dir() {
             Some(w) if project.is_empty() => w.to_path_buf(),
@@ -123,11 +127,15 @@ impl RepoContext {
             .flatten()
             .collect(),
         ));
+        let shared = workspace_config
+            .get("cache", "shared")
+            .is_some_and(crate::dvc::dir_modes::is_group);
         let cache = LocalCache::new(
             workspace_config
                 .cache_dir()
                 .unwrap_or_else(|| dvc_dir.join("cache")),
-        );
+        )
+        .with_shared_group(shared);
         let cwd_prefix = relative_dir(cwd, &root);
         Ok(RepoContext {
             git,
@@ -168,7 +176,11 @@ impl RepoContext {
         levels.extend(self.machine_levels.0.clone());
         levels.extend(self.machine_levels.1.clone());
         if let Some((text, source)) = text {
-            levels.push(ConfigLevel::parse(text, self.dvc_dir.clone(), source)?);
+            // A file DVC cannot read makes the revision fail to collect, not the command.
+            match ConfigLevel::parse(text, self.dvc_dir.clone(), source) {
+                Ok(level) => levels.push(level),
+                Err(e) => return Ok(DvcConfig::unreadable(&e)),
+            }
         }
         levels.extend(self.local_level.clone());
         Ok(DvcConfig::from_levels(levels))
@@ -195,7 +207,10 @@ impl RepoContext {
         levels.extend(self.machine_levels.0.clone());
         levels.extend(self.machine_levels.1.clone());
         if let Some((text, source)) = text {
-            levels.push(ConfigLevel::parse(text, dvc_dir.clone(), source)?);
+            match ConfigLevel::parse(text, dvc_dir.clone(), source) {
+                Ok(level) => levels.push(level),
+                Err(e) => return Ok(DvcConfig::unreadable(&e)),
+            }
         }
         if self.git.work_dir().is_some() {
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
@@ -215,7 +230,22 @@ impl RepoContext {
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config"))?);
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
         }
-        Ok(DvcConfig::from_levels(levels))
+        let config = DvcConfig::from_levels(levels);
+        config.check_schema()?;
+        Ok(config)
+    }
+}
+
+/// The DVC project a command run in `cwd` works on, as [`RepoContext::open`] finds it:
+/// the nearest directory holding `.dvc` from `cwd` up, else git config `dvc.projectDir`,
+/// else the top. Cheap (no config file read): the hooks ask before deciding to work.
+pub fn project_of(git: &GitRepo, cwd: &Path) -> Result<String, Error> {
+    match git.work_dir() {
+        Some(work_dir) => match project_above(work_dir, cwd) {
+            Some(found) => Ok(found),
+            None => configured_project(git),
+        },
+        None => configured_project(git),
     }
 }
 

@@ -117,6 +117,31 @@ pub fn matches(path: &std::path::Path, expected: &DvcHash) -> io::Result<bool> {
     }
 }
 
+/// The id `kind` gives a file's bytes as DVC 3 computes it for a work-tree file: the raw
+/// md5, or for legacy (`md5-dos2unix`) outputs the md5 of each 1 MiB chunk with CRLF made
+/// LF when the chunk looks like text.
+pub fn hash_reader(mut reader: impl io::Read, kind: HashKind) -> io::Result<[u8; 16]> {
+    let mut raw = Md5::new();
+    let mut legacy = (kind == HashKind::Md5Dos2Unix).then(LegacyHashers::default);
+    let mut buf = vec![0u8; LEGACY_CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        match &mut legacy {
+            Some(l) => l.update(&buf[..n]),
+            None => raw.update(&buf[..n]),
+        }
+    }
+    Ok(match legacy {
+        Some(l) => l.finish()[1],
+        None => raw.finalize().into(),
+    })
+}
+
 /// Whether `bytes` are what `expected` names (any legacy variant for DVC 2-era ids); `Err`
 /// carries the raw md5 the bytes have, for messages. Used for `.dir` manifests, which are
 /// read whole before they are trusted.

@@ -6,5 +6,7 @@
 //! byte, so either tool can take over from the other.
 
 pub mod add;
+pub mod checkout;
 pub mod gitignore;
+pub mod synced_commit;
 pub mod tree;

@@ -6,7 +6,10 @@
 //! * the pushed commit's data reaches storage and real `dvc pull` restores it in a clone;
 //! * one `git push` of two branches uploads both branches' data, although pre-commit passes
 //!   only one pushed ref on to its hooks;
-//! * data missing everywhere stops the push: git sends nothing.
+//! * data missing everywhere stops the push: git sends nothing;
+//! * the checkout hooks (`git-dvc-post-checkout`, `-post-merge`, `-post-rewrite`) bring
+//!   each branch's data on `git checkout`, `git merge` and `git rebase`, fetched from the
+//!   remote, with git's arguments taken from pre-commit's variables.
 
 use crate::common;
 
@@ -119,4 +122,65 @@ fn pre_commit_framework_runs_the_pre_push_hook() {
         refused.describe()
     );
     assert!(!m.server.has_object(&commit), "git sent nothing");
+}
+
+#[test]
+fn pre_commit_framework_runs_the_checkout_hooks() {
+    let Some(pre_commit) = remotes::server_var("GIT_DVC_TEST_PRE_COMMIT") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let (hooks, rev) = hooks_repo(&env);
+    let repo = env.dvc_repo_with_remote("work");
+    let storage = env.path("storage");
+    repo.set_local_remotes(&[("r", &storage)]);
+    repo.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n- repo: {hooks}\n  rev: {rev}\n  hooks:\n  - id: git-dvc-post-checkout\n  - id: git-dvc-post-merge\n  - id: git-dvc-post-rewrite\n"
+        ),
+    );
+    repo.commit_all("pre-commit config");
+    let mut cmd = env.command(&pre_commit, &repo.dir);
+    cmd.args([
+        "install",
+        "--hook-type",
+        "post-checkout",
+        "--hook-type",
+        "post-merge",
+        "--hook-type",
+        "post-rewrite",
+    ]);
+    run_command(cmd, std::time::Duration::from_secs(300)).assert_success();
+
+    let main_data = repo.dvc_add_file("data.txt", "main data\n");
+    repo.commit_all("main data");
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.dvc_add_file("data.txt", "other data\n");
+    repo.commit_all("other data");
+    repo.dvc(&["push", "-q", "-r", "r"]);
+    repo.git(&["checkout", "-q", "main"]);
+    assert_eq!(repo.read("data.txt"), b"main data\n");
+    repo.dvc(&["push", "-q", "-r", "r"]);
+
+    // Fetched: the cache no longer has main's copy when we come back to it.
+    repo.git(&["checkout", "-q", "other"]);
+    assert_eq!(repo.read("data.txt"), b"other data\n");
+    remove_object(&repo.cache_dir(), &main_data);
+    let run = repo.try_git(&["checkout", "main"]);
+    run.assert_success();
+    assert_eq!(repo.read("data.txt"), b"main data\n", "{}", run.describe());
+    assert!(repo.cache_object(&main_data, false).is_file());
+
+    // post-merge: a fast-forward to other.
+    repo.git(&["merge", "-q", "--ff-only", "other"]);
+    assert_eq!(repo.read("data.txt"), b"other data\n");
+
+    // post-rewrite: a rebase that replays a commit onto one that changed the data.
+    repo.git(&["checkout", "-q", "-b", "topic", "HEAD~1"]);
+    assert_eq!(repo.read("data.txt"), b"main data\n");
+    repo.write("notes.md", "a commit to replay\n");
+    repo.commit_all("notes");
+    repo.git(&["rebase", "-q", "other"]);
+    assert_eq!(repo.read("data.txt"), b"other data\n");
 }

@@ -16,6 +16,12 @@ use common::*;
 /// The hook as shipped.
 const HOOK: &str = include_str!("../../hooks/pre-push");
 const CHAINED: &str = "pre-push.before-git-dvc";
+/// The checkout hooks as shipped, by name.
+const CHECKOUT_HOOKS: [(&str, &str); 3] = [
+    ("post-checkout", include_str!("../../hooks/post-checkout")),
+    ("post-merge", include_str!("../../hooks/post-merge")),
+    ("post-rewrite", include_str!("../../hooks/post-rewrite")),
+];
 
 /// git-lfs's pre-push hook, exactly as `git lfs install` writes it (lfs/hook.go).
 const GIT_LFS_HOOK: &str = "#!/bin/sh\n\
@@ -58,11 +64,20 @@ fn install_writes_the_shipped_hook_with_mode_0755() {
     let repo = env.git_repo("repo");
     let hook = repo.path(".git/hooks/pre-push");
     let run = repo.git_dvc(&["install"]);
+    let hooks = repo.path(".git/hooks");
     run.assert_stdout_is(&format!(
-        "git-dvc pre-push hook installed in {}",
-        hook.display()
+        "git-dvc pre-push hook installed in {h}/pre-push\n\
+         git-dvc post-checkout hook installed in {h}/post-checkout\n\
+         git-dvc post-merge hook installed in {h}/post-merge\n\
+         git-dvc post-rewrite hook installed in {h}/post-rewrite",
+        h = hooks.display()
     ));
     assert_is_our_hook(&hook);
+    for (name, script) in CHECKOUT_HOOKS {
+        assert_eq!(read(&hooks.join(name)), script);
+        assert_eq!(file_mode(&hooks.join(name)), 0o755);
+        assert!(script.starts_with("#!/bin/sh\n") && script.ends_with('\n'));
+    }
     assert!(HOOK.starts_with("#!/bin/sh\n") && HOOK.ends_with('\n'));
 
     // Again: recognised, left alone, from a sub-directory too.
@@ -163,8 +178,7 @@ fn core_hooks_path_relative_end_to_end() {
     fs::create_dir_all(repo.path("sub/dir")).unwrap();
     let run = env.git_dvc(&repo.path("sub/dir"), &["install"]);
     let hook = repo.path(".githooks/pre-push");
-    let printed = run
-        .out()
+    let printed = run.stdout_lines()[0]
         .strip_prefix("git-dvc pre-push hook installed in ")
         .unwrap_or_else(|| panic!("{}", run.describe()));
     // (printed as `sub/dir/../../.githooks/pre-push`: the same file)
@@ -383,7 +397,7 @@ fn uninstall_removes_only_git_dvc_hooks() {
     let hook = hooks.join("pre-push");
 
     let run = repo.git_dvc(&["uninstall"]);
-    run.assert_stdout_is("no git-dvc pre-push hook installed");
+    run.assert_stdout_is("no git-dvc hooks installed");
 
     repo.git_dvc(&["install"]);
     let run = repo.git_dvc(&["uninstall"]);
@@ -569,4 +583,148 @@ fn unreadable_hook_is_not_overwritten() {
         fs::read_link(&hook).unwrap(),
         Path::new("/nonexistent/team-hook")
     );
+}
+
+/// Every checkout hook is chained like pre-push: an existing hook (here one that records
+/// its arguments and stdin) is kept with `--chain`, runs first with git's arguments (and
+/// post-rewrite's stdin), git-dvc's runs after it, and `uninstall` gives it back byte for
+/// byte. A git-lfs post-checkout hook is chained without asking.
+#[test]
+fn checkout_hooks_chain_like_pre_push_and_uninstall_restores_them() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    let hooks = hooks_dir(&repo);
+    let record = env.mkdir("record");
+    let mine = |name: &str| {
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{r}/{name}.args'\ncat >> '{r}/{name}.stdin'\n",
+            r = record.display()
+        )
+    };
+    for (name, _) in CHECKOUT_HOOKS {
+        write_script(&hooks.join(name), &mine(name));
+    }
+    // Refused, and nothing written (not even pre-push).
+    let run = repo.try_git_dvc(&["install"]);
+    assert!(!run.success(), "{}", run.describe());
+    for (name, _) in CHECKOUT_HOOKS {
+        run.assert_stderr_contains(&format!(
+            "hook already exists: {}",
+            hooks.join(name).display()
+        ));
+        assert_eq!(read(&hooks.join(name)), mine(name));
+    }
+    run.assert_stderr_contains("Nothing was installed");
+    assert!(!hooks.join("pre-push").exists());
+
+    let run = repo.git_dvc(&["install", "--chain"]);
+    for (name, script) in CHECKOUT_HOOKS {
+        assert_eq!(read(&hooks.join(name)), script);
+        assert_eq!(
+            read(&hooks.join(format!("{name}.before-git-dvc"))),
+            mine(name)
+        );
+        assert!(run
+            .stdout
+            .contains(&format!("git-dvc {name} hook installed")));
+    }
+    assert!(run.stdout.contains("previous hook"), "{}", run.describe());
+
+    // git runs them: the chained hooks see git's arguments and stdin; git-dvc's run too
+    // (git dvc add's data.txt comes and goes with its branch).
+    let before = repo.rev_parse("HEAD");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.dvc_add_file("data.txt", "side data\n");
+    let side = repo.commit_all("side data");
+    let run = repo.try_git(&["checkout", "main"]);
+    run.assert_success()
+        .assert_stderr_contains("D       data.txt");
+    assert!(!repo.path("data.txt").exists());
+    let run = repo.try_git(&["merge", "--ff-only", "side"]);
+    run.assert_success()
+        .assert_stderr_contains("A       data.txt");
+    repo.git(&["commit", "-q", "--amend", "-m", "amended"]);
+    let amended = repo.rev_parse("HEAD");
+    assert_eq!(
+        read(&record.join("post-checkout.args")),
+        format!("{before} {before} 1\n{side} {before} 1\n")
+    );
+    assert_eq!(read(&record.join("post-merge.args")), "0\n");
+    assert_eq!(read(&record.join("post-rewrite.args")), "amend\n");
+    assert_eq!(
+        read(&record.join("post-rewrite.stdin")),
+        format!("{side} {amended}\n")
+    );
+
+    let run = repo.git_dvc(&["uninstall"]);
+    for (name, _) in CHECKOUT_HOOKS {
+        assert_eq!(read(&hooks.join(name)), mine(name), "{name} restored");
+        assert!(!hooks.join(format!("{name}.before-git-dvc")).exists());
+    }
+    assert!(
+        run.stdout.contains("previous hook is back"),
+        "{}",
+        run.describe()
+    );
+    assert!(!hooks.join("pre-push").exists());
+
+    // git-lfs's post-checkout hook: chained without --chain.
+    let lfs = "#!/bin/sh\ncommand -v git-lfs >/dev/null 2>&1 || { printf >&2 \"\\n%s\\n\\n\" \"This repository is configured for Git LFS but 'git-lfs' was not found on your path.\"; exit 2; }\ngit lfs post-checkout \"$@\"\n";
+    for (name, _) in CHECKOUT_HOOKS {
+        fs::remove_file(hooks.join(name)).unwrap();
+    }
+    write_script(&hooks.join("post-checkout"), lfs);
+    repo.git_dvc(&["install"]);
+    assert_eq!(read(&hooks.join("post-checkout.before-git-dvc")), lfs);
+}
+
+/// DVC's own hooks (`dvc install`: post-checkout, pre-commit, pre-push running `dvc
+/// git-hook`) are refused with a word on what they are; `--force` replaces the two
+/// git-dvc covers and leaves DVC's pre-commit alone. `--hook` installs one hook only, and
+/// `--print --hook` prints any of them.
+#[test]
+fn dvc_own_hooks_are_named_and_hook_selects() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    let hooks = hooks_dir(&repo);
+    repo.dvc(&["install"]);
+    let dvc_post_checkout = read(&hooks.join("post-checkout"));
+    assert!(dvc_post_checkout.contains("dvc git-hook post-checkout"));
+    let run = repo.try_git_dvc(&["install"]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("DVC's own hook, from `dvc install`")
+        .assert_stderr_contains(hooks.join("pre-push").to_str().unwrap())
+        .assert_stderr_contains(hooks.join("post-checkout").to_str().unwrap());
+    assert_eq!(read(&hooks.join("post-checkout")), dvc_post_checkout);
+    assert!(!hooks.join("post-merge").exists(), "nothing written");
+
+    repo.git_dvc(&["install", "--force"]);
+    assert_is_our_hook(&hooks.join("pre-push"));
+    for (name, script) in CHECKOUT_HOOKS {
+        assert_eq!(read(&hooks.join(name)), script);
+    }
+    assert!(read(&hooks.join("pre-commit")).contains("dvc git-hook pre-commit"));
+    repo.git_dvc(&["uninstall"]);
+    assert!(!hooks.join("post-checkout").exists());
+    assert!(read(&hooks.join("pre-commit")).contains("dvc git-hook pre-commit"));
+
+    // --hook: one hook only.
+    let run = repo.git_dvc(&["install", "--hook", "pre-push"]);
+    run.assert_stdout_is(&format!(
+        "git-dvc pre-push hook installed in {}",
+        hooks.join("pre-push").display()
+    ));
+    assert!(!hooks.join("post-checkout").exists());
+    let run = repo.git_dvc(&["install", "--print", "--hook", "post-rewrite"]);
+    assert_eq!(run.stdout, CHECKOUT_HOOKS[2].1);
+    let run = repo.try_git_dvc(&[
+        "install",
+        "--print",
+        "--hook",
+        "post-merge",
+        "--hook",
+        "pre-push",
+    ]);
+    assert!(!run.success(), "{}", run.describe());
+    run.assert_stderr_contains("give --hook once");
 }

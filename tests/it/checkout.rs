@@ -1,0 +1,586 @@
+//! `git dvc pull` and `git dvc checkout` side by side with real `dvc pull` and `dvc
+//! checkout` (DVC 3.67.1): after real `dvc push`, two fresh clones pull, one with each
+//! tool, under each `cache.type`, and must end with the same work tree (names, bytes,
+//! modes, links), print the same lines and exit alike; real `dvc status` then finds the
+//! git-dvc clone up to date and real `dvc checkout` has nothing to do. Also DVC's rules for
+//! modified and unsaved files, directory contents, removed outputs and messages, where
+//! git-dvc does better than DVC (a missing object, a stale exec bit, executables and
+//! hardlinks), the work tree's safety (wrong remote bytes, links out of the repository),
+//! and DVC's lock.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+
+use common::fixtures::*;
+use common::*;
+
+/// A repository pushed with real DVC to two local remotes: single files (binary, CRLF,
+/// empty, executable), a nested unicode directory with empty files, a pipeline with every
+/// kind of output (`cache: false`, `push: false`, `remote: r2`, foreach, matrix).
+struct Fixture {
+    repo: PathBuf,
+    remotes: [PathBuf; 2],
+    _env: TestEnv,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let env = TestEnv::fixed("checkout-fixture");
+        let repo = env.dvc_repo_with_remote("repo");
+        repo.dvc(&["remote", "add", SECOND_REMOTE, "/nonexistent-r2"]);
+        repo.commit_all("second remote");
+        let remotes = [env.path("remotes/r"), env.path("remotes/r2")];
+        repo.set_local_remotes(&[("r", &remotes[0]), (SECOND_REMOTE, &remotes[1])]);
+        repo.write("single.bin", pseudo_random_bytes(1, 20_000));
+        repo.write("crlf.txt", "hello\r\nworld\r\n");
+        repo.write("empty.bin", "");
+        repo.write("run.sh", "#!/bin/sh\necho hi\n");
+        fs::set_permissions(repo.path("run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+        write_unicode_tree(&repo, "data", 0);
+        repo.dvc(&[
+            "add",
+            "-q",
+            "single.bin",
+            "crlf.txt",
+            "empty.bin",
+            "run.sh",
+            "data",
+        ]);
+        add_pipeline(&repo);
+        repo.dvc(&["repro", "-q"]);
+        repo.commit_all("data");
+        repo.dvc(&["push", "-q"]);
+        // `push: false` is on no remote; put it on `r` by hand so that both tools can
+        // fetch it (DVC's pull fetches such outputs too).
+        let nopush = md5_hex(NOPUSH_BYTES);
+        let rel = object_rel_path(&nopush, false);
+        let to = remotes[0].join(&rel);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(repo.path(".dvc/cache").join(&rel), &to).unwrap();
+        Fixture {
+            repo: repo.dir.clone(),
+            remotes,
+            _env: env,
+        }
+    })
+}
+
+/// A fresh clone of the fixture with the remotes set (and `cache.type`, if given).
+fn clone<'e>(env: &'e TestEnv, rel: &str, cache_type: Option<&str>) -> Repo<'e> {
+    let f = fixture();
+    let c = env.clone_repo(&f.repo, rel);
+    c.set_local_remotes(&[("r", &f.remotes[0]), (SECOND_REMOTE, &f.remotes[1])]);
+    if let Some(t) = cache_type {
+        c.dvc(&["config", "--local", "cache.type", t]);
+    }
+    c
+}
+
+/// The work tree outside `.git` and `.dvc`, with links into the clone's own cache shown
+/// relative to the clone (each clone links to its own cache).
+fn work_tree(repo: &Repo<'_>) -> BTreeMap<String, (char, u32, Vec<u8>)> {
+    let root = repo.dir.to_string_lossy().into_owned();
+    tree_state(&repo.dir, &[".git", ".dvc"])
+        .into_iter()
+        .map(|(k, e)| {
+            let content = if e.kind == 'l' {
+                String::from_utf8_lossy(&e.content)
+                    .replacen(&root, "<clone>", 1)
+                    .into_bytes()
+            } else {
+                e.content
+            };
+            // A link's own mode is not the user's to choose.
+            let mode = if e.kind == 'l' { 0 } else { e.mode };
+            (k, (e.kind, mode, content))
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_same_work_trees(label: &str, ours: &Repo<'_>, theirs: &Repo<'_>, except: &[&str]) {
+    let (a, b) = (work_tree(ours), work_tree(theirs));
+    let mut problems = Vec::new();
+    for k in a
+        .keys()
+        .chain(b.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        if except.contains(&k.as_str()) {
+            continue;
+        }
+        match (a.get(k), b.get(k)) {
+            (Some(x), Some(y)) if x == y => {}
+            (x, y) => problems.push(format!(
+                "{k}: git-dvc {:?} / dvc {:?}",
+                x.map(|e| (e.0, format!("{:o}", e.1), e.2.len())),
+                y.map(|e| (e.0, format!("{:o}", e.1), e.2.len()))
+            )),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{label}: work trees differ (git-dvc {}, dvc {})\n  {}",
+        ours.dir.display(),
+        theirs.dir.display(),
+        problems.join("\n  ")
+    );
+}
+
+/// Real DVC finds the clone up to date and has nothing to check out.
+#[track_caller]
+fn assert_dvc_content(label: &str, repo: &Repo<'_>) {
+    repo.dvc(&["status"])
+        .assert_stdout_is("Data and pipelines are up to date.");
+    let out = repo.dvc(&["checkout"]);
+    assert_eq!(
+        out.out(),
+        "",
+        "{label}: dvc checkout changed something\n{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn pull_gives_the_work_tree_dvc_pull_gives_under_each_cache_type() {
+    let env = TestEnv::new();
+    for cache_type in [None, Some("hardlink"), Some("symlink"), Some("copy")] {
+        let label = cache_type.unwrap_or("default");
+        let ours = clone(&env, &format!("{label}/git-dvc"), cache_type);
+        let theirs = clone(&env, &format!("{label}/dvc"), cache_type);
+        let a = ours.try_git_dvc(&["pull"]);
+        let b = theirs.try_dvc(&["pull"]);
+        assert_eq!(a.code(), Some(0), "{label}\n{}", a.describe());
+        assert_eq!(b.code(), Some(0), "{label}\n{}", b.describe());
+        assert_eq!(
+            a.out(),
+            b.out(),
+            "{label}: different lines\n{}\n{}",
+            a.describe(),
+            b.describe()
+        );
+        assert_eq!(
+            a.stderr, "",
+            "{label}: a clean pull writes nothing to stderr"
+        );
+        // DVC hard- or symlinks an executable to the cache and then chmods the cache
+        // object (to 0544); git-dvc gives it a private copy (README: Differences from DVC).
+        let linked = matches!(cache_type, Some("hardlink" | "symlink"));
+        let except: &[&str] = if linked { &["run.sh"] } else { &[] };
+        assert_same_work_trees(label, &ours, &theirs, except);
+        if linked {
+            let run = fs::symlink_metadata(ours.path("run.sh")).unwrap();
+            assert!(
+                run.is_file() && run.nlink() == 1,
+                "{label}: run.sh is a private file"
+            );
+            assert_eq!(run.mode() & 0o777, 0o744, "{label}");
+            let object = ours.cache_object(&md5_hex(&ours.read("run.sh")), false);
+            assert_eq!(
+                file_mode(&object),
+                0o444,
+                "{label}: the cache object keeps 0444"
+            );
+        }
+        assert_dvc_content(label, &ours);
+        ours.git_dvc(&["pull"])
+            .assert_stdout_is("Everything is up to date.");
+        ours.git_dvc(&["checkout"]).assert_stdout_is("");
+        ours.git_dvc(&["checkout", "--summary"])
+            .assert_stdout_is("No changes.");
+    }
+}
+
+#[test]
+fn a_modified_file_is_refused_without_force_and_restored_with_it() {
+    let env = TestEnv::new();
+    let ours = clone(&env, "ours", None);
+    let theirs = clone(&env, "theirs", None);
+    ours.git_dvc(&["pull", "-q"]);
+    theirs.dvc(&["pull", "-q"]);
+    for r in [&ours, &theirs] {
+        r.write("single.bin", "my own edit\n");
+        r.write("data/sub/b.txt", "edited member\n");
+    }
+    let a = ours.try_git_dvc(&["checkout"]);
+    let b = theirs.try_dvc(&["checkout"]);
+    assert_eq!(a.code(), Some(255), "{}", a.describe());
+    assert_eq!(b.code(), Some(255), "{}", b.describe());
+    // DVC's words; the paths in the order of its walk, compared as a set.
+    let unsaved = |run: &Run, r: &Repo<'_>| {
+        let mut lines: Vec<String> = run.stderr.lines().map(str::to_string).collect();
+        lines[1..].sort();
+        let want = vec![
+            "ERROR: Can't remove the following unsaved files without confirmation. Use `--force` to force.".to_string(),
+            r.path("data/sub/b.txt").display().to_string(),
+            r.path("single.bin").display().to_string(),
+        ];
+        assert_eq!(lines, want, "{}", run.describe());
+    };
+    unsaved(&a, &ours);
+    unsaved(&b, &theirs);
+    assert_eq!(a.out(), "");
+    // Nothing was touched.
+    assert_eq!(ours.read("single.bin"), b"my own edit\n");
+    assert_eq!(ours.read("data/sub/b.txt"), b"edited member\n");
+    // Pull says the same, as a pull failure.
+    let p = ours.try_git_dvc(&["pull"]);
+    assert_eq!(p.code(), Some(1), "{}", p.describe());
+    assert!(
+        p.stderr.starts_with(
+            "ERROR: failed to pull data from the cloud - Can't remove the following unsaved files"
+        ),
+        "{}",
+        p.describe()
+    );
+    assert_eq!(ours.read("single.bin"), b"my own edit\n");
+
+    let a = ours.try_git_dvc(&["checkout", "-f"]);
+    let b = theirs.try_dvc(&["checkout", "-f"]);
+    assert_eq!((a.code(), b.code()), (Some(0), Some(0)));
+    assert_eq!(a.out(), b.out(), "{}\n{}", a.describe(), b.describe());
+    assert_eq!(a.out(), "M       data/\nM       single.bin");
+    assert_same_work_trees("forced", &ours, &theirs, &[]);
+    assert_dvc_content("forced", &ours);
+}
+
+/// The same change in both clones, then `git dvc ARGS` / `dvc ARGS`: same exit code, same
+/// stdout, same stderr (paths made relative to each clone), same work tree.
+#[track_caller]
+fn side_by_side(label: &str, ours: &Repo<'_>, theirs: &Repo<'_>, args: &[&str]) -> Run {
+    let a = ours.try_git_dvc(args);
+    let b = theirs.try_dvc(args);
+    let strip =
+        |r: &Run, repo: &Repo<'_>| r.stderr.replace(&*repo.dir.to_string_lossy(), "<clone>");
+    assert_eq!(
+        a.code(),
+        b.code(),
+        "{label}\n{}\n{}",
+        a.describe(),
+        b.describe()
+    );
+    assert_eq!(
+        a.out(),
+        b.out(),
+        "{label}\n{}\n{}",
+        a.describe(),
+        b.describe()
+    );
+    assert_eq!(
+        strip(&a, ours),
+        strip(&b, theirs),
+        "{label}\n{}\n{}",
+        a.describe(),
+        b.describe()
+    );
+    assert_same_work_trees(label, ours, theirs, &[]);
+    a
+}
+
+#[test]
+fn directory_contents_removed_outputs_and_summaries_as_dvc() {
+    let env = TestEnv::new();
+    let ours = clone(&env, "ours", None);
+    let theirs = clone(&env, "theirs", None);
+    side_by_side("first pull", &ours, &theirs, &["pull"]);
+    let both = |f: &dyn Fn(&Repo<'_>)| {
+        f(&ours);
+        f(&theirs);
+    };
+    // An extra file whose content is in the cache goes silently; an empty directory too;
+    // a `.dvcignore`d file stays.
+    both(&|r| {
+        r.write("data/copy-of-a.txt", r.read("data/a.txt"));
+        fs::create_dir_all(r.path("data/new-empty/deeper")).unwrap();
+        r.write(".dvcignore", "*.keep\n");
+        r.write("data/mine.keep", "ignored\n");
+    });
+    side_by_side("extra in cache", &ours, &theirs, &["checkout", "--summary"]);
+    assert_eq!(ours.read("data/mine.keep"), b"ignored\n");
+    // An extra file that is not in the cache is refused, then deleted with -f.
+    both(&|r| r.write("data/unsaved.txt", "unsaved\n"));
+    side_by_side("extra unsaved", &ours, &theirs, &["checkout"]);
+    side_by_side("extra forced", &ours, &theirs, &["checkout", "-f"]);
+    // A deleted member and a deleted file come back; an exec bit lost comes back.
+    both(&|r| {
+        fs::remove_file(r.path("data/é.txt")).unwrap();
+        fs::remove_file(r.path("crlf.txt")).unwrap();
+        fs::set_permissions(r.path("run.sh"), fs::Permissions::from_mode(0o644)).unwrap();
+    });
+    side_by_side("restore", &ours, &theirs, &["checkout"]);
+    // From a subdirectory, paths are relative to it.
+    both(&|r| fs::remove_file(r.path("crlf.txt")).unwrap());
+    let sub = |r: &Repo<'_>| r.path("data/sub");
+    let a = ours.env.git_dvc(&sub(&ours), &["checkout"]);
+    let b = theirs.env.dvc(&sub(&theirs), &["checkout"]);
+    assert_eq!(a.out(), b.out());
+    assert_eq!(a.out(), "A       ../../crlf.txt");
+    // An output whose .dvc file is gone is removed (links database / work-tree state),
+    // then nothing more happens.
+    both(&|r| {
+        r.git(&["rm", "-q", "crlf.txt.dvc"]);
+    });
+    let a = side_by_side("removed output", &ours, &theirs, &["checkout"]);
+    assert_eq!(a.out(), "D       crlf.txt");
+    side_by_side("removed output, again", &ours, &theirs, &["checkout"]);
+    // Another revision: one member changed, the pull summary counts as DVC's.
+    both(&|r| {
+        r.git(&["reset", "-q", "--hard"]);
+    });
+    side_by_side("back", &ours, &theirs, &["pull"]);
+    side_by_side("noop", &ours, &theirs, &["pull"]);
+    side_by_side(
+        "targets",
+        &ours,
+        &theirs,
+        &["checkout", "data.dvc", "--summary"],
+    );
+    side_by_side("relink", &ours, &theirs, &["checkout", "--relink"]);
+}
+
+#[test]
+fn where_dvc_is_wrong_git_dvc_does_better() {
+    let env = TestEnv::new();
+    let ours = clone(&env, "ours", None);
+    ours.git_dvc(&["pull", "-q"]);
+    // A stale exec bit is cleared: one M, then quiet (DVC says M forever).
+    fs::set_permissions(ours.path("single.bin"), fs::Permissions::from_mode(0o755)).unwrap();
+    ours.git_dvc(&["checkout"])
+        .assert_stdout_is("M       single.bin");
+    assert_eq!(file_mode(&ours.path("single.bin")), 0o644);
+    ours.git_dvc(&["checkout"]).assert_stdout_is("");
+    assert_dvc_content("stale exec", &ours);
+    // --relink (even forced) never deletes a file whose object the cache lacks.
+    let single = ours.read("single.bin");
+    remove_object(&ours.cache_dir(), &md5_hex(&single));
+    ours.git_dvc(&["checkout", "--relink", "-f"])
+        .assert_stdout_is("Relinked successfully");
+    assert_eq!(ours.read("single.bin"), single);
+
+    // A missing member fails its output but leaves the rest of the directory (DVC deletes
+    // the whole directory), and a missing executable's object is a clean failure (DVC
+    // crashes with "unexpected error").
+    let fresh = clone(&env, "fresh", None);
+    fresh.git_dvc(&["fetch", "-q"]);
+    let member = md5_hex(b"b\n");
+    let run = md5_hex(&fs::read(fixture().repo.join("run.sh")).unwrap());
+    for oid in [&member, &run] {
+        remove_object(&fresh.cache_dir(), oid);
+    }
+    let out = fresh.try_git_dvc(&["checkout"]);
+    assert_eq!(out.code(), Some(255), "{}", out.describe());
+    assert_eq!(
+        out.stderr,
+        "ERROR: Checkout failed for following targets:\ndata\nrun.sh\nIs your cache up to date?\n<https://error.dvc.org/missing-files>\n"
+    );
+    assert!(fresh.path("data/a.txt").is_file() && !fresh.path("data/sub/b.txt").exists());
+    assert!(!fresh.path("run.sh").exists());
+    let out = fresh.try_git_dvc(&["checkout", "--allow-missing"]);
+    assert_eq!(out.code(), Some(0), "{}", out.describe());
+
+    // hardlink: an executable is a private copy; the cache object keeps 0444.
+    let hard = clone(&env, "hard", Some("hardlink"));
+    hard.git_dvc(&["pull", "-q"]);
+    let object = hard.cache_object(&run, false);
+    assert_eq!(file_mode(&object), 0o444);
+    assert_eq!(fs::metadata(hard.path("run.sh")).unwrap().nlink(), 1);
+    assert_eq!(fs::metadata(hard.path("single.bin")).unwrap().nlink(), 2);
+}
+
+#[test]
+fn wrong_remote_bytes_never_reach_the_work_tree() {
+    let env = TestEnv::new();
+    let f = fixture();
+    // A private copy of the remote, with one file and one directory member tampered.
+    let remote = env.path("remote-copy");
+    copy_dir(&f.remotes[0], &remote);
+    make_writable(&remote);
+    let single = md5_hex(&pseudo_random_bytes(1, 20_000));
+    let member = md5_hex(b"accent\n");
+    for oid in [&single, &member] {
+        let p = remote.join(object_rel_path(oid, false));
+        fs::write(&p, b"tampered bytes\n").unwrap();
+        // Read-only, as DVC leaves objects: DVC would take it as it is.
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    let c = env.clone_repo(&f.repo, "c");
+    c.set_local_remotes(&[("r", &remote), (SECOND_REMOTE, &f.remotes[1])]);
+    let out = c.try_git_dvc(&["pull"]);
+    assert_eq!(out.code(), Some(1), "{}", out.describe());
+    // Both refused (said once for the two, naming one), and the manifest held back.
+    assert!(
+        out.stderr.contains("2 files failed to download")
+            && (out.stderr.contains(&single) || out.stderr.contains(&member))
+            && out.stderr.contains("its bytes hash to"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stderr
+            .contains("ERROR: failed to pull data from the cloud - "),
+        "{}",
+        out.describe()
+    );
+    // A failed download checks nothing out, as in DVC; and no file anywhere in the work
+    // tree or cache holds the wrong bytes.
+    for (path, bytes) in list_files(&c.dir) {
+        assert_ne!(
+            bytes, b"tampered bytes\n",
+            "{path} holds the tampered bytes"
+        );
+    }
+    assert!(!c.path("single.bin").exists() && !c.path("data").exists());
+    // With the one good object, an explicit checkout of what is there works.
+    let out = c.try_git_dvc(&["checkout", "crlf.txt.dvc"]);
+    assert_eq!(out.code(), Some(0), "{}", out.describe());
+    assert_eq!(c.read("crlf.txt"), b"hello\r\nworld\r\n");
+}
+
+#[test]
+fn links_out_of_the_repository_are_never_followed() {
+    let env = TestEnv::new();
+    let c = clone(&env, "c", None);
+    c.git_dvc(&["pull", "-q"]);
+    let outside = env.path("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("precious"), b"precious\n").unwrap();
+    // A link inside a tracked directory pointing out of the repository: its content is
+    // unknown, so it is not removed without --force, and --force removes the link only.
+    std::os::unix::fs::symlink(outside.join("precious"), c.path("data/evil")).unwrap();
+    let out = c.try_git_dvc(&["checkout"]);
+    assert_eq!(out.code(), Some(255), "{}", out.describe());
+    assert!(out.stderr.contains(&*c.path("data/evil").to_string_lossy()));
+    c.git_dvc(&["checkout", "-f"])
+        .assert_stdout_is("M       data/");
+    assert!(fs::symlink_metadata(c.path("data/evil")).is_err());
+    assert_eq!(fs::read(outside.join("precious")).unwrap(), b"precious\n");
+    // A tracked directory replaced by a link out of the repository: never written through.
+    fs::remove_dir_all(c.path("data/sub")).unwrap();
+    std::os::unix::fs::symlink(&outside, c.path("data/sub")).unwrap();
+    let out = c.try_git_dvc(&["checkout", "-f"]);
+    assert_eq!(out.code(), Some(0), "{}", out.describe());
+    assert_eq!(
+        list_names(&outside).into_iter().collect::<Vec<_>>(),
+        ["precious"],
+        "nothing written outside"
+    );
+    assert!(
+        c.path("data/sub/b.txt").is_file()
+            && !fs::symlink_metadata(c.path("data/sub"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+    );
+    // An output below a linked directory is refused, and nothing is written there.
+    let nested = env.path("nested-outside");
+    fs::create_dir_all(&nested).unwrap();
+    let c2 = clone(&env, "c2", None);
+    c2.write("sub/x.bin", "x\n");
+    c2.dvc(&["add", "-q", "sub/x.bin"]);
+    // Declared from the top, so that the DVC file stays when `sub` is replaced.
+    let declared = String::from_utf8(c2.read("sub/x.bin.dvc"))
+        .unwrap()
+        .replace("path: x.bin", "path: sub/x.bin");
+    fs::remove_file(c2.path("sub/x.bin.dvc")).unwrap();
+    c2.write("x.dvc", declared);
+    c2.commit_all("nested output");
+    fs::remove_dir_all(c2.path("sub")).unwrap();
+    std::os::unix::fs::symlink(&nested, c2.path("sub")).unwrap();
+    let out = c2.try_git_dvc(&["checkout", "x.dvc"]);
+    assert_eq!(out.code(), Some(255), "{}", out.describe());
+    assert!(out.stderr.contains("symbolic link"), "{}", out.describe());
+    assert!(
+        list_names(&nested).is_empty(),
+        "nothing written through the link"
+    );
+}
+
+#[test]
+fn dvc_lock_is_taken_and_quiet_is_silent() {
+    let env = TestEnv::new();
+    let c = clone(&env, "c", None);
+    c.git_dvc(&["fetch", "-q"]);
+    let python = dvc3_bin().with_file_name("python");
+    let mut holder = env.command(&python, &c.dir);
+    holder
+        .args([
+            "-c",
+            "import fcntl, sys, time\n\
+             f = open(sys.argv[1], 'a+')\n\
+             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n\
+             print('held', flush=True)\n\
+             time.sleep(120)\n",
+            c.path(".dvc/tmp/lock").to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let mut holder = holder.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(holder.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "held");
+    let out = c.try_git_dvc(&["checkout"]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(out.code(), Some(255), "{}", out.describe());
+    assert!(
+        out.stderr.starts_with("ERROR: Unable to acquire lock."),
+        "{}",
+        out.describe()
+    );
+    assert!(!c.path("single.bin").exists());
+    let out = c.try_git_dvc(&["checkout", "-q"]);
+    assert_eq!(
+        (out.code(), out.stdout.as_str(), out.stderr.as_str()),
+        (Some(0), "", "")
+    );
+    assert!(c.path("single.bin").is_file());
+    fs::remove_file(c.path("single.bin")).unwrap();
+    let out = c.try_git_dvc(&["pull", "-q"]);
+    assert_eq!(
+        (out.code(), out.stdout.as_str(), out.stderr.as_str()),
+        (Some(0), "", "")
+    );
+    let _: &Path = &c.dir;
+}
+
+/// The rich repository (DVC 2-era `md5-dos2unix` outputs, a pipeline, five revisions):
+/// after `dvc push -a -T`, each revision pulled in a git-dvc clone and a DVC clone, moving
+/// between revisions as a user does (`git checkout`, then pull), gives the same work tree,
+/// the same lines, and the revision's data.
+#[test]
+fn every_revision_of_the_rich_repository_pulls_as_with_dvc() {
+    use crate::push_equivalence::{copy_rich, rich, REFS};
+    let env = TestEnv::new();
+    let repo = copy_rich(&env);
+    let (r, r2) = (env.path("remotes/r"), env.path("remotes/r2"));
+    repo.set_local_remotes(&[("r", &r), (SECOND_REMOTE, &r2)]);
+    repo.dvc(&["push", "-q", "-a", "-T"]);
+    let nopush = md5_hex(NOPUSH_BYTES);
+    let prepare = |c: &Repo<'_>| {
+        c.set_local_remotes(&[("r", &r), (SECOND_REMOTE, &r2)]);
+        common::fetching::seed_objects(&repo.dir, c, &[&nopush]);
+    };
+    let ours = env.clone_repo(&repo.dir, "ours");
+    let theirs = env.clone_repo(&repo.dir, "theirs");
+    prepare(&ours);
+    prepare(&theirs);
+    for rev in REFS {
+        for c in [&ours, &theirs] {
+            c.git(&["checkout", "-q", rev]);
+        }
+        let a = side_by_side(rev, &ours, &theirs, &["pull"]);
+        assert_eq!(a.code(), Some(0), "{rev}\n{}", a.describe());
+        assert_workspace(&ours.dir, &rich().expected[*rev]);
+        assert_dvc_content(rev, &ours);
+    }
+}
