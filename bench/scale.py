@@ -14,9 +14,9 @@ tags, 3,000 outputs, 20 directories of 2,000 members), with the DVC remote compl
    `git dvc install --server`, against the same push to a server without the hook
    (one commit touching no DVC file, and one changing one `.dvc` file).
 
-Usage: bench/scale.py [--sizes 1x,10x] [--rounds N] [--work DIR]
-Needs target/release/git-dvc (`cargo build --release`) and git-lfs (`apt-get install
-git-lfs`). Repositories are generated under WORK/<size>/ on first use (10x takes about
+Usage: bench/scale.py [--sizes 1x,10x] [--rounds N] [--work DIR] [--parts pre-push,noop,pre-receive]
+Needs target/release/git-dvc (`cargo build --release`) and, for the pre-push part, git-lfs
+(`apt-get install git-lfs`). Repositories are generated under WORK/<size>/ on first use (10x takes about
 five minutes and 4 GB) and reused. Python 3.11 standard library only.
 """
 
@@ -139,9 +139,13 @@ def noop(repo, env, rounds):
     # The first run after the remote was filled (or after the manifest index was dropped)
     # reads every manifest once; then they are known complete.
     first = measured(["git", "dvc", "push", "-a", "-T", "-q"], repo, env)
-    gd = median_of(rounds, ["git", "dvc", "push", "-a", "-T", "-q"], repo, env)
-    rl = median_of(rounds, ["git", "rev-list", "--objects", "--branches", "--tags"], repo, env)
-    return {"git-dvc": gd, "rev-list": rl, "first": first}
+    # Alternated, so a change in the machine's load weighs on both alike.
+    gd, rl = [], []
+    for _ in range(rounds):
+        gd.append(measured(["git", "dvc", "push", "-a", "-T", "-q"], repo, env))
+        rl.append(measured(["git", "rev-list", "--objects", "--branches", "--tags"], repo, env))
+    summary = lambda runs: (statistics.median(t for t, _ in runs), max(m for _, m in runs))
+    return {"git-dvc": summary(gd), "rev-list": summary(rl), "first": first}
 
 
 def pre_receive(base, repo, remote, env, rounds):
@@ -198,47 +202,65 @@ def main():
     ap.add_argument("--sizes", default="1x,10x")
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench", "scale"))
+    ap.add_argument("--parts", default="pre-push,noop,pre-receive",
+                    help="which measurements, comma-separated (default all three)")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
+    if not parts <= {"pre-push", "noop", "pre-receive"}:
+        sys.exit(f"unknown part in --parts {args.parts}: pre-push, noop, pre-receive")
     if not os.access(os.path.join(ROOT, "target", "release", "git-dvc"), os.X_OK):
         sys.exit("build git-dvc first: cargo build --release")
-    if shutil.which("git-lfs") is None:
-        sys.exit("git-lfs is needed for the reference figure (apt-get install git-lfs)")
+    if "pre-push" in parts and shutil.which("git-lfs") is None:
+        sys.exit("git-lfs is needed for the pre-push reference figure (apt-get install git-lfs)")
     os.makedirs(args.work, exist_ok=True)
     env = env_for(args.work)
     figures = {}
     for size in args.sizes.split(","):
         base, repo, remote = ensure_repo(args.work, size, env)
-        print(f"== {size}: pre-push", flush=True)
-        pp = pre_push(base, repo, env, args.rounds)
-        print(f"== {size}: push -a -T no-op", flush=True)
-        nop = noop(repo, env, max(3, args.rounds // 3))
-        print(f"== {size}: pre-receive", flush=True)
-        pr = pre_receive(base, repo, remote, env, args.rounds)
+        pp = nop = pr = None
+        if "pre-push" in parts:
+            print(f"== {size}: pre-push", flush=True)
+            pp = pre_push(base, repo, env, args.rounds)
+        if "noop" in parts:
+            print(f"== {size}: push -a -T no-op", flush=True)
+            nop = noop(repo, env, max(3, args.rounds // 3))
+        if "pre-receive" in parts:
+            print(f"== {size}: pre-receive", flush=True)
+            pr = pre_receive(base, repo, remote, env, args.rounds)
         figures[size] = (pp, nop, pr)
-    print(f"\n## pre-push, one new commit touching no DVC file (median of {args.rounds})\n")
-    print("| size | git-dvc pre-push | git lfs pre-push | ratio | git-dvc, first run (cold index) |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    if "pre-push" in parts:
+        print(f"\n## pre-push, one new commit touching no DVC file (median of {args.rounds})\n")
+        print("| size | git-dvc pre-push | git lfs pre-push | ratio | git-dvc, first run (cold index) |")
+        print("| --- | ---: | ---: | ---: | ---: |")
     for size, (pp, _, _) in figures.items():
+        if pp is None:
+            continue
         g, l = pp["git-dvc"][0], pp["git-lfs"][0]
         print(f"| {size} | {ms(g)} ({pp['git-dvc'][1]:.0f} MiB) | {ms(l)} ({pp['git-lfs'][1]:.0f} MiB) "
               f"| {g / l:.2f} | {ms(pp['cold'])} |")
-    print("\n## `git dvc push -a -T`, nothing to upload\n")
-    print("| size | git-dvc | `git rev-list --objects --branches --tags` | ratio | git-dvc, first run |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    if "noop" in parts:
+        print("\n## `git dvc push -a -T`, nothing to upload\n")
+        print("| size | git-dvc | `git rev-list --objects --branches --tags` | ratio | git-dvc, first run |")
+        print("| --- | ---: | ---: | ---: | ---: |")
     for size, (_, nop, _) in figures.items():
+        if nop is None:
+            continue
         g, r, f = nop["git-dvc"], nop["rev-list"], nop["first"]
         print(f"| {size} | {ms(g[0])}, {g[1]:.0f} MiB peak | {ms(r[0])}, {r[1]:.0f} MiB peak "
               f"| {g[0] / r[0]:.2f} | {ms(f[0])}, {f[1]:.0f} MiB peak |")
-    print("\n## pre-receive, a one-commit push into the whole history\n")
-    print("| size | commit | push without hook | with git-dvc pre-receive | difference | `git dvc pre-receive` alone |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    if "pre-receive" in parts:
+        print("\n## pre-receive, a one-commit push into the whole history\n")
+        print("| size | commit | push without hook | with git-dvc pre-receive | difference | `git dvc pre-receive` alone |")
+        print("| --- | --- | ---: | ---: | ---: | ---: |")
     for size, (_, _, pr) in figures.items():
+        if pr is None:
+            continue
         for label in ["no DVC file", "one .dvc file"]:
             a, b = pr[("without hook", label)], pr[("with git-dvc pre-receive", label)]
             print(f"| {size} | {label} | {ms(a)} | {ms(b)} | {ms(b - a)} | {ms(pr[('alone', label)])} |")
     with open(os.path.join(args.work, "results.json"), "w") as f:
         json.dump({s: {"pre_push": pp, "noop": nop,
-                       "pre_receive": {f"{k[0]} / {k[1]}": v for k, v in pr.items()}}
+                       "pre_receive": {f"{k[0]} / {k[1]}": v for k, v in pr.items()} if pr else None}
                    for s, (pp, nop, pr) in figures.items()}, f, indent=2)
 
 

@@ -186,8 +186,13 @@ fn load(text: &str) -> Result<Yaml, YamlError> {
         return Err(YamlError::MultipleDocuments);
     }
     // Only now: the document is known to be bounded, and a local tag (`!foo`) has already
-    // failed the load above with the position serde_yaml_ng gives.
-    if let Some(refused) = super::yaml_tags::first_refused_tag(text) {
+    // failed the load above with the position serde_yaml_ng gives. Every tag starts with
+    // `!`: a document without one has none (most DVC files), and needs no second pass.
+    let refused = match text.contains('!') {
+        true => super::yaml_tags::first_refused_tag(text),
+        false => None,
+    };
+    if let Some(refused) = refused {
         return Err(YamlError::Tag {
             tag: refused.tag.chars().take(100).collect(),
             line: refused.line,

@@ -69,13 +69,16 @@ impl UploadTarget {
             .collect()
     }
 
-    /// The uploads this remote needs; temporaries of interrupted uploads are removed from
-    /// it first (said as a notice).
+    /// The uploads this remote needs. When there are any, temporaries of interrupted
+    /// uploads are removed from it first (said as a notice); a push with nothing to upload
+    /// leaves them to the next one that uploads (finding them reads the whole remote).
     pub fn plan(&self, cache: &LocalCache, observer: &mut dyn Observer) -> TransferPlan {
         let plan = self.assessment.plan(cache);
-        let cleaned = self.assessment.storage.remove_stale_temporaries();
-        if cleaned > 0 {
-            observer.notice(Notice::RemoteTemporariesRemoved(cleaned));
+        if !plan.is_empty() {
+            let cleaned = self.assessment.storage.remove_stale_temporaries();
+            if cleaned > 0 {
+                observer.notice(Notice::RemoteTemporariesRemoved(cleaned));
+            }
         }
         plan
     }

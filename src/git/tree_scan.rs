@@ -152,8 +152,16 @@ impl TreeScan {
                 batch
                     .iter()
                     .map(|root| {
-                        let tree = self.walk(&repo, *root, "", &Vec::new(), 0)?;
-                        let config = find_dvc_config(&repo, *root)?;
+                        // The root's entries serve the walk and the `.dvc/config` lookup.
+                        let entries = read_scanned_tree(&repo, *root)?;
+                        let config = match entries.iter().find(|e| e.name == ".dvc" && e.is_tree) {
+                            Some(dvc_dir) => read_tree(&repo, dvc_dir.oid)?
+                                .into_iter()
+                                .find(|e| e.name == "config" && e.is_blob)
+                                .map(|e| e.oid),
+                            None => None,
+                        };
+                        let tree = self.walk_entries(&repo, *root, entries, "", &Vec::new(), 0)?;
                         Ok((*root, ScannedRoot { tree, config }))
                     })
                     .collect()
@@ -176,7 +184,29 @@ impl TreeScan {
                 format!("directory nesting deeper than {MAX_TREE_DEPTH} levels"),
             ));
         }
-        let entries = read_tree(repo, tree)?;
+        // With no `.dvcignore` in force, a subtree seen before without one of its own has
+        // its result under its id alone: no need to read it again (a tree with its own
+        // `.dvcignore` is never memoised under its id alone, so this cannot mistake one).
+        if depth > 0 && ignores.is_empty() {
+            let key = MemoKey::Plain(tree);
+            if let Some(hit) = self.memo.lock().expect("memo lock").get(&key) {
+                return Ok(hit.clone());
+            }
+        }
+        let entries = read_scanned_tree(repo, tree)?;
+        self.walk_entries(repo, tree, entries, path, ignores, depth)
+    }
+
+    /// [`Self::walk`] of `tree`, whose entries are `entries`.
+    fn walk_entries(
+        &self,
+        repo: &gix::Repository,
+        tree: GitOid,
+        entries: Vec<TreeEntry>,
+        path: &str,
+        ignores: &IgnoreStack,
+        depth: usize,
+    ) -> Result<Option<Arc<DvcTree>>, GitError> {
         let mut ignores = ignores.clone();
         // DVC does not load a `.dvcignore` that its parents' patterns ignore.
         let own_ignore = entries
@@ -274,6 +304,34 @@ pub(crate) struct TreeEntry {
     /// A regular or executable file; symlinks and submodules are neither tree nor blob here.
     pub(crate) is_blob: bool,
     pub(crate) is_link: bool,
+}
+
+/// The entries of `tree` a scan looks at: subtrees, and files (or links) named like DVC
+/// files or `.dvcignore`. The others are skipped before their names are copied.
+fn read_scanned_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, GitError> {
+    let mut buf = Vec::new();
+    let decoded = repo
+        .objects
+        .find_tree(&tree, &mut buf)
+        .map_err(|e| GitError::new(format!("cannot read tree {tree}"), e))?;
+    let wanted = |name: &[u8]| {
+        name == b".dvcignore"
+            || name == b"dvc.yaml"
+            || name == b"dvc.lock"
+            || (name.ends_with(b".dvc") && name != b".dvc")
+    };
+    Ok(decoded
+        .entries
+        .iter()
+        .filter(|e| e.mode.is_tree() || wanted(e.filename))
+        .map(|e| TreeEntry {
+            name: String::from_utf8_lossy(e.filename).into_owned(),
+            oid: e.oid.to_owned(),
+            is_tree: e.mode.is_tree(),
+            is_blob: e.mode.is_blob(),
+            is_link: e.mode.is_link(),
+        })
+        .collect())
 }
 
 pub(crate) fn read_tree(repo: &gix::Repository, tree: GitOid) -> Result<Vec<TreeEntry>, GitError> {

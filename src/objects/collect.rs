@@ -261,9 +261,16 @@ pub fn collect(
     let mut warnings = Vec::new();
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
+    let sound = SoundUnits::of(&parsed);
     for snap in snapshots {
-        let Some((line, error)) = snapshot_failure(snap, blobs, &mut resolver, &parsed, options)
-        else {
+        // Without targets, a snapshot can only fail on a unit that does not parse or pins
+        // a remote its config lacks: when no unit anywhere can, its walk is skipped.
+        let cannot_fail = options.targets.is_none() && sound.hold_for(snap, options);
+        let failure = match cannot_fail {
+            true => None,
+            false => snapshot_failure(snap, blobs, &mut resolver, &parsed, options),
+        };
+        let Some((line, error)) = failure else {
             usable.push(snap);
             continue;
         };
@@ -334,6 +341,10 @@ pub fn collect(
         let prefix = snaps.first().map(|s| s.prefix.as_str()).unwrap_or_default();
         let mut found: Vec<FoundUnit> = Vec::new();
         let mut seen: HashSet<*const DvcTree> = HashSet::new();
+        // A `.dvc` file met again in the same directory (an unchanged file beside a changed
+        // one in a new version of its tree) routes exactly as the first time: without
+        // targets, which select by position, it is routed once.
+        let mut routed: HashMap<GitOid, Vec<String>> = HashMap::new();
         for snap in snaps {
             if let Some(root) = &snap.root {
                 let place = place_of(snap, blobs);
@@ -343,6 +354,13 @@ pub fn collect(
                     &mut resolver,
                     &mut seen,
                     &mut |dir, file, unit| {
+                        if let (Unit::DvcFile(oid), None) = (&unit, options.targets) {
+                            let dirs = routed.entry(*oid).or_default();
+                            if dirs.iter().any(|d| d == dir) {
+                                return;
+                            }
+                            dirs.push(dir.to_string());
+                        }
                         if let Some(Ok(p)) = parsed.get(&unit) {
                             let p: &ParsedUnit = p;
                             found.push(FoundUnit {
@@ -612,6 +630,49 @@ fn remote_defined(name: &str, snap: &Snapshot, options: &CollectOptions<'_>) -> 
     defines(&snap.config)
         || nested.is_some_and(|c| defines(c))
         || options.fallback_config.as_deref().is_some_and(defines)
+}
+
+/// What every parsed unit together may make a snapshot fail on (see [`snapshot_failure`]).
+struct SoundUnits {
+    /// Some unit does not parse.
+    unreadable: bool,
+    /// The remotes cached outputs are pinned to (`remote:`), each once.
+    pinned: HashSet<String>,
+}
+
+impl SoundUnits {
+    fn of(parsed: &HashMap<Unit, Result<ParsedUnit, String>>) -> SoundUnits {
+        let mut sound = SoundUnits {
+            unreadable: false,
+            pinned: HashSet::new(),
+        };
+        for unit in parsed.values() {
+            match unit {
+                Err(_) => sound.unreadable = true,
+                Ok(p) => {
+                    for out in p.outputs.iter().filter(|o| o.cache) {
+                        if let Some(remote) = &out.remote {
+                            if !sound.pinned.contains(remote) {
+                                sound.pinned.insert(remote.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        sound
+    }
+
+    /// Whether no unit of `snap` can fail it: every unit parses and every pinned remote is
+    /// defined for it. (A superset of the snapshot's own pins is checked, so a `false`
+    /// only means its walk must tell.)
+    fn hold_for(&self, snap: &Snapshot, options: &CollectOptions<'_>) -> bool {
+        !self.unreadable
+            && self
+                .pinned
+                .iter()
+                .all(|name| remote_defined(name, snap, options))
+    }
 }
 
 /// Why DVC cannot collect a snapshot: the line saying so, and the error when it is the
