@@ -219,6 +219,45 @@ impl Site {
         }
     }
 
+    /// Whether the hook may fetch through the work tree's `.dvc/config`: this move did not
+    /// bring it. That is, a commit the work tree came from commits the same `.dvc/config`
+    /// as the new HEAD (edits of your own in the work tree are yours), or there is no such
+    /// commit (a clone, `git worktree add`: what `git dvc pull` would use), or git config
+    /// `dvc.trustCommittedRemotes` is true. After `merge --squash` the work tree's file
+    /// must be HEAD's. A checkout of a branch whose config points a remote elsewhere must
+    /// not send requests, and credentials from `config.local`, there by itself.
+    fn config_trusted(
+        &self,
+        ctx: &RepoContext,
+        kind: Move,
+        recorded: Option<Option<GitOid>>,
+    ) -> bool {
+        let repo = self.git.local();
+        if crate::objects::collect::committed_remotes_policy(&repo)
+            == crate::objects::collect::CommittedRemotes::AsCommitted
+        {
+            return true;
+        }
+        let Ok(head_config) = committed_config(&repo, self.head, &self.project) else {
+            return false;
+        };
+        if kind == Move::Squash {
+            let now = std::fs::read(ctx.dvc_dir.join("config"))
+                .ok()
+                .map(|bytes| crate::git::blob_oid(&bytes));
+            return now == head_config;
+        }
+        let mut before: Vec<GitOid> = self.before(kind).into_iter().collect();
+        if let Some(Some(commit)) = recorded {
+            before.extend(self.known(commit));
+        }
+        before.is_empty()
+            || before.iter().any(|commit| {
+                committed_config(&repo, *commit, &self.project)
+                    .is_ok_and(|then| then == head_config)
+            })
+    }
+
     /// The data stays where it was: unless a record says so already, record the commit
     /// before the move, so that the next hook starts from there ("unknown" when git does
     /// not say, which makes it check out everything).
@@ -226,6 +265,19 @@ impl Site {
         if synced_commit::read(&self.dvc_dir).is_none() {
             let _ = synced_commit::write(&self.dvc_dir, self.before(kind));
         }
+    }
+}
+
+/// The blob id of `commit`'s `.dvc/config` in the project at `project`.
+fn committed_config(
+    repo: &gix::Repository,
+    commit: GitOid,
+    project: &str,
+) -> Result<Option<GitOid>, crate::git::GitError> {
+    let root = crate::git::revisions::root_tree(repo, commit)?;
+    match crate::git::tree_scan::subtree(repo, root, project)? {
+        Some(tree) => crate::git::tree_scan::find_dvc_config(repo, tree),
+        None => Ok(None),
     }
 }
 
@@ -325,12 +377,14 @@ fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<bool, Error
         return Ok(true);
     }
     let ctx = RepoContext::open(cwd)?;
-    let fetch = ctx
+    let fetch_on = ctx
         .git
         .local()
         .config_snapshot()
         .boolean(FETCH_KEY)
         .unwrap_or(true);
+    let config_is_new = fetch_on && !site.config_trusted(&ctx, kind, recorded);
+    let fetch = fetch_on && !config_is_new;
     let (targets, cleanup) = match &scope {
         Scope::Files {
             present, changed, ..
@@ -392,6 +446,14 @@ fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<bool, Error
         eprintln!(
             "{lead}: git-dvc: some DVC data of the new HEAD is not in the work tree after git {}:\n{message}",
             kind.git_command()
+        );
+    }
+    if failure.is_some() && config_is_new {
+        eprintln!(
+            "note: git-dvc did not ask the remote: .dvc/config changed with this move, and the \
+             hooks fetch only through a configuration the work tree had before (a branch could \
+             point a remote, and your credentials, elsewhere); `git config {}` true lets them",
+            crate::objects::collect::TRUST_COMMITTED_REMOTES_KEY
         );
     }
     if failure.is_some() || fetch_failed {
