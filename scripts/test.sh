@@ -209,7 +209,13 @@ setup_git_shell_user() {
     usermod -s "$shell" -p '*' "$SSHD_GIT_SHELL_USER"
     home="$(getent passwd "$SSHD_GIT_SHELL_USER" | cut -d: -f6)"
     install -d -m 700 -o "$SSHD_GIT_SHELL_USER" "$home/.ssh"
-    install -m 600 -o "$SSHD_GIT_SHELL_USER" "$key" "$home/.ssh/authorized_keys"
+    # Appended, not replaced (the last few kept): a run from another checkout (its own
+    # target/test-env and key) may be using the account at the same time.
+    local keys
+    keys="$(mktemp)"
+    { tail -n 7 "$home/.ssh/authorized_keys" 2>/dev/null || true; cat "$key"; } | awk '!seen[$0]++' >"$keys"
+    install -m 600 -o "$SSHD_GIT_SHELL_USER" "$keys" "$home/.ssh/authorized_keys"
+    rm -f "$keys"
     export GIT_DVC_TEST_GIT_SHELL_USER="$SSHD_GIT_SHELL_USER"
     echo "git-shell account $SSHD_GIT_SHELL_USER (shell $shell)"
 }

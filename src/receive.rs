@@ -325,12 +325,24 @@ impl ServerConfigs {
                 ),
             });
         }
+        let mut config = DvcConfig::from_levels(levels);
+        if problem.is_none() {
+            // What DVC's schema refuses is refused here too: a misspelt option must not
+            // quietly change what the check means.
+            if let Err(e) = config.check_schema() {
+                problem = Some(Error::ServerSetup {
+                    message: "the server's DVC storage config for this repository is invalid"
+                        .to_string(),
+                    detail: format!("{e} (in {})", e.file().unwrap_or_default()),
+                });
+            }
+        }
         if let Some(problem) = problem {
             // Half a config must route nothing: every output then needs the missing setup.
-            levels.clear();
+            config = DvcConfig::default();
             self.problem.get_or_insert(problem);
         }
-        let config = Arc::new(DvcConfig::from_levels(levels));
+        let config = Arc::new(config);
         self.loaded.insert(project.to_string(), config.clone());
         Ok(config)
     }
@@ -353,11 +365,14 @@ fn pushed_core_remote(
     let what = format!("{file}@{}", site.revision.label);
     let text = projects::read_capped(repo, blob, &what, max_file)?;
     // The origin directory only resolves relative paths, which are never used here.
-    let level = ConfigLevel::parse(&text, PathBuf::from("/"), what.clone()).map_err(|e| {
-        Error::BadInput(format!(
-            "{what} cannot be read ({e}): DVC would refuse it too; fix it and push again"
-        ))
-    })?;
+    // Checked alone: its remotes' URLs may live in the clones' config.local.
+    let level = ConfigLevel::parse(&text, PathBuf::from("/"), what.clone())
+        .and_then(|level| level.check_schema_alone().map(|()| level))
+        .map_err(|e| {
+            Error::BadInput(format!(
+                "{what} cannot be read ({e}): DVC would refuse it too; fix it and push again"
+            ))
+        })?;
     Ok(DvcConfig::from_levels(vec![level]).core_remote())
 }
 
@@ -372,6 +387,7 @@ fn default_level(name: &str, dvc_dir: &Path) -> ConfigLevel {
         origin_dir: dvc_dir.to_path_buf(),
         source: "the pushed core.remote".to_string(),
         data,
+        layout: Default::default(),
     }
 }
 

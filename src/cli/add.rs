@@ -36,6 +36,9 @@ pub fn run(args: AddArgs) -> i32 {
             }
             0
         }
+        Err(add::AddError::Repo(e)) if report::config_failure(&e).is_some() => {
+            report::CONFIG_ERROR_EXIT
+        }
         Err(e) => {
             report::error(&e.to_string());
             1

@@ -63,6 +63,13 @@ pub fn run(args: CheckoutArgs) -> i32 {
 }
 
 fn fail(quiet: bool, err: &Error) -> i32 {
+    if report::is_config_failure(err) {
+        // DVC's configuration error: its line, and 251 (silent under -q).
+        return match quiet {
+            true => report::CONFIG_ERROR_EXIT,
+            false => report::fail("", err),
+        };
+    }
     if quiet {
         // DVC's -q silences errors too; only the exit code remains.
         return match err {

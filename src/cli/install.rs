@@ -332,7 +332,7 @@ fn remember_project() -> Result<String, String> {
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
     // A repository git-dvc cannot read yet still gets its hook; the hook will say why.
-    let Ok(ctx) = RepoContext::open(&cwd) else {
+    let Ok(ctx) = RepoContext::open_unchecked(&cwd) else {
         return Ok(String::new());
     };
     if ctx.project.is_empty() {

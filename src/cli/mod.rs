@@ -341,6 +341,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Add(_)
             | Command::Push(_)
             | Command::Fetch(_)
+            | Command::Pull(_)
             | Command::Status(_)
             | Command::Check(_)
     ));

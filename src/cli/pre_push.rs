@@ -89,10 +89,17 @@ pub fn run(args: PrePushArgs) -> i32 {
             }
             1
         }
-        Err(e) => {
-            fail(&e);
-            1
-        }
+        Err(e) => match report::config_failure(&e) {
+            // DVC's words for a configuration it refuses, and its exit code.
+            Some(code) => {
+                eprintln!("hint: the push was stopped: fix the DVC configuration and push again, or skip the upload once with {SKIP_ENV}=1 git push ...");
+                code
+            }
+            None => {
+                fail(&e);
+                1
+            }
+        },
     }
 }
 

@@ -93,6 +93,7 @@ fn fail(quiet: bool, err: &Error) -> i32 {
     if quiet {
         return match err {
             Error::NotDvcRepo(_) => 253,
+            _ if report::is_config_failure(err) => report::CONFIG_ERROR_EXIT,
             _ => 1,
         };
     }

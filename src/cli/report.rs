@@ -11,9 +11,54 @@ pub fn error(message: &str) {
     eprintln!("ERROR: {message}");
 }
 
+/// DVC's exit code for a configuration it refuses to load (`configuration error`).
+pub const CONFIG_ERROR_EXIT: i32 = 251;
+
+/// Whether `err` is a configuration DVC refuses (see [`config_failure`]): exit 251 even
+/// under `-q`, which prints nothing.
+pub fn is_config_failure(err: &Error) -> bool {
+    match err {
+        Error::Storage(e) => e.config,
+        Error::Config(c) => c.stops_loading(),
+        _ => false,
+    }
+}
+
+/// A configuration DVC refuses as it opens the repository (a file it cannot parse, a key
+/// or value its schema rejects): prints DVC's `ERROR: configuration error - config file
+/// error: …` and a hint naming the file, and returns 251, DVC's exit code for it. `None`
+/// for any other error.
+pub fn config_failure(err: &Error) -> Option<i32> {
+    if let Error::Storage(e) = err {
+        // A remote option DVC's file system refuses too (its `ConfigError`, 251).
+        if !e.config {
+            return None;
+        }
+        error(&format!("configuration error - {}", e.message));
+        return Some(CONFIG_ERROR_EXIT);
+    }
+    let Error::Config(config) = err else {
+        return None;
+    };
+    if !config.stops_loading() {
+        return None;
+    }
+    error(&format!("configuration error - {config}"));
+    if let crate::dvc::config::ConfigError::Invalid { file, .. } = config {
+        eprintln!(
+            "hint: fix or remove it in {file}: DVC refuses this configuration too \
+             (the options each remote type takes: https://dvc.org/doc/command-reference/remote/modify)"
+        );
+    }
+    Some(CONFIG_ERROR_EXIT)
+}
+
 /// Prints `ERROR: <what> - <error>` (just `ERROR: <error>` when `what` is empty, as DVC's
 /// status does) and returns DVC's exit code for it.
 pub fn fail(what: &str, err: &Error) -> i32 {
+    if let Some(code) = config_failure(err) {
+        return code;
+    }
     if let Error::NoRevisionCollected { warnings, .. } = err {
         // DVC's `failed to collect '<rev>', skipping` for each, before the error.
         for w in warnings {

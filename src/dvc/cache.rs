@@ -24,6 +24,9 @@ pub const CACHE_MODE: u32 = 0o444;
 #[derive(Debug, Clone)]
 pub struct LocalCache {
     root: PathBuf,
+    /// `cache.shared = group`: directories are made group-writable (see
+    /// [`super::dir_modes`]).
+    shared_group: bool,
 }
 
 /// Why an object could not be added to the cache.
@@ -55,7 +58,21 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 
 impl LocalCache {
     pub fn new(root: PathBuf) -> LocalCache {
-        LocalCache { root }
+        LocalCache {
+            root,
+            shared_group: false,
+        }
+    }
+
+    /// The cache with `cache.shared = group` set or not.
+    pub fn with_shared_group(mut self, shared_group: bool) -> LocalCache {
+        self.shared_group = shared_group;
+        self
+    }
+
+    /// Whether `cache.shared = group` is set.
+    pub fn shared_group(&self) -> bool {
+        self.shared_group
     }
 
     pub fn root(&self) -> &Path {
@@ -124,7 +141,8 @@ impl LocalCache {
         let dir = target
             .parent()
             .expect("object paths have a shard directory");
-        fs::create_dir_all(dir).map_err(io("create", dir))?;
+        super::dir_modes::make_dirs(dir, super::dir_modes::dir_mode(self.shared_group))
+            .map_err(io("create", dir))?;
         let temp = dir.join(crate::temp_files::temp_name());
         let result = copy_verified(source, source_path, &temp, oid).and_then(|()| {
             fs::set_permissions(&temp, fs::Permissions::from_mode(CACHE_MODE))

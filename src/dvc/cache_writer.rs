@@ -18,18 +18,17 @@
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use super::cache::{LocalCache, CACHE_MODE};
+use super::dir_modes;
 use super::hash::DvcHash;
 use crate::transfer::verify::Verifier;
 
-/// Directory mode under `cache.shared = group` (`LocalHashFileDB._dir_mode`).
-const SHARED_DIR_MODE: u32 = 0o2775;
 /// Buffer for hashing what a kernel copy wrote.
 const HASH_BUFFER: usize = 1 << 20;
 
@@ -75,11 +74,7 @@ impl CacheWriter {
     pub fn new(cache: &LocalCache, shared_group: bool) -> CacheWriter {
         CacheWriter {
             cache: cache.clone(),
-            dir_mode: if shared_group {
-                SHARED_DIR_MODE
-            } else {
-                0o777 & !umask()
-            },
+            dir_mode: dir_modes::dir_mode(shared_group),
             ready_dirs: Mutex::new(HashSet::new()),
             reflink: AtomicU8::new(REFLINK_UNKNOWN),
         }
@@ -131,54 +126,18 @@ impl CacheWriter {
         Ok((temp, file))
     }
 
-    /// `mkdir -p` with DVC's modes: every directory created gets `dir_mode` (chmod, past
-    /// the umask), and so does `dir` itself if it existed (best effort: in a shared cache
-    /// it may belong to someone else, which DVC tolerates too).
+    /// `mkdir -p` with DVC's modes ([`dir_modes::make_dirs`]), once per directory a run.
     fn make_dir(&self, dir: &Path) -> Result<(), WriteError> {
         if self.ready_dirs.lock().expect("dirs lock").contains(dir) {
             return Ok(());
         }
-        let mut missing = Vec::new();
-        let mut cur = dir;
-        while !cur.is_dir() {
-            missing.push(cur.to_path_buf());
-            match cur.parent() {
-                Some(p) => cur = p,
-                None => break,
-            }
-        }
-        for d in missing.iter().rev() {
-            match fs::DirBuilder::new().mode(self.dir_mode).create(d) {
-                Ok(()) => {
-                    let _ = fs::set_permissions(d, fs::Permissions::from_mode(self.dir_mode));
-                }
-                // Another worker (or process) made it meanwhile.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
-                Err(e) => return Err(io_error("create", d)(e)),
-            }
-        }
-        if missing.is_empty() {
-            let _ = fs::set_permissions(dir, fs::Permissions::from_mode(self.dir_mode));
-        }
+        dir_modes::make_dirs(dir, self.dir_mode).map_err(io_error("create", dir))?;
         self.ready_dirs
             .lock()
             .expect("dirs lock")
             .insert(dir.to_path_buf());
         Ok(())
     }
-}
-
-/// The process's umask, read once (setting it back at once; this runs before any worker).
-pub(crate) fn umask() -> u32 {
-    static UMASK: OnceLock<u32> = OnceLock::new();
-    *UMASK.get_or_init(|| {
-        // SAFETY: umask(2) cannot fail; the old value is restored immediately.
-        unsafe {
-            let old = libc::umask(0o022);
-            libc::umask(old);
-            old as u32
-        }
-    })
 }
 
 /// One object on its way into the cache. Bytes are written with [`Write`] (hashed as they
@@ -458,7 +417,7 @@ mod tests {
             .join("cache/files/md5/b1/946ac92492d2347c6235b4d2611184");
         assert_eq!(fs::read(&obj).unwrap(), b"hello\n");
         assert_eq!(mode(&obj), 0o444);
-        assert_eq!(mode(obj.parent().unwrap()), 0o777 & !umask());
+        assert_eq!(mode(obj.parent().unwrap()), 0o777 & !dir_modes::umask());
         assert_eq!(
             entries(obj.parent().unwrap()),
             ["946ac92492d2347c6235b4d2611184"]

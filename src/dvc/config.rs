@@ -85,6 +85,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
+use super::config_schema::{self, OrderedConfig, OrderedSection, RawValue, Scope};
 use super::configobj::{self, Value};
 
 /// Settings of one section or one named section: lower-cased key → value.
@@ -116,6 +117,35 @@ pub enum ConfigError {
     /// `remote://` URLs that lead back to a remote already on the path.
     #[error("config file error: remote:// URLs form a loop: {}", .0.join(" -> "))]
     RemoteLoop(Vec<String>),
+    /// What DVC's schema refuses (an unknown or misspelt key, a value of the wrong
+    /// kind), in DVC's words; `file` is the config file that set it.
+    #[error("config file error: {message}")]
+    Invalid { message: String, file: String },
+}
+
+impl ConfigError {
+    /// Whether DVC stops with this error as it opens the repository ("configuration
+    /// error", exit 251), rather than when a command looks a remote up.
+    pub fn stops_loading(&self) -> bool {
+        matches!(
+            self,
+            ConfigError::Syntax { .. }
+                | ConfigError::Io { .. }
+                | ConfigError::Invalid { .. }
+                | ConfigError::MissingUrl(_)
+        )
+    }
+
+    /// The file to fix, when the error is about one.
+    pub fn file(&self) -> Option<String> {
+        match self {
+            ConfigError::Syntax { file, .. } | ConfigError::Invalid { file, .. } => {
+                Some(file.clone())
+            }
+            ConfigError::Io { path, .. } => Some(path.display().to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// The contents of one config file, with names lower-cased and paths resolved.
@@ -135,6 +165,27 @@ pub struct ConfigLevel {
     /// Where the text came from, for messages: a path, or e.g. `v1.0:.dvc/config`.
     pub source: String,
     pub data: ConfigData,
+    /// The sections and keys of `data` in the order DVC's dicts hold them, and which
+    /// values were lists: what the schema check walks.
+    pub layout: Layout,
+}
+
+/// Sections and keys in first-appearance order (DVC reports the first problem its
+/// schema finds in that order), with which values ConfigObj read as lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Plain sections (`core`, `cache`, unknown ones) and their keys.
+    pub sections: Vec<(String, Vec<LayoutKey>)>,
+    /// Named sections: kind (`remote`, …), name, keys.
+    pub named: Vec<(String, String, Vec<LayoutKey>)>,
+}
+
+/// One key of a section, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutKey {
+    pub key: String,
+    /// ConfigObj read the value as a list (unquoted, with commas).
+    pub list: bool,
 }
 
 /// A remote's settings, after following `remote://` references.
@@ -154,6 +205,8 @@ pub struct RemoteConfig {
 pub struct DvcConfig {
     levels: Vec<ConfigLevel>,
     merged: ConfigData,
+    /// The first problem DVC's schema finds in the merged levels, if any.
+    invalid: Option<(String, String)>,
 }
 
 /// Options holding paths, resolved relative to the file that sets them
@@ -212,10 +265,16 @@ impl ConfigLevel {
         // the earlier one.
         let mut plain = BTreeMap::new();
         let mut named: BTreeMap<&str, BTreeMap<&str, &configobj::Section>> = BTreeMap::new();
+        // Named sections in the order DVC's dict of each kind holds them.
+        let mut named_order: Vec<(&str, &str)> = Vec::new();
         for (name, section) in &lowered {
             if let Some((kind, remote)) = parse_named(name) {
                 named.entry(kind).or_default().insert(remote, section);
+                if !named_order.contains(&(kind, remote)) {
+                    named_order.push((kind, remote));
+                }
             } else if let Some(&kind) = NAMED_KINDS.iter().find(|&&kind| kind == name) {
+                named_order.retain(|(k, _)| *k != kind);
                 // A plain `[remote]` replaces DVC's whole dict of remotes: an empty one
                 // forgets the remotes above it, a non-empty one fails DVC's schema.
                 if !section.entries.is_empty() {
@@ -232,30 +291,56 @@ impl ConfigLevel {
         }
 
         let mut data = ConfigData::default();
-        for (name, section) in plain {
+        for (&name, &section) in &plain {
             let path_options: &[&str] = if name == "cache" { &["dir"] } else { &[] };
             let settings = settings(section, path_options, name == "core", &origin_dir)
                 .map_err(|(line, message)| syntax(line, message))?;
             data.sections.insert(name.to_string(), settings);
         }
-        for (kind, sections) in named.into_iter().filter(|(_, s)| !s.is_empty()) {
+        for (&kind, sections) in named.iter().filter(|(_, s)| !s.is_empty()) {
             let path_options = match kind {
                 "remote" => REMOTE_PATH_OPTIONS,
                 "machine" => MACHINE_PATH_OPTIONS,
                 _ => &[],
             };
             let into = data.named.entry(kind.to_string()).or_default();
-            for (name, section) in sections {
+            for (&name, &section) in sections {
                 let settings = settings(section, path_options, false, &origin_dir)
                     .map_err(|(line, message)| syntax(line, message))?;
                 into.insert(name.to_string(), settings);
             }
         }
+        let layout = Layout {
+            sections: lowered
+                .iter()
+                .filter(|(name, _)| plain.contains_key(name.as_str()))
+                .map(|(name, section)| (name.clone(), layout_keys(section)))
+                .collect(),
+            named: named_order
+                .iter()
+                .filter_map(|&(kind, name)| {
+                    let section = named.get(kind)?.get(name)?;
+                    Some((kind.to_string(), name.to_string(), layout_keys(section)))
+                })
+                .collect(),
+        };
         Ok(ConfigLevel {
             origin_dir,
             source,
             data,
+            layout,
         })
+    }
+
+    /// DVC's schema check of this file read alone, as the server checks a pushed
+    /// `.dvc/config`: a remote's `url` may be set in a file it cannot see (the clone's
+    /// `config.local`), so a remote without one may hold any remote option; anything
+    /// else DVC would refuse is refused.
+    pub fn check_schema_alone(&self) -> Result<(), ConfigError> {
+        match schema_problem(std::slice::from_ref(self), Scope::FileAlone) {
+            None => Ok(()),
+            Some((message, file)) => Err(ConfigError::Invalid { message, file }),
+        }
     }
 
     /// Reads and parses a config file. A missing file is `Ok(None)`, as in DVC.
@@ -309,7 +394,40 @@ impl DvcConfig {
                 }
             }
         }
-        DvcConfig { levels, merged }
+        let invalid = schema_problem(&levels, Scope::Merged);
+        DvcConfig {
+            levels,
+            merged,
+            invalid,
+        }
+    }
+
+    /// A configuration that cannot be read (a committed `.dvc/config` with a syntax
+    /// error): it routes nothing, and [`Self::check_schema`] reports `error`, so that
+    /// the revision holding it fails to collect as in DVC.
+    pub fn unreadable(error: &ConfigError) -> DvcConfig {
+        let text = error.to_string();
+        let message = text
+            .strip_prefix("config file error: ")
+            .unwrap_or(&text)
+            .to_string();
+        DvcConfig {
+            invalid: Some((message, error.file().unwrap_or_default())),
+            ..DvcConfig::default()
+        }
+    }
+
+    /// DVC's schema check of the merged levels: the first problem DVC would stop on
+    /// (an unknown key, a value of the wrong kind, a remote without `url`), naming the
+    /// file that set it.
+    pub fn check_schema(&self) -> Result<(), ConfigError> {
+        match &self.invalid {
+            None => Ok(()),
+            Some((message, file)) => Err(ConfigError::Invalid {
+                message: message.clone(),
+                file: file.clone(),
+            }),
+        }
     }
 
     /// Reads the system, global, repo and local config files of the repository whose
@@ -457,6 +575,91 @@ fn settings(
         settings.insert(key, text);
     }
     Ok(settings)
+}
+
+/// The first problem DVC's schema finds in `levels` merged (see [`config_schema`]), and
+/// the source of the level that set the value it is about.
+fn schema_problem(levels: &[ConfigLevel], scope: Scope) -> Option<(String, String)> {
+    fn upsert<'l, 'a, T: Default>(list: &'l mut Vec<(&'a str, T)>, name: &'a str) -> &'l mut T {
+        let i = match list.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                list.push((name, T::default()));
+                list.len() - 1
+            }
+        };
+        &mut list[i].1
+    }
+    fn set<'a>(section: &mut OrderedSection<'a>, keys: &'a [LayoutKey], values: &'a Settings) {
+        for k in keys {
+            let Some(text) = values.get(&k.key) else {
+                continue;
+            };
+            let value = RawValue { text, list: k.list };
+            match section.iter_mut().find(|(n, _)| *n == k.key) {
+                Some(slot) => slot.1 = value,
+                None => section.push((&k.key, value)),
+            }
+        }
+    }
+    let mut ordered = OrderedConfig::default();
+    for level in levels {
+        for (name, keys) in &level.layout.sections {
+            let Some(values) = level.data.sections.get(name) else {
+                continue;
+            };
+            set(upsert(&mut ordered.sections, name), keys, values);
+        }
+        for (kind, name, keys) in &level.layout.named {
+            let Some(values) = level.data.named.get(kind).and_then(|n| n.get(name)) else {
+                continue;
+            };
+            let of_kind = upsert(&mut ordered.named, kind);
+            set(upsert(of_kind, name), keys, values);
+        }
+    }
+    let problem = config_schema::validate(&ordered, scope)?;
+    // The last level that holds the value (for a remote, its url; else the section).
+    let path: Vec<&str> = problem.path.iter().map(String::as_str).collect();
+    let is_named = path.len() >= 2 && NAMED_KINDS.contains(&path[0]);
+    let (section_path, key) = match (is_named, path.as_slice()) {
+        (true, [kind, name, key, ..]) => ((*kind, Some(*name)), Some(*key)),
+        (true, [kind, name]) => ((*kind, Some(*name)), (*kind == "remote").then_some("url")),
+        (false, [section, key, ..]) => ((*section, None), Some(*key)),
+        (_, [section, ..]) => ((*section, None), None),
+        (_, []) => (("", None), None),
+    };
+    fn settings_at<'l>(level: &'l ConfigLevel, at: (&str, Option<&str>)) -> Option<&'l Settings> {
+        match at {
+            (kind, Some(name)) => level.data.named.get(kind)?.get(name),
+            (section, None) => level.data.sections.get(section),
+        }
+    }
+    let settings = |level| settings_at(level, section_path);
+    let file = levels
+        .iter()
+        .rev()
+        .find(|l| key.is_some_and(|k| settings(l).is_some_and(|s| s.contains_key(k))))
+        .or_else(|| levels.iter().rev().find(|l| settings(l).is_some()))
+        .or(levels.last())
+        .map(|l| l.source.clone())
+        .unwrap_or_default();
+    Some((problem.message, file))
+}
+
+/// A section's keys, lower-cased, where each first appears; the list flag of the value
+/// that wins (the last spelling).
+fn layout_keys(section: &configobj::Section) -> Vec<LayoutKey> {
+    let mut keys: Vec<LayoutKey> = Vec::new();
+    for entry in &section.entries {
+        let key = entry.key.to_lowercase();
+        let list = matches!(entry.value, Value::List(_));
+        match keys.iter_mut().find(|k| k.key == key) {
+            Some(k) => k.list = list,
+            None => keys.push(LayoutKey { key, list }),
+        }
+    }
+    keys
 }
 
 /// `_parse_named`: `remote "name"` (already lower-cased) → `("remote", "name")`, for

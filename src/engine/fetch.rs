@@ -89,11 +89,7 @@ pub fn fetch_collected(
     if swept > 0 {
         observer.notice(Notice::CacheTemporariesRemoved(swept));
     }
-    let shared = ctx
-        .workspace_config
-        .get("cache", "shared")
-        .is_some_and(|v| v.eq_ignore_ascii_case("group"));
-    let writer = CacheWriter::new(&ctx.cache, shared);
+    let writer = CacheWriter::new(&ctx.cache, ctx.cache.shared_group());
     observer.notice(Notice::Scanned {
         revisions: collected.snapshots_used,
         remotes: collected.destinations.len(),

@@ -336,5 +336,7 @@ pub fn load_storage_config(path: &Path) -> Result<Arc<DvcConfig>, Error> {
     let mut local = path.as_os_str().to_owned();
     local.push(".local");
     levels.extend(ConfigLevel::load_file(Path::new(&local))?);
-    Ok(Arc::new(DvcConfig::from_levels(levels)))
+    let config = DvcConfig::from_levels(levels);
+    config.check_schema()?;
+    Ok(Arc::new(config))
 }

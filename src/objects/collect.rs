@@ -625,6 +625,11 @@ fn snapshot_failure(
     parsed: &HashMap<Unit, Result<ParsedUnit, String>>,
     options: &CollectOptions<'_>,
 ) -> Option<(String, Error)> {
+    // DVC reads a revision's config before its DVC files: one its schema rejects fails
+    // the revision, in DVC's words (`config file error: …`).
+    if let Err(e) = snap.config.check_schema() {
+        return Some((e.to_string(), e.into()));
+    }
     let mut failure: Option<(String, CollectFailure)> = None;
     // Only a command with targets needs the snapshot's own units.
     let mut found: Vec<FoundUnit> = Vec::new();

@@ -78,7 +78,17 @@ fn relative_dir(dir: &Path, root: &Path) -> String {
 }
 
 impl RepoContext {
+    /// The repository around `cwd`, its configuration checked against DVC's schema as DVC
+    /// checks it when it opens a repository (an unknown key stops every command).
     pub fn open(cwd: &Path) -> Result<RepoContext, Error> {
+        let ctx = Self::open_unchecked(cwd)?;
+        ctx.workspace_config.check_schema()?;
+        Ok(ctx)
+    }
+
+    /// [`Self::open`] without the schema check: for finding the project (`install`),
+    /// which must work whatever the configuration holds.
+    pub fn open_unchecked(cwd: &Path) -> Result<RepoContext, Error> {
         let git = GitRepo::discover(cwd)?;
         let project = project_of(&git, cwd)?;
         // (`join("")` would add a trailing `/` to the messages that print the root.)
@@ -117,11 +127,15 @@ impl RepoContext {
             .flatten()
             .collect(),
         ));
+        let shared = workspace_config
+            .get("cache", "shared")
+            .is_some_and(crate::dvc::dir_modes::is_group);
         let cache = LocalCache::new(
             workspace_config
                 .cache_dir()
                 .unwrap_or_else(|| dvc_dir.join("cache")),
-        );
+        )
+        .with_shared_group(shared);
         let cwd_prefix = relative_dir(cwd, &root);
         Ok(RepoContext {
             git,
@@ -162,7 +176,11 @@ impl RepoContext {
         levels.extend(self.machine_levels.0.clone());
         levels.extend(self.machine_levels.1.clone());
         if let Some((text, source)) = text {
-            levels.push(ConfigLevel::parse(text, self.dvc_dir.clone(), source)?);
+            // A file DVC cannot read makes the revision fail to collect, not the command.
+            match ConfigLevel::parse(text, self.dvc_dir.clone(), source) {
+                Ok(level) => levels.push(level),
+                Err(e) => return Ok(DvcConfig::unreadable(&e)),
+            }
         }
         levels.extend(self.local_level.clone());
         Ok(DvcConfig::from_levels(levels))
@@ -189,7 +207,10 @@ impl RepoContext {
         levels.extend(self.machine_levels.0.clone());
         levels.extend(self.machine_levels.1.clone());
         if let Some((text, source)) = text {
-            levels.push(ConfigLevel::parse(text, dvc_dir.clone(), source)?);
+            match ConfigLevel::parse(text, dvc_dir.clone(), source) {
+                Ok(level) => levels.push(level),
+                Err(e) => return Ok(DvcConfig::unreadable(&e)),
+            }
         }
         if self.git.work_dir().is_some() {
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
@@ -209,7 +230,9 @@ impl RepoContext {
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config"))?);
             levels.extend(ConfigLevel::load_file(&dvc_dir.join("config.local"))?);
         }
-        Ok(DvcConfig::from_levels(levels))
+        let config = DvcConfig::from_levels(levels);
+        config.check_schema()?;
+        Ok(config)
     }
 }
 

@@ -18,7 +18,7 @@ use opendal::Operator;
 use super::object_store::{
     bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
-use super::{option_bool, option_str, ErrorKind, StorageError};
+use super::{option_bool, option_str, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -68,13 +68,9 @@ impl GcsSettings {
 pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
     let settings = GcsSettings::from_remote(remote, &|k| std::env::var(k).ok())?;
     let op = Operator::new(settings.builder()).map_err(|e| {
-        StorageError::new(
-            ErrorKind::Other,
-            format!(
-                "config file error: remote '{}': cannot set up Google Cloud Storage access: {}",
-                remote.name,
-                e.message()
-            ),
+        StorageError::config(
+            &remote.name,
+            format!("cannot set up Google Cloud Storage access: {}", e.message()),
         )
     })?;
     let hint = format!(
@@ -91,8 +87,9 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: false,
             large_uploads: LargeUploads::ResumableIfAbsent,
             name_as_content_md5: false,
-            http: HttpSettings::from_remote(remote, "read_timeout")?,
+            http: HttpSettings::from_remote(remote, "read_timeout", super::tls::Client::Aiohttp)?,
             extra_headers: Vec::new(),
+            s3_signer: None,
         },
         op,
         None,

@@ -11,6 +11,7 @@
 //! | option | effect |
 //! | --- | --- |
 //! | `auth` | `basic` (needs `user` and `password`) or `custom` (`custom_auth_header: password` on every request); `digest` is refused, as DVC refuses it |
+//! | `ask_password` | with `auth`, a missing password is asked for on the terminal, as DVC asks; in a hook or without a terminal, an error says how to store it |
 //! | `method` | `POST` (default) or `PUT` |
 //! | `ssl_verify` | `false`, or a CA bundle path |
 //! | `connect_timeout`, `read_timeout` | seconds (default 60); `read_timeout` bounds each check and manifest read, and how long sent bytes may go unacknowledged |
@@ -27,9 +28,12 @@ use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 
-use super::object_store::{read_ca_bundle, HttpSettings, SslVerify};
+use super::ask_password::{self, Alternative};
+use super::object_store::HttpSettings;
+use super::tls::Client as TlsClient;
 use super::{
-    classify_status, denied_message, option_str, redact_url, ErrorKind, Storage, StorageError,
+    classify_status, denied_message, option_bool, option_str, redact_url, ErrorKind, Storage,
+    StorageError,
 };
 use crate::dvc::config::RemoteConfig;
 
@@ -54,10 +58,7 @@ pub struct HttpRemoteSettings {
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
-    StorageError::new(
-        ErrorKind::Other,
-        format!("config file error: remote '{}': {message}", remote.name),
-    )
+    StorageError::config(&remote.name, message)
 }
 
 impl HttpRemoteSettings {
@@ -74,8 +75,22 @@ impl HttpRemoteSettings {
             }
         };
         let user = option_str(remote, "user").map(str::to_string);
-        let password = option_str(remote, "password").map(str::to_string);
-        let auth = match option_str(remote, "auth") {
+        // dvc-http: an empty password is a password; only a missing one is asked for.
+        let mut password = remote.options.get("password").cloned();
+        // DVC's schema lower-cases `auth`.
+        let method = option_str(remote, "auth").map(str::to_ascii_lowercase);
+        if method.is_some()
+            && password.is_none()
+            && option_bool(remote, "ask_password")? == Some(true)
+        {
+            password = Some(ask_password::ask(
+                &remote.name,
+                &remote.url,
+                user.as_deref().unwrap_or("custom"),
+                Alternative::Password,
+            )?);
+        }
+        let auth = match method.as_deref() {
             None => Auth::None,
             Some("basic") => match (user, password) {
                 (Some(user), Some(password)) => Auth::Basic { user, password },
@@ -134,7 +149,7 @@ const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 128 << 10;
 
 pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
     let settings = HttpRemoteSettings::from_remote(remote)?;
-    let http = HttpSettings::from_remote(remote, "read_timeout")?;
+    let http = HttpSettings::from_remote(remote, "read_timeout", TlsClient::Aiohttp)?;
     let mut builder = Client::builder()
         .connect_timeout(http.connect_timeout)
         // Whole-request deadlines are set per request (checks, uploads by size); sent
@@ -143,14 +158,9 @@ pub fn open(remote: &RemoteConfig) -> Result<HttpStorage, StorageError> {
         .timeout(None::<Duration>)
         .tcp_user_timeout(http.read_timeout)
         .tcp_keepalive(Duration::from_secs(30));
-    match &http.ssl_verify {
-        SslVerify::Yes => {}
-        SslVerify::No => builder = builder.tls_danger_accept_invalid_certs(true),
-        SslVerify::CaBundle(path) => {
-            for cert in read_ca_bundle(path)? {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
+    match http.trust.client_config()? {
+        None => builder = builder.tls_danger_accept_invalid_certs(true),
+        Some(tls) => builder = builder.tls_backend_preconfigured(tls),
     }
     let client = builder.build().map_err(|e| {
         StorageError::new(

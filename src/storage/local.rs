@@ -8,15 +8,27 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{ErrorKind, Storage, StorageError};
+use crate::dvc::dir_modes;
 use crate::temp_files::{is_stale_temp, temp_name};
 
 pub struct LocalStorage {
     root: PathBuf,
+    /// The mode of the directories it makes (`shared = group`: 02775, as DVC).
+    dir_mode: u32,
 }
 
 impl LocalStorage {
     pub fn new(root: PathBuf) -> LocalStorage {
-        LocalStorage { root }
+        LocalStorage {
+            root,
+            dir_mode: dir_modes::dir_mode(false),
+        }
+    }
+
+    /// The remote's `shared = group`: directories teammates in the group can add to.
+    pub fn with_shared_group(mut self, shared_group: bool) -> LocalStorage {
+        self.dir_mode = dir_modes::dir_mode(shared_group);
+        self
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -74,7 +86,7 @@ impl Storage for LocalStorage {
         let dir = target
             .parent()
             .ok_or_else(|| StorageError::new(ErrorKind::Other, format!("bad key {key}")))?;
-        fs::create_dir_all(dir)
+        dir_modes::make_dirs(dir, self.dir_mode)
             .map_err(|e| StorageError::from_io(&format!("cannot create {}", dir.display()), e))?;
         let temp = dir.join(temp_name());
         let result = write_then_rename(source, &temp, &target);

@@ -6,6 +6,7 @@
 //! decides what the bytes are worth (the download queue hashes them before anything takes
 //! an object's name).
 
+mod ask_password;
 mod aws_config;
 pub mod azure;
 pub mod gcs;
@@ -20,6 +21,7 @@ pub mod prompt;
 mod retrying;
 pub mod s3;
 pub mod ssh;
+pub mod tls;
 mod upload_memory;
 pub mod webdav;
 
@@ -56,6 +58,9 @@ pub struct StorageError {
     pub key: Option<String>,
     /// The HTTP status the server answered with, for HTTP-based remotes.
     pub status: Option<u16>,
+    /// A remote configuration DVC refuses too (its `ConfigError`): commands stop with
+    /// DVC's "configuration error" and exit code 251.
+    pub config: bool,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -68,8 +73,19 @@ impl StorageError {
             remote: None,
             key: None,
             status: None,
+            config: false,
             source: None,
         }
+    }
+
+    /// A remote option DVC refuses too (`config file error: remote 'NAME': …`).
+    pub fn config(remote: &str, message: impl std::fmt::Display) -> StorageError {
+        let mut e = StorageError::new(
+            ErrorKind::Other,
+            format!("config file error: remote '{remote}': {message}"),
+        );
+        e.config = true;
+        e
     }
 
     /// Records which remote and key the failure was about.
@@ -212,14 +228,21 @@ pub use retrying::backoff;
 fn open_backend(remote: &RemoteConfig, limits: &Limits) -> Result<Box<dyn Storage>, StorageError> {
     refuse_cloud_versioned(remote)?;
     let url = remote.url.as_str();
+    let shared = remote
+        .options
+        .get("shared")
+        .is_some_and(|v| crate::dvc::dir_modes::is_group(v));
     let parts = |store: object_store::ObjectStore| {
         store.with_multipart_threshold(limits.multipart_threshold)
     };
     match url_scheme(url) {
-        None => Ok(Box::new(local::LocalStorage::new(url.into()))),
-        Some("file") => Ok(Box::new(local::LocalStorage::new(
-            url.trim_start_matches("file://").into(),
-        ))),
+        None => Ok(Box::new(
+            local::LocalStorage::new(url.into()).with_shared_group(shared),
+        )),
+        Some("file") => Ok(Box::new(
+            local::LocalStorage::new(url.trim_start_matches("file://").into())
+                .with_shared_group(shared),
+        )),
         Some("s3") => Ok(Box::new(parts(s3::open(remote)?))),
         Some("azure") => Ok(Box::new(parts(azure::open(remote)?))),
         Some("gs") => Ok(Box::new(parts(gcs::open(remote)?))),
@@ -285,12 +308,9 @@ pub fn option_bool(remote: &RemoteConfig, key: &str) -> Result<Option<bool>, Sto
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(Some(true)),
         "false" | "no" | "off" | "0" => Ok(Some(false)),
-        _ => Err(StorageError::new(
-            ErrorKind::Other,
-            format!(
-                "config file error: remote '{}': option '{key}' must be true or false, not '{value}'",
-                remote.name
-            ),
+        _ => Err(StorageError::config(
+            &remote.name,
+            format!("option '{key}' must be true or false, not '{value}'"),
         )),
     }
 }

@@ -21,6 +21,7 @@ use std::time::Duration;
 use opendal::{Buffer, HttpBody, HttpTransport, HttpTransporter, OperationContext, Operator};
 use opendal_http_transport_reqwest::ReqwestTransport;
 
+use super::tls::{Client, Trust};
 use super::upload_memory::MemoryBudget;
 use super::{denied_message, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
@@ -118,6 +119,9 @@ struct CountingTransport {
     inner: ReqwestTransport,
     requests: Arc<AtomicU64>,
     extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// S3: requests are signed here (opendal sends them unsigned), after the multipart
+    /// requests' headers are made what S3 accepts ([`super::s3::fix_multipart_headers`]).
+    signer: Option<reqsign_core::Signer<reqsign_aws_v4::Credential>>,
 }
 
 impl HttpTransport for CountingTransport {
@@ -137,6 +141,17 @@ impl HttpTransport for CountingTransport {
                 req.headers_mut()
                     .insert(http::HeaderName::from_static("content-md5"), md5);
             }
+        }
+        if let Some(signer) = &self.signer {
+            let (mut parts, body) = req.into_parts();
+            super::s3::prepare_for_signing(&mut parts);
+            signer.sign(&mut parts, None).await.map_err(|e| {
+                opendal::Error::new(opendal::ErrorKind::Unexpected, "cannot sign the request")
+                    .set_source(e)
+            })?;
+            // As opendal does after signing: the client sets it for the HTTP version.
+            parts.headers.remove(http::header::HOST);
+            req = http::Request::from_parts(parts, body);
         }
         let is_head = req.method() == http::Method::HEAD;
         let response = self.inner.fetch(req).await?;
@@ -169,30 +184,26 @@ impl HttpTransport for CountingTransport {
 
 /// HTTP client settings common to the HTTP-based remotes (`ssl_verify`, timeouts).
 pub struct HttpSettings {
-    /// `false` to accept any certificate; a CA bundle path to trust it.
-    pub ssl_verify: SslVerify,
+    /// Which certificates the connections trust ([`super::tls`]).
+    pub trust: Trust,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
 }
 
-pub enum SslVerify {
-    Yes,
-    No,
-    CaBundle(String),
-}
-
 impl HttpSettings {
-    /// Reads `ssl_verify`, `connect_timeout` and `read_timeout` (seconds) from a remote.
+    /// Reads `ssl_verify` (as `client`, the DVC client of this remote type, reads it),
+    /// `connect_timeout` and `read_timeout` (seconds) from a remote.
     pub fn from_remote(
         remote: &RemoteConfig,
         read_timeout_key: &str,
+        client: Client,
     ) -> Result<Self, StorageError> {
-        let ssl_verify = match remote.options.get("ssl_verify").map(|s| s.trim()) {
-            None | Some("") => SslVerify::Yes,
-            Some(v) if v.eq_ignore_ascii_case("true") => SslVerify::Yes,
-            Some(v) if v.eq_ignore_ascii_case("false") => SslVerify::No,
-            Some(path) => SslVerify::CaBundle(path.to_string()),
-        };
+        let trust = Trust::for_client(
+            client,
+            remote.options.get("ssl_verify").map(String::as_str),
+            &|k| std::env::var(k).ok(),
+            None,
+        );
         let seconds = |key: &str, default: u64| -> Result<Duration, StorageError> {
             match remote.options.get(key) {
                 None => Ok(Duration::from_secs(default)),
@@ -203,18 +214,15 @@ impl HttpSettings {
                     .filter(|s| *s > 0.0)
                     .map(Duration::from_secs_f64)
                     .ok_or_else(|| {
-                        StorageError::new(
-                            ErrorKind::Other,
-                            format!(
-                                "config file error: remote '{}': option '{key}' must be a number of seconds, not '{v}'",
-                                remote.name
-                            ),
+                        StorageError::config(
+                            &remote.name,
+                            format!("option '{key}' must be a number of seconds, not '{v}'"),
                         )
                     }),
             }
         };
         Ok(HttpSettings {
-            ssl_verify,
+            trust,
             connect_timeout: seconds("connect_timeout", 60)?,
             read_timeout: seconds(read_timeout_key, 60)?,
         })
@@ -229,14 +237,9 @@ impl HttpSettings {
             // that long (a dead peer, or one that stopped reading) end the connection.
             .tcp_user_timeout(self.read_timeout)
             .pool_max_idle_per_host(64);
-        match &self.ssl_verify {
-            SslVerify::Yes => {}
-            SslVerify::No => builder = builder.tls_danger_accept_invalid_certs(true),
-            SslVerify::CaBundle(path) => {
-                for cert in read_ca_bundle(path)? {
-                    builder = builder.add_root_certificate(cert);
-                }
-            }
+        match self.trust.client_config()? {
+            None => builder = builder.tls_danger_accept_invalid_certs(true),
+            Some(tls) => builder = builder.tls_backend_preconfigured(tls),
         }
         builder.build().map_err(|e| {
             StorageError::new(
@@ -245,21 +248,6 @@ impl HttpSettings {
             )
         })
     }
-}
-
-pub fn read_ca_bundle(path: &str) -> Result<Vec<reqwest::Certificate>, StorageError> {
-    let pem = std::fs::read(path).map_err(|e| {
-        StorageError::new(
-            ErrorKind::Other,
-            format!("ssl_verify: cannot read the CA bundle {path}: {e}"),
-        )
-    })?;
-    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-        StorageError::new(
-            ErrorKind::Other,
-            format!("ssl_verify: {path} is not a PEM CA bundle: {e}"),
-        )
-    })
 }
 
 /// One opendal-backed remote.
@@ -315,6 +303,8 @@ pub struct ObjectStoreSpec {
     pub http: HttpSettings,
     /// Headers added to every request (values are secrets: marked sensitive).
     pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// S3: how requests are signed (`None`: unsigned, or signed by opendal).
+    pub s3_signer: Option<super::s3::S3Signer>,
 }
 
 impl ObjectStore {
@@ -326,10 +316,24 @@ impl ObjectStore {
     ) -> Result<ObjectStore, StorageError> {
         let requests = Arc::new(AtomicU64::new(0));
         let client = spec.http.async_client()?;
+        let signer = spec.s3_signer.map(|s| {
+            // Credential look-ups (STS, SSO, instance metadata) go out unsigned and
+            // uncounted, on the same client.
+            let ctx = reqsign_core::Context::new()
+                .with_file_read(reqsign_file_read_tokio::TokioFileRead)
+                .with_http_send(HttpTransporter::new(ReqwestTransport::new(client.clone())))
+                .with_env(reqsign_core::OsEnv);
+            reqsign_core::Signer::new(
+                ctx,
+                s.chain,
+                reqsign_aws_v4::RequestSigner::new("s3", &s.region),
+            )
+        });
         let transporter = HttpTransporter::new(CountingTransport {
             inner: ReqwestTransport::new(client),
             requests: requests.clone(),
             extra_headers: spec.extra_headers,
+            signer,
         });
         let ctx = OperationContext::new().with_http_transport(transporter);
         let stream_op = stream_op.unwrap_or_else(|| op.clone());
@@ -766,12 +770,9 @@ pub fn bucket_and_prefix<'a>(
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {
-        return Err(StorageError::new(
-            ErrorKind::Other,
-            format!(
-                "config file error: remote '{}': URL '{url}' names no bucket or container",
-                remote.name
-            ),
+        return Err(StorageError::config(
+            &remote.name,
+            format!("URL '{url}' names no bucket or container"),
         ));
     }
     Ok((bucket, prefix.trim_matches('/')))

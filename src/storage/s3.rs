@@ -5,20 +5,26 @@
 //! | --- | --- |
 //! | `endpointurl` | the server (`http://127.0.0.1:9000`); path-style addressing; else, as botocore: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url` (or its `services` section's `s3`) in the config file |
 //! | `region` | else `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile's `region` in the config file, `us-east-1` |
-//! | `profile` | the named profile of the shared files (else `AWS_PROFILE`) |
+//! | `profile` | the named profile of the shared files; as in botocore, an explicit profile also shuts out the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` environment (`AWS_PROFILE` does not) |
 //! | `access_key_id`, `secret_access_key`, `session_token` | static credentials, tried first |
-//! | `credentialpath`, `configpath` | the shared credentials / config files (DVC sets `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE` from them) |
+//! | `credentialpath`, `configpath` | the shared credentials / config files, unless `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE` is set (DVC only sets those when unset) |
 //! | `use_ssl` | `false`: plain HTTP to the default endpoint (or an `endpointurl` without scheme) |
-//! | `ssl_verify` | `false`, or a CA bundle path |
-//! | `sse`, `sse_kms_key_id` | `x-amz-server-side-encryption(-aws-kms-key-id)` on every upload |
-//! | `sse_customer_algorithm`, `sse_customer_key` | SSE-C (key in base64) |
+//! | `ssl_verify` | `false`, or a CA bundle path (see [`super::tls`]) |
+//! | `sse`, `sse_kms_key_id` | `x-amz-server-side-encryption(-aws-kms-key-id)` on single-request uploads and on the request that starts a multipart upload, never on its parts or its completion (S3 refuses them there) |
+//! | `sse_customer_algorithm`, `sse_customer_key` | SSE-C (key in base64; the algorithm defaults to `AES256`), on every request about an object, parts included, as S3 requires; together with `sse_kms_key_id` it is refused, as in DVC |
 //! | `acl` | canned ACL on every upload |
-//! | `allow_anonymous_login` | unsigned requests when no credentials are found |
+//! | `allow_anonymous_login` | unsigned requests |
 //! | `read_timeout`, `connect_timeout` | seconds |
+//! | `listobjects` | deprecated and ignored, as in DVC |
+//! | `grant_*` | refused: git-dvc cannot send them |
+//! | `cache_regions` | DVC's schema takes no value from a file for it (`expected bool`) |
 //!
-//! Credentials otherwise come from where the AWS SDKs find them: the `AWS_*` environment,
-//! `~/.aws/credentials` and `~/.aws/config`, SSO, web identity, ECS and EC2 metadata.
-//! Single-request uploads carry `Content-MD5`, so S3 rejects bytes damaged on the way.
+//! Credentials otherwise come from where botocore finds them: the `AWS_*` environment
+//! (unless the remote names a profile), the shared credentials and config files, SSO, web
+//! identity, ECS and EC2 metadata. git-dvc signs each request itself (opendal is told not
+//! to), with one credential chain built here, so the identity is exactly the one this
+//! order selects. Single-request uploads carry `Content-MD5`, so S3 rejects bytes damaged
+//! on the way.
 
 use std::path::Path;
 
@@ -30,7 +36,8 @@ use super::aws_config::AwsConfigFile;
 use super::object_store::{
     bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
-use super::{option_bool, option_str, ErrorKind, StorageError};
+use super::tls::{Client, Trust};
+use super::{option_bool, option_str, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// Options DVC accepts that git-dvc cannot honour: refusing them is safer than uploading
@@ -51,6 +58,9 @@ pub struct S3Settings {
     pub endpoint: Option<String>,
     pub region: String,
     pub profile: Option<String>,
+    /// The profile was named by the remote (not `AWS_PROFILE`): the `AWS_*` key
+    /// variables are then not used, as in botocore.
+    pub profile_explicit: bool,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
@@ -61,13 +71,13 @@ pub struct S3Settings {
     pub sse_customer: Option<(String, Vec<u8>)>,
     pub acl: Option<String>,
     pub anonymous: bool,
+    /// The profile's `ca_bundle` in the AWS config file (botocore's next source after
+    /// `AWS_CA_BUNDLE`).
+    pub ca_bundle: Option<String>,
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
-    StorageError::new(
-        ErrorKind::Other,
-        format!("config file error: remote '{}': {message}", remote.name),
-    )
+    StorageError::config(&remote.name, message)
 }
 
 impl S3Settings {
@@ -86,14 +96,17 @@ impl S3Settings {
         }
         let (bucket, prefix) = bucket_and_prefix(remote, &remote.url)?;
         let use_ssl = option_bool(remote, "use_ssl")?.unwrap_or(true);
-        let profile = option_str(remote, "profile")
-            .map(str::to_string)
-            .or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()));
-        let credentials_file = option_str(remote, "credentialpath").map(str::to_string);
-        let config_file = option_str(remote, "configpath").map(str::to_string);
+        let own_profile = option_str(remote, "profile").map(str::to_string);
+        let profile_explicit = own_profile.is_some();
+        let profile = own_profile.or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()));
+        // DVC does `os.environ.setdefault(...)` with these: the variables win.
+        let set = |var: &str| env(var).filter(|v| !v.is_empty());
+        let credentials_file = set("AWS_SHARED_CREDENTIALS_FILE")
+            .or_else(|| option_str(remote, "credentialpath").map(str::to_string));
+        let config_file =
+            set("AWS_CONFIG_FILE").or_else(|| option_str(remote, "configpath").map(str::to_string));
         let shared_config = config_file
             .clone()
-            .or_else(|| env("AWS_CONFIG_FILE"))
             .or_else(|| env("HOME").map(|h| format!("{h}/.aws/config")))
             .map(|file| AwsConfigFile::read(Path::new(&file)))
             .unwrap_or_default();
@@ -127,28 +140,43 @@ impl S3Settings {
             option_str(remote, "sse_customer_algorithm"),
             option_str(remote, "sse_customer_key"),
         ) {
-            (None, None) => None,
-            (Some(alg), Some(key)) => {
+            (alg, Some(key)) => {
+                if option_str(remote, "sse_kms_key_id").is_some() {
+                    return Err(config_error(
+                        remote,
+                        "`sse_kms_key_id` and `sse_customer_key` AWS S3 config options are \
+                         mutually exclusive"
+                            .to_string(),
+                    ));
+                }
                 let key = base64::engine::general_purpose::STANDARD
                     .decode(key.trim())
                     .map_err(|_| {
                         config_error(remote, "sse_customer_key must be base64".to_string())
                     })?;
-                Some((alg.to_string(), key))
+                // dvc-s3: a key without an algorithm is AES256.
+                Some((alg.unwrap_or("AES256").to_string(), key))
             }
-            _ => {
+            (Some(_), None) => {
                 return Err(config_error(
                     remote,
-                    "sse_customer_algorithm and sse_customer_key go together".to_string(),
+                    "sse_customer_algorithm needs sse_customer_key (the base64 key S3 \
+                     encrypts with): without it S3 refuses every upload"
+                        .to_string(),
                 ))
             }
+            (None, None) => None,
         };
+        let ca_bundle = shared_config
+            .profile_value(profile_name, "ca_bundle")
+            .map(str::to_string);
         Ok(S3Settings {
             bucket: bucket.to_string(),
             root: root_for(prefix),
             endpoint,
             region,
             profile,
+            profile_explicit,
             access_key_id: option_str(remote, "access_key_id").map(str::to_string),
             secret_access_key: option_str(remote, "secret_access_key").map(str::to_string),
             session_token: option_str(remote, "session_token").map(str::to_string),
@@ -159,28 +187,20 @@ impl S3Settings {
             sse_customer,
             acl: option_str(remote, "acl").map(str::to_string),
             anonymous: option_bool(remote, "allow_anonymous_login")?.unwrap_or(false),
+            ca_bundle,
         })
     }
 
+    /// The opendal service. It never signs: [`Self::signer`] does, in the transport,
+    /// after the multipart requests' headers are set right.
     fn builder(&self, content_md5: bool) -> S3 {
         let mut b = S3::default()
             .bucket(&self.bucket)
             .root(&self.root)
-            .region(&self.region);
+            .region(&self.region)
+            .skip_signature();
         if let Some(e) = &self.endpoint {
             b = b.endpoint(e);
-        }
-        if let Some(p) = &self.profile {
-            b = b.profile(p);
-        }
-        if let (Some(ak), Some(sk)) = (&self.access_key_id, &self.secret_access_key) {
-            b = b.access_key_id(ak).secret_access_key(sk);
-            if let Some(t) = &self.session_token {
-                b = b.session_token(t);
-            }
-        }
-        if self.credentials_file.is_some() || self.config_file.is_some() {
-            b = b.credential_provider_chain(self.file_chain());
         }
         if let Some(sse) = &self.sse {
             b = b.server_side_encryption(sse);
@@ -194,31 +214,42 @@ impl S3Settings {
         if let Some(acl) = &self.acl {
             b = b.default_acl(acl);
         }
-        if self.anonymous {
-            b = b.skip_signature();
-        }
         if content_md5 {
             b = b.checksum_algorithm("md5");
         }
         b
     }
 
-    /// Static keys first (if any), then the profile from the given files, then the
-    /// standard chain: as botocore behaves with `AWS_SHARED_CREDENTIALS_FILE` /
-    /// `AWS_CONFIG_FILE` set, without changing this process's environment.
-    fn file_chain(&self) -> reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential> {
-        use reqsign_aws_v4::{
-            DefaultCredentialProvider, EnvCredentialProvider, ProfileCredentialProvider,
-        };
+    /// The request signer: `None` for `allow_anonymous_login` (unsigned requests, as
+    /// s3fs's `anon`).
+    fn signer(&self) -> Option<S3Signer> {
+        (!self.anonymous).then(|| S3Signer {
+            chain: self.credential_chain(),
+            region: self.region.clone(),
+        })
+    }
+
+    /// The credential chain, in botocore's order: the remote's static keys; then, unless
+    /// the remote names a profile, the `AWS_*` key variables; then the profile (the
+    /// remote's, else `AWS_PROFILE`, else `default`) in the shared credentials and config
+    /// files (the variables' files, else `credentialpath`/`configpath`, else `~/.aws`),
+    /// SSO, web identity, ECS and EC2 metadata.
+    fn credential_chain(&self) -> reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential> {
+        use reqsign_aws_v4::{DefaultCredentialProvider, ProfileCredentialProvider};
         let mut profile = ProfileCredentialProvider::new();
-        if let Some(p) = &self.profile {
-            profile = profile.with_profile(p);
-        }
         if let Some(f) = &self.credentials_file {
             profile = profile.with_credentials_file(f);
         }
         if let Some(f) = &self.config_file {
             profile = profile.with_config_file(f);
+        }
+        let mut rest = DefaultCredentialProvider::builder().profile(profile);
+        if let Some(p) = &self.profile {
+            rest = rest.with_profile(p);
+        }
+        if self.profile_explicit {
+            // botocore: "An explicitly provided profile will negate an EnvProvider."
+            rest = rest.no_env();
         }
         let mut chain = reqsign_core::ProvideCredentialChain::new();
         if let (Some(ak), Some(sk)) = (&self.access_key_id, &self.secret_access_key) {
@@ -228,10 +259,113 @@ impl S3Settings {
             }
             chain = chain.push(s);
         }
-        chain
-            .push(EnvCredentialProvider::new())
-            .push(profile)
-            .push(DefaultCredentialProvider::new())
+        chain.push(rest.build())
+    }
+}
+
+/// What signs an S3 remote's requests (in the transport: see
+/// [`super::object_store::RequestSigning`]).
+pub struct S3Signer {
+    pub chain: reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential>,
+    pub region: String,
+}
+
+/// Headers S3 accepts only where an object is created whole or a multipart upload
+/// starts; on `UploadPart` and `CompleteMultipartUpload` it answers `400 InvalidArgument`
+/// (opendal sends them on every write request). SSE-C headers stay: S3 needs them on
+/// every part.
+const INITIATE_ONLY_HEADERS: &[&str] = &[
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-context",
+    "x-amz-server-side-encryption-bucket-key-enabled",
+    "x-amz-acl",
+];
+
+/// Prepares a request for signing: the query encoded as botocore encodes it, and
+/// [`fix_multipart_headers`].
+pub fn prepare_for_signing(parts: &mut http::request::Parts) {
+    encode_query_strictly(parts);
+    fix_multipart_headers(parts);
+}
+
+/// Re-encodes the query string with SigV4's URI encoding (every byte but the letters,
+/// digits, `-`, `_`, `.` and `~` as `%XX`, so `prefix=a%2Fb`, not `prefix=a/b`), as
+/// botocore sends it. The signature covers the encoded form either way; servers that
+/// check it against the query as received (moto, some S3-compatible stores) then agree.
+fn encode_query_strictly(parts: &mut http::request::Parts) {
+    let Some(query) = parts.uri.query() else {
+        return;
+    };
+    let encoded: Vec<String> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => format!(
+                "{}={}",
+                sigv4_encode(&percent_decode(k)),
+                sigv4_encode(&percent_decode(v))
+            ),
+            None => sigv4_encode(&percent_decode(kv)),
+        })
+        .collect();
+    let encoded = encoded.join("&");
+    if encoded == query {
+        return;
+    }
+    let path = parts.uri.path();
+    let rebuilt = format!("{path}?{encoded}");
+    let mut uri = http::uri::Parts::from(parts.uri.clone());
+    if let Ok(pq) = http::uri::PathAndQuery::try_from(rebuilt) {
+        uri.path_and_query = Some(pq);
+        if let Ok(uri) = http::Uri::from_parts(uri) {
+            parts.uri = uri;
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+fn sigv4_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Drops [`INITIATE_ONLY_HEADERS`] from a request that continues a multipart upload
+/// (`uploadId=` in the query): a part, the completion, or an abort.
+pub fn fix_multipart_headers(parts: &mut http::request::Parts) {
+    let continues_upload = parts
+        .uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("uploadId=")));
+    if continues_upload {
+        for name in INITIATE_ONLY_HEADERS {
+            parts.headers.remove(*name);
+        }
     }
 }
 
@@ -275,6 +409,13 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
          that they may read and write bucket '{}'",
         settings.bucket
     );
+    let mut http = HttpSettings::from_remote(remote, "read_timeout", Client::Botocore)?;
+    http.trust = Trust::for_client(
+        Client::Botocore,
+        remote.options.get("ssl_verify").map(String::as_str),
+        &|k| std::env::var(k).ok(),
+        settings.ca_bundle.as_deref(),
+    );
     ObjectStore::new(
         ObjectStoreSpec {
             remote: remote.name.clone(),
@@ -284,8 +425,9 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: false,
             large_uploads: LargeUploads::Parts,
             name_as_content_md5: true,
-            http: HttpSettings::from_remote(remote, "read_timeout")?,
+            http,
             extra_headers: Vec::new(),
+            s3_signer: settings.signer(),
         },
         op,
         Some(stream_op),
@@ -462,8 +604,96 @@ mod tests {
         );
         let s = S3Settings::from_remote(&r, &no_env).unwrap();
         assert_eq!(s.sse_customer, Some(("AES256".to_string(), vec![0, 1, 2])));
+        // dvc-s3: a key alone means AES256.
         let r = remote("s3://b", &[("sse_customer_key", "AAEC")]);
+        let s = S3Settings::from_remote(&r, &no_env).unwrap();
+        assert_eq!(s.sse_customer, Some(("AES256".to_string(), vec![0, 1, 2])));
+        // An algorithm without a key would make S3 refuse every upload.
+        let r = remote("s3://b", &[("sse_customer_algorithm", "AES256")]);
         assert!(S3Settings::from_remote(&r, &no_env).is_err());
+        // SSE-C and KMS exclude each other, in DVC's words.
+        let r = remote(
+            "s3://b",
+            &[("sse_customer_key", "AAEC"), ("sse_kms_key_id", "kid")],
+        );
+        let e = S3Settings::from_remote(&r, &no_env).unwrap_err();
+        assert!(
+            e.message.contains(
+                "`sse_kms_key_id` and `sse_customer_key` AWS S3 config options are mutually exclusive"
+            ),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn shared_files_follow_the_variables_first() {
+        let env = |k: &str| match k {
+            "AWS_SHARED_CREDENTIALS_FILE" => Some("/env/creds".to_string()),
+            "AWS_PROFILE" => Some("envprofile".to_string()),
+            _ => None,
+        };
+        let r = remote(
+            "s3://b",
+            &[
+                ("credentialpath", "/opt/creds"),
+                ("configpath", "/opt/config"),
+            ],
+        );
+        let s = S3Settings::from_remote(&r, &env).unwrap();
+        // DVC only sets AWS_SHARED_CREDENTIALS_FILE when it is unset.
+        assert_eq!(s.credentials_file.as_deref(), Some("/env/creds"));
+        assert_eq!(s.config_file.as_deref(), Some("/opt/config"));
+        assert_eq!(s.profile.as_deref(), Some("envprofile"));
+        assert!(!s.profile_explicit);
+        let r = remote("s3://b", &[("profile", "own")]);
+        let s = S3Settings::from_remote(&r, &env).unwrap();
+        assert_eq!(s.profile.as_deref(), Some("own"));
+        assert!(s.profile_explicit);
+    }
+
+    #[test]
+    fn multipart_continuations_lose_the_initiate_only_headers() {
+        let request = |uri: &str| {
+            let (mut parts, ()) = http::Request::put(uri)
+                .header("x-amz-server-side-encryption", "aws:kms")
+                .header("x-amz-server-side-encryption-aws-kms-key-id", "kid")
+                .header("x-amz-acl", "private")
+                .header("x-amz-server-side-encryption-customer-algorithm", "AES256")
+                .body(())
+                .unwrap()
+                .into_parts();
+            prepare_for_signing(&mut parts);
+            parts
+        };
+        let part = request("http://h/b/k?partNumber=1&uploadId=u%2Fx");
+        assert!(part.headers.get("x-amz-server-side-encryption").is_none());
+        assert!(part.headers.get("x-amz-acl").is_none());
+        assert!(part
+            .headers
+            .get("x-amz-server-side-encryption-aws-kms-key-id")
+            .is_none());
+        // SSE-C goes on every part: S3 needs the key to encrypt it.
+        assert!(part
+            .headers
+            .get("x-amz-server-side-encryption-customer-algorithm")
+            .is_some());
+        let complete = request("http://h/b/k?uploadId=u");
+        assert!(complete
+            .headers
+            .get("x-amz-server-side-encryption")
+            .is_none());
+        let whole = request("http://h/b/k");
+        assert!(whole.headers.get("x-amz-server-side-encryption").is_some());
+        let initiate = request("http://h/b/k?uploads");
+        assert!(initiate.headers.get("x-amz-acl").is_some());
+        // The query as botocore encodes it.
+        let list = request("http://h/b?list-type=2&prefix=a/b%20c~&delimiter=%2F");
+        assert_eq!(
+            list.uri.query(),
+            Some("list-type=2&prefix=a%2Fb%20c~&delimiter=%2F")
+        );
+        assert_eq!(part.uri.query(), Some("partNumber=1&uploadId=u%2Fx"));
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //!
 //! | option | effect |
 //! | --- | --- |
-//! | `user` (or `user@` in the URL), `password` | HTTP Basic |
-//! | `token` | `Authorization: Bearer <token>` |
-//! | `custom_auth_header` | the header that carries `password` instead of Basic |
+//! | `token` | `Authorization: Bearer <token>` (nothing else is sent) |
+//! | `user` (or `user@` in the URL), `password` | else HTTP Basic |
+//! | `custom_auth_header` | else the header that carries `password` |
+//! | `ask_password` | a missing password is asked for on the terminal, as DVC asks; in a hook or without a terminal, an error says how to store it |
 //! | `ssl_verify` | `false`, or a CA bundle path |
 //! | `timeout` | seconds (default 30, as DVC) |
 //!
@@ -19,8 +20,9 @@
 use opendal::services::Webdav;
 use opendal::Operator;
 
+use super::ask_password::{self, Alternative};
 use super::object_store::{root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec};
-use super::{option_str, redact_url, ErrorKind, StorageError};
+use super::{option_bool, option_str, redact_url, StorageError};
 use crate::dvc::config::RemoteConfig;
 
 /// Options DVC knows that git-dvc does not implement: refused rather than ignored.
@@ -38,10 +40,7 @@ pub struct WebdavSettings {
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
-    StorageError::new(
-        ErrorKind::Other,
-        format!("config file error: remote '{}': {message}", remote.name),
-    )
+    StorageError::config(&remote.name, message)
 }
 
 impl WebdavSettings {
@@ -80,26 +79,48 @@ impl WebdavSettings {
                 format!("'{}' names no host", remote.url),
             ));
         }
+        let user = option_str(remote, "user").map(str::to_string).or(url_user);
+        let mut password = option_str(remote, "password").map(str::to_string);
+        let token = option_str(remote, "token").map(str::to_string);
+        let custom_auth_header = option_str(remote, "custom_auth_header").map(str::to_string);
+        // dvc-webdav: a token needs nothing else; a user (else a custom header) without
+        // a password gets one asked for, under that name, at `http(s)://<netloc>`.
+        let asks_as = match (&token, &user, &custom_auth_header) {
+            (Some(_), _, _) => None,
+            (None, Some(user), _) => Some(user.clone()),
+            (None, None, Some(header)) => Some(header.clone()),
+            (None, None, None) => None,
+        };
+        if let Some(asks_as) = asks_as {
+            if password.is_none() && option_bool(remote, "ask_password")? == Some(true) {
+                password = Some(ask_password::ask(
+                    &remote.name,
+                    &format!("{http_scheme}://{authority}"),
+                    &asks_as,
+                    Alternative::PasswordOrToken,
+                )?);
+            }
+        }
         Ok(WebdavSettings {
             endpoint: format!("{http_scheme}://{host}"),
             root: root_for(path.trim_matches('/')),
-            user: option_str(remote, "user").map(str::to_string).or(url_user),
-            password: option_str(remote, "password").map(str::to_string),
-            token: option_str(remote, "token").map(str::to_string),
-            custom_auth_header: option_str(remote, "custom_auth_header").map(str::to_string),
+            user,
+            password,
+            token,
+            custom_auth_header,
         })
     }
 
+    /// Authentication in dvc-webdav's order: a token (Bearer), else the user with Basic,
+    /// else the custom header ([`Self::extra_headers`]).
     fn builder(&self) -> Webdav {
         let mut b = Webdav::default().endpoint(&self.endpoint).root(&self.root);
         if let Some(t) = &self.token {
             b = b.token(t);
-        } else if self.custom_auth_header.is_none() {
-            if let Some(u) = &self.user {
-                b = b.username(u);
-                if let Some(p) = &self.password {
-                    b = b.password(p);
-                }
+        } else if let Some(u) = &self.user {
+            b = b.username(u);
+            if let Some(p) = &self.password {
+                b = b.password(p);
             }
         }
         b
@@ -110,7 +131,7 @@ impl WebdavSettings {
         &self,
         remote: &RemoteConfig,
     ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, StorageError> {
-        let (Some(name), None) = (&self.custom_auth_header, &self.token) else {
+        let (Some(name), None, None) = (&self.custom_auth_header, &self.token, &self.user) else {
             return Ok(Vec::new());
         };
         let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -156,8 +177,9 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: true,
             large_uploads: LargeUploads::Whole,
             name_as_content_md5: false,
-            http: HttpSettings::from_remote(remote, "timeout")?,
+            http: HttpSettings::from_remote(remote, "timeout", super::tls::Client::Httpx)?,
             extra_headers: settings.extra_headers(remote)?,
+            s3_signer: None,
         },
         op,
         None,
@@ -210,6 +232,64 @@ mod tests {
             .unwrap()
             .extra_headers(&r)
             .is_err());
+    }
+
+    /// dvc-webdav's order: a token alone, else Basic for the user (the custom header is
+    /// then not sent), else the custom header.
+    #[test]
+    fn token_then_user_then_custom_header() {
+        let r = remote(
+            "webdav://bob@h/x",
+            &[
+                ("custom_auth_header", "X-Token"),
+                ("password", "pw"),
+                ("token", "t"),
+            ],
+        );
+        let s = WebdavSettings::from_remote(&r).unwrap();
+        assert!(s.extra_headers(&r).unwrap().is_empty());
+        let r = remote(
+            "webdav://bob@h/x",
+            &[("custom_auth_header", "X-Token"), ("password", "pw")],
+        );
+        let s = WebdavSettings::from_remote(&r).unwrap();
+        assert_eq!(s.user.as_deref(), Some("bob"));
+        assert!(s.extra_headers(&r).unwrap().is_empty());
+    }
+
+    /// Unit tests run as a hook would (no prompts): `ask_password` without a password
+    /// fails and says how to store it; with a password, nothing is asked.
+    #[test]
+    fn ask_password_never_prompts_unattended() {
+        let r = remote(
+            "webdavs://h:8443/x",
+            &[("user", "alice"), ("ask_password", "true")],
+        );
+        let e = WebdavSettings::from_remote(&r).unwrap_err();
+        assert!(e.config, "{}", e.message);
+        assert!(
+            e.message.contains("does not prompt in a hook"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message
+                .contains("dvc remote modify --local dav password <password>"),
+            "{}",
+            e.message
+        );
+        let r = remote(
+            "webdavs://h:8443/x",
+            &[
+                ("user", "alice"),
+                ("ask_password", "true"),
+                ("password", "pw"),
+            ],
+        );
+        assert_eq!(
+            WebdavSettings::from_remote(&r).unwrap().password.as_deref(),
+            Some("pw")
+        );
     }
 
     #[test]

@@ -251,8 +251,9 @@ fn a_nested_projects_committed_remote_gets_neither_requests_nor_outer_credential
     let env = TestEnv::new();
     let evil = Recorder::start();
     let repo = env.dvc_repo("work");
-    let storage = env.path("storage");
-    repo.dvc(&["remote", "add", "-d", "storage", storage.to_str().unwrap()]);
+    // An HTTP remote (never reached here): DVC's schema refuses HTTP credentials on a
+    // local one.
+    repo.dvc(&["remote", "add", "-d", "storage", "http://127.0.0.1:1/outer"]);
     repo.commit_all("storage");
     // Credentials for an HTTP remote named `storage`, as a user keeps them.
     repo.write(

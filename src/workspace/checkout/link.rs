@@ -112,7 +112,7 @@ impl Linker {
         Linker {
             types,
             refused: Default::default(),
-            file_mode: 0o666 & !crate::dvc::cache_writer::umask(),
+            file_mode: 0o666 & !crate::dvc::dir_modes::umask(),
         }
     }
 
@@ -227,7 +227,7 @@ impl Linker {
         } else {
             copy_range(src, &out, size)?;
         }
-        if mode & crate::dvc::cache_writer::umask() != 0 {
+        if mode & crate::dvc::dir_modes::umask() != 0 {
             out.set_permissions(fs::Permissions::from_mode(mode))?;
         }
         Ok(())
@@ -354,7 +354,7 @@ mod tests {
     fn each_type_makes_what_dvc_makes() {
         let dir = tempfile::tempdir().unwrap();
         let obj = object(dir.path(), b"hello\n");
-        let umask = crate::dvc::cache_writer::umask();
+        let umask = crate::dvc::dir_modes::umask();
 
         let copy = Linker::new(vec![LinkType::Copy]);
         let dest = dir.path().join("copied");

@@ -133,6 +133,9 @@ impl DvcIgnore {
 
 type Listing = (BTreeMap<String, Entry>, Vec<String>);
 
+/// How git-dvc's temporary files start (see [`crate::temp_files::temp_name`]).
+const OUR_TEMP: &str = ".git-dvc-";
+
 /// Every entry below `dir`, without following links: `read_dir`'s file types decide what
 /// is a directory, and one `lstat` per non-directory gives its stamp.
 fn walk(dir: &Path, ignores: &DvcIgnore) -> io::Result<Listing> {
@@ -151,6 +154,16 @@ fn walk(dir: &Path, ignores: &DvcIgnore) -> io::Result<Listing> {
             let path = item.path();
             if !ignores.matchers.is_empty() && ignores.ignored(&path, is_dir) {
                 continue;
+            }
+            // A temporary file a killed checkout (or fetch) of ours left: removed, never
+            // taken for a user's file (whose content would then be "unsaved").
+            if !is_dir {
+                if let Some(n) = name.to_str().filter(|n| n.starts_with(OUR_TEMP)) {
+                    if crate::temp_files::is_stale_temp(n, &path) {
+                        let _ = fs::remove_file(&path);
+                        continue;
+                    }
+                }
             }
             let child = match name.to_str() {
                 Some(n) if rel.is_empty() => n.to_string(),
@@ -283,6 +296,25 @@ mod tests {
             panic!("a directory")
         };
         assert!(entries.contains_key("keep.tmp") && !entries.contains_key("skip.tmp"));
+        // A killed checkout's temporary file (a dead process on this host) goes; a live
+        // one's stays. (Without the `*.tmp` pattern above, which would hide both.)
+        fs::remove_file(dir.path().join(".dvcignore")).unwrap();
+        let host = crate::temp_files::hostname();
+        let dead = out.join(format!(".git-dvc-{host}-999999999-abc.tmp"));
+        let live = out.join(format!(".git-dvc-{host}-{}-abc.tmp", std::process::id()));
+        fs::write(&dead, "half").unwrap();
+        fs::write(&live, "half").unwrap();
+        let Found::Dir { entries, .. } = scan(&out, dir.path()).unwrap() else {
+            panic!("a directory")
+        };
+        assert!(!dead.exists() && live.exists());
+        assert_eq!(
+            entries
+                .keys()
+                .filter(|k| k.starts_with(".git-dvc-"))
+                .count(),
+            1
+        );
     }
 
     #[test]
