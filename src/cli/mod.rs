@@ -291,8 +291,9 @@ Examples:
     /// flag 0, are skipped), `git clone` and `git worktree add`: the outputs whose DVC files
     /// differ between the previous HEAD and the new one are checked out as `git dvc pull`
     /// does (fetched from the default remote first, unless git config `dvc.checkout.fetch`
-    /// is false), and outputs git-dvc put in place whose DVC file no longer declares them
-    /// are removed when untouched. Everything after a clone or `worktree add`, or when
+    /// is false, or the checkout brought a new `.dvc/config` and `dvc.trustCommittedRemotes`
+    /// is not true), and outputs whose DVC file no longer declares them are removed when
+    /// untouched. Everything after a clone or `worktree add`, or when
     /// `.dvc/config` changed. A checkout that changes no DVC file reads no DVC file and
     /// prints nothing. Skipped in the middle of a rebase (post-rewrite brings the data at
     /// the end). A modified file is never overwritten. Failures are warnings that name the

@@ -623,3 +623,41 @@ fn a_subdirectory_project_follows_branch_switches() {
     git(&repo, &["checkout", "main"]);
     assert_eq!(ml.read("data.txt"), b"version 1\n");
 }
+
+/// A branch whose `.dvc/config` points the remote elsewhere: checking it out must not send
+/// requests (and credentials) there by itself. The hook checks out from the cache, says
+/// why it did not fetch, and fetches once `dvc.trustCommittedRemotes` says so.
+#[test]
+fn a_checkout_that_repoints_the_remote_does_not_fetch_from_it() {
+    let env = world();
+    let clone = clone_with_hooks(&env, "clone");
+    clone.git_dvc(&["pull"]);
+    git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
+    clone.write(
+        ".dvc/config",
+        "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../elsewhere\n",
+    );
+    let oid = clone.dvc_add_file("moved.txt", "only in the other storage\n");
+    clone.commit_all("the remote moves");
+    let rel = object_rel_path(&oid, false);
+    fs::create_dir_all(env.path("elsewhere").join(&rel).parent().unwrap()).unwrap();
+    fs::copy(
+        clone.cache_object(&oid, false),
+        env.path("elsewhere").join(&rel),
+    )
+    .unwrap();
+    remove_object(&clone.cache_dir(), &oid);
+    fs::remove_file(clone.path("moved.txt")).unwrap();
+    git(&clone, &["checkout", "-q", "main"]);
+
+    let run = git(&clone, &["checkout", "elsewhere"]);
+    run.assert_stderr_contains("did not ask the remote")
+        .assert_stderr_contains("dvc.trustCommittedRemotes");
+    assert!(!clone.path("moved.txt").exists());
+    assert!(!clone.cache_object(&oid, false).exists(), "nothing fetched");
+
+    git(&clone, &["checkout", "-q", "main"]);
+    clone.git(&["config", "dvc.trustCommittedRemotes", "true"]);
+    git(&clone, &["checkout", "elsewhere"]);
+    assert_eq!(clone.read("moved.txt"), b"only in the other storage\n");
+}

@@ -135,10 +135,11 @@ fn pushes_a_branch_that_is_not_checked_out() {
     c.repo.dvc(&["add", "-q", "data.txt", "dir"]);
     let feature = c.repo.commit_all("feature data");
     c.repo.git(&["checkout", "-q", "main"]);
-    // The work tree now says something else entirely.
+    // The checkout hooks took the branch's outputs away; the work tree now says something
+    // else entirely.
+    assert!(!c.repo.path("dir").exists());
     c.repo
         .write("data.txt", "work tree bytes, not the branch's\n");
-    fs::remove_dir_all(c.repo.path("dir")).unwrap();
 
     let run = c.push_ok(&["origin", "feature"]);
     // data.txt, two members and the .dir

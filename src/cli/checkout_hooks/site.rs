@@ -1,0 +1,153 @@
+//! Where a checkout hook runs and what git says about the move: the repository and its
+//! DVC project, HEAD, where HEAD was before (git's argument, ORIG_HEAD, the recorded
+//! synced commit), and whether the move brought a new `.dvc/config`.
+
+use std::path::Path;
+
+use crate::error::Error;
+use crate::git::{GitOid, GitRepo};
+use crate::objects::snapshot::{self, RepoContext};
+use crate::workspace::synced_commit;
+
+/// How git moved HEAD, as far as the data is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Move {
+    /// post-checkout of a branch: HEAD was at `old` (`None`: nothing, after a clone).
+    Checkout { old: Option<GitOid> },
+    /// post-merge: HEAD was at ORIG_HEAD.
+    Merge,
+    /// post-merge of `--squash`: the work tree's DVC files follow no commit.
+    Squash,
+    /// post-rewrite after a rebase: HEAD was at ORIG_HEAD, or the data at where the
+    /// rebase's first checkout took it.
+    Rebase,
+}
+
+impl Move {
+    pub(super) fn git_command(self) -> &'static str {
+        match self {
+            Move::Checkout { .. } => "checkout",
+            Move::Merge | Move::Squash => "merge",
+            Move::Rebase => "rebase",
+        }
+    }
+}
+
+/// The repository the hook runs in, when it is a DVC project with a work tree: git,
+/// the project's `.dvc` directory, HEAD. `None`: nothing for a hook to do.
+pub(super) struct Site {
+    pub(super) git: GitRepo,
+    pub(super) project: String,
+    pub(super) dvc_dir: std::path::PathBuf,
+    pub(super) head: GitOid,
+}
+
+impl Site {
+    pub(super) fn find(cwd: &Path) -> Result<Option<Site>, Error> {
+        let git = GitRepo::discover(cwd)?;
+        let Some(work_dir) = git.work_dir() else {
+            return Ok(None);
+        };
+        let project = snapshot::project_of(&git, cwd)?;
+        let dvc_dir = work_dir.join(&project).join(".dvc");
+        // Not a DVC project (a branch from before `dvc init`): silent, as DVC's hooks are.
+        if !dvc_dir.is_dir() {
+            return Ok(None);
+        }
+        let repo = git.local();
+        let Ok(head) = repo.head_id().map(|h| h.detach()) else {
+            return Ok(None); // unborn
+        };
+        Ok(Some(Site {
+            git,
+            project,
+            dvc_dir,
+            head,
+        }))
+    }
+
+    /// `commit` when this repository has it; `None` (vouching for nothing) otherwise.
+    pub(super) fn known(&self, commit: GitOid) -> Option<GitOid> {
+        let repo = self.git.local();
+        let found = repo.find_commit(commit).is_ok();
+        found.then_some(commit)
+    }
+
+    /// ORIG_HEAD: where `git merge` and `git rebase` found HEAD.
+    pub(super) fn orig_head(&self) -> Option<GitOid> {
+        let repo = self.git.local();
+        let reference = repo.find_reference("ORIG_HEAD").ok()?;
+        let id = reference.into_fully_peeled_id().ok()?.detach();
+        self.known(id)
+    }
+
+    /// Where git says HEAD was before the move (`None`: nowhere known).
+    pub(super) fn before(&self, kind: Move) -> Option<GitOid> {
+        match kind {
+            Move::Checkout { old } => old.and_then(|o| self.known(o)),
+            Move::Merge | Move::Rebase => self.orig_head(),
+            Move::Squash => None,
+        }
+    }
+
+    /// Whether the hook may fetch through the work tree's `.dvc/config`: this move did not
+    /// bring it. That is, a commit the work tree came from commits the same `.dvc/config`
+    /// as the new HEAD (edits of your own in the work tree are yours), or there is no such
+    /// commit (a clone, `git worktree add`: what `git dvc pull` would use), or git config
+    /// `dvc.trustCommittedRemotes` is true. After `merge --squash` the work tree's file
+    /// must be HEAD's. A checkout of a branch whose config points a remote elsewhere must
+    /// not send requests, and credentials from `config.local`, there by itself.
+    pub(super) fn config_trusted(
+        &self,
+        ctx: &RepoContext,
+        kind: Move,
+        recorded: Option<Option<GitOid>>,
+    ) -> bool {
+        let repo = self.git.local();
+        if crate::objects::collect::committed_remotes_policy(&repo)
+            == crate::objects::collect::CommittedRemotes::AsCommitted
+        {
+            return true;
+        }
+        let Ok(head_config) = committed_config(&repo, self.head, &self.project) else {
+            return false;
+        };
+        if kind == Move::Squash {
+            let now = std::fs::read(ctx.dvc_dir.join("config"))
+                .ok()
+                .map(|bytes| crate::git::blob_oid(&bytes));
+            return now == head_config;
+        }
+        let mut before: Vec<GitOid> = self.before(kind).into_iter().collect();
+        if let Some(Some(commit)) = recorded {
+            before.extend(self.known(commit));
+        }
+        before.is_empty()
+            || before.iter().any(|commit| {
+                committed_config(&repo, *commit, &self.project)
+                    .is_ok_and(|then| then == head_config)
+            })
+    }
+
+    /// The data stays where it was: unless a record says so already, record the commit
+    /// before the move, so that the next hook starts from there ("unknown" when git does
+    /// not say, which makes it check out everything).
+    pub(super) fn stay(&self, kind: Move) {
+        if synced_commit::read(&self.dvc_dir).is_none() {
+            let _ = synced_commit::write(&self.dvc_dir, self.before(kind));
+        }
+    }
+}
+
+/// The blob id of `commit`'s `.dvc/config` in the project at `project`.
+fn committed_config(
+    repo: &gix::Repository,
+    commit: GitOid,
+    project: &str,
+) -> Result<Option<GitOid>, crate::git::GitError> {
+    let root = crate::git::revisions::root_tree(repo, commit)?;
+    match crate::git::tree_scan::subtree(repo, root, project)? {
+        Some(tree) => crate::git::tree_scan::find_dvc_config(repo, tree),
+        None => Ok(None),
+    }
+}
