@@ -82,7 +82,6 @@ pub fn authenticate(
                 Ok(()) if session.authenticated() => return Ok(()),
                 _ => notes.push("the password (refused)".to_string()),
             }
-            closed(session, &notes)?;
         } else {
             notes.push("not the password (the host key changed)".to_string());
         }
@@ -91,14 +90,12 @@ pub fn authenticate(
         if try_key(session, creds, typed, key, true, "keyfile", &mut notes) {
             return Ok(());
         }
-        closed(session, &notes)?;
     }
     if let Some(agent) = &creds.agent {
         let only = creds.identities_only.then(|| identity_blobs(creds));
         if try_agent(session, user, agent, only.as_deref(), &mut notes) {
             return Ok(());
         }
-        closed(session, &notes)?;
     }
     if creds.keyfile.is_none() {
         for id in creds.identity_files {
@@ -116,7 +113,6 @@ pub fn authenticate(
             ) {
                 return Ok(());
             }
-            closed(session, &notes)?;
         }
     }
     Err(format!(
@@ -126,30 +122,6 @@ pub fn authenticate(
         } else {
             format!("tried: {}", notes.join("; "))
         }
-    ))
-}
-
-/// libssh2's errors for a connection the server has closed (`SOCKET_SEND`,
-/// `SOCKET_DISCONNECT`, `SOCKET_RECV`).
-fn is_gone(session: &Session) -> bool {
-    ssh2::Error::last_session_error(session)
-        .is_some_and(|e| matches!(e.code(), ErrorCode::Session(-7 | -13 | -43)))
-}
-
-/// Stops when the server has hung up: sshd disconnects after `MaxAuthTries` refused
-/// keys ("Too many authentication failures"), and every later attempt would fail on the
-/// closed connection, not on its merits.
-fn closed(session: &Session, notes: &[String]) -> Result<(), String> {
-    if !is_gone(session) {
-        return Ok(());
-    }
-    Err(format!(
-        "the server closed the connection after {} refused login attempt(s) (tried: {}); \
-         that is usually sshd's MaxAuthTries (\"Too many authentication failures\"): offer \
-         fewer keys with `IdentitiesOnly yes` and the right `IdentityFile` for this host, \
-         the remote's keyfile, or fewer keys in your agent",
-        notes.len(),
-        notes.join("; ")
     ))
 }
 
@@ -313,14 +285,9 @@ fn try_agent(
         return false;
     }
     let mut ok = false;
-    let mut tried = 0;
     for id in &identities {
-        tried += 1;
         if agent.userauth(user, id).is_ok() && session.authenticated() {
             ok = true;
-            break;
-        }
-        if is_gone(session) {
             break;
         }
     }
@@ -329,7 +296,7 @@ fn try_agent(
         notes.push(if identities.is_empty() {
             format!("{shown} (it holds no key)")
         } else {
-            format!("{shown} ({tried} of its {} keys refused)", identities.len())
+            format!("{shown} (none of its {} keys accepted)", identities.len())
         });
     }
     ok
