@@ -663,11 +663,13 @@ impl SoundUnits {
         sound
     }
 
-    /// Whether no unit of `snap` can fail it: every unit parses and every pinned remote is
-    /// defined for it. (A superset of the snapshot's own pins is checked, so a `false`
+    /// Whether nothing can fail `snap`: its config passes DVC's schema, every unit parses
+    /// and every pinned remote is defined for it. (A superset of the snapshot's own pins is checked, so a `false`
     /// only means its walk must tell.)
     fn hold_for(&self, snap: &Snapshot, options: &CollectOptions<'_>) -> bool {
+        // A config DVC's schema refuses fails the snapshot whatever its units.
         !self.unreadable
+            && snap.config.check_schema().is_ok()
             && self
                 .pinned
                 .iter()
