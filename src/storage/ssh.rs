@@ -34,7 +34,7 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -49,6 +49,9 @@ use host_keys::{HostKeyCheck, Verdict};
 const DEFAULT_MAX_SESSIONS: usize = 8;
 /// DVC's default `timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Connection timeouts after which a run stops connecting: `ssh` itself makes one attempt
+/// (`ConnectionAttempts 1`); one more absorbs a server that dropped a single connection.
+const CONNECT_TIMEOUTS_TOLERATED: usize = 2;
 /// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
 const ERROR_TIMEOUT: i32 = -9;
 /// Time limit of one blocking SSH operation.
@@ -257,10 +260,12 @@ pub struct SshStorage {
     asked: Mutex<Option<Asked>>,
     typed: auth::TypedPassphrases,
     warned_host_key: AtomicBool,
-    /// Why connecting timed out, once it has: `ssh` makes one attempt
-    /// (`ConnectionAttempts 1`), so later connections of this run fail at once instead of
-    /// waiting out the timeout again for every retry and every parallel job.
+    /// Why connecting timed out, once it has [`CONNECT_TIMEOUTS_TOLERATED`] times: later
+    /// connections of this run fail at once instead of waiting out the timeout again for
+    /// every retry and every parallel job. One timeout alone is retried, as a server that
+    /// dropped one connection is worth another try.
     timed_out: Mutex<Option<String>>,
+    connect_timeouts: AtomicUsize,
 }
 
 pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
@@ -319,6 +324,7 @@ pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
         typed: auth::TypedPassphrases::default(),
         warned_host_key: AtomicBool::new(false),
         timed_out: Mutex::new(None),
+        connect_timeouts: AtomicUsize::new(0),
     })
 }
 
@@ -463,8 +469,12 @@ impl SshStorage {
             .timeout
             .or(c.connect_timeout)
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        // A timeout is remembered (see `timed_out`).
+        // A second timeout is remembered (see `timed_out`).
         let timed_out = |detail: String| {
+            let seen = self.connect_timeouts.fetch_add(1, Ordering::SeqCst) + 1;
+            if seen < CONNECT_TIMEOUTS_TOLERATED {
+                return transient(format!("{detail} (timed out)"));
+            }
             let e = transient(format!("{detail} (timed out; not tried again in this run)"));
             *self.timed_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message.clone());
             e

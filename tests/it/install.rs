@@ -134,8 +134,8 @@ fn bash_finds_the_installed_completion() {
     let script = format!(
         r#"source {fw}
 __load_completion git || _completion_loader git
-COMP_WORDS=(git dvc pu); COMP_CWORD=2; COMP_LINE="git dvc pu"; COMP_POINT=${{#COMP_LINE}}
-__git_wrap__git_main git pu dvc
+COMP_WORDS=(git dvc pus); COMP_CWORD=2; COMP_LINE="git dvc pus"; COMP_POINT=${{#COMP_LINE}}
+__git_wrap__git_main git pus dvc
 printf '%s\n' "${{COMPREPLY[@]}}"
 "#,
         fw = framework.display()
