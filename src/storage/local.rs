@@ -2,10 +2,12 @@
 //! it out. Objects are written to `.<random>.tmp` beside their final name and renamed, then
 //! made read-only (0444) as DVC makes them.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::{ErrorKind, Storage, StorageError};
 use crate::dvc::dir_modes;
@@ -15,6 +17,9 @@ pub struct LocalStorage {
     root: PathBuf,
     /// The mode of the directories it makes (`shared = group`: 02775, as DVC).
     dir_mode: u32,
+    /// Directories a listing read whole, with the dot-names (temporaries) it saw there: the
+    /// sweep of stale temporaries before an upload does not read them again.
+    read_whole: Mutex<HashMap<PathBuf, Vec<String>>>,
 }
 
 impl LocalStorage {
@@ -22,6 +27,7 @@ impl LocalStorage {
         LocalStorage {
             root,
             dir_mode: dir_modes::dir_mode(false),
+            read_whole: Mutex::new(HashMap::new()),
         }
     }
 
@@ -145,7 +151,9 @@ impl Storage for LocalStorage {
     }
 
     fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
-        let mut keys = list_files(&self.root, prefix)?;
+        let mut seen = Vec::new();
+        let mut keys = list_files(&self.root, prefix, &mut seen)?;
+        self.read_whole.lock().expect("listing lock").extend(seen);
         if let Some(limit) = limit {
             keys.truncate(limit);
         }
@@ -154,6 +162,7 @@ impl Storage for LocalStorage {
 
     fn remove_stale_temporaries(&self) -> usize {
         let mut removed = 0;
+        let read_whole = std::mem::take(&mut *self.read_whole.lock().expect("listing lock"));
         for prefix in ["", "files/md5/"] {
             let Ok(shards) = fs::read_dir(self.root.join(prefix)) else {
                 continue;
@@ -163,13 +172,23 @@ impl Storage for LocalStorage {
                 if name.len() != 2 || !shard.file_type().is_ok_and(|t| t.is_dir()) {
                     continue;
                 }
-                let Ok(entries) = fs::read_dir(shard.path()) else {
-                    continue;
+                let dir = shard.path();
+                // A shard the status listing read whole: its dot-names are known.
+                let names = match read_whole.get(&dir) {
+                    Some(names) => names.clone(),
+                    None => {
+                        let Ok(entries) = fs::read_dir(&dir) else {
+                            continue;
+                        };
+                        entries
+                            .flatten()
+                            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                            .collect()
+                    }
                 };
-                for entry in entries.flatten() {
-                    let name = entry.file_name();
-                    let Some(name) = name.to_str() else { continue };
-                    if is_stale_temp(name, &entry.path()) && fs::remove_file(entry.path()).is_ok() {
+                for name in names {
+                    let path = dir.join(&name);
+                    if is_stale_temp(&name, &path) && fs::remove_file(&path).is_ok() {
                         removed += 1;
                     }
                 }
@@ -253,7 +272,12 @@ fn walk_tree(
 /// Lists the keys under `root` that start with `prefix`, skipping temporary files. A
 /// prefix ending with `/` names a directory, listed two levels deep as DVC's layout has
 /// them (`xx/yyyy…`) when it is a layout root, or one level when it is a shard (`xx/`).
-fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
+/// Each directory read whole is added to `read_whole` with the dot-names it holds.
+fn list_files(
+    root: &Path,
+    prefix: &str,
+    read_whole: &mut Vec<(PathBuf, Vec<String>)>,
+) -> Result<Vec<String>, StorageError> {
     let (dir, name_prefix) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
         None => ("", prefix),
@@ -270,11 +294,16 @@ fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
             ))
         }
     };
+    let mut top_dots = Vec::new();
     for entry in top {
         let entry = entry.map_err(|e| StorageError::from_io("cannot list", e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') || !name.starts_with(name_prefix) {
+        if name.starts_with('.') {
+            top_dots.push(name.to_string());
+            continue;
+        }
+        if !name.starts_with(name_prefix) {
             continue;
         }
         let Ok(kind) = entry.file_type() else {
@@ -285,17 +314,24 @@ fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
         } else if kind.is_dir() && name.len() == 2 {
             let entries = fs::read_dir(entry.path())
                 .map_err(|e| StorageError::from_io(&format!("cannot list {name}"), e))?;
+            let mut dots = Vec::new();
             for sub in entries {
                 let sub = sub.map_err(|e| StorageError::from_io("cannot list", e))?;
                 let file = sub.file_name();
                 let Some(file) = file.to_str() else { continue };
-                if file.starts_with('.') || !sub.file_type().is_ok_and(|t| t.is_file()) {
+                if file.starts_with('.') {
+                    dots.push(file.to_string());
+                    continue;
+                }
+                if !sub.file_type().is_ok_and(|t| t.is_file()) {
                     continue;
                 }
                 out.push(format!("{dir}{name}/{file}"));
             }
+            read_whole.push((entry.path(), dots));
         }
     }
+    read_whole.push((base, top_dots));
     Ok(out)
 }
 
@@ -323,6 +359,39 @@ mod tests {
             storage.local_file("files/md5/ab/cdef"),
             Some(dir.path().join("files/md5/ab/cdef"))
         );
+    }
+
+    #[test]
+    fn stale_temporaries_are_swept_in_listed_and_unlisted_shards_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().to_path_buf());
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 24 * 3600);
+        let mut temp = |shard: &str, name: &str, stale: bool| {
+            let path = dir.path().join("files/md5").join(shard).join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let file = fs::File::create(&path).unwrap();
+            if stale {
+                file.set_modified(old).unwrap();
+            }
+            path
+        };
+        let listed_stale = temp("ab", ".x.tmp", true);
+        let listed_fresh = temp("ab", ".y.tmp", false);
+        storage
+            .put("files/md5/ab/cdef", &mut &b"x"[..], 1, None)
+            .unwrap();
+        // Listed whole by the status listing: its dot-names are remembered.
+        let keys = storage.list("files/md5/", None).unwrap();
+        assert_eq!(keys, vec!["files/md5/ab/cdef"]);
+        // Written after the listing, in a shard it never read: found by reading it.
+        let unlisted_stale = temp("cd", ".z.tmp", true);
+        assert_eq!(storage.remove_stale_temporaries(), 2);
+        assert!(!listed_stale.exists() && !unlisted_stale.exists());
+        assert!(listed_fresh.exists());
+        // Nothing remembered is trusted twice: a second sweep reads the shards again.
+        let again = temp("ab", ".w.tmp", true);
+        assert_eq!(storage.remove_stale_temporaries(), 1);
+        assert!(!again.exists());
     }
 
     #[test]
