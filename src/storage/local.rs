@@ -2,7 +2,7 @@
 //! it out. Objects are written to `.<random>.tmp` beside their final name and renamed, then
 //! made read-only (0444) as DVC makes them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -20,6 +20,9 @@ pub struct LocalStorage {
     /// Directories a listing read whole, with the dot-names (temporaries) it saw there: the
     /// sweep of stale temporaries before an upload does not read them again.
     read_whole: Mutex<HashMap<PathBuf, Vec<String>>>,
+    /// Shard directories this storage has made (or found) and set the mode of: the next
+    /// object into one needs no `stat` and `chmod` of it.
+    dirs_made: Mutex<HashSet<PathBuf>>,
 }
 
 impl LocalStorage {
@@ -28,6 +31,7 @@ impl LocalStorage {
             root,
             dir_mode: dir_modes::dir_mode(false),
             read_whole: Mutex::new(HashMap::new()),
+            dirs_made: Mutex::new(HashSet::new()),
         }
     }
 
@@ -85,17 +89,43 @@ impl Storage for LocalStorage {
         &self,
         key: &str,
         source: &mut dyn Read,
-        _size: u64,
+        size: u64,
         _md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
         let target = self.path(key);
         let dir = target
             .parent()
             .ok_or_else(|| StorageError::new(ErrorKind::Other, format!("bad key {key}")))?;
-        dir_modes::make_dirs(dir, self.dir_mode)
-            .map_err(|e| StorageError::from_io(&format!("cannot create {}", dir.display()), e))?;
+        let make_dirs = || {
+            dir_modes::make_dirs(dir, self.dir_mode).map_err(|e| {
+                StorageError::from_io(&format!("cannot create {}", dir.display()), e)
+            })?;
+            self.dirs_made
+                .lock()
+                .expect("dirs lock")
+                .insert(dir.to_path_buf());
+            Ok::<(), StorageError>(())
+        };
+        if !self.dirs_made.lock().expect("dirs lock").contains(dir) {
+            make_dirs()?;
+        }
         let temp = dir.join(temp_name());
-        let result = write_then_rename(source, &temp, &target);
+        let create = || {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+        };
+        let file = match create() {
+            // The directory went away since this storage made it (a clean-up elsewhere).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                make_dirs()?;
+                create()
+            }
+            other => other,
+        }
+        .map_err(|e| StorageError::from_io(&format!("cannot create {}", temp.display()), e))?;
+        let result = write_then_rename(source, size, file, &temp, &target);
         if result.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -198,17 +228,22 @@ impl Storage for LocalStorage {
     }
 }
 
+/// The copy buffer for an object of `size` bytes (the caller's word, only a hint): a small
+/// object needs no megabyte zeroed for it.
+fn copy_buffer(size: u64) -> Vec<u8> {
+    vec![0u8; (size.saturating_add(1) as usize).clamp(8 << 10, 1 << 20)]
+}
+
+/// Copies `source` into `file` (just created as `temp`), makes it read-only and renames it
+/// to `target`.
 fn write_then_rename(
     source: &mut dyn Read,
+    size: u64,
+    mut file: fs::File,
     temp: &Path,
     target: &Path,
 ) -> Result<(), StorageError> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)
-        .map_err(|e| StorageError::from_io(&format!("cannot create {}", temp.display()), e))?;
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = copy_buffer(size);
     loop {
         let n = match source.read(&mut buf) {
             Ok(0) => break,
@@ -219,9 +254,10 @@ fn write_then_rename(
         file.write_all(&buf[..n])
             .map_err(|e| StorageError::from_io(&format!("cannot write {}", temp.display()), e))?;
     }
-    drop(file);
-    fs::set_permissions(temp, fs::Permissions::from_mode(0o444))
+    // Read-only as DVC makes objects; through the open file, not the path again.
+    file.set_permissions(fs::Permissions::from_mode(0o444))
         .map_err(|e| StorageError::from_io(&format!("cannot chmod {}", temp.display()), e))?;
+    drop(file);
     fs::rename(temp, target)
         .map_err(|e| StorageError::from_io(&format!("cannot rename into {}", target.display()), e))
 }
@@ -358,6 +394,26 @@ mod tests {
         assert_eq!(
             storage.local_file("files/md5/ab/cdef"),
             Some(dir.path().join("files/md5/ab/cdef"))
+        );
+    }
+
+    #[test]
+    fn a_shard_directory_removed_since_it_was_made_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().to_path_buf());
+        storage
+            .put("files/md5/ab/one", &mut &b"1"[..], 1, None)
+            .unwrap();
+        fs::remove_file(dir.path().join("files/md5/ab/one")).unwrap();
+        fs::remove_dir(dir.path().join("files/md5/ab")).unwrap();
+        storage
+            .put("files/md5/ab/two", &mut &b"2"[..], 1, None)
+            .unwrap();
+        let path = dir.path().join("files/md5/ab/two");
+        assert_eq!(fs::read(&path).unwrap(), b"2");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o444
         );
     }
 
