@@ -422,7 +422,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let storage = LocalStorage::new(dir.path().to_path_buf());
         let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 24 * 3600);
-        let mut temp = |shard: &str, name: &str, stale: bool| {
+        let temp = |shard: &str, name: &str, stale: bool| {
             let path = dir.path().join("files/md5").join(shard).join(name);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             let file = fs::File::create(&path).unwrap();
