@@ -53,14 +53,14 @@ impl Settings {
     }
 }
 
-/// Checks the push described by pre-receive's stdin (`<old> <new> <ref>` lines); `Ok(None)`
-/// when no new commit needs checking.
+/// Checks the push described by pre-receive's stdin (`<old> <new> <ref>` lines) in `git`,
+/// the server repository opened once by the hook (inside the quarantine); `Ok(None)` when
+/// no new commit needs checking.
 pub fn validate_push(
-    cwd: &Path,
+    git: &GitRepo,
     input: &str,
     settings: &Settings,
 ) -> Result<Option<Validation>, Error> {
-    let git = GitRepo::discover(cwd)?;
     let repo = git.local();
     let mut tips = Vec::new();
     let mut old_tips = Vec::new();
@@ -145,9 +145,9 @@ pub fn validate_push(
     // holds a `.dvc` directory), `dvc.projectDir` (always) and each directory holding a
     // `.dvc`. Of each, only what the commit's parents did not hold: they are on the server
     // already (checked when they came) or in this push (checked on their own).
-    let base = snapshot::configured_project(&git)?;
-    let mut configs = ServerConfigs::new(&git, settings.server_wide.clone());
-    let mut changes = Changes::new(&git, false, true, vec![base]);
+    let base = snapshot::configured_project(git)?;
+    let mut configs = ServerConfigs::new(git, settings.server_wide.clone());
+    let mut changes = Changes::new(git, false, true, vec![base]);
     let mut snapshots = Vec::new();
     for revision in &revisions {
         for diff in changes.commit(revision.commit, "")? {

@@ -119,7 +119,7 @@ pub fn run(args: PreReceiveArgs) -> i32 {
     let timeout = settings.timeout;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(receive::validate_push(&cwd, &input, &settings.check));
+        let _ = tx.send(receive::validate_push(&git, &input, &settings.check));
     });
     let outcome = match rx.recv_timeout(timeout) {
         Ok(result) => result,

@@ -121,7 +121,9 @@ pub fn root_tree(repo: &gix::Repository, commit: GitOid) -> Result<GitOid, GitEr
         .map_err(|e| GitError::new(format!("cannot read the tree of commit {commit}"), e))
 }
 
-/// `(full ref name, target id)` for every ref under `prefix`, sorted by name.
+/// `(full ref name, target id)` for every ref under `prefix`, sorted by name. The id is the
+/// object the ref names (an annotated tag's own object: callers peel it); only symbolic refs
+/// are followed, so thousands of refs do not each re-check the packed-refs file.
 pub fn refs_with_prefix(
     repo: &gix::Repository,
     prefix: &str,
@@ -138,6 +140,10 @@ pub fn refs_with_prefix(
             continue;
         };
         let name = reference.name().as_bstr().to_string();
+        if let Some(id) = reference.target().try_id() {
+            out.push((name, id.to_owned()));
+            continue;
+        }
         match reference.peel_to_id() {
             Ok(id) => out.push((name, id.detach())),
             // A broken or dangling ref is git's business, not a reason to stop a push.

@@ -69,8 +69,10 @@ pub struct ScannedRoot {
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum MemoKey {
     Plain(GitOid),
-    /// Below a `.dvcignore`: the result depends on the path and the ignore files in force.
-    Ignored(GitOid, String, Vec<GitOid>),
+    /// Below a `.dvcignore`, or holding one: the result depends on the path and the ignore
+    /// files in force above it, each with its directory, (the tree's own `.dvcignore` is
+    /// decided by the tree and these), so the key is known before the tree is read.
+    Ignored(GitOid, String, Vec<(GitOid, String)>),
     /// A tree scanned as a root: its `.dvc` directory does not make it a nested project
     /// (which yields nothing), so the same tree met below another root is not the same
     /// result. Without `.dvcignore` files both used to share `Plain`, and whichever
@@ -184,12 +186,18 @@ impl TreeScan {
                 format!("directory nesting deeper than {MAX_TREE_DEPTH} levels"),
             ));
         }
-        // With no `.dvcignore` in force, a subtree seen before without one of its own has
-        // its result under its id alone: no need to read it again (a tree with its own
-        // `.dvcignore` is never memoised under its id alone, so this cannot mistake one).
-        if depth > 0 && ignores.is_empty() {
-            let key = MemoKey::Plain(tree);
-            if let Some(hit) = self.memo.lock().expect("memo lock").get(&key) {
+        // A subtree met before in the same place is not read again. With no `.dvcignore`
+        // in force, one seen anywhere without one of its own has its result under its id
+        // alone (a tree with its own `.dvcignore` is never memoised under its id alone, so
+        // this cannot mistake one); otherwise under its id, path and the ignore files above.
+        if depth > 0 {
+            let memo = self.memo.lock().expect("memo lock");
+            let hit = match ignores.is_empty() {
+                true => memo.get(&MemoKey::Plain(tree)),
+                false => None,
+            }
+            .or_else(|| memo.get(&placed_key(tree, path, ignores)));
+            if let Some(hit) = hit {
                 return Ok(hit.clone());
             }
         }
@@ -214,29 +222,31 @@ impl TreeScan {
             .find(|e| self.dvcignore && e.name == ".dvcignore" && e.is_blob)
             .map(|e| e.oid)
             .filter(|_| !is_ignored(&ignores, &join(path, ".dvcignore"), false));
+        // A `.dvcignore` without a pattern (as `dvc init` writes it: comments only) hides
+        // nothing: it is not put in force, so the trees below it stay shared by id.
+        let own_ignore = match own_ignore {
+            Some(blob) => Some((blob, self.matcher(repo, blob, path)?))
+                .filter(|(_, matcher)| !matcher.is_empty()),
+            None => None,
+        };
         let key = if ignores.is_empty() && own_ignore.is_none() {
             MemoKey::Plain(tree)
         } else {
-            MemoKey::Ignored(
-                tree,
-                path.to_string(),
-                ignores.iter().map(|f| f.blob).chain(own_ignore).collect(),
-            )
+            placed_key(tree, path, &ignores)
         };
         let key = if depth == 0 {
             MemoKey::Root(Box::new(key))
         } else {
             key
         };
-        // Looked up before any `.dvcignore` is compiled: a hit costs nothing.
         if let Some(hit) = self.memo.lock().expect("memo lock").get(&key) {
             return Ok(hit.clone());
         }
-        if let Some(blob) = own_ignore {
+        if let Some((blob, matcher)) = own_ignore {
             ignores.push(Arc::new(IgnoreFrame {
                 blob,
                 dir: path.to_string(),
-                matcher: self.matcher(repo, blob, path)?,
+                matcher,
             }));
         }
 
@@ -290,6 +300,15 @@ impl TreeScan {
             .insert(key, result.clone());
         Ok(result)
     }
+}
+
+/// The memo key of `tree` at `path` below the ignore files `ignores`.
+fn placed_key(tree: GitOid, path: &str, ignores: &IgnoreStack) -> MemoKey {
+    MemoKey::Ignored(
+        tree,
+        path.to_string(),
+        ignores.iter().map(|f| (f.blob, f.dir.clone())).collect(),
+    )
 }
 
 /// `*.dvc` (but not the `.dvc` directory's name), `dvc.yaml` or `dvc.lock`.

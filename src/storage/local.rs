@@ -2,10 +2,12 @@
 //! it out. Objects are written to `.<random>.tmp` beside their final name and renamed, then
 //! made read-only (0444) as DVC makes them.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::{ErrorKind, Storage, StorageError};
 use crate::dvc::dir_modes;
@@ -15,6 +17,12 @@ pub struct LocalStorage {
     root: PathBuf,
     /// The mode of the directories it makes (`shared = group`: 02775, as DVC).
     dir_mode: u32,
+    /// Directories a listing read whole, with the dot-names (temporaries) it saw there: the
+    /// sweep of stale temporaries before an upload does not read them again.
+    read_whole: Mutex<HashMap<PathBuf, Vec<String>>>,
+    /// Shard directories this storage has made (or found) and set the mode of: the next
+    /// object into one needs no `stat` and `chmod` of it.
+    dirs_made: Mutex<HashSet<PathBuf>>,
 }
 
 impl LocalStorage {
@@ -22,6 +30,8 @@ impl LocalStorage {
         LocalStorage {
             root,
             dir_mode: dir_modes::dir_mode(false),
+            read_whole: Mutex::new(HashMap::new()),
+            dirs_made: Mutex::new(HashSet::new()),
         }
     }
 
@@ -79,17 +89,43 @@ impl Storage for LocalStorage {
         &self,
         key: &str,
         source: &mut dyn Read,
-        _size: u64,
+        size: u64,
         _md5: Option<&[u8; 16]>,
     ) -> Result<(), StorageError> {
         let target = self.path(key);
         let dir = target
             .parent()
             .ok_or_else(|| StorageError::new(ErrorKind::Other, format!("bad key {key}")))?;
-        dir_modes::make_dirs(dir, self.dir_mode)
-            .map_err(|e| StorageError::from_io(&format!("cannot create {}", dir.display()), e))?;
+        let make_dirs = || {
+            dir_modes::make_dirs(dir, self.dir_mode).map_err(|e| {
+                StorageError::from_io(&format!("cannot create {}", dir.display()), e)
+            })?;
+            self.dirs_made
+                .lock()
+                .expect("dirs lock")
+                .insert(dir.to_path_buf());
+            Ok::<(), StorageError>(())
+        };
+        if !self.dirs_made.lock().expect("dirs lock").contains(dir) {
+            make_dirs()?;
+        }
         let temp = dir.join(temp_name());
-        let result = write_then_rename(source, &temp, &target);
+        let create = || {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+        };
+        let file = match create() {
+            // The directory went away since this storage made it (a clean-up elsewhere).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                make_dirs()?;
+                create()
+            }
+            other => other,
+        }
+        .map_err(|e| StorageError::from_io(&format!("cannot create {}", temp.display()), e))?;
+        let result = write_then_rename(source, size, file, &temp, &target);
         if result.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -145,7 +181,9 @@ impl Storage for LocalStorage {
     }
 
     fn list(&self, prefix: &str, limit: Option<usize>) -> Result<Vec<String>, StorageError> {
-        let mut keys = list_files(&self.root, prefix)?;
+        let mut seen = Vec::new();
+        let mut keys = list_files(&self.root, prefix, &mut seen)?;
+        self.read_whole.lock().expect("listing lock").extend(seen);
         if let Some(limit) = limit {
             keys.truncate(limit);
         }
@@ -154,6 +192,7 @@ impl Storage for LocalStorage {
 
     fn remove_stale_temporaries(&self) -> usize {
         let mut removed = 0;
+        let read_whole = std::mem::take(&mut *self.read_whole.lock().expect("listing lock"));
         for prefix in ["", "files/md5/"] {
             let Ok(shards) = fs::read_dir(self.root.join(prefix)) else {
                 continue;
@@ -163,13 +202,23 @@ impl Storage for LocalStorage {
                 if name.len() != 2 || !shard.file_type().is_ok_and(|t| t.is_dir()) {
                     continue;
                 }
-                let Ok(entries) = fs::read_dir(shard.path()) else {
-                    continue;
+                let dir = shard.path();
+                // A shard the status listing read whole: its dot-names are known.
+                let names = match read_whole.get(&dir) {
+                    Some(names) => names.clone(),
+                    None => {
+                        let Ok(entries) = fs::read_dir(&dir) else {
+                            continue;
+                        };
+                        entries
+                            .flatten()
+                            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                            .collect()
+                    }
                 };
-                for entry in entries.flatten() {
-                    let name = entry.file_name();
-                    let Some(name) = name.to_str() else { continue };
-                    if is_stale_temp(name, &entry.path()) && fs::remove_file(entry.path()).is_ok() {
+                for name in names {
+                    let path = dir.join(&name);
+                    if is_stale_temp(&name, &path) && fs::remove_file(&path).is_ok() {
                         removed += 1;
                     }
                 }
@@ -179,17 +228,22 @@ impl Storage for LocalStorage {
     }
 }
 
+/// The copy buffer for an object of `size` bytes (the caller's word, only a hint): a small
+/// object needs no megabyte zeroed for it.
+fn copy_buffer(size: u64) -> Vec<u8> {
+    vec![0u8; (size.saturating_add(1) as usize).clamp(8 << 10, 1 << 20)]
+}
+
+/// Copies `source` into `file` (just created as `temp`), makes it read-only and renames it
+/// to `target`.
 fn write_then_rename(
     source: &mut dyn Read,
+    size: u64,
+    mut file: fs::File,
     temp: &Path,
     target: &Path,
 ) -> Result<(), StorageError> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)
-        .map_err(|e| StorageError::from_io(&format!("cannot create {}", temp.display()), e))?;
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = copy_buffer(size);
     loop {
         let n = match source.read(&mut buf) {
             Ok(0) => break,
@@ -200,9 +254,10 @@ fn write_then_rename(
         file.write_all(&buf[..n])
             .map_err(|e| StorageError::from_io(&format!("cannot write {}", temp.display()), e))?;
     }
-    drop(file);
-    fs::set_permissions(temp, fs::Permissions::from_mode(0o444))
+    // Read-only as DVC makes objects; through the open file, not the path again.
+    file.set_permissions(fs::Permissions::from_mode(0o444))
         .map_err(|e| StorageError::from_io(&format!("cannot chmod {}", temp.display()), e))?;
+    drop(file);
     fs::rename(temp, target)
         .map_err(|e| StorageError::from_io(&format!("cannot rename into {}", target.display()), e))
 }
@@ -253,7 +308,12 @@ fn walk_tree(
 /// Lists the keys under `root` that start with `prefix`, skipping temporary files. A
 /// prefix ending with `/` names a directory, listed two levels deep as DVC's layout has
 /// them (`xx/yyyy…`) when it is a layout root, or one level when it is a shard (`xx/`).
-fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
+/// Each directory read whole is added to `read_whole` with the dot-names it holds.
+fn list_files(
+    root: &Path,
+    prefix: &str,
+    read_whole: &mut Vec<(PathBuf, Vec<String>)>,
+) -> Result<Vec<String>, StorageError> {
     let (dir, name_prefix) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
         None => ("", prefix),
@@ -270,11 +330,16 @@ fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
             ))
         }
     };
+    let mut top_dots = Vec::new();
     for entry in top {
         let entry = entry.map_err(|e| StorageError::from_io("cannot list", e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') || !name.starts_with(name_prefix) {
+        if name.starts_with('.') {
+            top_dots.push(name.to_string());
+            continue;
+        }
+        if !name.starts_with(name_prefix) {
             continue;
         }
         let Ok(kind) = entry.file_type() else {
@@ -285,17 +350,24 @@ fn list_files(root: &Path, prefix: &str) -> Result<Vec<String>, StorageError> {
         } else if kind.is_dir() && name.len() == 2 {
             let entries = fs::read_dir(entry.path())
                 .map_err(|e| StorageError::from_io(&format!("cannot list {name}"), e))?;
+            let mut dots = Vec::new();
             for sub in entries {
                 let sub = sub.map_err(|e| StorageError::from_io("cannot list", e))?;
                 let file = sub.file_name();
                 let Some(file) = file.to_str() else { continue };
-                if file.starts_with('.') || !sub.file_type().is_ok_and(|t| t.is_file()) {
+                if file.starts_with('.') {
+                    dots.push(file.to_string());
+                    continue;
+                }
+                if !sub.file_type().is_ok_and(|t| t.is_file()) {
                     continue;
                 }
                 out.push(format!("{dir}{name}/{file}"));
             }
+            read_whole.push((entry.path(), dots));
         }
     }
+    read_whole.push((base, top_dots));
     Ok(out)
 }
 
@@ -323,6 +395,59 @@ mod tests {
             storage.local_file("files/md5/ab/cdef"),
             Some(dir.path().join("files/md5/ab/cdef"))
         );
+    }
+
+    #[test]
+    fn a_shard_directory_removed_since_it_was_made_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().to_path_buf());
+        storage
+            .put("files/md5/ab/one", &mut &b"1"[..], 1, None)
+            .unwrap();
+        fs::remove_file(dir.path().join("files/md5/ab/one")).unwrap();
+        fs::remove_dir(dir.path().join("files/md5/ab")).unwrap();
+        storage
+            .put("files/md5/ab/two", &mut &b"2"[..], 1, None)
+            .unwrap();
+        let path = dir.path().join("files/md5/ab/two");
+        assert_eq!(fs::read(&path).unwrap(), b"2");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o444
+        );
+    }
+
+    #[test]
+    fn stale_temporaries_are_swept_in_listed_and_unlisted_shards_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalStorage::new(dir.path().to_path_buf());
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 24 * 3600);
+        let temp = |shard: &str, name: &str, stale: bool| {
+            let path = dir.path().join("files/md5").join(shard).join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let file = fs::File::create(&path).unwrap();
+            if stale {
+                file.set_modified(old).unwrap();
+            }
+            path
+        };
+        let listed_stale = temp("ab", ".x.tmp", true);
+        let listed_fresh = temp("ab", ".y.tmp", false);
+        storage
+            .put("files/md5/ab/cdef", &mut &b"x"[..], 1, None)
+            .unwrap();
+        // Listed whole by the status listing: its dot-names are remembered.
+        let keys = storage.list("files/md5/", None).unwrap();
+        assert_eq!(keys, vec!["files/md5/ab/cdef"]);
+        // Written after the listing, in a shard it never read: found by reading it.
+        let unlisted_stale = temp("cd", ".z.tmp", true);
+        assert_eq!(storage.remove_stale_temporaries(), 2);
+        assert!(!listed_stale.exists() && !unlisted_stale.exists());
+        assert!(listed_fresh.exists());
+        // Nothing remembered is trusted twice: a second sweep reads the shards again.
+        let again = temp("ab", ".w.tmp", true);
+        assert_eq!(storage.remove_stale_temporaries(), 1);
+        assert!(!again.exists());
     }
 
     #[test]

@@ -113,8 +113,10 @@ fn upload_once(storage: &dyn Storage, item: &FileUpload) -> Result<(), StorageEr
     let file = open_object(&item.source)
         .map_err(|e| StorageError::from_io(&format!("cannot open {}", item.source.display()), e))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // Sized to the object: a small one needs no megabyte buffer allocated for it.
+    let buffer = (size.saturating_add(1) as usize).clamp(8 << 10, 1 << 20);
     let mut reader =
-        VerifyingReader::new(BufReader::with_capacity(1 << 20, file), item.hash.clone());
+        VerifyingReader::new(BufReader::with_capacity(buffer, file), item.hash.clone());
     // The expected md5 goes to the storage only for DVC 3 keys: a 2.x-era key's hash is not
     // the md5 of the bytes (dos2unix), so a server-side check would reject good objects;
     // neither is an etag/checksum id's.

@@ -181,6 +181,39 @@ fn all_branches_tags_and_commits_match_dvc() {
     assert_eq!(all.git_dvc.out(), pushed_line(7));
 }
 
+/// The same directory tree under the same `.dvcignore` file in two branches, but that file
+/// sits at `p/` in one and at the top in the other: its anchored patterns hide a different
+/// DVC file in each (`main` shows only `g`, `two` only `f`). The tree scan shares a
+/// subtree's result between revisions only where the ignore files in force, with their
+/// places, are the same; `dvc init`'s comment-only `.dvcignore` is no ignore file at all.
+#[test]
+fn dvcignore_hides_by_where_it_sits_in_each_revision() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    repo.dvc(&[
+        "remote",
+        "add",
+        "-d",
+        "r",
+        env.path("unused").to_str().unwrap(),
+    ]);
+    repo.write("p/q/f.txt", "f\n");
+    repo.write("p/q/g.txt", "g\n");
+    repo.dvc(&["add", "-q", "p/q/f.txt", "p/q/g.txt"]);
+    repo.commit_all("two outputs");
+    let patterns = "/q/f.txt.dvc\n/p/q/g.txt.dvc\n";
+    repo.git(&["checkout", "-q", "-b", "two"]);
+    repo.write(".dvcignore", patterns);
+    repo.commit_all("ignore file at the top: hides p/q/g.txt.dvc");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("p/.dvcignore", patterns);
+    repo.commit_all("ignore file in p: hides p/q/f.txt.dvc");
+    let a = compare_push_with_dvc(&repo, "a", &["r"], &["-a"]);
+    let has = |s: &str| remote_has(&a.ours[0], &obj(s), false);
+    assert!(has("f\n") && has("g\n"), "{}", a.git_dvc.describe());
+    assert_eq!(a.git_dvc.out(), pushed_line(2));
+}
+
 /// Two stages (`prepare` → `train`), a `.dvc` file, a plain output.
 fn pipeline_repo(env: &TestEnv) -> Repo<'_> {
     let repo = env.dvc_repo("repo");
