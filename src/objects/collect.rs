@@ -901,8 +901,13 @@ impl<'a> Router<'a> {
             .or_insert_with(|| DestinationObjects {
                 remote,
                 objects: BTreeMap::new(),
+                order: HashMap::new(),
             });
-        dest.objects.entry(hash.clone()).or_insert(provenance);
+        if let std::collections::btree_map::Entry::Vacant(slot) = dest.objects.entry(hash.clone()) {
+            slot.insert(provenance);
+            let next = u32::try_from(dest.order.len()).unwrap_or(u32::MAX);
+            dest.order.insert(hash.clone(), next);
+        }
         Ok(())
     }
 
