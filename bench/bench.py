@@ -40,29 +40,11 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from common import Run, rmtree  # noqa: E402,F401  (Run and rmtree lived here first)
 
 
 # ---- running and measuring ---------------------------------------------------
-
-class Run:
-    def __init__(self, label, argv, seconds, max_rss_kib, rc, out, err, timed_out=False):
-        self.label, self.argv = label, argv
-        self.seconds, self.max_rss_kib, self.rc = seconds, max_rss_kib, rc
-        self.out, self.err, self.timed_out = out, err, timed_out
-
-    @property
-    def ok(self) -> bool:
-        return self.rc == 0 and not self.timed_out
-
-    def summary(self) -> str:
-        lines = [l for l in self.out.splitlines() if l.strip()]
-        return lines[-1] if lines else ""
-
-    def as_dict(self) -> dict:
-        return dict(label=self.label, argv=self.argv, seconds=round(self.seconds, 4),
-                    max_rss_kib=self.max_rss_kib, rc=self.rc, timed_out=self.timed_out,
-                    summary=self.summary())
-
 
 def measure(label: str, argv: list[str], cwd: str, env: dict, logdir: str,
             timeout: float) -> Run:
@@ -111,12 +93,6 @@ def indent(text: str, pad: str = "      ") -> str:
 def git(repo: str, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
                           text=True).stdout
-
-
-def rmtree(path: str) -> None:
-    if os.path.lexists(path):
-        subprocess.run(["chmod", "-R", "u+w", path], check=False)
-        shutil.rmtree(path)
 
 
 def repo_stats(repo: str, gen: dict) -> dict:

@@ -38,57 +38,15 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import rmtree  # noqa: E402
-from fetch import make_many_small  # noqa: E402
+from common import Timed, dvc_env, make_many_small, rmtree, run, timed_cpu  # noqa: E402,F401
 
 DATA_ROOTS = ("big", "small")
-
-
-def run(argv, cwd, env, check=True):
-    p = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and p.returncode != 0:
-        sys.exit(f"failed: {' '.join(argv)} in {cwd}\n{p.stdout}\n{p.stderr}")
-    return p
-
-
-class Timed:
-    """A finished command: wall seconds, CPU seconds (user + system of the command and
-    every process it waited for: git and its hooks), and its output."""
-
-    def __init__(self, wall: float, cpu: float, stdout: str, stderr: str):
-        self.wall, self.cpu, self.stdout, self.stderr = wall, cpu, stdout, stderr
-
-
-def timed(argv, cwd, env) -> Timed:
-    """Runs argv; CPU time from wait4's rusage, which on a loaded machine says what the
-    command cost where wall time mostly says how long it waited for a core."""
-    t = time.perf_counter()
-    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    out, err = p.communicate()
-    wall = time.perf_counter() - t
-    if p.returncode != 0:
-        sys.exit(f"failed: {' '.join(argv)} in {cwd}\n{out}\n{err}")
-    return Timed(wall, 0.0, out, err)
-
-
-def timed_cpu(argv, cwd, env) -> Timed:
-    def children() -> float:
-        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return ru.ru_utime + ru.ru_stime  # microseconds, where os.times() counts ticks
-
-    before = children()
-    r = timed(argv, cwd, env)
-    r.cpu = children() - before
-    return r
 
 
 def stamps(repo: str) -> dict[str, tuple[int, int]]:
@@ -129,17 +87,10 @@ def main() -> int:
     os.makedirs(work)
     t_start, load_start = time.time(), os.getloadavg()
 
-    cfg = os.path.join(work, "dvc-config")
-    for level in ("global", "system"):
-        os.makedirs(os.path.join(cfg, level))
-    with open(os.path.join(cfg, "global", "config"), "w") as f:
-        f.write("[core]\n    analytics = false\n    check_update = false\n")
     home = os.path.join(work, "home")
     os.makedirs(home)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DVC_", "GIT_"))}
-    env.update(DVC_NO_ANALYTICS="1", GIT_CONFIG_NOSYSTEM="1", HOME=home,
-               DVC_GLOBAL_CONFIG_DIR=os.path.join(cfg, "global"),
-               DVC_SYSTEM_CONFIG_DIR=os.path.join(cfg, "system"),
+    env = dvc_env(work, strip=("DVC_", "GIT_"))
+    env.update(HOME=home,
                DVC_SITE_CACHE_DIR=os.path.join(work, "site-cache"),
                GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com",

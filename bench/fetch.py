@@ -42,19 +42,18 @@ WORK/results.md and WORK/results.json. Python 3 standard library only.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import random
-import shutil
-import statistics
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import Run, rmtree  # noqa: E402
+# make_many_small, measure, median_run and tree lived here first: pull.py and
+# checkout_hooks.py may still import them from this module.
+from common import (Run, dvc_env, machine_note, make_many_small, measure,  # noqa: E402,F401
+                    median_run, rmtree, tree)
 from s3 import Moto, S3sFs  # noqa: E402
 
 MEDIUM = ["--commits", "400", "--branches", "25", "--tags", "25", "--dvc-files", "100",
@@ -64,26 +63,6 @@ MEDIUM = ["--commits", "400", "--branches", "25", "--tags", "25", "--dvc-files",
 def git(repo: str, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
                           text=True).stdout
-
-
-def tree(root: str) -> dict[str, tuple[str, int]]:
-    """relative path -> (md5, mode) for every file, and ('dir', mode) for every directory
-    holding a file (empty directories are left out: DVC makes an object's directory before
-    it knows the copy will work)."""
-    out: dict[str, tuple[str, int]] = {}
-    if not os.path.isdir(root):
-        return out
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            p = os.path.join(dirpath, name)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, root)] = (hashlib.md5(f.read()).hexdigest(),
-                                                 os.stat(p).st_mode & 0o7777)
-            d = dirpath
-            while d != root and os.path.relpath(d, root) not in out:
-                out[os.path.relpath(d, root)] = ("dir", os.stat(d).st_mode & 0o7777)
-                d = os.path.dirname(d)
-    return out
 
 
 def compare(a: str, b: str) -> list[str]:
@@ -100,87 +79,6 @@ def write_local_config(repo: str, remote_url: str, cache: str, extra: str = "") 
         f.write("[core]\n    remote = storage\n"
                 f"['remote \"storage\"']\n    url = {remote_url}\n{extra}"
                 f"[cache]\n    dir = {cache}\n")
-
-
-def make_many_small(repo: str, dvc: str, env: dict, files: int, seed: int) -> None:
-    rng = random.Random(seed)
-    os.makedirs(repo)
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
-    subprocess.run([dvc, "init", "-q"], cwd=repo, env=env, check=True)
-    with open(os.path.join(repo, ".dvc", "config"), "a") as f:
-        f.write("[core]\n    remote = storage\n['remote \"storage\"']\n    url = /nonexistent\n")
-    for i in range(files):
-        p = os.path.join(repo, "big", f"s{i % 50:02d}", f"f{i:05d}.bin")
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(rng.randbytes(rng.randint(1024, 4096)))
-    singles = []
-    for i in range(50):
-        name = f"single{i:02d}.bin"
-        with open(os.path.join(repo, name), "wb") as f:
-            f.write(rng.randbytes(rng.randint(1024, 4096)))
-        singles.append(name)
-    subprocess.run([dvc, "add", "-q", "big", *singles], cwd=repo, env=env, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm",
-                    "data"], cwd=repo, check=True)
-
-
-def measure(label: str, argv: list[str], cwd: str, env: dict, logdir: str,
-            timeout: float) -> Run:
-    """Like bench.py's measure, with peak RSS and CPU time (user + system) from GNU time
-    (`/usr/bin/time -f '%M %U %S'`): os.wait4 on a child forked from this Python process
-    counts the interpreter's pages it held before exec (24 MiB here, more than git-dvc
-    needs). CPU time is kept because on a loaded machine wall time is mostly waiting for a
-    core."""
-    slug = label.replace(" ", "-").replace("/", "-").replace(":", "")
-    out_path = os.path.join(logdir, f"{slug}.out")
-    err_path = os.path.join(logdir, f"{slug}.err")
-    time_path = os.path.join(logdir, f"{slug}.time")
-    with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
-        t0 = time.monotonic()
-        p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", time_path, *argv],
-                             cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=fo,
-                             stderr=fe, start_new_session=True)
-        timed_out = False
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > t0 + timeout:
-                timed_out = True
-                os.killpg(p.pid, 9)  # our own child's process group
-                pid, status, ru = os.wait4(p.pid, 0)
-                break
-            time.sleep(0.001)
-        secs = time.monotonic() - t0
-    with open(out_path, errors="replace") as f:
-        out = f.read()
-    with open(err_path, errors="replace") as f:
-        err = f.read()
-    try:
-        with open(time_path) as f:
-            fields = f.read().split()[-3:]
-        max_rss, cpu = int(fields[0]), float(fields[1]) + float(fields[2])
-    except (OSError, ValueError, IndexError):
-        max_rss, cpu = ru.ru_maxrss, ru.ru_utime + ru.ru_stime
-    r = Run(label, argv, secs, max_rss, os.waitstatus_to_exitcode(status), out, err,
-            timed_out)
-    r.cpu = cpu
-    print(f"  {label:<40} {secs:8.3f} s  cpu {r.cpu:7.3f} s  {max_rss / 1024:7.1f} MiB"
-          f"  rc={r.rc}  {r.summary()!r}", flush=True)
-    if not r.ok:
-        print("    " + "\n    ".join(err.splitlines()[-15:]), flush=True)
-    return r
-
-
-def median_run(runs: list[Run]) -> Run:
-    secs = statistics.median(r.seconds for r in runs)
-    near = min(runs, key=lambda r: abs(r.seconds - secs))
-    out = Run(near.label, near.argv, secs, max(r.max_rss_kib for r in runs),
-              max(r.rc for r in runs), near.out, near.err)
-    out.cpu = statistics.median(r.cpu for r in runs)
-    return out
 
 
 def scenario(name: str, repo: str, remote_url: str, a, env: dict, work: str,
@@ -319,15 +217,7 @@ def main() -> int:
     os.makedirs(work)
     t_start, load_start = time.time(), os.getloadavg()
 
-    cfg = os.path.join(work, "dvc-config")
-    for level in ("global", "system"):
-        os.makedirs(os.path.join(cfg, level))
-    with open(os.path.join(cfg, "global", "config"), "w") as f:
-        f.write("[core]\n    analytics = false\n    check_update = false\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-    env.update(DVC_NO_ANALYTICS="1", GIT_CONFIG_NOSYSTEM="1",
-               DVC_GLOBAL_CONFIG_DIR=os.path.join(cfg, "global"),
-               DVC_SYSTEM_CONFIG_DIR=os.path.join(cfg, "system"))
+    env = dvc_env(work)
     for k in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(k, None)
 
@@ -393,10 +283,7 @@ def main() -> int:
               + ("yes, in every scenario" if not problems else f"**NO**: {problems}"))
     dvc_version = subprocess.run([a.dvc, "--version"], capture_output=True, text=True,
                                  env=env).stdout.strip()
-    md.append(f"Versions: DVC {dvc_version}; {os.cpu_count()} CPUs; bench wall time "
-              f"{time.time() - t_start:.0f} s; load average (1/5/15 min) "
-              f"{'/'.join(f'{x:.1f}' for x in load_start)} at start, "
-              f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())} at end.")
+    md.append(f"Versions: DVC {dvc_version}; {machine_note(t_start, load_start)}")
     text = "\n".join(md) + "\n"
     print()
     print(text)

@@ -35,8 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench import rmtree  # noqa: E402
-from fetch import make_many_small, measure, median_run, tree  # noqa: E402
+from common import dvc_env, machine_note, make_many_small, measure, median_run, rmtree, tree  # noqa: E402
 
 
 def work_tree(root: str) -> dict[str, tuple[str, int]]:
@@ -67,16 +66,8 @@ def main() -> int:
     logs = os.path.join(work, "logs")
     os.makedirs(logs)
 
-    cfg = os.path.join(work, "dvc-config")
-    for level in ("global", "system"):
-        os.makedirs(os.path.join(cfg, level))
-    with open(os.path.join(cfg, "global", "config"), "w") as f:
-        f.write("[core]\n    analytics = false\n    check_update = false\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")}
-    env.update(DVC_NO_ANALYTICS="1", GIT_CONFIG_NOSYSTEM="1",
-               DVC_GLOBAL_CONFIG_DIR=os.path.join(cfg, "global"),
-               DVC_SYSTEM_CONFIG_DIR=os.path.join(cfg, "system"),
-               DVC_SITE_CACHE_DIR=os.path.join(work, "site-cache"))
+    env = dvc_env(work)
+    env["DVC_SITE_CACHE_DIR"] = os.path.join(work, "site-cache")
 
     repo = os.path.join(work, "repo")
     make_many_small(repo, a.dvc, env, a.files, seed=17)
@@ -168,9 +159,7 @@ def main() -> int:
         f"{r('gd_noop').summary()!r}.",
         "Work trees and caches identical (names, bytes, modes): "
         + ("yes" if not problems else f"**NO**: {problems[:20]}"),
-        f"{os.cpu_count()} CPUs; bench wall time {time.time() - t_start:.0f} s; load average "
-        f"(1/5/15 min) {'/'.join(f'{x:.1f}' for x in load_start)} at start, "
-        f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())} at end.",
+        machine_note(t_start, load_start),
     ]
     text = "\n".join(lines) + "\n"
     print()

@@ -9,8 +9,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::dvc::cache::LocalCache;
 use crate::dvc::cache_presence;
 use crate::dvc::config::RemoteConfig;
@@ -60,12 +58,7 @@ pub fn assess(
         ))
     })?;
     let invalid = expand::untrusted_manifests(&set, Direction::Down)?;
-    let all: Vec<&DvcHash> = set.files.keys().chain(set.dirs.keys()).collect();
-    let cached = all
-        .par_iter()
-        .filter(|h| cache_presence::is_cached(cache, h))
-        .map(|h| (*h).clone())
-        .collect();
+    let cached = cache_presence::cached_among(cache, set.files.keys().chain(set.dirs.keys()));
     Ok(CacheAssessment {
         remote: dest.remote,
         storage,

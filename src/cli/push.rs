@@ -119,15 +119,25 @@ impl Observer for Printer {
     }
 }
 
-/// DVC's warning for objects that exist neither in the cache nor on the remote, with the
+/// DVC's warning for objects that exist neither in the cache nor on the remote, then the
 /// output and revision that need each.
-pub fn missing_message<'a>(missing: impl Iterator<Item = (&'a DvcHash, &'a Provenance)>) -> String {
+///
+/// DVC's lines come first and unchanged (the header, then one `md5: <hash>` line per
+/// object), so a script that reads the `md5: ` lines under the header reads what it reads
+/// from DVC. git-dvc's addition follows on indented lines that start with the hash, never
+/// with `md5: `.
+pub fn missing_message<'a>(
+    missing: impl Iterator<Item = (&'a DvcHash, &'a Provenance)> + Clone,
+) -> String {
     let mut lines = vec![
         "Some of the cache files do not exist neither locally nor on remote. Missing cache files:"
             .to_string(),
     ];
+    for (hash, _) in missing.clone() {
+        lines.push(format!("{}: {}", hash.kind.name(), hash.oid));
+    }
     for (hash, prov) in missing {
-        lines.push(format!("{}: {} ({prov})", hash.kind.name(), hash.oid));
+        lines.push(format!("  {} is used by {prov}", hash.oid));
     }
     lines.join("\n")
 }

@@ -12,6 +12,12 @@
 //! writes such paths. Every other name DVC accepts is accepted, such as `a\b.txt` on POSIX,
 //! where a backslash is an ordinary character. [`RelpathRules::AnyPlatform`] (the server
 //! check) also refuses what a Windows client would read as `..`, a root or a drive.
+//! A member whose hash names a manifest (`<md5>.dir`) is refused too: DVC lists files
+//! only, and such a member would put a `.dir` in the cache without its own members.
+//!
+//! A relpath listed twice (DVC never writes that) means what it means to DVC, which loads
+//! the list into a dict: the last entry's hash, at the first entry's place. So one object
+//! per relpath is fetched, counted and checked out.
 //!
 //! ```
 //! use git_dvc::dvc::dir_manifest;
@@ -43,6 +49,15 @@ pub enum ManifestError {
         relpath: String,
         reason: &'static str,
     },
+    #[error(
+        "manifest entry {index} ({relpath:?}): member hash {md5} names a directory manifest; \
+         DVC manifests list files only, so this one was not written by DVC"
+    )]
+    DirMember {
+        index: usize,
+        relpath: String,
+        md5: String,
+    },
 }
 
 /// One list item as DVC writes it. Other keys (meta some tools add) are ignored.
@@ -65,7 +80,7 @@ pub enum RelpathRules {
 }
 
 /// Parses manifest bytes, validating every hash and relpath under this platform's rules.
-/// Entries keep their stored order.
+/// Entries keep their stored order; a relpath listed twice is one entry, as DVC reads it.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ManifestEntry>, ManifestError> {
     parse_with(bytes, RelpathRules::ThisPlatform)
 }
@@ -84,12 +99,42 @@ pub fn parse_with(bytes: &[u8], rules: RelpathRules) -> Result<Vec<ManifestEntry
             })?;
             let md5 = ObjectId::parse(&entry.md5)
                 .map_err(|source| ManifestError::Hash { index, source })?;
+            if md5.is_dir() {
+                return Err(ManifestError::DirMember {
+                    index,
+                    relpath: entry.relpath.chars().take(200).collect(),
+                    md5: md5.to_string(),
+                });
+            }
             Ok(ManifestEntry {
                 relpath: entry.relpath,
                 md5,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(one_entry_per_relpath)
+}
+
+/// DVC's reading of a list that names a relpath more than once (`Tree.from_list` fills a
+/// dict): the last entry's hash, at the first entry's position. A manifest DVC wrote is
+/// sorted without repeats, which one pass of comparisons confirms.
+fn one_entry_per_relpath(entries: Vec<ManifestEntry>) -> Vec<ManifestEntry> {
+    if entries.windows(2).all(|w| w[0].relpath < w[1].relpath) {
+        return entries;
+    }
+    let mut at: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(entries.len());
+    let mut out: Vec<ManifestEntry> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match at.get(&entry.relpath) {
+            Some(&i) => out[i].md5 = entry.md5,
+            None => {
+                at.insert(entry.relpath.clone(), out.len());
+                out.push(entry);
+            }
+        }
+    }
+    out
 }
 
 /// Checks that a member path is a plain relative `/`-separated path that stays inside its
@@ -396,5 +441,50 @@ mod tests {
         ));
         let err = parse(br#"[{"md5": "../../x", "relpath": "a"}]"#).unwrap_err();
         assert!(matches!(err, ManifestError::Hash { index: 0, .. }), "{err}");
+    }
+
+    #[test]
+    fn parse_refuses_a_member_that_names_a_manifest() {
+        let json = br#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a"}, {"md5": "99ebdab6463130d2ed588a3e3b2014be.dir", "relpath": "sub"}]"#;
+        let err = parse(json).unwrap_err();
+        assert!(
+            matches!(&err, ManifestError::DirMember { index: 1, relpath, .. } if relpath == "sub"),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("99ebdab6463130d2ed588a3e3b2014be.dir"),
+            "{text}"
+        );
+        assert!(text.contains("list files only"), "{text}");
+    }
+
+    #[test]
+    fn a_relpath_listed_twice_is_read_as_dvc_reads_it() {
+        let (a, b, c) = (
+            "47bce5c74f589f4867dbd57e9ca9f808",
+            "08f8e0260c64418510cefb2b06eee5cd",
+            "d41d8cd98f00b204e9800998ecf8427e",
+        );
+        // The last hash, at the first place (a Python dict filled in list order).
+        let json = format!(
+            r#"[{{"md5": "{a}", "relpath": "x"}}, {{"md5": "{c}", "relpath": "w"}}, {{"md5": "{b}", "relpath": "x"}}, {{"md5": "{a}", "relpath": "x"}}, {{"md5": "{b}", "relpath": "x"}}]"#
+        );
+        let got: Vec<(String, String)> = parse(json.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.relpath, e.md5.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("x".to_string(), b.to_string()),
+                ("w".to_string(), c.to_string())
+            ]
+        );
+        // Sorted and distinct (what DVC writes): untouched.
+        let sorted =
+            format!(r#"[{{"md5": "{a}", "relpath": "a"}}, {{"md5": "{a}", "relpath": "b"}}]"#);
+        assert_eq!(parse(sorted.as_bytes()).unwrap().len(), 2);
     }
 }

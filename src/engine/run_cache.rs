@@ -75,6 +75,7 @@ impl RunCachePush {
                 destinations.push(DestinationObjects {
                     remote,
                     objects: BTreeMap::new(),
+                    order: Default::default(),
                 });
                 destinations.len() - 1
             }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::glob_targets::GlobBase;
 use super::pipeline_inputs::{PipelineResolver, PipelineUnit, Place};
 use super::snapshot::{BlobSource, ConfigKey, Snapshot};
-use super::targets::Targets;
+use super::targets::{TargetError, Targets};
 use super::{DestinationObjects, Provenance};
 use crate::dvc::cache::LocalCache;
 use crate::dvc::config::{ConfigError, DvcConfig, RemoteConfig};
@@ -261,6 +261,8 @@ pub fn collect(
     let mut warnings = Vec::new();
     let mut usable: Vec<&Snapshot> = Vec::new();
     let mut last_error = None;
+    // Whether every failure so far is a `--glob` that matched nothing.
+    let mut only_unmatched_globs = true;
     let sound = SoundUnits::of(&parsed);
     for snap in snapshots {
         // Without targets, a snapshot can only fail on a unit that does not parse or pins
@@ -284,10 +286,16 @@ pub fn collect(
             "failed to collect '{}', skipping\n  {line}",
             snap.label
         ));
+        only_unmatched_globs &= matches!(error, Error::Target(TargetError::NoGlobMatches(_)));
         last_error = Some(error);
     }
     if usable.is_empty() {
         if let Some(last) = last_error {
+            // DVC expands `--glob` patterns once, before it visits any revision: when they
+            // match nothing, its error comes alone, without `failed to collect` warnings.
+            if only_unmatched_globs {
+                return Err(last);
+            }
             // The last revision's reason is the error: said once.
             if let Some(w) = warnings.last_mut() {
                 w.truncate(w.find('\n').unwrap_or(w.len()));
@@ -893,8 +901,13 @@ impl<'a> Router<'a> {
             .or_insert_with(|| DestinationObjects {
                 remote,
                 objects: BTreeMap::new(),
+                order: HashMap::new(),
             });
-        dest.objects.entry(hash.clone()).or_insert(provenance);
+        if let std::collections::btree_map::Entry::Vacant(slot) = dest.objects.entry(hash.clone()) {
+            slot.insert(provenance);
+            let next = u32::try_from(dest.order.len()).unwrap_or(u32::MAX);
+            dest.order.insert(hash.clone(), next);
+        }
         Ok(())
     }
 

@@ -90,6 +90,11 @@ impl FileSet {
         i
     }
 
+    /// Names the object at `index` after another place that uses it.
+    fn rename(&mut self, index: u32, provenance: Provenance) {
+        self.provenance[index as usize] = provenance;
+    }
+
     pub fn get(&self, hash: &DvcHash) -> Option<&Provenance> {
         self.index.get(hash).map(|i| &self.provenance[*i as usize])
     }
@@ -232,9 +237,16 @@ fn expand_with(
 ) -> Result<(ObjectSet, FetchedManifests), StorageError> {
     let mut set = ObjectSet::default();
     let mut fetched = FetchedManifests::new();
+    // Per file of `set.files`: (rank of the output, place in its directory) of the place
+    // it is named after. DVC names an object after the first output using it, a
+    // directory's members right after the directory (`Output._named_obj_ids` into a set
+    // that keeps the first).
+    let rank = |h: &DvcHash| dest.order.get(h).copied().unwrap_or(u32::MAX);
+    let mut named_at: Vec<(u32, u32)> = Vec::new();
     for (hash, prov) in &dest.objects {
         if !hash.oid.is_dir() {
             set.files.insert_with(hash.clone(), || prov.clone());
+            named_at.push((rank(hash), 0));
         } else if skip.contains(hash) {
             set.dirs.insert(
                 hash.clone(),
@@ -264,15 +276,25 @@ fn expand_with(
             let (members, invalid) = match loaded.manifest {
                 Ok(Some(entries)) => {
                     let mut members = Vec::with_capacity(entries.len());
-                    for entry in entries {
+                    let dir_rank = rank(hash);
+                    for (place, entry) in entries.into_iter().enumerate() {
                         let member = DvcHash {
                             kind: hash.kind,
                             oid: entry.md5,
                         };
-                        members.push(set.files.insert_with(member, || Provenance {
+                        let name = || Provenance {
                             path: format!("{}/{}", prov.path, entry.relpath),
                             revision: prov.revision.clone(),
-                        }));
+                        };
+                        let i = set.files.insert_with(member, name);
+                        let at = (dir_rank, u32::try_from(place).unwrap_or(u32::MAX));
+                        if i as usize == named_at.len() {
+                            named_at.push(at);
+                        } else if at < named_at[i as usize] {
+                            set.files.rename(i, name());
+                            named_at[i as usize] = at;
+                        }
+                        members.push(i);
                     }
                     (Some(members.into_boxed_slice()), None)
                 }

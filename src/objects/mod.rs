@@ -14,7 +14,7 @@ pub mod snapshot;
 pub mod targets;
 pub mod verified_dirs;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::dvc::config::RemoteConfig;
 use crate::dvc::hash::DvcHash;
@@ -39,4 +39,8 @@ impl std::fmt::Display for Provenance {
 pub struct DestinationObjects {
     pub remote: RemoteConfig,
     pub objects: BTreeMap<DvcHash, Provenance>,
+    /// The order in which `objects` were first met (revision by revision, output by
+    /// output): an object several outputs use is named after the first, a directory's
+    /// members right after their directory, as DVC names it (`status -c`).
+    pub order: HashMap<DvcHash, u32>,
 }

@@ -322,6 +322,22 @@ fn killed_mid_fetch_then_rerun_completes_without_leftovers() {
     assert_same_caches("after the re-run", &clone, &theirs);
 }
 
+/// The lines of DVC's missing-objects warning: its header and the `md5: ` lines right
+/// under it (sorted: DVC lists them in the order of a Python set).
+fn missing_lines(stderr: &str) -> Vec<String> {
+    let header = "WARNING: Some of the cache files do not exist neither locally nor on remote. Missing cache files:";
+    let mut lines = stderr.lines().skip_while(|l| *l != header);
+    let Some(first) = lines.next() else {
+        return Vec::new();
+    };
+    let mut hashes: Vec<String> = lines
+        .take_while(|l| l.starts_with("md5: "))
+        .map(str::to_string)
+        .collect();
+    hashes.sort();
+    [vec![first.to_string()], hashes].concat()
+}
+
 #[test]
 fn missing_objects_are_reported_as_dvc_reports_them() {
     let env = TestEnv::new();
@@ -359,8 +375,17 @@ fn missing_objects_are_reported_as_dvc_reports_them() {
             } else {
                 "data"
             };
+            // DVC's lines unchanged (a script reading them reads the same), then where
+            // git-dvc found each object, on lines no such script picks up.
+            assert_eq!(
+                missing_lines(&cmp.git_dvc.stderr),
+                missing_lines(&cmp.dvc.stderr),
+                "{}\n{}",
+                cmp.git_dvc.describe(),
+                cmp.dvc.describe()
+            );
             cmp.git_dvc
-                .assert_stderr_contains(&format!("({path}@workspace)"));
+                .assert_stderr_contains(&format!("\n  {gone} is used by {path}@workspace"));
         } else {
             for run in [&cmp.git_dvc, &cmp.dvc] {
                 run.assert_stderr_contains(&format!("failed to transfer '{gone}'"));
@@ -531,4 +556,139 @@ fn uncached_and_push_false_outputs_are_handled_as_dvc() {
     assert!(cmp.ours.cache_object(&nopush, false).is_file());
     let nocache = md5_hex(b"nocache 4\n");
     assert!(!cmp.ours.cache_object(&nocache, false).exists());
+}
+
+/// A repository whose output `d` is a hand-written `.dir` (`manifest`, with `@A`/`@B`
+/// standing for the objects `aaa`/`bbb`) on a local remote that also holds both objects.
+/// DVC never writes such manifests: they come from a hostile or broken writer.
+fn hand_written_dir<'e>(env: &'e TestEnv, manifest: &str) -> (Repo<'e>, std::path::PathBuf) {
+    let remote = env.path("remote");
+    let put = |oid: &str, bytes: &[u8]| {
+        let path = remote.join(object_rel_path(oid, false));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    };
+    let (a, b) = (md5_hex(b"aaa"), md5_hex(b"bbb"));
+    put(&a, b"aaa");
+    put(&b, b"bbb");
+    let manifest = manifest.replace("@A", &a).replace("@B", &b);
+    let dir_oid = format!("{}.dir", md5_hex(manifest.as_bytes()));
+    put(&dir_oid, manifest.as_bytes());
+    let repo = env.dvc_repo_with_remote("repo");
+    repo.write(
+        "d.dvc",
+        format!("outs:\n- md5: {dir_oid}\n  size: 6\n  nfiles: 2\n  hash: md5\n  path: d\n"),
+    );
+    repo.write(".gitignore", "/d\n");
+    repo.commit_all("a hand-written directory");
+    (repo, remote)
+}
+
+#[test]
+fn a_relpath_listed_twice_is_fetched_and_counted_as_dvc_does() {
+    // DVC reads the list into a dict: one member per relpath, the last entry's hash. So
+    // `bbb` (and the `.dir`) are fetched, `aaa` is not, and the summary says 2.
+    let env = TestEnv::new();
+    let (repo, remote) = hand_written_dir(
+        &env,
+        r#"[{"md5": "@A", "relpath": "a"}, {"md5": "@B", "relpath": "a"}]"#,
+    );
+    let prepare = |clone: &Repo<'_>| clone.set_local_remotes(&[("r", &remote)]);
+    let cmp = compare_fetch_with_dvc(&env, &repo.dir, "twice", &[], &prepare);
+    cmp.git_dvc
+        .assert_success()
+        .assert_stdout_is(&fetched_line(2));
+    assert!(!cmp.ours.cache_object(&md5_hex(b"aaa"), false).exists());
+    // Both check out the same member.
+    cmp.ours.dvc(&["checkout", "-q"]);
+    assert_eq!(cmp.ours.read("d/a"), b"bbb");
+    cmp.theirs.dvc(&["checkout", "-q"]);
+    assert_eq!(cmp.theirs.read("d/a"), b"bbb");
+    // Listed twice with the same hash, and the same hash under two relpaths: one object.
+    for (label, manifest) in [
+        (
+            "same-twice",
+            r#"[{"md5": "@A", "relpath": "a"}, {"md5": "@A", "relpath": "a"}]"#,
+        ),
+        (
+            "two-names",
+            r#"[{"md5": "@A", "relpath": "a"}, {"md5": "@A", "relpath": "b"}]"#,
+        ),
+    ] {
+        let env = TestEnv::new();
+        let (repo, remote) = hand_written_dir(&env, manifest);
+        let prepare = |clone: &Repo<'_>| clone.set_local_remotes(&[("r", &remote)]);
+        let cmp = compare_fetch_with_dvc(&env, &repo.dir, label, &[], &prepare);
+        cmp.git_dvc
+            .assert_success()
+            .assert_stdout_is(&fetched_line(2));
+    }
+}
+
+#[test]
+fn a_member_that_names_a_manifest_is_refused() {
+    // A member `<md5>.dir` (here a real manifest of the remote) would land in the cache as
+    // a `.dir` whose own members nobody fetched. DVC (for the record) skips it without a
+    // word, fetches the rest, and its checkout then fails; git-dvc refuses the directory
+    // and names the entry.
+    let env = TestEnv::new();
+    let inner = format!(r#"[{{"md5": "{}", "relpath": "x"}}]"#, md5_hex(b"zzz"));
+    let inner_oid = format!("{}.dir", md5_hex(inner.as_bytes()));
+    let (repo, remote) = hand_written_dir(
+        &env,
+        &format!(
+            r#"[{{"md5": "@A", "relpath": "a"}}, {{"md5": "{inner_oid}", "relpath": "sub"}}]"#
+        ),
+    );
+    let inner_path = remote.join(object_rel_path(&inner_oid, false));
+    fs::create_dir_all(inner_path.parent().unwrap()).unwrap();
+    fs::write(&inner_path, &inner).unwrap();
+
+    let ours = env.clone_repo(&repo.dir, "ours");
+    ours.set_local_remotes(&[("r", &remote)]);
+    let run = ours.try_git_dvc(&["fetch"]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!(
+        "manifest entry 1 (\"sub\"): member hash {inner_oid} names a directory manifest"
+    ));
+    run.assert_stderr_contains("(used by d@workspace)");
+    run.assert_stderr_contains("failed to fetch data from the cloud - 1 file failed to download");
+    assert!(
+        list_files(&ours.cache_dir()).is_empty(),
+        "nothing of the directory lands: {:?}",
+        list_files(&ours.cache_dir()).keys()
+    );
+
+    let theirs = env.clone_repo(&repo.dir, "theirs");
+    theirs.set_local_remotes(&[("r", &remote)]);
+    theirs.dvc(&["fetch"]).assert_stdout_is(&fetched_line(2));
+    assert!(!theirs.cache_object(&inner_oid, false).exists());
+    theirs.try_dvc(&["checkout"]).assert_code(255);
+}
+
+#[test]
+fn a_glob_that_matches_nothing_says_what_dvc_says() {
+    // DVC expands `--glob` before it visits any revision: its error comes alone, with no
+    // `failed to collect` warning (DVC's fetch has no --glob; its pull does).
+    let env = TestEnv::new();
+    let remote = env.path("remote");
+    let repo = targets_repo(&env, &remote);
+    for args in [
+        &["--glob", "zz*"][..],
+        &["-a", "-T", "--glob", "zz*", "nomatch*"][..],
+    ] {
+        let theirs = repo.try_dvc(&[&["pull"], args].concat());
+        let ours = repo.try_git_dvc(&[&["pull"], args].concat());
+        theirs.assert_code(1);
+        ours.assert_code(1);
+        assert_eq!(ours.stderr, theirs.stderr, "{}", ours.describe());
+        let fetch = repo.try_git_dvc(&[&["fetch"], args].concat());
+        fetch.assert_code(1);
+        assert_eq!(
+            fetch.stderr,
+            theirs.stderr.replace("to pull data", "to fetch data"),
+            "{}",
+            fetch.describe()
+        );
+    }
 }

@@ -511,6 +511,8 @@ fn glob_into_a_tracked_directory_selects_that_directory() {
             "ERROR: failed to push data to the cloud - Glob ['nomatch*', 'zz*'] has no matches.",
         );
     }
+    // ... and nothing else (no `failed to collect` warning: DVC globs before collecting).
+    assert_eq!(our_run.stderr, their_run.stderr, "{}", our_run.describe());
     assert!(!ours.exists());
     // A match that is no output is a target that does not exist, as in DVC.
     let [(ours, our_run), (_, their_run)] =

@@ -201,3 +201,32 @@ fn status_follows_the_selection_flags_like_dvc() {
     let dvc = repo.dvc(&["status", "-c", "--json", "-a"]);
     assert_eq!(json_object(&ours), json_object(&dvc));
 }
+
+/// One object under several paths: DVC names it after the first output that uses it (a
+/// directory's members right after the directory), in the order it meets outputs. Stages
+/// of one `dvc.yaml` come in file order, members in manifest order, so the choice is
+/// DVC's exactly. (Between `.dvc` files DVC's order is the file system's directory order,
+/// which differs from machine to machine; git-dvc takes them in path order.)
+#[test]
+fn an_object_under_several_paths_is_named_as_dvc_names_it() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    let remote = env.path("remote");
+    repo.dvc(&["remote", "add", "-d", "r", remote.to_str().unwrap()]);
+    repo.write(
+        "dvc.yaml",
+        "stages:\n  one:\n    cmd: mkdir -p d && echo same > d/m && echo same > d/b && echo x > d/n\n    outs: [d]\n  two:\n    cmd: echo same > zz.txt\n    outs: [zz.txt]\n  three:\n    cmd: echo same > aa.txt && echo x > bb.txt && echo y > cc.txt\n    outs: [aa.txt, bb.txt, cc.txt]\n  four:\n    cmd: mkdir -p e && echo y > e/y\n    outs: [e]\n",
+    );
+    repo.dvc(&["repro", "-q"]);
+    repo.commit_all("pipeline");
+    let dvc = repo.dvc(&["status", "-c", "--json"]);
+    let ours = repo.git_dvc(&["status", "-c", "--json"]);
+    let names: Vec<String> = json_object(&ours).into_keys().collect();
+    assert_eq!(
+        names,
+        ["cc.txt", "d", "d/b", "d/n", "e"],
+        "{}",
+        ours.describe()
+    );
+    assert_eq!(json_object(&ours), json_object(&dvc), "{}", dvc.describe());
+}

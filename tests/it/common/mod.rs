@@ -919,20 +919,24 @@ pub fn check_remote(dir: &Path, mode: RemoteCheck) -> BTreeSet<ObjectName> {
     objects
 }
 
-/// Parses a `.dir` object into (md5, relpath) pairs.
+/// Parses a `.dir` object into (md5, relpath) pairs, as DVC reads it: a relpath listed
+/// twice is one member, the last entry's hash at the first entry's place.
 pub fn parse_dir_manifest(bytes: &[u8]) -> Vec<(String, String)> {
     let value: serde_json::Value = serde_json::from_slice(bytes).expect(".dir object is not JSON");
-    value
-        .as_array()
-        .expect(".dir object is not a JSON list")
-        .iter()
-        .map(|e| {
-            (
-                e["md5"].as_str().expect("md5").to_string(),
-                e["relpath"].as_str().expect("relpath").to_string(),
-            )
-        })
-        .collect()
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    for e in value.as_array().expect(".dir object is not a JSON list") {
+        let md5 = e["md5"].as_str().expect("md5").to_string();
+        let relpath = e["relpath"].as_str().expect("relpath").to_string();
+        match at.get(&relpath) {
+            Some(&i) => out[i].0 = md5,
+            None => {
+                at.insert(relpath.clone(), out.len());
+                out.push((md5, relpath));
+            }
+        }
+    }
+    out
 }
 
 /// Does the remote hold `oid` (3.x layout unless `legacy`)?
