@@ -5,7 +5,7 @@
 //! pushed one; `shared = group` lets a second user in the group push after the first.
 
 use crate::common;
-use crate::hooks_pre_receive::{assert_accepted, assert_rejected, client, Server};
+use crate::common::receiving_server::{assert_accepted, assert_rejected, client, Server};
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

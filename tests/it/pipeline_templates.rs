@@ -5,75 +5,12 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use common::receiving_server::{
+    assert_check_fails, assert_push_accepted, assert_push_rejected, client, Server,
+};
 use common::*;
-
-/// A bare repository with the pre-receive hook, its storage the default remote.
-struct Server<'e> {
-    bare: Repo<'e>,
-    storage: PathBuf,
-}
-
-impl<'e> Server<'e> {
-    fn new(env: &'e TestEnv) -> Server<'e> {
-        let bare = env.bare_repo("server.git");
-        env.git_dvc(&bare.dir, &["install", "--server"]);
-        let storage = env.path("server-storage");
-        write_file(
-            &bare.dir.join("dvc/config"),
-            format!(
-                "[core]\n    remote = storage\n['remote \"storage\"']\n    url = {}\n",
-                storage.display()
-            )
-            .as_bytes(),
-        );
-        Server { bare, storage }
-    }
-}
-
-/// A DVC repository whose default remote `r` is the server's storage, the server `origin`.
-fn client<'e>(env: &'e TestEnv, server: &Server<'_>) -> Repo<'e> {
-    let repo = env.dvc_repo_with_remote("work");
-    repo.set_local_remotes(&[("r", &server.storage)]);
-    repo.git(&["remote", "add", "origin", server.bare.dir.to_str().unwrap()]);
-    repo
-}
-
-#[track_caller]
-fn assert_push_rejected(repo: &Repo<'_>, server: &Server<'_>, needle: &str) {
-    let before = server.bare.try_rev_parse("main");
-    let run = repo.try_git(&["push", "origin", "main"]);
-    assert!(!run.success(), "the server must reject\n{}", run.describe());
-    run.assert_stderr_contains("pre-receive hook declined")
-        .assert_stderr_contains(needle);
-    assert_eq!(server.bare.try_rev_parse("main"), before, "ref moved");
-}
-
-#[track_caller]
-fn assert_push_accepted(repo: &Repo<'_>, server: &Server<'_>) {
-    let run = repo.try_git(&["push", "origin", "main"]);
-    assert!(run.success(), "the server must accept\n{}", run.describe());
-    assert_eq!(
-        server.bare.try_rev_parse("main"),
-        Some(repo.rev_parse("HEAD"))
-    );
-}
-
-#[track_caller]
-fn assert_check_fails(repo: &Repo<'_>, needle: &str) {
-    let run = repo.try_git_dvc(&["check"]);
-    assert!(
-        !run.success(),
-        "git dvc check must fail\n{}",
-        run.describe()
-    );
-    assert!(
-        run.stdout.contains(needle) || run.stderr.contains(needle),
-        "expected {needle:?}\n{}",
-        run.describe()
-    );
-}
 
 /// One stage per `foreach` item and per `matrix` combination, two outputs each: the one named
 /// by `${p.first}` is `push: false`. The lock lists outputs sorted by path, so the `${second}`

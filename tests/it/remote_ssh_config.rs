@@ -622,13 +622,7 @@ fn changed_key_with_checking_off_and_revoked_key() {
     run.assert_stderr_contains("StrictHostKeyChecking no");
     assert!(remotes::dir_has_files(&dir.join("files")));
 
-    fs::write(&known, format!("@revoked * {}\n", kit.host_key())).unwrap();
-    repo.write("more.txt", "after the revocation\n");
-    repo.dvc(&["add", "-q", "more.txt"]);
-    repo.commit_all("more");
-    repo.try_git_dvc(&["push"])
-        .assert_code(1)
-        .assert_stderr_contains("@revoked");
+    assert_revoked_key_is_refused(&repo, &known, &kit);
 }
 
 /// `ConnectTimeout` bounds a server that accepts the connection and never speaks (the
@@ -677,6 +671,18 @@ fn connect_timeout_from_the_config_bounds_a_silent_server() {
 
 /// `~/.ssh/config` for `dvc-store` going to `port` with `StrictHostKeyChecking yes` and the
 /// test's own known_hosts file (returned).
+/// With the server's key `@revoked` in `known`, the next push (of new data) is refused.
+#[track_caller]
+fn assert_revoked_key_is_refused(repo: &common::Repo<'_>, known: &Path, kit: &Kit) {
+    fs::write(known, format!("@revoked * {}\n", kit.host_key())).unwrap();
+    repo.write("more.txt", "after the revocation\n");
+    repo.dvc(&["add", "-q", "more.txt"]);
+    repo.commit_all("more");
+    repo.try_git_dvc(&["push"])
+        .assert_code(1)
+        .assert_stderr_contains("@revoked");
+}
+
 fn strict_config(env: &TestEnv, kit: &Kit, port: u16) -> PathBuf {
     let known = env.path("home/.ssh/known_hosts");
     write_ssh_config(
@@ -821,13 +827,7 @@ fn host_certificates_are_not_negotiated() {
     repo.git_dvc(&["push"])
         .assert_stdout_is(&common::pushed_line(remotes::SAMPLE_OBJECTS));
     assert!(remotes::dir_has_files(&dir.join("files")));
-    fs::write(&known, format!("@revoked * {}\n", kit.host_key())).unwrap();
-    repo.write("more.txt", "after the revocation\n");
-    repo.dvc(&["add", "-q", "more.txt"]);
-    repo.commit_all("more");
-    repo.try_git_dvc(&["push"])
-        .assert_code(1)
-        .assert_stderr_contains("@revoked");
+    assert_revoked_key_is_refused(&repo, &known, &kit);
 }
 
 /// `ssh://host/path?query`: the query is not part of the path, as DVC reads the URL; git-dvc

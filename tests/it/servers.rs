@@ -4,7 +4,7 @@
 //! gitolite), and sshd with `git-shell`, where the hook gets the server's PATH.
 
 use crate::common;
-use crate::hooks_pre_receive::{assert_accepted, assert_rejected, client, short, Server};
+use crate::common::receiving_server::{assert_accepted, assert_rejected, client, short, Server};
 
 use common::*;
 

@@ -29,6 +29,7 @@
 pub mod fault_proxy;
 pub mod fetching;
 pub mod fixtures;
+pub mod receiving_server;
 pub mod recording_proxy;
 pub mod reliability;
 pub mod remotes;
