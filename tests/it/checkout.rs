@@ -835,3 +835,72 @@ fn a_killed_checkouts_temporary_files_are_removed_by_the_next() {
     assert_eq!(c.git(&["status", "--porcelain"]), "");
     assert_dvc_content("after the sweep", &c);
 }
+
+/// What `dvc add` just wrote is already what the DVC files say: under each `cache.type`,
+/// `git dvc checkout` and `pull` leave it as it is (same inode, mtime, mode, link), say what
+/// DVC says (nothing; `Everything is up to date.`), and record it in the work-tree state,
+/// so that the next no-op reads no file.
+#[test]
+fn what_dvc_add_just_wrote_is_adopted_not_rewritten_under_each_cache_type() {
+    let env = TestEnv::new();
+    for cache_type in [None, Some("hardlink"), Some("symlink"), Some("copy")] {
+        let label = cache_type.unwrap_or("default");
+        let make = |who: &str| {
+            let r = env.dvc_repo_with_remote(&format!("{label}/{who}"));
+            r.set_local_remotes(&[("r", &env.path(&format!("remote-{label}-{who}")))]);
+            if let Some(t) = cache_type {
+                r.dvc(&["config", "--local", "cache.type", t]);
+            }
+            r.write("a.txt", "hello\n");
+            r.write("d/x", "x\n");
+            r.write("d/sub/y", "y\n");
+            r.write("run.sh", "#!/bin/sh\n");
+            fs::set_permissions(r.path("run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+            r.dvc(&["add", "-q", "a.txt", "d", "run.sh"]);
+            r
+        };
+        let (ours, theirs) = (make("ours"), make("theirs"));
+        let stamps = |r: &Repo<'_>| -> Vec<(String, u64, i64, u32)> {
+            ["a.txt", "d/x", "d/sub/y", "run.sh"]
+                .iter()
+                .map(|p| {
+                    let m = fs::symlink_metadata(r.path(p)).unwrap();
+                    (p.to_string(), m.ino(), m.mtime_nsec(), m.mode())
+                })
+                .collect()
+        };
+        let before = stamps(&ours);
+        side_by_side(label, &ours, &theirs, &["checkout"]).assert_stdout_is("");
+        assert_eq!(stamps(&ours), before, "{label}: rewritten");
+        let state = String::from_utf8(ours.read(".dvc/tmp/git-dvc/checkout-state.json")).unwrap();
+        for out in ["\"a.txt\"", "\"d\"", "\"run.sh\""] {
+            assert!(state.contains(out), "{label}: {out} not adopted: {state}");
+        }
+        // `dvc push` re-protects the cache object DVC's linked `isexec` file shares
+        // (0544 -> 0444), so that file is no longer executable: both tools then say `M`,
+        // DVC chmods the cache object again, git-dvc makes a private copy (README:
+        // Differences from DVC). Everything else stays as `dvc add` wrote it.
+        for r in [&ours, &theirs] {
+            r.dvc(&["push", "-q"]);
+        }
+        let a = ours.try_git_dvc(&["pull"]);
+        let b = theirs.try_dvc(&["pull"]);
+        assert_eq!(
+            (a.code(), a.out()),
+            (b.code(), b.out()),
+            "{label}\n{}\n{}",
+            a.describe(),
+            b.describe()
+        );
+        let exec_fixed = matches!(cache_type, Some("hardlink" | "symlink"));
+        let want = if exec_fixed {
+            "M       run.sh\n1 file modified"
+        } else {
+            "Everything is up to date."
+        };
+        assert_eq!(a.out(), want, "{label}");
+        let (now, then) = (stamps(&ours), &before);
+        assert_eq!(now[..3], then[..3], "{label}: rewritten by pull");
+        assert_eq!(now[3] == then[3], !exec_fixed, "{label}: run.sh");
+    }
+}
