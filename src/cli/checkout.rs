@@ -13,7 +13,7 @@ use crate::objects::collect::{Direction, FailedRevisions, WorkspaceOutput};
 use crate::objects::snapshot::RepoContext;
 use crate::sync::MemberCheck;
 use crate::workspace::checkout::{
-    self, CheckoutError, CheckoutOutcome, CheckoutRequest, Cleanup, FailReason,
+    self, CheckoutError, CheckoutOutcome, CheckoutRequest, Cleanup, FailReason, Failure,
 };
 
 #[derive(Debug, Clone, Args)]
@@ -234,42 +234,52 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// DVC's warning for outputs without a hash, and git-dvc's for outputs it refused.
+    /// DVC's warning for outputs without a hash.
     pub fn warnings(&self, outcome: &CheckoutOutcome, outputs: &[WorkspaceOutput]) {
         if self.quiet {
             return;
         }
         for f in &outcome.failed {
-            match &f.reason {
-                FailReason::NoHash => report::warn(&format!(
+            if f.reason == FailReason::NoHash {
+                report::warn(&format!(
                     "No file hash info found for '{}'. It won't be created.",
                     self.ctx.root.join(&f.path).display()
-                )),
-                FailReason::Other(message) => {
-                    report::warn(&format!("{}: {message}", self.shown(&f.path)))
-                }
-                FailReason::Missing(_) => {}
+                ));
             }
         }
         let _ = outputs;
     }
 
     /// DVC's "Checkout failed" message when outputs failed (`allow_missing`: only those
-    /// git-dvc refused for other reasons count).
+    /// that failed for another reason than missing data count). An output that failed for
+    /// another reason (a link the file system refused, a path through a symbolic link)
+    /// says why after its path; DVC's "Is your cache up to date?" hint follows only when
+    /// some output lacks data.
     pub fn failures(&self, outcome: &CheckoutOutcome, allow_missing: bool) -> Option<String> {
-        let failed: Vec<String> = outcome
+        let failed: Vec<&Failure> = outcome
             .failed
             .iter()
             .filter(|f| !allow_missing || matches!(f.reason, FailReason::Other(_)))
-            .map(|f| self.shown(&f.path))
             .collect();
         if failed.is_empty() {
             return None;
         }
-        Some(format!(
-            "Checkout failed for following targets:\n{}\nIs your cache up to date?\n<https://error.dvc.org/missing-files>",
-            failed.join("\n")
-        ))
+        let mut message = "Checkout failed for following targets:".to_string();
+        for f in &failed {
+            message.push('\n');
+            message.push_str(&self.shown(&f.path));
+            if let FailReason::Other(cause) = &f.reason {
+                message.push_str(": ");
+                message.push_str(cause);
+            }
+        }
+        if failed
+            .iter()
+            .any(|f| !matches!(f.reason, FailReason::Other(_)))
+        {
+            message.push_str("\nIs your cache up to date?\n<https://error.dvc.org/missing-files>");
+        }
+        Some(message)
     }
 }
 

@@ -399,7 +399,8 @@ fn try_uninstall() -> Result<(Vec<String>, Vec<String>), String> {
 }
 
 /// Without the hooks nobody keeps the checkout hooks' record of the data current
-/// (`workspace::synced_commit`); a later install starts from git's word again.
+/// (`workspace::synced_commit`); after a later install, the first hook checks out
+/// everything, as after a clone.
 fn forget_synced_commit() {
     let Ok(cwd) = std::env::current_dir() else {
         return;

@@ -392,5 +392,6 @@ fn check_manifest(
     if let Err(actual) = crate::transfer::verify::bytes_match(bytes, hash) {
         return Err(ManifestProblem::HashMismatch { actual, place });
     }
-    Ok(dir_manifest::parse_with(bytes, rules.relpaths)?)
+    let entries = dir_manifest::parse_with(bytes, rules.relpaths)?;
+    Ok(dir_manifest::last_per_relpath(entries))
 }

@@ -10,8 +10,11 @@
 //! It is written only when a hook has brought every output of the new HEAD's changed DVC
 //! files in place, and removed when the work tree's data follows no commit (after
 //! `git merge --squash`). It lives in `.dvc/tmp/git-dvc/synced-commit` (one per work
-//! tree), written to a temporary name and renamed; a missing or unreadable file is no
-//! record, and the hooks fall back to git's word.
+//! tree), written to a temporary name and renamed. Without a record (no hook has brought
+//! the data yet: hooks installed in a clone never pulled, or `git dvc install` again) or
+//! with an unreadable one, the data follows no known commit, and the next hook checks out
+//! every output of the new HEAD, as after a clone (those already in place cost an lstat
+//! per file).
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,8 +4,9 @@
 //!
 //! * `git checkout other` brings that branch's data, `git checkout -` brings the first
 //!   back with no leftover file, and real `dvc status` then finds nothing to do;
-//! * only the outputs whose DVC files changed are checked out (after `git clone` and
-//!   `git dvc install`, the others are neither fetched nor written);
+//! * only the outputs whose DVC files changed are checked out, once a hook has brought
+//!   the data (the first switch after `git clone` and `git dvc install` brings every
+//!   output, as after a clone);
 //! * `git pull` (fast-forward and merge), `git merge --squash`, `git rebase` (both
 //!   backends, a fast-forward and a replay), `git worktree add` and `git clone` (hooks from
 //!   a template directory) behave likewise;
@@ -310,32 +311,40 @@ fn branch_switches_bring_each_branchs_data_and_leave_nothing_behind() {
 }
 
 #[test]
-fn after_clone_and_install_only_the_changed_outputs_are_checked_out() {
+fn after_clone_and_install_the_first_switch_brings_everything_then_only_changes() {
     let env = world();
     let clone = clone_with_hooks(&env, "clone");
     assert!(data_files(&clone.dir).is_empty());
+    // No hook has brought this clone's data yet: the first switch checks out every
+    // output of the new HEAD, as after a clone (model.bin and big/ did not change
+    // between main and other, and were never pulled).
     let run = git(&clone, &["checkout", "other"]);
     run.assert_stderr_contains("A       data/")
         .assert_stderr_contains("A       extra.txt")
-        .assert_stderr_contains("A       prepared.txt");
-    // Only data/, extra.txt and the pipeline's output changed between main and other.
-    let mut want = data_of("other");
-    want.retain(|k, _| !(k == "model.bin" || k.starts_with("big/")));
-    assert_data(&clone, &want, "after git checkout other");
-    let model = pseudo_random_bytes(7, 30_000);
-    assert!(
-        !clone.cache_object(&oid_of(&model), false).exists(),
-        "model.bin did not change: not even fetched"
+        .assert_stderr_contains("A       prepared.txt")
+        .assert_stderr_contains("A       model.bin")
+        .assert_stderr_contains("A       big/");
+    assert_data(
+        &clone,
+        &data_of("other"),
+        "after the first git checkout other",
     );
-    assert!(!clone.cache_object(&oid_of(b"big 0\n"), false).exists());
+    // From then on, only the outputs whose DVC files changed: model.bin, removed by
+    // hand, is not brought back by a switch that does not change model.bin.dvc.
+    fs::remove_file(clone.path("model.bin")).unwrap();
+    let run = git(&clone, &["checkout", "main"]);
+    run.assert_stderr_contains("M       data/");
     assert!(
         !run.stderr.contains("model.bin") && !run.stderr.contains("big"),
         "{}",
         run.describe()
     );
+    let mut want = data_of("main");
+    want.remove("model.bin");
+    assert_data(&clone, &want, "after git checkout main");
     // `git dvc pull` brings the rest, as the hooks never claimed to.
     clone.git_dvc(&["pull"]);
-    assert_data(&clone, &data_of("other"), "after git dvc pull");
+    assert_data(&clone, &data_of("main"), "after git dvc pull");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 mod add;
 mod check;
 mod checkout;
+mod checkout_killed;
 mod config_and_bare;
 mod config_schema;
 mod docs;

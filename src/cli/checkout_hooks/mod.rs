@@ -118,8 +118,9 @@ pub fn post_rewrite(args: PostRewriteArgs) -> i32 {
     start(Move::Rebase)
 }
 
-/// Runs the hook for `kind`, or under `GIT_DVC_SKIP_CHECKOUT` notes that the data stays
-/// behind.
+/// Runs the hook for `kind`, unless `GIT_DVC_SKIP_CHECKOUT` says not to. A skipped move
+/// needs no note: the synced-commit record still names the commit the data follows (or
+/// there is none, and the next hook checks out everything).
 fn start(kind: Move) -> i32 {
     let skipped = std::env::var(SKIP_ENV).is_ok_and(|v| {
         matches!(
@@ -128,21 +129,9 @@ fn start(kind: Move) -> i32 {
         )
     });
     if skipped {
-        after_skip(kind);
         return 0;
     }
     run(kind)
-}
-
-/// Under `GIT_DVC_SKIP_CHECKOUT`: nothing changes, but the next hook must know that the
-/// data is older than the HEAD it will start from.
-fn after_skip(kind: Move) {
-    let Ok(cwd) = std::env::current_dir() else {
-        return;
-    };
-    if let Ok(Some(site)) = Site::find(&cwd) {
-        site.stay(kind);
-    }
 }
 
 fn strict(git: &GitRepo) -> bool {
@@ -181,8 +170,7 @@ fn run(kind: Move) -> i32 {
         Ok(true) => 0,
         Ok(false) => i32::from(strict),
         Err(e) => {
-            // Nothing in the work tree changed: the next hook starts from where it is.
-            site.stay(kind);
+            // The record is left as it is: the next hook starts from where the data is.
             let lead = if strict { "ERROR" } else { "WARNING" };
             eprintln!(
                 "{lead}: git-dvc: the DVC data in the work tree was not updated after git {}: {e}",

@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::error::Error;
 use crate::git::{GitOid, GitRepo};
 use crate::objects::snapshot::{self, RepoContext};
-use crate::workspace::synced_commit;
 
 /// How git moved HEAD, as far as the data is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,15 +126,6 @@ impl Site {
                 committed_config(&repo, *commit, &self.project)
                     .is_ok_and(|then| then == head_config)
             })
-    }
-
-    /// The data stays where it was: unless a record says so already, record the commit
-    /// before the move, so that the next hook starts from there ("unknown" when git does
-    /// not say, which makes it check out everything).
-    pub(super) fn stay(&self, kind: Move) {
-        if synced_commit::read(&self.dvc_dir).is_none() {
-            let _ = synced_commit::write(&self.dvc_dir, self.before(kind));
-        }
     }
 }
 

@@ -28,8 +28,10 @@ pub(super) fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<
     let mut olds: Vec<Option<GitOid>> = vec![site.before(kind)];
     match recorded {
         Some(Some(commit)) => olds.push(site.known(commit)),
-        Some(None) => olds.push(None),
-        None => {}
+        // No record: no hook has brought this work tree's data yet (hooks installed in a
+        // clone never pulled, say), so whatever HEAD was, the data may follow no commit:
+        // everything, as after a clone. Outputs already in place cost an lstat each.
+        Some(None) | None => olds.push(None),
     }
     olds.dedup();
     // `.dvcignore` files hide DVC files, as in every DVC command.

@@ -80,6 +80,9 @@ pub struct Linker {
     types: Vec<LinkType>,
     /// Types a file system refused: not tried again in this run.
     refused: [AtomicBool; 4],
+    /// What the file system said when the last type was refused: the cause every later
+    /// file that finds no type left is given too.
+    refusal: std::sync::Mutex<Option<(Option<i32>, String)>>,
     /// Mode of private copies: `0666 & ~umask`.
     file_mode: u32,
 }
@@ -99,7 +102,7 @@ pub enum LinkError {
         #[source]
         source: io::Error,
     },
-    #[error("cannot make {}: no link type of cache.type ({types}) works here: {last}", path.display())]
+    #[error("cannot make {}: no link type of cache.type ({types}) works here: {last}{}", path.display(), copy_hint(types))]
     NoLinkType {
         path: PathBuf,
         types: String,
@@ -107,11 +110,22 @@ pub enum LinkError {
     },
 }
 
+/// The way out when every configured link type was refused: a copy works wherever a file
+/// can be written.
+fn copy_hint(types: &str) -> String {
+    if types.split(',').any(|t| t == "copy") {
+        String::new()
+    } else {
+        format!(" (add copy as a fallback: `dvc config cache.type {types},copy`)")
+    }
+}
+
 impl Linker {
     pub fn new(types: Vec<LinkType>) -> Linker {
         Linker {
             types,
             refused: Default::default(),
+            refusal: Default::default(),
             file_mode: 0o666 & !crate::dvc::dir_modes::umask(),
         }
     }
@@ -168,6 +182,8 @@ impl Linker {
                     let _ = fs::remove_file(&temp);
                     if refusal(&e) {
                         self.refused[t.index()].store(true, Ordering::Relaxed);
+                        *self.refusal.lock().expect("refusal lock") =
+                            Some((e.raw_os_error(), e.to_string()));
                         last = Some(e);
                         continue;
                     }
@@ -186,7 +202,13 @@ impl Linker {
                 .map(|t| t.name())
                 .collect::<Vec<_>>()
                 .join(","),
-            last: last.unwrap_or_else(|| io::Error::other("every link type was refused")),
+            last: last.unwrap_or_else(|| {
+                match self.refusal.lock().expect("refusal lock").clone() {
+                    Some((Some(code), _)) => io::Error::from_raw_os_error(code),
+                    Some((None, message)) => io::Error::other(message),
+                    None => io::Error::other("every link type was refused"),
+                }
+            }),
         })
     }
 
@@ -196,6 +218,7 @@ impl Linker {
         let copier = Linker {
             types: vec![LinkType::Reflink, LinkType::Copy],
             refused: Default::default(),
+            refusal: Default::default(),
             file_mode: self.file_mode,
         };
         copier.make(object, dest, isexec).map(|_| ())

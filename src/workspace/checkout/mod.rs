@@ -225,6 +225,18 @@ pub fn run(
         }
     }
 
+    // A killed run's temporary files beside the single-file outputs it was writing: those
+    // outputs are not up to date, so they are written again now, and the directories
+    // they are written in are swept (a directory output's own are swept by its scan).
+    let beside_outputs: BTreeSet<&Path> = plans
+        .iter()
+        .filter(|p| p.writes_own_path())
+        .filter_map(|p| p.abs.parent())
+        .collect();
+    for dir in beside_outputs {
+        scan::sweep_stale_temps(dir);
+    }
+
     let jobs = workers();
     for plan in &mut plans {
         plan.delete_old();
@@ -245,7 +257,7 @@ pub fn run(
             kind: plan.kind,
             oid: c.oid.clone(),
         });
-        let dest = scan::join(&plan.abs, &c.rel);
+        let dest = plan.dest(&c.rel);
         let result = linker
             .make(&object, &dest, c.isexec)
             .map(|_| ())
@@ -259,6 +271,7 @@ pub fn run(
         }
     }
     for plan in &mut plans {
+        plan.settle();
         plan.apply_chmods(&linker, cache);
     }
 
@@ -266,25 +279,28 @@ pub fn run(
         if plan.changed() {
             dirty = true;
         }
-        outcome.added += plan.added;
-        outcome.modified += plan.modified;
-        outcome.deleted += plan.deleted;
-        if request.relink {
-            outcome.relinked += plan.creates.len();
-        }
-        if let Some(kind) = plan.status() {
-            outcome.changes.push(Change {
-                kind,
-                path: plan.path.clone(),
-                is_dir: plan.expected.is_dir(),
-            });
-        }
         let record = plan.record();
         if let Some(reason) = plan.failure() {
+            // As DVC: a failed output has no line and no count (what of it could be made
+            // is in place all the same, and recorded below).
             outcome.failed.push(Failure {
                 path: plan.path.clone(),
                 reason,
             });
+        } else {
+            outcome.added += plan.added;
+            outcome.modified += plan.modified;
+            outcome.deleted += plan.deleted;
+            if request.relink {
+                outcome.relinked += plan.creates.len();
+            }
+            if let Some(kind) = plan.status() {
+                outcome.changes.push(Change {
+                    kind,
+                    path: plan.path.clone(),
+                    is_dir: plan.expected.is_dir(),
+                });
+            }
         }
         let old = state.outputs.get(&plan.path);
         if old != Some(&record) {
@@ -381,6 +397,9 @@ struct Old {
     rel: String,
     /// `None`: unknown content (a link out of the project, a special file).
     oid: Option<ObjectId>,
+    /// A new file takes its place by rename: never deleted first, so that a file whose
+    /// making fails leaves the old one where it was.
+    replaced: bool,
 }
 
 /// One output's work: what is there, what should be, and the steps between.
@@ -394,8 +413,13 @@ struct Plan {
     /// Content ids of work-tree entries, from the state or hashed.
     contents: HashMap<String, Option<ObjectId>>,
     deletes: Vec<Old>,
-    /// The output's own path must be emptied first (a directory where a file goes).
+    /// A directory where a file goes: the file is made at `staging` (beside the output)
+    /// first, and only once it is there is the directory emptied, removed and replaced.
     remove_root_dir: bool,
+    staging: Option<PathBuf>,
+    /// A file where a directory goes: moved here (beside the output) while the directory
+    /// is made, and put back if not one of its files could be made.
+    aside: Option<PathBuf>,
     creates: Vec<Create>,
     /// Files whose exec bit is set or cleared (content unchanged).
     chmods: Vec<(String, bool)>,
@@ -472,6 +496,8 @@ fn plan_output(
         contents,
         deletes: Vec::new(),
         remove_root_dir: false,
+        staging: None,
+        aside: None,
         creates: Vec::new(),
         chmods: Vec::new(),
         missing: Vec::new(),
@@ -601,8 +627,8 @@ impl Plan {
                     self.compare("", entry, &oid, isexec, relink, cache);
                 }
                 Expected::Dir { members, .. } => {
-                    // A file where a directory goes: replaced.
-                    self.delete("");
+                    // A file where a directory goes: moved aside while the directory is
+                    // made (and only if some member can be).
                     for (rel, oid) in members
                         .iter()
                         .map(|(r, o)| (r.clone(), o.clone()))
@@ -610,18 +636,24 @@ impl Plan {
                     {
                         self.create(&rel, oid, false, Count::Added, cache);
                     }
+                    if !self.creates.is_empty() {
+                        self.delete("");
+                    }
                 }
             },
             Found::Dir { entries, dirs } => match &expected {
                 Expected::File { oid, isexec } => {
-                    // A directory where a file goes: emptied, removed, replaced.
-                    for rel in entries.keys() {
-                        self.delete(rel);
-                    }
-                    self.prune = dirs.clone();
-                    self.remove_root_dir = true;
+                    // A directory where a file goes: the file is made beside it first;
+                    // then the directory is emptied, removed and replaced.
                     let (oid, isexec) = (oid.clone(), *isexec);
-                    self.create("", oid, isexec, Count::Modified, cache);
+                    if self.create("", oid, isexec, Count::Modified, cache) {
+                        for rel in entries.keys() {
+                            self.delete(rel);
+                        }
+                        self.prune = dirs.clone();
+                        self.remove_root_dir = true;
+                        self.staging = Some(beside(&self.abs));
+                    }
                 }
                 Expected::Dir {
                     members,
@@ -668,8 +700,11 @@ impl Plan {
     ) {
         let have = self.content(rel);
         if have.as_ref() != Some(oid) {
-            self.delete(rel);
-            self.create(rel, oid.clone(), isexec, Count::Modified, cache);
+            // Replaced by rename once the new file is made; left as it is when its object
+            // is missing.
+            if self.create(rel, oid.clone(), isexec, Count::Modified, cache) {
+                self.replace(rel);
+            }
             return;
         }
         // `relink` makes the file again, only from an object the cache holds: an unchanged
@@ -683,9 +718,8 @@ impl Plan {
                 },
             )
         };
-        if relink && cached() {
-            self.delete(rel);
-            self.create(rel, oid.clone(), isexec, Count::Not, cache);
+        if relink && cached() && self.create(rel, oid.clone(), isexec, Count::Not, cache) {
+            self.replace(rel);
             return;
         }
         let meta = entry.metadata().expect("a file or link with content");
@@ -708,17 +742,37 @@ impl Plan {
         self.deletes.push(Old {
             rel: rel.to_string(),
             oid,
+            replaced: false,
         });
     }
 
-    fn create(&mut self, rel: &str, oid: ObjectId, isexec: bool, count: Count, cache: &LocalCache) {
+    /// `rel` is overwritten by the file made for it (the old content must be saved all
+    /// the same, as for a delete).
+    fn replace(&mut self, rel: &str) {
+        let oid = self.content(rel);
+        self.deletes.push(Old {
+            rel: rel.to_string(),
+            oid,
+            replaced: true,
+        });
+    }
+
+    /// Queues a file to make; false (and the object noted missing) when the cache lacks it.
+    fn create(
+        &mut self,
+        rel: &str,
+        oid: ObjectId,
+        isexec: bool,
+        count: Count,
+        cache: &LocalCache,
+    ) -> bool {
         let hash = DvcHash {
             kind: self.kind,
             oid: oid.clone(),
         };
         if !cache_presence::is_cached(cache, &hash) {
             self.missing.push(hash);
-            return;
+            return false;
         }
         match count {
             Count::Added => self.added += 1,
@@ -731,6 +785,7 @@ impl Plan {
             isexec,
             failed: false,
         });
+        true
     }
 
     /// Files that would be deleted or replaced although their content is not in the cache.
@@ -748,15 +803,35 @@ impl Plan {
             .collect()
     }
 
+    /// Removes what the new revision no longer has, before files are made. Files a new
+    /// one replaces stay until the rename; a directory where a file goes stays until the
+    /// file is made ([`Plan::settle`]); a file where a directory goes is moved aside.
     fn delete_old(&mut self) {
-        for old in &self.deletes {
+        if self.remove_root_dir {
+            return;
+        }
+        if matches!(self.found, Found::Leaf(_)) && self.expected.is_dir() {
+            if self.deletes.iter().any(|old| old.rel.is_empty()) {
+                let aside = beside(&self.abs);
+                match fs::rename(&self.abs, &aside) {
+                    Ok(()) => self.aside = Some(aside),
+                    Err(e) => {
+                        self.errors.push(format!(
+                            "cannot replace the file {} with a directory: {e}",
+                            self.abs.display()
+                        ));
+                        for c in &mut self.creates {
+                            c.failed = true;
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        for old in self.deletes.iter().filter(|old| !old.replaced) {
             let path = scan::join(&self.abs, &old.rel);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => self
-                    .errors
-                    .push(format!("cannot remove {}: {e}", path.display())),
+            if let Err(e) = remove_file(&path) {
+                self.errors.push(e);
             }
         }
         // Deepest first; a directory still holding something (an ignored file) stays.
@@ -765,15 +840,87 @@ impl Plan {
         for d in prune {
             let _ = fs::remove_dir(scan::join(&self.abs, &d));
         }
-        if self.remove_root_dir {
-            if let Err(e) = fs::remove_dir(&self.abs) {
-                self.errors.push(format!(
-                    "cannot replace the directory {} with a file: {e} (it holds files .dvcignore hides?)",
-                    self.abs.display()
-                ));
+    }
+
+    /// Whether this output's own path gets a new file, and so a temporary one beside it.
+    fn writes_own_path(&self) -> bool {
+        self.remove_root_dir
+            || (matches!(self.found, Found::Leaf(_)) && self.expected.is_dir())
+            || self.creates.iter().any(|c| c.rel.is_empty())
+            || self.chmods.iter().any(|(rel, _)| rel.is_empty())
+    }
+
+    /// Where the file at `rel` is made: its own path, or beside a directory it replaces.
+    fn dest(&self, rel: &str) -> PathBuf {
+        match (&self.staging, rel.is_empty()) {
+            (Some(staging), true) => staging.clone(),
+            _ => scan::join(&self.abs, rel),
+        }
+    }
+
+    /// After the files are made: a directory where a file goes is replaced by the file now
+    /// that it is made (left whole if not); a file moved aside for a directory is dropped
+    /// if any file of the directory was made, and put back if none was.
+    fn settle(&mut self) {
+        if let Some(staging) = self.staging.take() {
+            let made = self.creates.iter().any(|c| !c.failed);
+            if !made {
+                let _ = fs::remove_file(&staging);
+                return;
+            }
+            let mut result = Ok(());
+            for old in &self.deletes {
+                if let Err(e) = remove_file(&scan::join(&self.abs, &old.rel)) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            if result.is_ok() {
+                let mut prune = self.prune.clone();
+                prune.sort_by(|a, b| b.cmp(a));
+                for d in prune {
+                    let _ = fs::remove_dir(scan::join(&self.abs, &d));
+                }
+                result = fs::remove_dir(&self.abs).map_err(|e| {
+                    format!(
+                        "cannot replace the directory {} with a file: {e} (it holds files .dvcignore hides?)",
+                        self.abs.display()
+                    )
+                });
+            }
+            if result.is_ok() {
+                result = fs::rename(&staging, &self.abs)
+                    .map_err(|e| format!("cannot write {}: {e}", self.abs.display()));
+            }
+            if let Err(e) = result {
+                let _ = fs::remove_file(&staging);
+                self.errors.push(e);
                 for c in &mut self.creates {
                     c.failed = true;
                 }
+            }
+        }
+        if let Some(aside) = self.aside.take() {
+            if self.creates.iter().any(|c| !c.failed) {
+                let _ = fs::remove_file(&aside);
+                return;
+            }
+            // Not one member made: the directories made for them go, the file comes back.
+            let mut dirs: Vec<&String> = match &self.expected {
+                Expected::Dir { dirs, .. } => dirs.iter().collect(),
+                Expected::File { .. } => Vec::new(),
+            };
+            dirs.sort_by(|a, b| b.cmp(a));
+            for d in dirs {
+                let _ = fs::remove_dir(scan::join(&self.abs, d));
+            }
+            let _ = fs::remove_dir(&self.abs);
+            if let Err(e) = fs::rename(&aside, &self.abs) {
+                self.errors.push(format!(
+                    "cannot put {} back (it is at {}): {e}",
+                    self.abs.display(),
+                    aside.display()
+                ));
             }
         }
     }
@@ -890,10 +1037,30 @@ impl Plan {
         if !self.missing.is_empty() {
             return Some(FailReason::Missing(self.missing.clone()));
         }
-        if !self.errors.is_empty() {
-            return Some(FailReason::Other(self.errors.join("; ")));
+        if let Some(first) = self.errors.first() {
+            // One cause is enough to act on; a directory may repeat it for every file.
+            let more = match self.errors.len() - 1 {
+                0 => String::new(),
+                1 => " (and 1 more file)".to_string(),
+                n => format!(" (and {n} more files)"),
+            };
+            return Some(FailReason::Other(format!("{first}{more}")));
         }
         None
+    }
+}
+
+/// A temporary name in the directory of `path` (git-dvc's pattern, so that a killed run's
+/// leftover is recognised and removed by the next).
+fn beside(path: &Path) -> PathBuf {
+    path.with_file_name(crate::temp_files::temp_name())
+}
+
+fn remove_file(path: &Path) -> Result<(), String> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot remove {}: {e}", path.display())),
     }
 }
 

@@ -136,6 +136,26 @@ type Listing = (BTreeMap<String, Entry>, Vec<String>);
 /// How git-dvc's temporary files start (see [`crate::temp_files::temp_name`]).
 const OUR_TEMP: &str = ".git-dvc-";
 
+/// Removes from `dir` (not below it) the temporary files of git-dvc runs on this host that
+/// were killed (their process is gone; see [`crate::temp_files::is_stale_temp`]): only
+/// names of git-dvc's own pattern, only files and links, never followed.
+pub fn sweep_stale_temps(dir: &Path) {
+    let Ok(items) = fs::read_dir(dir) else {
+        return;
+    };
+    for item in items.flatten() {
+        let name = item.file_name();
+        let Some(n) = name.to_str().filter(|n| n.starts_with(OUR_TEMP)) else {
+            continue;
+        };
+        let path = item.path();
+        if item.file_type().is_ok_and(|t| !t.is_dir()) && crate::temp_files::is_stale_temp(n, &path)
+        {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
 /// Every entry below `dir`, without following links: `read_dir`'s file types decide what
 /// is a directory, and one `lstat` per non-directory gives its stamp.
 fn walk(dir: &Path, ignores: &DvcIgnore) -> io::Result<Listing> {

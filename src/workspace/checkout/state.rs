@@ -101,6 +101,8 @@ impl WorkTreeState {
         let path = Self::path(dvc_dir);
         let dir = path.parent().expect("state has a directory");
         fs::create_dir_all(dir)?;
+        // A killed run's half-written state (or record) is of no use to anyone.
+        super::scan::sweep_stale_temps(dir);
         let temp = dir.join(crate::temp_files::temp_name());
         let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
         fs::write(&temp, bytes)?;
