@@ -425,6 +425,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: false,
             large_uploads: LargeUploads::Parts,
             name_as_content_md5: true,
+            content_types: super::object_store::ContentTypes::Guessed,
             http,
             extra_headers: Vec::new(),
             s3_signer: settings.signer(),
