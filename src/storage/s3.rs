@@ -428,17 +428,22 @@ fn plausible_region(value: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// The bucket's region from its `x-amz-bucket-region` answer header, if any.
-fn bucket_region(client: &reqwest::Client, url: &str) -> Option<String> {
-    let response = super::object_store::runtime()
-        .block_on(client.head(url).send())
-        .ok()?;
-    let value = response
-        .headers()
-        .get("x-amz-bucket-region")?
-        .to_str()
-        .ok()?;
-    plausible_region(value).then(|| value.to_string())
+/// The bucket's region from its `x-amz-bucket-region` answer header, if any. The
+/// client is made, used and dropped on the I/O runtime (its connection pool needs it).
+fn bucket_region(http: &HttpSettings, url: &str) -> Result<Option<String>, StorageError> {
+    super::object_store::runtime().block_on(async {
+        let client = http.async_client()?;
+        let Ok(response) = client.head(url).send().await else {
+            return Ok(None);
+        };
+        let value = response
+            .headers()
+            .get("x-amz-bucket-region")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| plausible_region(v))
+            .map(str::to_string);
+        Ok(value)
+    })
 }
 
 pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
@@ -457,7 +462,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
         settings.ca_bundle.as_deref(),
     );
     if settings.discover_region {
-        if let Some(region) = bucket_region(&http.async_client()?, &region_probe_url(&settings)) {
+        if let Some(region) = bucket_region(&http, &region_probe_url(&settings))? {
             // `use_ssl = false` without an endpoint: the plain-HTTP endpoint of the region.
             let derived = format!("http://s3.{}.amazonaws.com", settings.region);
             if settings.endpoint.as_deref() == Some(derived.as_str()) {
@@ -891,8 +896,12 @@ mod tests {
                 region: "us-east-1".into(),
                 ..S3Settings::default()
             };
-            let client = reqwest::Client::new();
-            let got = bucket_region(&client, &region_probe_url(&settings));
+            let http = HttpSettings {
+                trust: Trust::for_client(Client::Botocore, None, &|_| None, None),
+                connect_timeout: std::time::Duration::from_secs(10),
+                read_timeout: std::time::Duration::from_secs(10),
+            };
+            let got = bucket_region(&http, &region_probe_url(&settings)).unwrap();
             assert_eq!(got.as_deref(), want, "{status} {header}");
             let head = server.join().unwrap();
             assert!(head.starts_with("HEAD /bkt HTTP/1.1\r\n"), "{head}");
