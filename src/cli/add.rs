@@ -41,7 +41,7 @@ pub fn run(args: AddArgs) -> i32 {
         }
         Err(e) => {
             report::error(&e.to_string());
-            1
+            e.exit_code()
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod add;
 pub mod args;
+pub mod argv;
 pub mod check;
 pub mod checkout;
 pub mod checkout_hooks;

@@ -308,6 +308,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: false,
             large_uploads: LargeUploads::Parts,
             name_as_content_md5: false,
+            content_types: super::object_store::ContentTypes::None,
             http,
             extra_headers: Vec::new(),
             s3_signer: None,
@@ -501,6 +502,7 @@ mod tests {
                 through_temporary_name: false,
                 large_uploads: LargeUploads::Parts,
                 name_as_content_md5: false,
+                content_types: crate::storage::object_store::ContentTypes::None,
                 http: HttpSettings::from_remote(
                     &r,
                     "read_timeout",

@@ -87,6 +87,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: false,
             large_uploads: LargeUploads::ResumableIfAbsent,
             name_as_content_md5: false,
+            content_types: super::object_store::ContentTypes::GuessedElseOctetStream,
             http: HttpSettings::from_remote(remote, "read_timeout", super::tls::Client::Aiohttp)?,
             extra_headers: Vec::new(),
             s3_signer: None,

@@ -9,6 +9,7 @@
 mod ask_password;
 mod aws_config;
 pub mod azure;
+mod content_type;
 pub mod gcs;
 pub mod http;
 pub mod local;

@@ -13,6 +13,7 @@
 //! goes to a temporary name and is then MOVEd. opendal's WebDAV writer takes one body
 //! only, so WebDAV uploads are whole at any size (memory: see [`UPLOAD_MEMORY`]).
 
+use std::future::IntoFuture;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -21,6 +22,7 @@ use std::time::Duration;
 use opendal::{Buffer, HttpBody, HttpTransport, HttpTransporter, OperationContext, Operator};
 use opendal_http_transport_reqwest::ReqwestTransport;
 
+pub use super::content_type::ContentTypes;
 use super::tls::{Client, Trust};
 use super::upload_memory::MemoryBudget;
 use super::{denied_message, option_seconds, ErrorKind, Storage, StorageError};
@@ -257,6 +259,7 @@ pub struct ObjectStore {
     large_uploads: LargeUploads,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3).
     name_as_content_md5: bool,
+    content_types: ContentTypes,
     /// Objects below this size go in one request, bigger ones in parts (git config
     /// `dvc.multipartThreshold`, see [`crate::limits`]).
     single_put_limit: u64,
@@ -288,6 +291,8 @@ pub struct ObjectStoreSpec {
     pub large_uploads: LargeUploads,
     /// Send the object's md5 as `Content-MD5` on single-request uploads (S3 only).
     pub name_as_content_md5: bool,
+    /// The `Content-Type` of uploads, as the backend's DVC client sends it.
+    pub content_types: ContentTypes,
     pub http: HttpSettings,
     /// Headers added to every request (values are secrets: marked sensitive).
     pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
@@ -336,6 +341,7 @@ impl ObjectStore {
             through_temporary_name: spec.through_temporary_name,
             large_uploads: spec.large_uploads,
             name_as_content_md5: spec.name_as_content_md5,
+            content_types: spec.content_types,
             single_put_limit: crate::limits::DEFAULT_MULTIPART_THRESHOLD,
         })
     }
@@ -374,13 +380,24 @@ impl ObjectStore {
         source
             .read_to_end(&mut bytes)
             .map_err(|e| StorageError::from_io("cannot read the cache object", e))?;
-        let upload = match md5.filter(|_| self.name_as_content_md5) {
+        let content_type = self.content_types.for_key(key);
+        let content_md5 = md5.filter(|_| self.name_as_content_md5);
+        let op = if content_md5.is_some() {
+            &self.stream_op
+        } else {
+            &self.op
+        };
+        let mut write = op.write_with(target, bytes);
+        if let Some(t) = content_type {
+            write = write.content_type(t);
+        }
+        let upload = match content_md5 {
             Some(md5) => {
                 let header = http::HeaderValue::from_str(&base64_md5(md5))
                     .expect("base64 is a valid header value");
-                block_on(CONTENT_MD5.scope(header, self.stream_op.write(target, bytes)))
+                block_on(CONTENT_MD5.scope(header, write.into_future()))
             }
-            None => block_on(self.op.write(target, bytes)),
+            None => block_on(write.into_future()),
         };
         upload
             .map(|_| ())
@@ -400,13 +417,18 @@ impl ObjectStore {
         // The object already there (another push won the race): the same bytes.
         let already_there =
             |e: &opendal::Error| if_absent && e.kind() == opendal::ErrorKind::ConditionNotMatch;
+        let content_type = self.content_types.for_key(key);
         let mut writer = block_on(async {
-            self.stream_op
+            let mut w = self
+                .stream_op
                 .writer_with(target)
                 .chunk(chunk)
                 .concurrent(PART_CONCURRENCY)
-                .if_not_exists(if_absent)
-                .await
+                .if_not_exists(if_absent);
+            if let Some(t) = content_type {
+                w = w.content_type(t);
+            }
+            w.await
         })
         .map_err(|e| self.error("cannot start uploading", key, e))?;
         loop {

@@ -4,7 +4,7 @@
 //! | option | effect |
 //! | --- | --- |
 //! | `endpointurl` | the server (`http://127.0.0.1:9000`); path-style addressing; else, as botocore: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url` (or its `services` section's `s3`) in the config file |
-//! | `region` | else `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile's `region` in the config file, `us-east-1` |
+//! | `region` | else `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile's `region` in the config file, `us-east-1`; without `region`, `AWS_REGION` and `endpointurl`, the bucket's own region is asked first (below) |
 //! | `profile` | the named profile of the shared files; as in botocore, an explicit profile also shuts out the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` environment (`AWS_PROFILE` does not) |
 //! | `access_key_id`, `secret_access_key`, `session_token` | static credentials, tried first |
 //! | `credentialpath`, `configpath` | the shared credentials / config files, unless `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE` is set (DVC only sets those when unset) |
@@ -17,7 +17,13 @@
 //! | `read_timeout`, `connect_timeout` | seconds |
 //! | `listobjects` | deprecated and ignored, as in DVC |
 //! | `grant_*` | refused: git-dvc cannot send them |
-//! | `cache_regions` | DVC's schema takes no value from a file for it (`expected bool`) |
+//! | `cache_regions` | DVC's schema takes no value from a file for it (`expected bool`); its default applies |
+//!
+//! Region discovery (`cache_regions`, on by default in dvc-s3): when the remote names
+//! neither `region` nor `endpointurl` and `AWS_REGION` is unset, s3fs asks the bucket
+//! where it lives (`HEAD /bucket`, the `x-amz-bucket-region` answer header, present on
+//! `301` and `403` answers too) and signs for that region. git-dvc does the same, with one
+//! unsigned `HEAD` (the header needs no credentials); no answer, no change.
 //!
 //! Credentials otherwise come from where botocore finds them: the `AWS_*` environment
 //! (unless the remote names a profile), the shared credentials and config files, SSO, web
@@ -57,6 +63,8 @@ pub struct S3Settings {
     pub root: String,
     pub endpoint: Option<String>,
     pub region: String,
+    /// Ask the bucket for its region before the first request (see the module doc).
+    pub discover_region: bool,
     pub profile: Option<String>,
     /// The profile was named by the remote (not `AWS_PROFILE`): the `AWS_*` key
     /// variables are then not used, as in botocore.
@@ -124,6 +132,11 @@ impl S3Settings {
                     format!("http://{e}")
                 }
             });
+        // dvc-s3 turns `cache_regions` on when neither is set; s3fs turns it off again
+        // for an explicit endpoint (an empty `AWS_REGION` counts as set, as `os.getenv`).
+        let discover_region = option_str(remote, "region").is_none()
+            && env("AWS_REGION").is_none()
+            && option_str(remote, "endpointurl").is_none();
         let region = option_str(remote, "region")
             .map(str::to_string)
             .or_else(|| env("AWS_REGION").filter(|r| !r.is_empty()))
@@ -175,6 +188,7 @@ impl S3Settings {
             root: root_for(prefix),
             endpoint,
             region,
+            discover_region,
             profile,
             profile_explicit,
             access_key_id: option_str(remote, "access_key_id").map(str::to_string),
@@ -395,14 +409,45 @@ fn configured_endpoint(
         .or_else(|| config.s3_endpoint(profile).map(str::to_string))
 }
 
+/// Where `HEAD /bucket` goes: the endpoint in use (path style), else the configured
+/// region's AWS endpoint.
+fn region_probe_url(settings: &S3Settings) -> String {
+    let base = settings
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", settings.region));
+    format!("{}/{}", base.trim_end_matches('/'), settings.bucket)
+}
+
+/// A region name as S3 spells them (`eu-west-1`, `us-gov-west-1`); anything else a server
+/// sends is not used (it would go into a host name).
+fn plausible_region(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The bucket's region from its `x-amz-bucket-region` answer header, if any. The
+/// client is made, used and dropped on the I/O runtime (its connection pool needs it).
+fn bucket_region(http: &HttpSettings, url: &str) -> Result<Option<String>, StorageError> {
+    super::object_store::runtime().block_on(async {
+        let client = http.async_client()?;
+        let Ok(response) = client.head(url).send().await else {
+            return Ok(None);
+        };
+        let value = response
+            .headers()
+            .get("x-amz-bucket-region")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| plausible_region(v))
+            .map(str::to_string);
+        Ok(value)
+    })
+}
+
 pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
-    let settings = S3Settings::from_remote(remote, &|k| std::env::var(k).ok())?;
-    let build = |content_md5: bool| {
-        Operator::new(settings.builder(content_md5))
-            .map_err(|e| config_error(remote, format!("cannot set up S3 access: {e}")))
-    };
-    let op = build(true)?;
-    let stream_op = build(false)?;
+    let mut settings = S3Settings::from_remote(remote, &|k| std::env::var(k).ok())?;
     let hint = format!(
         "the credentials git-dvc used (the remote's access_key_id/secret_access_key, profile or \
          credentialpath options, the AWS_* environment variables, ~/.aws/credentials) and \
@@ -416,6 +461,22 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
         &|k| std::env::var(k).ok(),
         settings.ca_bundle.as_deref(),
     );
+    if settings.discover_region {
+        if let Some(region) = bucket_region(&http, &region_probe_url(&settings))? {
+            // `use_ssl = false` without an endpoint: the plain-HTTP endpoint of the region.
+            let derived = format!("http://s3.{}.amazonaws.com", settings.region);
+            if settings.endpoint.as_deref() == Some(derived.as_str()) {
+                settings.endpoint = Some(format!("http://s3.{region}.amazonaws.com"));
+            }
+            settings.region = region;
+        }
+    }
+    let build = |content_md5: bool| {
+        Operator::new(settings.builder(content_md5))
+            .map_err(|e| config_error(remote, format!("cannot set up S3 access: {e}")))
+    };
+    let op = build(true)?;
+    let stream_op = build(false)?;
     ObjectStore::new(
         ObjectStoreSpec {
             remote: remote.name.clone(),
@@ -425,6 +486,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: false,
             large_uploads: LargeUploads::Parts,
             name_as_content_md5: true,
+            content_types: super::object_store::ContentTypes::Guessed,
             http,
             extra_headers: Vec::new(),
             s3_signer: settings.signer(),
@@ -771,5 +833,88 @@ mod tests {
             heads[1]
         );
         assert_eq!(header_values(&heads[1], "content-md5"), vec![b64]);
+    }
+
+    #[test]
+    fn region_is_discovered_only_as_dvc_discovers_it() {
+        let env_with = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let s = |opts: &[(&str, &str)], vars: &'static [(&'static str, &'static str)]| {
+            S3Settings::from_remote(&remote("s3://b/p", opts), &env_with(vars))
+                .unwrap()
+                .discover_region
+        };
+        assert!(s(&[], &[]));
+        // AWS_DEFAULT_REGION and the profile's region do not stop it (dvc-s3 looks at
+        // AWS_REGION only); an endpoint from the environment does not either (s3fs looks
+        // at its own arguments).
+        assert!(s(&[], &[("AWS_DEFAULT_REGION", "eu-west-1")]));
+        assert!(s(&[], &[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")]));
+        assert!(!s(&[("region", "eu-west-1")], &[]));
+        assert!(!s(&[], &[("AWS_REGION", "eu-west-1")]));
+        assert!(!s(&[], &[("AWS_REGION", "")]));
+        assert!(!s(&[("endpointurl", "http://127.0.0.1:1")], &[]));
+    }
+
+    #[test]
+    fn the_bucket_names_its_region() {
+        use std::io::Write;
+        let answers = [
+            (
+                "HTTP/1.1 301 Moved Permanently",
+                "x-amz-bucket-region: eu-west-1\r\n",
+                Some("eu-west-1"),
+            ),
+            (
+                "HTTP/1.1 403 Forbidden",
+                "x-amz-bucket-region: ap-south-1\r\n",
+                Some("ap-south-1"),
+            ),
+            ("HTTP/1.1 200 OK", "", None),
+            (
+                "HTTP/1.1 200 OK",
+                "x-amz-bucket-region: evil.example.com/\r\n",
+                None,
+            ),
+        ];
+        for (status, header, want) in answers {
+            let (addr, server) = serve_one_connection(move |reader, writer| {
+                let head = read_request(reader);
+                writer
+                    .write_all(format!("{status}\r\n{header}content-length: 0\r\n\r\n").as_bytes())
+                    .unwrap();
+                head
+            });
+            let settings = S3Settings {
+                bucket: "bkt".into(),
+                endpoint: Some(format!("http://{addr}")),
+                region: "us-east-1".into(),
+                ..S3Settings::default()
+            };
+            let http = HttpSettings {
+                trust: Trust::for_client(Client::Botocore, None, &|_| None, None),
+                connect_timeout: std::time::Duration::from_secs(10),
+                read_timeout: std::time::Duration::from_secs(10),
+            };
+            let got = bucket_region(&http, &region_probe_url(&settings)).unwrap();
+            assert_eq!(got.as_deref(), want, "{status} {header}");
+            let head = server.join().unwrap();
+            assert!(head.starts_with("HEAD /bkt HTTP/1.1\r\n"), "{head}");
+            assert!(header_values(&head, "authorization").is_empty(), "{head}");
+        }
+        let aws = S3Settings {
+            bucket: "bkt".into(),
+            region: "us-west-2".into(),
+            ..S3Settings::default()
+        };
+        assert_eq!(
+            region_probe_url(&aws),
+            "https://s3.us-west-2.amazonaws.com/bkt"
+        );
     }
 }

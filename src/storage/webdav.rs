@@ -177,6 +177,7 @@ pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
             through_temporary_name: true,
             large_uploads: LargeUploads::Whole,
             name_as_content_md5: false,
+            content_types: super::object_store::ContentTypes::None,
             http: HttpSettings::from_remote(remote, "timeout", super::tls::Client::Httpx)?,
             extra_headers: settings.extra_headers(remote)?,
             s3_signer: None,

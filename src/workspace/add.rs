@@ -43,6 +43,9 @@ pub enum AddError {
     /// A target git-dvc will not add, and why, with what to do instead.
     #[error("{0}")]
     Refused(String),
+    /// Not inside a DVC project (DVC's `NotDvcRepoError`).
+    #[error("{0}")]
+    NotDvcRepo(String),
     #[error(transparent)]
     Repo(#[from] crate::error::Error),
     #[error(transparent)]
@@ -57,6 +60,18 @@ pub enum AddError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl AddError {
+    /// `dvc add`'s exit code for the same failure: 253 outside a DVC project, 255 for a
+    /// `.dvcignore` inside a directory (DVC lets that error escape the command), else 1.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AddError::NotDvcRepo(_) => 253,
+            AddError::Tree(TreeError::DvcIgnoreInside { .. }) => 255,
+            _ => 1,
+        }
+    }
 }
 
 fn refused(message: impl Into<String>) -> AddError {
@@ -106,6 +121,15 @@ struct Target {
 pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
     // Read before any thread starts: setting the umask to read it is process-wide.
     let umask = current_umask();
+    // DVC looks for `.dvc/` up from the current directory before anything else.
+    let absolute = fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    if !absolute.ancestors().any(|d| d.join(".dvc").is_dir()) {
+        return Err(AddError::NotDvcRepo(format!(
+            "you are not inside of a DVC repository: no directory from {} up has a .dvc \
+             directory; run `dvc init` at the top of the project first",
+            absolute.display()
+        )));
+    }
     let ctx = RepoContext::open(cwd)?;
     if ctx.git.work_dir().is_none() {
         return Err(refused(format!(
@@ -119,8 +143,9 @@ pub fn add(cwd: &Path, paths: &[PathBuf]) -> Result<AddReport, AddError> {
         source: e,
     })?;
     if !root.join(".dvc").is_dir() {
-        return Err(refused(format!(
-            "{} is not a DVC repository (it has no .dvc directory); run `dvc init` there first",
+        return Err(AddError::NotDvcRepo(format!(
+            "you are not inside of a DVC repository: {} has no .dvc directory; run `dvc init` \
+             there first",
             root.display()
         )));
     }
@@ -355,7 +380,9 @@ fn resolve(root: &Path, cwd: &Path, given: &Path) -> Result<Target, AddError> {
     }
     let Ok(rel_path) = abs.strip_prefix(root) else {
         return Err(refused(format!(
-            "'{shown}' is outside the repository {}; only paths inside it can be tracked",
+            "Cached output(s) outside of DVC project: {} ('{shown}'); only paths inside the \
+             repository {} can be tracked",
+            abs.display(),
             root.display()
         )));
     };
@@ -372,13 +399,15 @@ fn resolve(root: &Path, cwd: &Path, given: &Path) -> Result<Target, AddError> {
     let rel = parts.join("/");
     if let Some(internal) = parts.iter().find(|p| **p == ".git" || **p == ".dvc") {
         return Err(refused(format!(
-            "'{rel}' is inside {internal}/, which holds git's or DVC's own data and is never tracked"
+            "Path '{}' is ignored by DVC: '{rel}' is inside {internal}/, which holds git's or \
+             DVC's own data and is never tracked",
+            abs.display()
         )));
     }
     let name = *parts.last().expect("not empty");
     if name.ends_with(".dvc") || name == "dvc.yaml" || name == "dvc.lock" {
         return Err(refused(format!(
-            "DVC file '{rel}' cannot be an output: it is DVC's own metadata, committed to git as it is"
+            "DVC file '{rel}' cannot be an output. It is DVC's own metadata, committed to git as it is"
         )));
     }
     // DVC refuses paths inside a symlinked directory: its link would not survive a checkout.
@@ -387,8 +416,8 @@ fn resolve(root: &Path, cwd: &Path, given: &Path) -> Result<Target, AddError> {
         dir.push(part);
         if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(refused(format!(
-                "cannot add '{rel}': {} is a symbolic link, and DVC does not track files inside \
-                 symlinked directories; add the directory it points to instead",
+                "Cannot add files inside symlinked directories to DVC: {} is a symbolic link \
+                 (adding '{rel}'); add the directory it points to instead",
                 dir.strip_prefix(root).unwrap_or(&dir).display()
             )));
         }
@@ -416,8 +445,8 @@ fn resolve(root: &Path, cwd: &Path, given: &Path) -> Result<Target, AddError> {
     };
     if is_link && target_meta.is_dir() {
         return Err(refused(format!(
-            "cannot add '{rel}': it is a symbolic link to a directory, which DVC does not track; \
-             add the directory it points to instead"
+            "Cannot add files inside symlinked directories to DVC: '{rel}' is a symbolic link to \
+             a directory; add the directory it points to instead"
         )));
     }
     if !target_meta.is_dir() && !target_meta.is_file() {
@@ -441,9 +470,10 @@ fn check_overlaps_between(targets: &[Target]) -> Result<(), AddError> {
         for b in targets {
             if b.rel.starts_with(&format!("{}/", a.rel)) {
                 return Err(refused(format!(
-                    "'{}' is inside '{}', which is also being added: a path can be tracked only \
-                     once, so add one or the other",
-                    b.rel, a.rel
+                    "Cannot add '{}', because it is overlapping with other DVC tracked output: \
+                     '{}' (both are being added); a path can be tracked only once, so add one \
+                     or the other",
+                    a.rel, b.rel
                 )));
             }
         }
@@ -547,8 +577,8 @@ fn check_against_outputs(
             }
             return Err(refused(match &out.stage {
                 Some(_) => format!(
-                    "cannot update '{rel}': it is an output of {declared_by}; run the pipeline \
-                     (`dvc repro`) or `dvc commit` to update it"
+                    "cannot update '{rel}': overlaps with an output of {declared_by}. Run the \
+                     pipeline (`dvc repro`) or use `dvc commit` to force update it"
                 ),
                 None => format!(
                     "'{rel}' is already tracked by {declared_by}; update it with `dvc add` there, \
@@ -565,16 +595,17 @@ fn check_against_outputs(
         }
         if out.path.starts_with(&format!("{rel}/")) {
             return Err(refused(format!(
-                "cannot add '{rel}': it contains '{}', which {declared_by} tracks, and a path can \
-                 be tracked only once; stop tracking that first (`dvc remove {}`), then add '{rel}'",
+                "Cannot add '{rel}', because it is overlapping with other DVC tracked output: \
+                 '{}' ({declared_by}); a path can be tracked only once, so stop tracking that \
+                 first (`dvc remove {}`), then add '{rel}'",
                 out.path, out.file
             )));
         }
     }
     if in_git.contains(rel) {
         return Err(refused(format!(
-            "output '{rel}' is already tracked by git; to track it with DVC instead, stop \
-             tracking it with git first:\n    git rm -r --cached '{rel}'\n    git commit -m \"stop tracking {rel}\""
+            "output '{rel}' is already tracked by SCM (e.g. Git). To track it with DVC \
+             instead, stop tracking it with git first:\n    git rm -r --cached '{rel}'\n    git commit -m \"stop tracking {rel}\""
         )));
     }
     let dvc_path = root.join(&target.dvc_file_rel);

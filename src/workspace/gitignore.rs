@@ -2,10 +2,16 @@
 //! `/<name>` in the `.gitignore` of the path's own directory, special characters escaped,
 //! appended on a new line, and only when git's rules do not ignore the path already.
 //!
+//! One deliberate difference: trailing spaces are escaped (`\ `). DVC writes them bare, and
+//! git strips bare trailing spaces from a pattern, so DVC's entry for `name ` does not
+//! ignore that file. An entry DVC wrote that way is not a rule for `name ` to git either,
+//! so `add` writes the escaped one beside it (git decides what is ignored already).
+//!
 //! ```
 //! use git_dvc::workspace::gitignore::{entry, with_entry};
 //! assert_eq!(entry("data"), "/data");
 //! assert_eq!(entry("we[ir]d #1!?*"), "/we\\[ir\\]d \\#1\\!\\?\\*");
+//! assert_eq!(entry("name  "), "/name\\ \\ ");
 //! assert_eq!(with_entry("*.log", "/data"), "*.log\n/data\n");
 //! ```
 
@@ -14,12 +20,14 @@ use std::io;
 use std::path::Path;
 
 /// The line DVC adds for `name`, a file or directory beside the `.gitignore`: `/` + the name
-/// with `\ [ ] ! * # ?` backslash-escaped (pathspec's `GitWildMatchPattern.escape`).
+/// with `\ [ ] ! * # ?` backslash-escaped (pathspec's `GitWildMatchPattern.escape`), and
+/// its trailing spaces too (git's `\ `), which DVC leaves bare.
 pub fn entry(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 1);
     out.push('/');
-    for c in name.chars() {
-        if "\\[]!*#?".contains(c) {
+    let trailing_from = name.trim_end_matches(' ').len();
+    for (i, c) in name.char_indices() {
+        if "\\[]!*#?".contains(c) || i >= trailing_from {
             out.push('\\');
         }
         out.push(c);
@@ -79,5 +87,22 @@ mod tests {
         assert_eq!(entry("é 😀 data.txt"), "/é 😀 data.txt");
         assert_eq!(entry("a\\b"), "/a\\\\b");
         assert_eq!(entry("!x"), "/\\!x");
+    }
+
+    #[test]
+    fn trailing_spaces_are_escaped_as_git_reads_them() {
+        assert_eq!(entry("a b "), "/a b\\ ");
+        assert_eq!(entry("a  "), "/a\\ \\ ");
+        assert_eq!(entry(" "), "/\\ ");
+        assert_eq!(entry(" a"), "/ a");
+        // Read back by the `ignore` crate (the work-tree scans) as git reads it.
+        let mut b = ignore::gitignore::GitignoreBuilder::new("/r");
+        b.add_line(None, &entry("name ")).unwrap();
+        b.add_line(None, &entry("x  ")).unwrap();
+        let m = b.build().unwrap();
+        assert!(m.matched("/r/name ", false).is_ignore());
+        assert!(!m.matched("/r/name", false).is_ignore());
+        assert!(m.matched("/r/x  ", false).is_ignore());
+        assert!(!m.matched("/r/x ", false).is_ignore());
     }
 }

@@ -227,11 +227,10 @@ fn autostage_stages_the_files_to_commit() {
     assert_eq!(staged, ".gitignore\ndata.dvc\n");
 }
 
-/// What users get wrong gets a clear error and leaves everything as it was.
-#[test]
-fn refuses_what_dvc_would_not_track() {
-    let env = TestEnv::new();
-    let repo = env.dvc_repo("repo");
+/// The repository the refusal cases run in: files in git, tracked outputs, a pipeline, a
+/// stray `.dvc` file, a directory symlink, a `.dvcignore` inside a directory.
+fn refusal_repo<'e>(env: &'e TestEnv, name: &str) -> Repo<'e> {
+    let repo = env.dvc_repo(name);
     repo.write("tracked.txt", "in git\n");
     repo.write("in-git/file.txt", "in git\n");
     repo.commit_all("files in git");
@@ -256,57 +255,249 @@ fn refuses_what_dvc_would_not_track() {
     std::os::unix::fs::symlink("real-dir", repo.path("dir-link")).unwrap();
     repo.write("with-ignore/.dvcignore", "*.tmp\n");
     repo.write("with-ignore/k.txt", "k\n");
+    repo
+}
+
+/// What users get wrong: side by side with `dvc add`, the same exit code and DVC's own
+/// words (plus what to do), and nothing changed. Where git-dvc refuses what DVC does,
+/// the case says so.
+#[test]
+fn refuses_what_dvc_would_not_track() {
+    let env = TestEnv::new();
+    let ours = refusal_repo(&env, "ours");
+    let theirs = refusal_repo(&env, "theirs");
     let outside = env.mkdir("outside");
     fs::write(outside.join("o.txt"), "o\n").unwrap();
 
-    let cases: &[(&[&str], &str)] = &[
-        (&["../outside/o.txt"], "is outside the repository"),
-        (&[".git/config"], "inside .git/"),
-        (&[".dvc/config"], "inside .dvc/"),
-        (&["tracked.txt"], "already tracked by git"),
-        (&["in-git"], "git rm -r --cached 'in-git'"),
-        (&["data/x.txt"], "is inside 'data', which data.dvc tracks"),
+    // (paths, our exit code, DVC's, words both print, words only we print).
+    type Case<'a> = (&'a [&'a str], i32, i32, Option<&'a str>, &'a str);
+    let cases: &[Case] = &[
+        (
+            &["../outside/o.txt"],
+            1,
+            1,
+            Some("Cached output(s) outside of DVC project: "),
+            "only paths inside the repository",
+        ),
+        (
+            &[".git/config"],
+            1,
+            1,
+            Some("/.git/config' is ignored by"),
+            "inside .git/",
+        ),
+        (
+            &[".dvc/config"],
+            1,
+            1,
+            Some("/.dvc/config' is ignored by"),
+            "inside .dvc/",
+        ),
+        (
+            &["tracked.txt"],
+            1,
+            1,
+            Some("output 'tracked.txt' is already tracked by SCM (e.g. Git)"),
+            "stop tracking it with git first",
+        ),
+        (
+            &["in-git"],
+            1,
+            1,
+            Some("git rm -r --cached 'in-git'"),
+            "git commit -m",
+        ),
+        // DVC changes data.dvc to hold the file's new state (and drops its size);
+        // git-dvc adds the whole directory again instead.
+        (&["data/x.txt"], 1, 0, None, "git dvc add data"),
         (
             &["outer"],
-            "it contains 'outer/inner', which outer/inner.dvc tracks",
+            1,
+            1,
+            Some(
+                "Cannot add 'outer', because it is overlapping with other DVC tracked output: \
+                 'outer/inner'",
+            ),
+            "dvc remove outer/inner.dvc",
         ),
-        (&["made.txt"], "output of stage 'make' in dvc.yaml"),
-        (&["missing.txt"], "output 'missing.txt' does not exist"),
-        (&["data.dvc"], "DVC file 'data.dvc' cannot be an output"),
-        (&["."], "repository root"),
-        (&["dir-link"], "symbolic link to a directory"),
-        (&["dir-link/f.txt"], "symlinked directories"),
+        (
+            &["made.txt"],
+            1,
+            1,
+            Some("cannot update 'made.txt': overlaps with an output of stage"),
+            "dvc repro",
+        ),
+        (
+            &["missing.txt"],
+            1,
+            1,
+            Some("output 'missing.txt' does not exist"),
+            "check the path",
+        ),
+        (
+            &["data.dvc"],
+            1,
+            1,
+            Some("DVC file 'data.dvc' cannot be an output."),
+            "metadata",
+        ),
+        (&["."], 1, 1, None, "repository root"),
+        (
+            &["dir-link"],
+            1,
+            1,
+            Some("Cannot add files inside symlinked directories to DVC"),
+            "symbolic link to a directory",
+        ),
+        (
+            &["dir-link/f.txt"],
+            1,
+            1,
+            Some("Cannot add files inside symlinked directories to DVC"),
+            "dir-link is a symbolic link",
+        ),
+        // DVC overwrites a `.dvc` file that tracks something else; git-dvc keeps it.
         (
             &["stray.txt"],
+            1,
+            0,
+            None,
             "stray.txt.dvc exists but does not track 'stray.txt'",
         ),
-        (&["free.txt", "data/y.txt"], "is inside 'data'"),
-        (&["real-dir", "real-dir/f.txt"], "is also being added"),
+        (
+            &["free.txt", "data/y.txt"],
+            1,
+            0,
+            None,
+            "which data.dvc tracks",
+        ),
+        (
+            &["real-dir", "real-dir/f.txt"],
+            1,
+            1,
+            Some(
+                "Cannot add 'real-dir', because it is overlapping with other DVC tracked \
+                 output: 'real-dir/f.txt'",
+            ),
+            "both are being added",
+        ),
         (
             &["with-ignore"],
-            ".dvcignore file should not be in collected dir path",
+            255,
+            255,
+            Some(".dvcignore file should not be in collected dir path"),
+            "move its patterns",
         ),
     ];
-    let before = tree_state(&repo.dir, SKIP);
-    for (paths, message) in cases {
+    let before = tree_state(&ours.dir, SKIP);
+    for (paths, our_code, dvc_code, both, only_ours) in cases {
         let mut args = vec!["add"];
         args.extend_from_slice(paths);
-        let run = repo.try_git_dvc(&args);
-        run.assert_code(1).assert_stderr_contains(message);
+        let dvc = theirs.try_dvc(&args);
+        dvc.assert_code(*dvc_code);
+        let run = ours.try_git_dvc(&args);
+        run.assert_code(*our_code).assert_stderr_contains(only_ours);
+        if let Some(words) = both {
+            dvc.assert_stderr_contains(words);
+            run.assert_stderr_contains(words);
+        }
         assert!(run.stderr.starts_with("ERROR: "), "{}", run.describe());
         assert_eq!(
-            tree_state(&repo.dir, SKIP),
+            tree_state(&ours.dir, SKIP),
             before,
             "git dvc add {paths:?} changed the repository although it failed"
         );
     }
-    // Outside a DVC repository.
+    // Outside a DVC project: DVC's 253.
     let plain = env.git_repo("plain");
     plain.write("f.txt", "f\n");
     plain
         .try_git_dvc(&["add", "f.txt"])
-        .assert_code(1)
-        .assert_stderr_contains("run `dvc init` there first");
+        .assert_code(253)
+        .assert_stderr_contains("you are not inside of a DVC repository");
+    plain
+        .try_dvc(&["add", "f.txt"])
+        .assert_code(253)
+        .assert_stderr_contains("you are not inside of a DVC repository");
+}
+
+/// Names that look like options: `- x` and `-1` are paths to `dvc add` (argparse), `-y`
+/// is an unknown option to both (DVC's usage error, 254), `-- -y` a path again. Same
+/// files as DVC's.
+#[test]
+fn dash_names_are_paths_as_in_dvc() {
+    let env = TestEnv::new();
+    let theirs = env.dvc_repo("dvc");
+    let ours = env.dvc_repo("git-dvc");
+    for repo in [&theirs, &ours] {
+        repo.write("- x", "dash space\n");
+        repo.write("-1", "minus one\n");
+        repo.write("-y", "dash y\n");
+    }
+    theirs.try_dvc(&["add", "-y"]).assert_code(254);
+    ours.try_git_dvc(&["add", "-y"])
+        .assert_code(254)
+        .assert_stderr_contains("'-y'");
+    ours.try_git_dvc(&["add"]).assert_code(254);
+    theirs.dvc(&["add", "- x", "-1"]);
+    ours.git_dvc(&["add", "- x", "-q", "-1"]);
+    theirs.dvc(&["add", "--", "-y"]);
+    ours.git_dvc(&["add", "--", "-y"]);
+    assert_same_tree(
+        "after add (A = dvc add, B = git dvc add)",
+        &theirs.dir,
+        &ours.dir,
+        SKIP,
+    );
+    assert!(ours.path("- x.dvc").is_file() && ours.path("-1.dvc").is_file());
+}
+
+/// A name with trailing spaces: DVC writes `/name ` bare, which git reads as `/name`
+/// (trailing spaces stripped), so the data file shows up in `git status`. git-dvc writes
+/// `/name\ ` (a deliberate difference, in the README); git ignores the file, and a bare
+/// entry DVC wrote before is not taken for a rule that covers it.
+#[test]
+fn trailing_space_names_are_ignored_by_git() {
+    let env = TestEnv::new();
+    let theirs = env.dvc_repo("dvc");
+    let ours = env.dvc_repo("git-dvc");
+    for repo in [&theirs, &ours] {
+        repo.write("name ", "spaced\n");
+        repo.write("two  ", "two spaces\n");
+    }
+    theirs.dvc(&["add", "name ", "two  "]);
+    ours.git_dvc(&["add", "name ", "two  "]);
+    assert_eq!(theirs.read(".gitignore"), b"/name \n/two  \n");
+    assert_eq!(ours.read(".gitignore"), b"/name\\ \n/two\\ \\ \n");
+    // DVC's entries leave the data to git; ours do not.
+    let untracked = |repo: &Repo<'_>| repo.git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert!(
+        untracked(&theirs).contains("?? \"name \""),
+        "{}",
+        untracked(&theirs)
+    );
+    let status = untracked(&ours);
+    assert!(
+        !status.contains("\"name \"") && !status.contains("\"two  \""),
+        "{status}"
+    );
+    ours.try_git(&["check-ignore", "-q", "name "])
+        .assert_code(0);
+    ours.try_git(&["check-ignore", "-q", "name"]).assert_code(1);
+    // The same .dvc files, and DVC sees nothing to do in our repository.
+    assert_eq!(theirs.read("name .dvc"), ours.read("name .dvc"));
+    assert_dvc_sees_nothing_to_do(&ours);
+    // Adding again: our entry is recognised, nothing is appended; in DVC's repository the
+    // bare entry is no rule for the file, so ours goes beside it (once).
+    ours.write("name ", "changed\n");
+    ours.git_dvc(&["add", "name "]);
+    assert_eq!(ours.read(".gitignore"), b"/name\\ \n/two\\ \\ \n");
+    theirs.git_dvc(&["add", "name "]);
+    theirs.git_dvc(&["add", "name "]);
+    assert_eq!(theirs.read(".gitignore"), b"/name \n/two  \n/name\\ \n");
+    theirs
+        .try_git(&["check-ignore", "-q", "name "])
+        .assert_code(0);
 }
 
 /// `git dvc add`, commit, `git dvc push`, then real `dvc pull` in a clone gets the data back.

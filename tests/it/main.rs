@@ -33,6 +33,7 @@ mod push_equivalence;
 mod remote_azure;
 mod remote_gcs;
 mod remote_http;
+mod remote_option_table;
 mod remote_options;
 mod remote_s3;
 mod remote_ssh;

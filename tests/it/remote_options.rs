@@ -63,11 +63,11 @@ fn run_clean(repo: &Repo<'_>, program: &OsStr, args: &[&str], vars: &[(&str, Str
     run_command(cmd, Duration::from_secs(300))
 }
 
-fn ours(repo: &Repo<'_>, args: &[&str], vars: &[(&str, String)]) -> Run {
+pub(crate) fn ours(repo: &Repo<'_>, args: &[&str], vars: &[(&str, String)]) -> Run {
     run_clean(repo, git_dvc_bin().as_os_str(), args, vars)
 }
 
-fn dvc(repo: &Repo<'_>, args: &[&str], vars: &[(&str, String)]) -> Run {
+pub(crate) fn dvc(repo: &Repo<'_>, args: &[&str], vars: &[(&str, String)]) -> Run {
     run_clean(repo, dvc3_bin().as_os_str(), args, vars)
 }
 
@@ -131,7 +131,7 @@ print(a["AccessKeyId"], a["SecretAccessKey"], b["AccessKeyId"], b["SecretAccessK
 }
 
 /// `.dvc/config.local`: remote `r` at `url` with `options` (values quoted as DVC does).
-fn set_remote(repo: &Repo<'_>, url: &str, options: &[(&str, &str)]) {
+pub(crate) fn set_remote(repo: &Repo<'_>, url: &str, options: &[(&str, &str)]) {
     let mut text = format!("[core]\n    remote = r\n['remote \"r\"']\n    url = {url}\n");
     for (k, v) in options {
         text.push_str(&format!("    {k} = \"{v}\"\n"));

@@ -3,8 +3,9 @@
 //! assert which headers a client sent on which request (the multipart upload sequence,
 //! the identity in `Authorization`). Bodies are passed through, not kept.
 //!
-//! Requests must carry `Content-Length` bodies (what S3 clients send); responses may use
-//! `Content-Length`, chunked encoding or end at close.
+//! Request and response bodies may use `Content-Length` or chunked encoding (aiohttp and
+//! httpx stream uploads chunked); responses may also end at close. Any HTTP server works
+//! behind it: moto, the HTTP upload server, wsgidav, Azurite, fake-gcs-server.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -134,6 +135,23 @@ fn copy_exact(from: &mut impl Read, to: &mut impl Write, mut n: u64) -> std::io:
     Ok(())
 }
 
+/// Passes a chunked body through as it is, up to its last chunk (no trailers).
+fn copy_chunked(from: &mut impl BufRead, to: &mut impl Write) -> std::io::Result<()> {
+    loop {
+        let mut size_line = String::new();
+        if from.read_line(&mut size_line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        to.write_all(size_line.as_bytes())?;
+        let size =
+            u64::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+        copy_exact(from, to, size + 2)?;
+        if size == 0 {
+            return Ok(());
+        }
+    }
+}
+
 fn serve(client: TcpStream, upstream: u16, log: &Mutex<Vec<Recorded>>) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut to_client = client.try_clone()?;
@@ -160,10 +178,8 @@ fn serve(client: TcpStream, upstream: u16, log: &Mutex<Vec<Recorded>>) -> std::i
             target,
             headers,
         });
-        assert!(
-            header_of(&head, "transfer-encoding").is_none(),
-            "the recording proxy only passes Content-Length request bodies"
-        );
+        let chunked = header_of(&head, "transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
         let length: u64 = header_of(&head, "content-length")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
@@ -181,7 +197,11 @@ fn serve(client: TcpStream, upstream: u16, log: &Mutex<Vec<Recorded>>) -> std::i
             head
         };
         to_server.write_all(format!("{}\r\n\r\n", head.join("\r\n")).as_bytes())?;
-        copy_exact(&mut from_client, &mut to_server, length)?;
+        if chunked {
+            copy_chunked(&mut from_client, &mut to_server)?;
+        } else {
+            copy_exact(&mut from_client, &mut to_server, length)?;
+        }
         to_server.flush()?;
 
         let Some(response) = read_head(&mut from_server)? else {
@@ -201,18 +221,7 @@ fn serve(client: TcpStream, upstream: u16, log: &Mutex<Vec<Recorded>>) -> std::i
         } else if header_of(&response, "transfer-encoding")
             .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
         {
-            loop {
-                let mut size_line = String::new();
-                from_server.read_line(&mut size_line)?;
-                to_client.write_all(size_line.as_bytes())?;
-                let size =
-                    u64::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16)
-                        .unwrap_or(0);
-                copy_exact(&mut from_server, &mut to_client, size + 2)?;
-                if size == 0 {
-                    break;
-                }
-            }
+            copy_chunked(&mut from_server, &mut to_client)?;
         } else {
             std::io::copy(&mut from_server, &mut to_client)?;
             return Ok(());
