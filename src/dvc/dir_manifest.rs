@@ -137,26 +137,6 @@ fn one_entry_per_relpath(entries: Vec<ManifestEntry>) -> Vec<ManifestEntry> {
     out
 }
 
-/// The entries DVC acts on: it reads a manifest into a tree (`Tree.from_list`), where a
-/// later entry for the same `relpath` replaces an earlier one, so a member listed twice is
-/// one file, and the object of the earlier entry is neither fetched, pushed nor counted.
-/// The survivors keep their stored order.
-pub fn last_per_relpath(mut entries: Vec<ManifestEntry>) -> Vec<ManifestEntry> {
-    let mut keep = vec![false; entries.len()];
-    {
-        let mut seen = std::collections::HashSet::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate().rev() {
-            keep[i] = seen.insert(e.relpath.as_str());
-        }
-    }
-    if keep.iter().all(|k| *k) {
-        return entries;
-    }
-    let mut keep = keep.into_iter();
-    entries.retain(|_| keep.next().unwrap_or(false));
-    entries
-}
-
 /// Checks that a member path is a plain relative `/`-separated path that stays inside its
 /// directory on this platform. Returns the reason it is not.
 pub fn check_relpath(relpath: &str) -> Result<(), &'static str> {
@@ -384,27 +364,6 @@ mod tests {
         let err =
             parse(br#"[{"relpath": "x", "md5": "D41D8CD98F00B204E9800998ECF8427E"}]"#).unwrap_err();
         assert!(err.to_string().contains("lower-case"), "{err}");
-    }
-
-    #[test]
-    fn a_relpath_listed_twice_is_its_last_entry() {
-        let a = "60b725f10c9c85c70d97880dfe8191b3";
-        let b = "3b5d5c3712955042212316173ccf37be";
-        let bytes = format!(
-            r#"[{{"md5": "{a}", "relpath": "x"}}, {{"md5": "{b}", "relpath": "y"}}, {{"md5": "{b}", "relpath": "x"}}]"#
-        );
-        let entries = last_per_relpath(parse(bytes.as_bytes()).unwrap());
-        let got: Vec<(String, String)> = entries
-            .iter()
-            .map(|e| (e.relpath.clone(), e.md5.to_string()))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("y".to_string(), b.to_string()),
-                ("x".to_string(), b.to_string())
-            ]
-        );
     }
 
     #[test]

@@ -392,6 +392,5 @@ fn check_manifest(
     if let Err(actual) = crate::transfer::verify::bytes_match(bytes, hash) {
         return Err(ManifestProblem::HashMismatch { actual, place });
     }
-    let entries = dir_manifest::parse_with(bytes, rules.relpaths)?;
-    Ok(dir_manifest::last_per_relpath(entries))
+    Ok(dir_manifest::parse_with(bytes, rules.relpaths)?)
 }
