@@ -12,9 +12,11 @@ tags, 3,000 outputs, 20 directories of 2,000 members), with the DVC remote compl
    `git rev-list --objects --branches --tags`, with peak memory (wait4's ru_maxrss);
 3. pre-receive: a one-commit push into a bare server holding the whole history, with
    `git dvc install --server`, against the same push to a server without the hook
-   (one commit touching no DVC file, and one changing one `.dvc` file).
+   (one commit touching no DVC file, and one changing one `.dvc` file);
+4. first push: `git dvc push -a -T` into an empty local remote against `cp -r` of the
+   complete remote (exactly the objects that push uploads) into an empty directory.
 
-Usage: bench/scale.py [--sizes 1x,10x] [--rounds N] [--work DIR] [--parts pre-push,noop,pre-receive]
+Usage: bench/scale.py [--sizes 1x,10x] [--rounds N] [--work DIR] [--parts pre-push,noop,pre-receive,first-push]
 Needs target/release/git-dvc (`cargo build --release`) and, for the pre-push part, git-lfs
 (`apt-get install git-lfs`). Repositories are generated under WORK/<size>/ on first use (10x takes about
 five minutes and 4 GB) and reused. Python 3.11 standard library only.
@@ -148,6 +150,28 @@ def noop(repo, env, rounds):
     return {"git-dvc": summary(gd), "rev-list": summary(rl), "first": first}
 
 
+def first_push(base, repo, remote, env, rounds):
+    """Into a new empty remote each round (its own URL, so nothing is remembered about it),
+    alternated with `cp -r` of the complete remote: the same objects, bytes and layout."""
+    scratch = os.path.join(base, "first-push")
+    gd, cp = [], []
+    for i in range(rounds):
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.makedirs(scratch)
+        target = os.path.join(scratch, f"remote-{i}")
+        run(["git", "config", "-f", os.path.join(repo, ".dvc", "config.local"),
+             'remote.fresh.url', target], repo, env)
+        gd.append(measured(["git", "dvc", "push", "-a", "-T", "-q", "-r", "fresh"], repo, env))
+        copied = os.path.join(scratch, f"copy-{i}")
+        cp.append(measured(["cp", "-r", remote, copied], base, env))
+        if sorted(os.listdir(target)) != sorted(os.listdir(copied)):
+            sys.exit(f"the first push into {target} does not hold what {remote} holds")
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.remove(os.path.join(repo, ".dvc", "config.local"))
+    summary = lambda runs: (statistics.median(t for t, _ in runs), max(m for _, m in runs))
+    return {"git-dvc": summary(gd), "cp": summary(cp)}
+
+
 def pre_receive(base, repo, remote, env, rounds):
     """One-commit pushes into a bare copy of the whole history, with and without the hook."""
     results = {}
@@ -202,12 +226,12 @@ def main():
     ap.add_argument("--sizes", default="1x,10x")
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench", "scale"))
-    ap.add_argument("--parts", default="pre-push,noop,pre-receive",
-                    help="which measurements, comma-separated (default all three)")
+    ap.add_argument("--parts", default="pre-push,noop,pre-receive,first-push",
+                    help="which measurements, comma-separated (default all four)")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
-    if not parts <= {"pre-push", "noop", "pre-receive"}:
-        sys.exit(f"unknown part in --parts {args.parts}: pre-push, noop, pre-receive")
+    if not parts <= {"pre-push", "noop", "pre-receive", "first-push"}:
+        sys.exit(f"unknown part in --parts {args.parts}: pre-push, noop, pre-receive, first-push")
     if not os.access(os.path.join(ROOT, "target", "release", "git-dvc"), os.X_OK):
         sys.exit("build git-dvc first: cargo build --release")
     if "pre-push" in parts and shutil.which("git-lfs") is None:
@@ -217,7 +241,7 @@ def main():
     figures = {}
     for size in args.sizes.split(","):
         base, repo, remote = ensure_repo(args.work, size, env)
-        pp = nop = pr = None
+        pp = nop = pr = fp = None
         if "pre-push" in parts:
             print(f"== {size}: pre-push", flush=True)
             pp = pre_push(base, repo, env, args.rounds)
@@ -227,12 +251,15 @@ def main():
         if "pre-receive" in parts:
             print(f"== {size}: pre-receive", flush=True)
             pr = pre_receive(base, repo, remote, env, args.rounds)
-        figures[size] = (pp, nop, pr)
+        if "first-push" in parts:
+            print(f"== {size}: first push", flush=True)
+            fp = first_push(base, repo, remote, env, max(3, args.rounds // 3))
+        figures[size] = (pp, nop, pr, fp)
     if "pre-push" in parts:
         print(f"\n## pre-push, one new commit touching no DVC file (median of {args.rounds})\n")
         print("| size | git-dvc pre-push | git lfs pre-push | ratio | git-dvc, first run (cold index) |")
         print("| --- | ---: | ---: | ---: | ---: |")
-    for size, (pp, _, _) in figures.items():
+    for size, (pp, _, _, _) in figures.items():
         if pp is None:
             continue
         g, l = pp["git-dvc"][0], pp["git-lfs"][0]
@@ -242,7 +269,7 @@ def main():
         print("\n## `git dvc push -a -T`, nothing to upload\n")
         print("| size | git-dvc | `git rev-list --objects --branches --tags` | ratio | git-dvc, first run |")
         print("| --- | ---: | ---: | ---: | ---: |")
-    for size, (_, nop, _) in figures.items():
+    for size, (_, nop, _, _) in figures.items():
         if nop is None:
             continue
         g, r, f = nop["git-dvc"], nop["rev-list"], nop["first"]
@@ -252,16 +279,26 @@ def main():
         print("\n## pre-receive, a one-commit push into the whole history\n")
         print("| size | commit | push without hook | with git-dvc pre-receive | difference | `git dvc pre-receive` alone |")
         print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for size, (_, _, pr) in figures.items():
+    for size, (_, _, pr, _) in figures.items():
         if pr is None:
             continue
         for label in ["no DVC file", "one .dvc file"]:
             a, b = pr[("without hook", label)], pr[("with git-dvc pre-receive", label)]
             print(f"| {size} | {label} | {ms(a)} | {ms(b)} | {ms(b - a)} | {ms(pr[('alone', label)])} |")
+    if "first-push" in parts:
+        print("\n## `git dvc push -a -T` into an empty local remote\n")
+        print("| size | git-dvc | `cp -r` of the same objects | ratio |")
+        print("| --- | ---: | ---: | ---: |")
+    for size, (_, _, _, fp) in figures.items():
+        if fp is None:
+            continue
+        g, c = fp["git-dvc"], fp["cp"]
+        print(f"| {size} | {ms(g[0])}, {g[1]:.0f} MiB peak | {ms(c[0])} | {g[0] / c[0]:.2f} |")
     with open(os.path.join(args.work, "results.json"), "w") as f:
         json.dump({s: {"pre_push": pp, "noop": nop,
-                       "pre_receive": {f"{k[0]} / {k[1]}": v for k, v in pr.items()} if pr else None}
-                   for s, (pp, nop, pr) in figures.items()}, f, indent=2)
+                       "pre_receive": {f"{k[0]} / {k[1]}": v for k, v in pr.items()} if pr else None,
+                       "first_push": fp}
+                   for s, (pp, nop, pr, fp) in figures.items()}, f, indent=2)
 
 
 if __name__ == "__main__":
