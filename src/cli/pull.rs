@@ -105,6 +105,8 @@ fn pull(cwd: &Path, request: &PullRequest, allow_missing: bool) -> Result<i32, E
     if ctx.git.work_dir().is_none() {
         return Err(Error::NeedsWorkTree { command: "pull" });
     }
+    // You fetch through this config yourself: the checkout hooks may from now on too.
+    crate::cli::checkout_hooks::trust_head_config(&ctx);
     let quiet = request.sync.quiet;
     let (outcome, imports) = match pull_in(&ctx, request)? {
         Pulled::Done(outcome, imports) => (outcome, imports),

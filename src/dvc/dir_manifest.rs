@@ -8,7 +8,8 @@
 //!
 //! [`parse`] reads a manifest from a cache or remote and refuses any `relpath` that could
 //! escape or confuse a directory walk where it would be written: absolute, `..`, `.` or
-//! empty components, NUL, and on Windows backslashes and drive prefixes. DVC itself never
+//! empty components, NUL, a `.git` at any depth or a `.hg/` or `.dvc/` directory (DVC's
+//! default ignores), and on Windows backslashes and drive prefixes. DVC itself never
 //! writes such paths. Every other name DVC accepts is accepted, such as `a\b.txt` on POSIX,
 //! where a backslash is an ordinary character. [`RelpathRules::AnyPlatform`] (the server
 //! check) also refuses what a Windows client would read as `..`, a root or a drive.
@@ -146,12 +147,38 @@ pub fn check_relpath(relpath: &str) -> Result<(), &'static str> {
 /// [`check_relpath`] under the given rules.
 pub fn check_relpath_with(relpath: &str, rules: RelpathRules) -> Result<(), &'static str> {
     posix_problem(relpath)?;
+    internal_problem(relpath, rules)?;
     match rules {
         RelpathRules::ThisPlatform if cfg!(windows) => windows_problem(relpath, true),
         RelpathRules::ThisPlatform => Ok(()),
         // A Windows client reads `a\b` as a subdirectory (still inside): only escapes count.
         RelpathRules::AnyPlatform => windows_problem(relpath, false),
     }
+}
+
+/// A path into `.git` (file or directory, at any depth), `.hg/` or `.dvc/`: DVC's default
+/// ignore patterns keep these out of every manifest it writes, and writing one would plant
+/// a nested repository whose config (`core.fsmonitor`, hooks) git runs, or a DVC config.
+/// For the server check (a client may be on a case-insensitive file system, or Windows,
+/// which drops trailing dots and spaces and knows `GIT~1`) names are compared as there.
+fn internal_problem(relpath: &str, rules: RelpathRules) -> Result<(), &'static str> {
+    let loose = rules == RelpathRules::AnyPlatform || cfg!(any(windows, target_os = "macos"));
+    let parts: Vec<&str> = relpath.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let name = if loose {
+            part.trim_end_matches(['.', ' ']).to_ascii_lowercase()
+        } else {
+            part.to_string()
+        };
+        if name == ".git" || (loose && name == "git~1") {
+            return Err("is inside .git, which DVC never writes (it ignores .git)");
+        }
+        let is_dir = i + 1 < parts.len();
+        if is_dir && (name == ".hg" || name == ".dvc") {
+            return Err("is inside .hg/ or .dvc/, which DVC never writes (it ignores them)");
+        }
+    }
+    Ok(())
 }
 
 /// What is unsafe or ambiguous everywhere: DVC splits a relpath on `/` and joins the parts
@@ -457,6 +484,40 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("list files only"), "{text}");
+    }
+
+    #[test]
+    fn git_and_dvc_internals_are_refused() {
+        for bad in [
+            ".git",
+            ".git/config",
+            "sub/.git/HEAD",
+            "a/.dvc/config",
+            ".hg/hgrc",
+        ] {
+            assert!(check_relpath(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            ".dvc",
+            "x/.hg",
+            ".gitignore",
+            "a/.github/x",
+            "git~1/x",
+            ".GIT/x",
+        ] {
+            if cfg!(any(windows, target_os = "macos")) && ok.contains("GIT") {
+                continue;
+            }
+            assert!(check_relpath(ok).is_ok(), "{ok}");
+        }
+        for bad in [".GIT/config", "a/.git./x", "a/.git /x", "GIT~1/config"] {
+            assert!(
+                check_relpath_with(bad, RelpathRules::AnyPlatform).is_err(),
+                "{bad}"
+            );
+        }
+        let json = br#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "d/.git/config"}]"#;
+        assert!(parse(json).unwrap_err().to_string().contains(".git"));
     }
 
     #[test]

@@ -10,3 +10,4 @@ pub mod checkout;
 pub mod gitignore;
 pub mod synced_commit;
 pub mod tree;
+pub mod trusted_config;

@@ -629,6 +629,57 @@ fn outputs_inside_git_or_dvc_internals_are_never_written() {
     c.git(&["status", "--short"]);
 }
 
+/// A `.dir` manifest whose members plant a nested repository (`d/.git/config`, which git
+/// would obey: `core.fsmonitor` runs a command) or a DVC config (`d/sub/.dvc/config`):
+/// DVC never lists such paths (it ignores `.git`, `.hg/`, `.dvc/`), DVC's own pull would
+/// write them. git-dvc refuses the manifest, names the entry, and writes nothing of it.
+#[test]
+fn manifest_members_inside_git_or_dvc_internals_are_refused() {
+    let env = TestEnv::new();
+    let remote = env.path("remote");
+    let repo = env.dvc_repo_with_remote("repo");
+    repo.set_local_remotes(&[("r", &remote)]);
+    let (config, head) = (
+        "[core]\n\tfsmonitor = echo pwned >&2\n",
+        "ref: refs/heads/main\n",
+    );
+    let member = |text: &str| md5_hex(text.as_bytes());
+    for bad in [".git/config", "sub/.dvc/config"] {
+        let manifest = format!(
+            r#"[{{"md5": "{}", "relpath": ".git/HEAD"}}, {{"md5": "{}", "relpath": "{bad}"}}, {{"md5": "{}", "relpath": "ok"}}]"#,
+            member(head),
+            member(config),
+            member("ok\n"),
+        );
+        let dir_oid = md5_hex(manifest.as_bytes());
+        for (oid, bytes) in [
+            (format!("{dir_oid}.dir"), manifest.as_str()),
+            (member(head), head),
+            (member(config), config),
+            (member("ok\n"), "ok\n"),
+        ] {
+            let p = remote.join(object_rel_path(&oid, false));
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, bytes).unwrap();
+        }
+        repo.write(
+            "d.dvc",
+            format!("outs:\n- md5: {dir_oid}.dir\n  nfiles: 3\n  hash: md5\n  path: d\n"),
+        );
+        repo.commit_all("a hostile directory");
+        let c = env.clone_repo(&repo.dir, &format!("c-{}", bad.replace(['/', '.'], "-")));
+        c.set_local_remotes(&[("r", &remote)]);
+        let out = c.try_git_dvc(&["pull"]);
+        assert_ne!(out.code(), Some(0), "{bad}: {}", out.describe());
+        assert!(out.stderr.contains(".git"), "{bad}: {}", out.describe());
+        assert!(!c.path("d").exists(), "{bad}: nothing of d written");
+        assert!(
+            !c.cache_object(&format!("{dir_oid}.dir"), false).exists(),
+            "{bad}: the manifest never enters the cache"
+        );
+    }
+}
+
 /// A directory on another file system than the test's (tmpfs at `/dev/shm`), for a cache
 /// that `cache.type = hardlink` cannot link from; `None` where there is none.
 fn cache_elsewhere() -> Option<tempfile::TempDir> {

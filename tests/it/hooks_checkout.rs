@@ -670,3 +670,49 @@ fn a_checkout_that_repoints_the_remote_does_not_fetch_from_it() {
     git(&clone, &["checkout", "elsewhere"]);
     assert_eq!(clone.read("moved.txt"), b"only in the other storage\n");
 }
+
+/// The same protection on every later move while HEAD keeps the repointed config, not
+/// just the first: a branch that changes only `.dvc/config` (no data to bring on that
+/// move), then one that adds data on top of it, must not make the hooks fetch from the
+/// new remote. Your own `git dvc pull` there fetches, and from then on the hooks do too.
+#[test]
+fn later_moves_on_a_repointed_branch_do_not_fetch_from_it_either() {
+    let env = world();
+    let clone = clone_with_hooks(&env, "clone");
+    clone.git_dvc(&["pull"]);
+    git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
+    clone.write(
+        ".dvc/config",
+        "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../elsewhere\n",
+    );
+    clone.commit_all("the remote moves, nothing else");
+    git(&clone, &["checkout", "-q", "-b", "elsewhere-data"]);
+    let oid = clone.dvc_add_file("moved.txt", "only in the other storage\n");
+    clone.commit_all("data in the other storage");
+    let rel = object_rel_path(&oid, false);
+    fs::create_dir_all(env.path("elsewhere").join(&rel).parent().unwrap()).unwrap();
+    fs::copy(
+        clone.cache_object(&oid, false),
+        env.path("elsewhere").join(&rel),
+    )
+    .unwrap();
+    let forget = || {
+        remove_object(&clone.cache_dir(), &oid);
+        let _ = fs::remove_file(clone.path("moved.txt"));
+    };
+    forget();
+    git(&clone, &["checkout", "-q", "main"]);
+    git(&clone, &["checkout", "-q", "elsewhere"]);
+
+    let run = git(&clone, &["checkout", "elsewhere-data"]);
+    run.assert_stderr_contains("did not ask the remote");
+    assert!(!clone.path("moved.txt").exists());
+    assert!(!clone.cache_object(&oid, false).exists(), "nothing fetched");
+
+    clone.git_dvc(&["pull"]);
+    assert_eq!(clone.read("moved.txt"), b"only in the other storage\n");
+    git(&clone, &["checkout", "-q", "elsewhere"]);
+    forget();
+    git(&clone, &["checkout", "elsewhere-data"]);
+    assert_eq!(clone.read("moved.txt"), b"only in the other storage\n");
+}

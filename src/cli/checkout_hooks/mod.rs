@@ -11,6 +11,7 @@
 //! an error (post-checkout's status becomes the checkout's; git ignores the other two).
 
 mod site;
+pub(crate) use site::trust_head_config;
 mod sync;
 
 use std::io::{IsTerminal, Read};

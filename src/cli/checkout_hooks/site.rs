@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::git::{GitOid, GitRepo};
 use crate::objects::snapshot::{self, RepoContext};
+use crate::workspace::trusted_config;
 
 /// How git moved HEAD, as far as the data is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,13 +90,16 @@ impl Site {
         }
     }
 
-    /// Whether the hook may fetch through the work tree's `.dvc/config`: this move did not
-    /// bring it. That is, a commit the work tree came from commits the same `.dvc/config`
-    /// as the new HEAD (edits of your own in the work tree are yours), or there is no such
-    /// commit (a clone, `git worktree add`: what `git dvc pull` would use), or git config
-    /// `dvc.trustCommittedRemotes` is true. After `merge --squash` the work tree's file
-    /// must be HEAD's. A checkout of a branch whose config points a remote elsewhere must
-    /// not send requests, and credentials from `config.local`, there by itself.
+    /// Whether the hook may fetch through the work tree's `.dvc/config`: the new HEAD
+    /// commits the config the data was last fetched through with the user's consent
+    /// (`workspace::trusted_config`, started by [`Self::seed_trusted_config`], moved on by
+    /// `git dvc pull`). Without that record: a commit the work tree came from commits the same `.dvc/config` as the new
+    /// HEAD (edits of your own in the work tree are yours), or there is no such commit (a
+    /// clone, `git worktree add`: what `git dvc pull` would use). git config
+    /// `dvc.trustCommittedRemotes` true trusts every config. After `merge --squash` the
+    /// work tree's file must be HEAD's. A move onto a branch whose config points a remote
+    /// elsewhere, and every later move while HEAD keeps that config, must not send
+    /// requests, and credentials from `config.local`, there by itself.
     pub(super) fn config_trusted(
         &self,
         ctx: &RepoContext,
@@ -117,6 +121,10 @@ impl Site {
                 .map(|bytes| crate::git::blob_oid(&bytes));
             return now == head_config;
         }
+        if let Some(trusted) = trusted_config::read(self.git.git_dir()) {
+            return trusted == head_config;
+        }
+        // No record could be kept: the commits the work tree came from.
         let mut before: Vec<GitOid> = self.before(kind).into_iter().collect();
         if let Some(Some(commit)) = recorded {
             before.extend(self.known(commit));
@@ -126,6 +134,39 @@ impl Site {
                 committed_config(&repo, *commit, &self.project)
                     .is_ok_and(|then| then == head_config)
             })
+    }
+
+    /// Starts the record of the config the hooks may fetch through, if there is none yet
+    /// (the first hook run, or a work tree from before the record existed): the config in
+    /// force before this move, that of the commit git moved from or the data followed,
+    /// else (a clone) HEAD's. Called before anything else, so that a move that changes
+    /// only `.dvc/config` cannot make its config the starting point of the next one.
+    pub(super) fn seed_trusted_config(&self, kind: Move, recorded: Option<Option<GitOid>>) {
+        if trusted_config::read(self.git.git_dir()).is_some() {
+            return;
+        }
+        let repo = self.git.local();
+        let from = match (self.before(kind), recorded) {
+            (Some(before), _) => before,
+            (None, Some(Some(commit))) => self.known(commit).unwrap_or(self.head),
+            (None, _) => self.head,
+        };
+        if let Ok(config) = committed_config(&repo, from, &self.project) {
+            let _ = trusted_config::write(self.git.git_dir(), config);
+        }
+    }
+}
+
+/// Records HEAD's committed `.dvc/config` as the one the checkout hooks may fetch
+/// through: the user just fetched through the work tree's config themselves
+/// (`git dvc pull`, `git dvc fetch`). Best effort.
+pub fn trust_head_config(ctx: &RepoContext) {
+    let repo = ctx.git.local();
+    let Ok(head) = repo.head_id() else {
+        return;
+    };
+    if let Ok(config) = committed_config(&repo, head.detach(), &ctx.project) {
+        let _ = trusted_config::write(ctx.git.git_dir(), config);
     }
 }
 

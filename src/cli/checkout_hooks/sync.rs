@@ -25,6 +25,7 @@ use crate::workspace::synced_commit;
 /// retried an object lost for good would warn on every checkout.
 pub(super) fn sync(cwd: &Path, site: &Site, kind: Move, strict: bool) -> Result<bool, Error> {
     let recorded = synced_commit::read(&site.dvc_dir);
+    site.seed_trusted_config(kind, recorded);
     let mut olds: Vec<Option<GitOid>> = vec![site.before(kind)];
     match recorded {
         Some(Some(commit)) => olds.push(site.known(commit)),
