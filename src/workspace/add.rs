@@ -405,6 +405,16 @@ fn resolve(root: &Path, cwd: &Path, given: &Path) -> Result<Target, AddError> {
         )));
     }
     let name = *parts.last().expect("not empty");
+    // `.gitignore` is read line by line and has no escape for these: DVC's entry for
+    // `a\nb` is `/a` and a bare `b` that ignores every `b` in the tree, and the data file
+    // itself is not ignored (nor is `x\r`), so it could be committed to git.
+    if name.contains(['\n', '\r']) {
+        return Err(refused(format!(
+            "cannot add {rel:?}: its name holds a line break (or carriage return), which no \
+             .gitignore entry can name, so git would not ignore the data; rename it (DVC would \
+             write a broken entry)"
+        )));
+    }
     if name.ends_with(".dvc") || name == "dvc.yaml" || name == "dvc.lock" {
         return Err(refused(format!(
             "DVC file '{rel}' cannot be an output. It is DVC's own metadata, committed to git as it is"

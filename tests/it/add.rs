@@ -500,6 +500,29 @@ fn trailing_space_names_are_ignored_by_git() {
         .assert_code(0);
 }
 
+/// A name with a line break or a carriage return: DVC's `.gitignore` entry for `a\nb` is
+/// `/a` plus a bare `b` line (ignoring every `b` in the tree), and neither it nor `/cr\r`
+/// ignores the data file. git-dvc refuses such a name before writing anything.
+#[test]
+fn names_with_line_breaks_are_refused() {
+    let env = TestEnv::new();
+    let theirs = env.dvc_repo("dvc");
+    let ours = env.dvc_repo("git-dvc");
+    for repo in [&theirs, &ours] {
+        repo.write("a\nb", "x\n");
+        repo.write("cr\r", "y\n");
+    }
+    theirs.dvc(&["add", "a\nb"]);
+    assert_eq!(theirs.read(".gitignore"), b"/a\nb\n", "DVC's broken entry");
+    for name in ["a\nb", "cr\r"] {
+        let out = ours.try_git_dvc(&["add", name]);
+        assert_eq!(out.code(), Some(1), "{}", out.describe());
+        assert!(out.stderr.contains("line break"), "{}", out.describe());
+        assert!(!ours.path(&format!("{name}.dvc")).exists());
+    }
+    assert!(!ours.path(".gitignore").exists());
+}
+
 /// `git dvc add`, commit, `git dvc push`, then real `dvc pull` in a clone gets the data back.
 #[test]
 fn added_data_round_trips_through_push_and_dvc_pull() {
