@@ -185,7 +185,11 @@ fn profile_chain(
     if let Some(c) = SharedFiles::keys_in(files.credentials.section_values(profile)) {
         return Ok(static_plan(c));
     }
-    if !top && ["sso_session", "sso_start_url"].iter().any(|k| values.contains_key(*k)) {
+    if !top
+        && ["sso_session", "sso_start_url"]
+            .iter()
+            .any(|k| values.contains_key(*k))
+    {
         return Err(refuse(
             profile,
             "SSO in a `source_profile` is not supported by git-dvc (use `dvc push`)",
@@ -442,10 +446,7 @@ impl PlanProvider {
                             profile,
                             format!(
                                 "no credentials from `credential_source = {source:?}`{}",
-                                other
-                                    .err()
-                                    .map(|e| format!(": {e}"))
-                                    .unwrap_or_default()
+                                other.err().map(|e| format!(": {e}")).unwrap_or_default()
                             ),
                         ))),
                     }
@@ -457,7 +458,10 @@ impl PlanProvider {
                             "its source gave no credentials",
                         )));
                     };
-                    let sts = self.sts.as_ref().map_err(|e| Error::config_invalid(e.clone()))?;
+                    let sts = self
+                        .sts
+                        .as_ref()
+                        .map_err(|e| Error::config_invalid(e.clone()))?;
                     assume_role(ctx, sts, role, &source).await.map(Some)
                 }
             }
@@ -494,7 +498,10 @@ pub fn run_process(profile: &str, command: &str) -> std::result::Result<Credenti
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stderr: String = stderr.trim().chars().take(2000).collect();
-        return Err(fail(format!("{:?} failed ({}): {stderr}", argv[0], output.status)));
+        return Err(fail(format!(
+            "{:?} failed ({}): {stderr}",
+            argv[0], output.status
+        )));
     }
     if output.stdout.len() > MAX_PROCESS_OUTPUT {
         return Err(fail(format!(
@@ -584,7 +591,10 @@ async fn assume_role(
     let fail = |m: String| {
         Error::credential_invalid(refuse(
             &role.profile,
-            format!("STS AssumeRole of {} at {}: {m}", role.role_arn, sts.endpoint),
+            format!(
+                "STS AssumeRole of {} at {}: {m}",
+                role.role_arn, sts.endpoint
+            ),
         ))
     };
     let session_name = role.role_session_name.clone().unwrap_or_else(|| {
@@ -742,9 +752,15 @@ mod tests {
         assert!(matches!(&b.source, Plan::Process { command, .. } if command == "/bin/echo hi"));
         // A profile may name itself when it has keys: they are the source.
         let s = plan(&f, "self", &no_mfa).unwrap();
-        assert!(matches!(&role_of(&s).source, Plan::Static { access_key_id, .. } if access_key_id == "AKSELF"));
+        assert!(
+            matches!(&role_of(&s).source, Plan::Static { access_key_id, .. } if access_key_id == "AKSELF")
+        );
         let err = |p: &str| plan(&f, p, &no_mfa).unwrap_err();
-        assert!(err("loop1").contains("cycle (loop1 -> loop2 -> loop1)"), "{}", err("loop1"));
+        assert!(
+            err("loop1").contains("cycle (loop1 -> loop2 -> loop1)"),
+            "{}",
+            err("loop1")
+        );
         assert!(err("missing").contains("`source_profile = nope`: no such profile"));
         assert!(err("neither").contains("needs `source_profile` or `credential_source`"));
         assert!(err("both").contains("both `source_profile` and `credential_source`"));
@@ -782,11 +798,15 @@ mod tests {
         );
         let e = plan(&f, "m", &no_mfa).unwrap_err();
         assert!(
-            e.contains("AWS profile 'm': `mfa_serial` needs an MFA code") && e.contains("in a hook"),
+            e.contains("AWS profile 'm': `mfa_serial` needs an MFA code")
+                && e.contains("in a hook"),
             "{e}"
         );
         let ok = plan(&f, "m", &|| Ok(())).unwrap();
-        assert_eq!(role_of(&ok).mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/me"));
+        assert_eq!(
+            role_of(&ok).mfa_serial.as_deref(),
+            Some("arn:aws:iam::1:mfa/me")
+        );
     }
 
     #[test]
@@ -799,11 +819,19 @@ mod tests {
             "[p]\naws_access_key_id = AKCREDS\naws_secret_access_key = s\n\
              [r]\ncredential_process = other\n",
         );
-        assert!(matches!(plan(&f, "p", &no_mfa).unwrap(), Plan::Static { access_key_id, .. } if access_key_id == "AKCREDS"));
-        assert!(matches!(plan(&f, "q", &no_mfa).unwrap(), Plan::Static { access_key_id, .. } if access_key_id == "AKCONF"));
-        assert!(matches!(plan(&f, "r", &no_mfa).unwrap(), Plan::Process { command, .. } if command == "other"));
+        assert!(
+            matches!(plan(&f, "p", &no_mfa).unwrap(), Plan::Static { access_key_id, .. } if access_key_id == "AKCREDS")
+        );
+        assert!(
+            matches!(plan(&f, "q", &no_mfa).unwrap(), Plan::Static { access_key_id, .. } if access_key_id == "AKCONF")
+        );
+        assert!(
+            matches!(plan(&f, "r", &no_mfa).unwrap(), Plan::Process { command, .. } if command == "other")
+        );
         assert_eq!(plan(&f, "absent", &no_mfa).unwrap(), Plan::Nothing);
-        assert!(plan(&f, "w", &no_mfa).unwrap_err().contains("web_identity_token_file"));
+        assert!(plan(&f, "w", &no_mfa)
+            .unwrap_err()
+            .contains("web_identity_token_file"));
     }
 
     #[test]
@@ -822,7 +850,10 @@ mod tests {
         assert!(e.contains("'SecretAccessKey'"), "{e}");
         assert!(parse_process_output(b"not json").is_err());
         let e = run_process("p", "/bin/sh -c 'echo nope >&2; exit 3'").unwrap_err();
-        assert!(e.contains("AWS profile 'p': `credential_process`") && e.contains("nope"), "{e}");
+        assert!(
+            e.contains("AWS profile 'p': `credential_process`") && e.contains("nope"),
+            "{e}"
+        );
         let c = run_process(
             "p",
             r#"/bin/sh -c 'echo "{\"Version\": 1, \"AccessKeyId\": \"AKRUN\", \"SecretAccessKey\": \"s\"}"'"#,
@@ -842,10 +873,19 @@ mod tests {
         let r = |env: &dyn Fn(&str) -> Option<String>, p: &str, region: Option<&str>| {
             StsSettings::resolve(env, &cfg, p, region).unwrap().endpoint
         };
-        assert_eq!(r(&env_none, "x", Some("eu-west-1")), "https://sts.eu-west-1.amazonaws.com");
+        assert_eq!(
+            r(&env_none, "x", Some("eu-west-1")),
+            "https://sts.eu-west-1.amazonaws.com"
+        );
         assert_eq!(r(&env_none, "x", None), "https://sts.amazonaws.com");
-        assert_eq!(r(&env_none, "legacy", Some("eu-west-1")), "https://sts.amazonaws.com");
-        assert_eq!(r(&env_none, "legacy", Some("af-south-1")), "https://sts.af-south-1.amazonaws.com");
+        assert_eq!(
+            r(&env_none, "legacy", Some("eu-west-1")),
+            "https://sts.amazonaws.com"
+        );
+        assert_eq!(
+            r(&env_none, "legacy", Some("af-south-1")),
+            "https://sts.af-south-1.amazonaws.com"
+        );
         assert_eq!(r(&env_none, "s", Some("eu-west-1")), "http://sts-local:1");
         let env = |k: &str| (k == "AWS_ENDPOINT_URL_STS").then(|| "http://env-sts:2/".to_string());
         assert_eq!(r(&env, "s", None), "http://env-sts:2");

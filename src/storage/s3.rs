@@ -26,8 +26,9 @@
 //! unsigned `HEAD` (the header needs no credentials); no answer, no change.
 //!
 //! Credentials otherwise come from where botocore finds them: the `AWS_*` environment
-//! (unless the remote names a profile), the shared credentials and config files, SSO, web
-//! identity, ECS and EC2 metadata. git-dvc signs each request itself (opendal is told not
+//! (unless the remote names a profile), the profile in the shared credentials and config
+//! files (`role_arn` through STS first, `credential_process`: see [`super::aws_credentials`]),
+//! SSO, web identity, ECS and EC2 metadata. git-dvc signs each request itself (opendal is told not
 //! to), with one credential chain built here, so the identity is exactly the one this
 //! order selects. Single-request uploads carry `Content-MD5`, so S3 rejects bytes damaged
 //! on the way.
@@ -243,9 +244,9 @@ impl S3Settings {
     /// Whether signing gets as far as the profile: no keys in the remote, and no `AWS_*`
     /// keys or a profile named by the remote.
     fn reaches_profile(&self) -> bool {
-        !self.anonymous
-            && !(self.access_key_id.is_some() && self.secret_access_key.is_some())
-            && (self.profile_explicit || !self.env_keys)
+        let own_keys = self.access_key_id.is_some() && self.secret_access_key.is_some();
+        let env_wins = self.env_keys && !self.profile_explicit;
+        !(self.anonymous || own_keys || env_wins)
     }
 
     /// The profile's refusal, when signing would need that profile (see
