@@ -1,6 +1,6 @@
-//! The AWS shared config file (`~/.aws/config`), read as botocore reads it, for what an
-//! S3 remote needs beyond credentials (opendal's credential chain reads those): a
-//! profile's `region` and its configured endpoint.
+//! The AWS shared config file (`~/.aws/config`), read as botocore reads it: a profile's
+//! `region`, its configured endpoints, and (with the shared credentials file, same
+//! syntax) the values [`super::aws_credentials`] resolves a profile's credentials from.
 //!
 //! Sections are `[default]` (or `[profile default]`), `[profile NAME]` and
 //! `[services NAME]`; a key with an empty value followed by indented `k = v` lines holds
@@ -90,14 +90,32 @@ impl AwsConfigFile {
     /// The profile's S3 endpoint as botocore finds it in the file: the `s3` table of the
     /// profile's `services` section, then the profile's own `endpoint_url`.
     pub fn s3_endpoint(&self, profile: &str) -> Option<&str> {
+        self.service_endpoint(profile, "s3")
+    }
+
+    /// The profile's endpoint for `service` (`s3`, `sts`): the service's table in the
+    /// profile's `services` section, then the profile's own `endpoint_url`.
+    pub fn service_endpoint(&self, profile: &str, service: &str) -> Option<&str> {
         let from_services = self
             .profile_value(profile, "services")
             .and_then(|name| self.sections.get(&format!("services {name}")))
-            .and_then(|services| services.nested.get("s3"))
-            .and_then(|s3| s3.get("endpoint_url"))
+            .and_then(|services| services.nested.get(service))
+            .and_then(|table| table.get("endpoint_url"))
             .map(String::as_str)
             .filter(|v| !v.is_empty());
         from_services.or_else(|| self.profile_value(profile, "endpoint_url"))
+    }
+
+    /// Every top-level value of the profile (empty values included), as botocore's
+    /// profile map holds them.
+    pub fn profile_values(&self, profile: &str) -> Option<&HashMap<String, String>> {
+        self.profile(profile).map(|s| &s.values)
+    }
+
+    /// Every top-level value of a section named exactly `name` (the shared credentials
+    /// file names its profiles without the `profile ` prefix).
+    pub fn section_values(&self, name: &str) -> Option<&HashMap<String, String>> {
+        self.sections.get(name).map(|s| &s.values)
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod ask_password;
 mod aws_config;
+mod aws_credentials;
 pub mod azure;
 mod content_type;
 pub mod gcs;

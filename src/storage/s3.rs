@@ -26,8 +26,9 @@
 //! unsigned `HEAD` (the header needs no credentials); no answer, no change.
 //!
 //! Credentials otherwise come from where botocore finds them: the `AWS_*` environment
-//! (unless the remote names a profile), the shared credentials and config files, SSO, web
-//! identity, ECS and EC2 metadata. git-dvc signs each request itself (opendal is told not
+//! (unless the remote names a profile), the profile in the shared credentials and config
+//! files (`role_arn` through STS first, `credential_process`: see [`super::aws_credentials`]),
+//! SSO, web identity, ECS and EC2 metadata. git-dvc signs each request itself (opendal is told not
 //! to), with one credential chain built here, so the identity is exactly the one this
 //! order selects. Single-request uploads carry `Content-MD5`, so S3 rejects bytes damaged
 //! on the way.
@@ -39,6 +40,7 @@ use opendal::services::S3;
 use opendal::Operator;
 
 use super::aws_config::AwsConfigFile;
+use super::aws_credentials::{self, Plan, PlanProvider, SharedFiles, StsSettings};
 use super::object_store::{
     bucket_and_prefix, root_for, HttpSettings, LargeUploads, ObjectStore, ObjectStoreSpec,
 };
@@ -82,6 +84,14 @@ pub struct S3Settings {
     /// The profile's `ca_bundle` in the AWS config file (botocore's next source after
     /// `AWS_CA_BUNDLE`).
     pub ca_bundle: Option<String>,
+    /// What the selected profile's credentials come from ([`aws_credentials::plan`]), or
+    /// why git-dvc refuses it.
+    pub profile_plan: Option<Result<Plan, String>>,
+    /// Where STS calls for `role_arn` profiles go.
+    pub sts: Option<Result<StsSettings, String>>,
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set (used unless the remote
+    /// names a profile).
+    pub env_keys: bool,
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
@@ -113,15 +123,24 @@ impl S3Settings {
             .or_else(|| option_str(remote, "credentialpath").map(str::to_string));
         let config_file =
             set("AWS_CONFIG_FILE").or_else(|| option_str(remote, "configpath").map(str::to_string));
-        let shared_config = config_file
-            .clone()
-            .or_else(|| env("HOME").map(|h| format!("{h}/.aws/config")))
+        let read = |file: Option<String>, default: &str| {
+            file.map(|f| match (f.strip_prefix("~/"), env("HOME")) {
+                (Some(rest), Some(home)) => format!("{home}/{rest}"),
+                _ => f,
+            })
+            .or_else(|| env("HOME").map(|h| format!("{h}/.aws/{default}")))
             .map(|file| AwsConfigFile::read(Path::new(&file)))
-            .unwrap_or_default();
+            .unwrap_or_default()
+        };
+        let shared = SharedFiles {
+            config: read(config_file.clone(), "config"),
+            credentials: read(credentials_file.clone(), "credentials"),
+        };
+        let shared_config = &shared.config;
         let profile_name = profile.as_deref().unwrap_or("default");
         let endpoint = option_str(remote, "endpointurl")
             .map(str::to_string)
-            .or_else(|| configured_endpoint(env, &shared_config, profile_name))
+            .or_else(|| configured_endpoint(env, shared_config, profile_name))
             .map(|e| {
                 let e = e.trim_end_matches('/');
                 if e.contains("://") {
@@ -183,6 +202,20 @@ impl S3Settings {
         let ca_bundle = shared_config
             .profile_value(profile_name, "ca_bundle")
             .map(str::to_string);
+        let profile_plan = aws_credentials::plan(&shared, profile_name, &|| {
+            super::prompt::available().map_err(|why| why.to_string())
+        });
+        // The STS client's region is the session's, as botocore creates it.
+        let sts_region = option_str(remote, "region")
+            .map(str::to_string)
+            .or_else(|| env("AWS_DEFAULT_REGION").filter(|r| !r.is_empty()))
+            .or_else(|| {
+                shared_config
+                    .profile_value(profile_name, "region")
+                    .map(str::to_string)
+            });
+        let sts = StsSettings::resolve(env, shared_config, profile_name, sts_region.as_deref());
+        let env_keys = set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some();
         Ok(S3Settings {
             bucket: bucket.to_string(),
             root: root_for(prefix),
@@ -202,7 +235,27 @@ impl S3Settings {
             acl: option_str(remote, "acl").map(str::to_string),
             anonymous: option_bool(remote, "allow_anonymous_login")?.unwrap_or(false),
             ca_bundle,
+            profile_plan: Some(profile_plan),
+            sts: Some(sts),
+            env_keys,
         })
+    }
+
+    /// Whether signing gets as far as the profile: no keys in the remote, and no `AWS_*`
+    /// keys or a profile named by the remote.
+    fn reaches_profile(&self) -> bool {
+        let own_keys = self.access_key_id.is_some() && self.secret_access_key.is_some();
+        let env_wins = self.env_keys && !self.profile_explicit;
+        !(self.anonymous || own_keys || env_wins)
+    }
+
+    /// The profile's refusal, when signing would need that profile (see
+    /// [`aws_credentials`]): reported before any request.
+    pub fn profile_refusal(&self) -> Option<&str> {
+        match &self.profile_plan {
+            Some(Err(message)) if self.reaches_profile() => Some(message),
+            _ => None,
+        }
     }
 
     /// The opendal service. It never signs: [`Self::signer`] does, in the transport,
@@ -247,40 +300,87 @@ impl S3Settings {
     /// the remote names a profile, the `AWS_*` key variables; then the profile (the
     /// remote's, else `AWS_PROFILE`, else `default`) in the shared credentials and config
     /// files (the variables' files, else `credentialpath`/`configpath`, else `~/.aws`),
-    /// SSO, web identity, ECS and EC2 metadata.
-    fn credential_chain(&self) -> reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential> {
-        use reqsign_aws_v4::{DefaultCredentialProvider, ProfileCredentialProvider};
-        let mut profile = ProfileCredentialProvider::new();
-        if let Some(f) = &self.credentials_file {
-            profile = profile.with_credentials_file(f);
-        }
-        if let Some(f) = &self.config_file {
-            profile = profile.with_config_file(f);
-        }
-        let mut rest = DefaultCredentialProvider::builder().profile(profile);
-        if let Some(p) = &self.profile {
-            rest = rest.with_profile(p);
-        }
-        if self.profile_explicit {
-            // botocore: "An explicitly provided profile will negate an EnvProvider."
-            rest = rest.no_env();
-        }
-        let mut chain = reqsign_core::ProvideCredentialChain::new();
+    /// resolved as botocore does ([`aws_credentials`]: assume role first, web identity,
+    /// SSO, the credentials file's keys, `credential_process`, the config file's keys);
+    /// then ECS and EC2 metadata. A profile that assumes a role, or that git-dvc refuses,
+    /// ends the chain: its credentials or its error, never others.
+    fn credential_chain(&self) -> S3Credentials {
+        use reqsign_aws_v4::{
+            AssumeRoleWithWebIdentityCredentialProvider, ECSCredentialProvider,
+            EnvCredentialProvider, IMDSv2CredentialProvider, SSOCredentialProvider,
+        };
+        let mut before = reqsign_core::ProvideCredentialChain::new();
         if let (Some(ak), Some(sk)) = (&self.access_key_id, &self.secret_access_key) {
             let mut s = reqsign_aws_v4::StaticCredentialProvider::new(ak, sk);
             if let Some(t) = &self.session_token {
                 s = s.with_session_token(t);
             }
-            chain = chain.push(s);
+            before = before.push(s);
         }
-        chain.push(rest.build())
+        if !self.profile_explicit {
+            // botocore: "An explicitly provided profile will negate an EnvProvider."
+            before = before.push(EnvCredentialProvider::new());
+        }
+        let plan = self.profile_plan.clone().unwrap_or(Ok(Plan::Nothing));
+        let lenient = matches!(
+            plan,
+            Ok(Plan::Static { .. } | Plan::Process { .. } | Plan::Nothing)
+        );
+        let mut after = reqsign_core::ProvideCredentialChain::new();
+        if lenient {
+            let profile = self.profile.as_deref().unwrap_or("default");
+            before = before
+                .push(AssumeRoleWithWebIdentityCredentialProvider::default())
+                .push(SSOCredentialProvider::default().with_profile(profile));
+            after = after
+                .push(ECSCredentialProvider::default())
+                .push(IMDSv2CredentialProvider::default());
+        }
+        S3Credentials {
+            before,
+            profile: PlanProvider {
+                plan,
+                sts: self
+                    .sts
+                    .clone()
+                    .unwrap_or_else(|| Err("no STS settings".to_string())),
+            },
+            after,
+        }
+    }
+}
+
+/// The S3 credential chain ([`S3Settings::credential_chain`]): the providers before the
+/// profile and after it skip what fails; the profile's own step stops the chain when it
+/// fails.
+#[derive(Debug)]
+pub struct S3Credentials {
+    before: reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential>,
+    profile: PlanProvider,
+    after: reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential>,
+}
+
+impl reqsign_core::ProvideCredential for S3Credentials {
+    type Credential = reqsign_aws_v4::Credential;
+
+    async fn provide_credential(
+        &self,
+        ctx: &reqsign_core::Context,
+    ) -> reqsign_core::Result<Option<Self::Credential>> {
+        if let Some(c) = self.before.provide_credential(ctx).await? {
+            return Ok(Some(c));
+        }
+        if let Some(c) = self.profile.provide_credential(ctx).await? {
+            return Ok(Some(c));
+        }
+        self.after.provide_credential(ctx).await
     }
 }
 
 /// What signs an S3 remote's requests (in the transport: see
 /// [`super::object_store::RequestSigning`]).
 pub struct S3Signer {
-    pub chain: reqsign_core::ProvideCredentialChain<reqsign_aws_v4::Credential>,
+    pub chain: S3Credentials,
     pub region: String,
 }
 
@@ -448,6 +548,9 @@ fn bucket_region(http: &HttpSettings, url: &str) -> Result<Option<String>, Stora
 
 pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
     let mut settings = S3Settings::from_remote(remote, &|k| std::env::var(k).ok())?;
+    if let Some(refusal) = settings.profile_refusal() {
+        return Err(config_error(remote, refusal.to_string()));
+    }
     let hint = format!(
         "the credentials git-dvc used (the remote's access_key_id/secret_access_key, profile or \
          credentialpath options, the AWS_* environment variables, ~/.aws/credentials) and \

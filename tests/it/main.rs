@@ -36,6 +36,7 @@ mod remote_http;
 mod remote_option_table;
 mod remote_options;
 mod remote_s3;
+mod remote_s3_profiles;
 mod remote_ssh;
 mod remote_ssh_config;
 mod remote_trust;

@@ -1,0 +1,201 @@
+//! AWS profiles that assume a role or run a `credential_process` (issue 20, "same
+//! credential precedence"), side by side with real DVC against moto (which implements STS
+//! `AssumeRole` and answers with `ASIA…` temporary keys), behind the recording proxy that
+//! shows which access key signed each request:
+//!
+//! * a profile with its own static keys *and* `role_arn` + `source_profile`: both tools
+//!   call STS with the source profile's keys and upload with the role's temporary keys,
+//!   never with the profile's static ones;
+//! * a profile with only `role_arn` + `source_profile`; one with `credential_process`;
+//! * `mfa_serial` without a terminal, and a cycle of source profiles: git-dvc refuses,
+//!   naming profile and option, before any request.
+
+use crate::common;
+use crate::remote_options::set_remote;
+
+use std::os::unix::process::CommandExt;
+use std::time::Duration;
+
+use common::recording_proxy::{Recorded, RecordingProxy};
+use common::remotes;
+use common::*;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/pusher";
+
+/// `tool push` in `repo`, in a session of its own (no controlling terminal, as in a hook
+/// or CI), with the outside AWS variables removed and `vars` set.
+fn push(repo: &Repo<'_>, tool: &str, vars: &[(&str, String)]) -> Run {
+    let program = if tool == "dvc" {
+        dvc3_bin()
+    } else {
+        git_dvc_bin()
+    };
+    let mut cmd = repo.env.command(program, &repo.dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.arg("push");
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    run_command(cmd, Duration::from_secs(300))
+}
+
+/// The service of a SigV4 signature (`s3`, `sts`).
+fn service(r: &Recorded) -> Option<&str> {
+    let auth = r.header("authorization")?;
+    auth.split("Credential=").nth(1)?.split('/').nth(3)
+}
+
+fn uploads(recorded: &[Recorded]) -> Vec<&Recorded> {
+    recorded
+        .iter()
+        .filter(|r| r.method == "PUT" && r.target.contains("/files/md5/"))
+        .collect()
+}
+
+#[test]
+fn assumed_roles_and_credential_processes_sign_as_in_dvc() {
+    let Some(endpoint) = remotes::server_var("GIT_DVC_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let port: u16 = endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = RecordingProxy::start(port);
+    let bucket = remotes::unique("profiles");
+    remotes::create_s3_bucket(&endpoint, &bucket);
+
+    let process = env.path("creds-process.sh");
+    std::fs::write(
+        &process,
+        "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROCESS\", \
+         \"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", \
+         \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &process,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let config = env.path("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile both]\nrole_arn = {ROLE}\nsource_profile = src\n\
+             role_session_name = git-dvc-test\n\
+             [profile roleonly]\nrole_arn = {ROLE}\nsource_profile = src\nexternal_id = ext\n\
+             [profile proc]\ncredential_process = {}\n\
+             [profile mfa]\nrole_arn = {ROLE}\nsource_profile = src\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/me\n\
+             [profile loop1]\nrole_arn = {ROLE}\nsource_profile = loop2\n\
+             [profile loop2]\nrole_arn = {ROLE}\nsource_profile = loop1\n",
+            process.display()
+        ),
+    )
+    .unwrap();
+    let creds = env.path("aws-credentials");
+    std::fs::write(
+        &creds,
+        "[both]\naws_access_key_id = AKIDSTATIC\naws_secret_access_key = s\n\
+         [mfa]\naws_access_key_id = AKIDSTATIC\naws_secret_access_key = s\n\
+         [src]\naws_access_key_id = AKIDSOURCE\naws_secret_access_key = s\n",
+    )
+    .unwrap();
+    let (config, creds) = (config.to_str().unwrap(), creds.to_str().unwrap());
+    // STS through the proxy too (botocore's AWS_ENDPOINT_URL_STS).
+    let vars = [("AWS_ENDPOINT_URL_STS", proxy.endpoint())];
+
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 3);
+    let proxied = proxy.endpoint();
+    let configure = |profile: &str, tool: &str| {
+        set_remote(
+            &repo,
+            &format!("s3://{bucket}/{profile}-{tool}"),
+            &[
+                ("endpointurl", proxied.as_str()),
+                ("region", "us-east-1"),
+                ("profile", profile),
+                ("configpath", config),
+                ("credentialpath", creds),
+            ],
+        );
+    };
+    let both = |profile: &str| {
+        let mut out = Vec::new();
+        for tool in ["dvc", "git-dvc"] {
+            configure(profile, tool);
+            proxy.take();
+            let run = push(&repo, tool, &vars);
+            out.push((tool, run, proxy.take()));
+        }
+        out
+    };
+
+    for profile in ["both", "roleonly"] {
+        for (tool, run, sent) in both(profile) {
+            assert!(run.success(), "{profile}: {tool}\n{}", run.describe());
+            let sts: Vec<&Recorded> = sent.iter().filter(|r| service(r) == Some("sts")).collect();
+            assert!(
+                !sts.is_empty() && sts.iter().all(|r| r.access_key() == Some("AKIDSOURCE")),
+                "{profile}: {tool}: STS calls {sts:#?}"
+            );
+            let puts = uploads(&sent);
+            assert!(!puts.is_empty(), "{profile}: {tool} uploaded nothing");
+            for r in puts {
+                let key = r.access_key().unwrap_or_default();
+                assert!(
+                    key.starts_with("ASIA") && r.header("x-amz-security-token").is_some(),
+                    "{profile}: {tool} signed {} with {key}, not the role's temporary key",
+                    r.target
+                );
+            }
+        }
+    }
+
+    for (tool, run, sent) in both("proc") {
+        assert!(run.success(), "proc: {tool}\n{}", run.describe());
+        let puts = uploads(&sent);
+        assert!(
+            !puts.is_empty()
+                && puts.iter().all(|r| r.access_key() == Some("AKIDPROCESS")
+                    && r.header("x-amz-security-token") == Some("t")),
+            "proc: {tool}: {puts:#?}"
+        );
+    }
+
+    // No terminal: git-dvc refuses before any request; DVC (getpass without a terminal)
+    // uploads nothing with the profile's static keys either.
+    let runs = both("mfa");
+    let (_, theirs, theirs_sent) = &runs[0];
+    assert!(
+        uploads(theirs_sent)
+            .iter()
+            .all(|r| r.access_key() != Some("AKIDSTATIC")),
+        "DVC: {}",
+        theirs.describe()
+    );
+    let (_, mine, mine_sent) = &runs[1];
+    mine.assert_code(251)
+        .assert_stderr_contains("AWS profile 'mfa': `mfa_serial` needs an MFA code")
+        .assert_stderr_contains("without a terminal");
+    assert!(mine_sent.is_empty(), "{mine_sent:#?}");
+
+    configure("loop1", "git-dvc");
+    proxy.take();
+    push(&repo, "git-dvc", &vars)
+        .assert_code(251)
+        .assert_stderr_contains("`source_profile = loop1` makes a cycle");
+    assert!(proxy.take().is_empty());
+}
