@@ -136,6 +136,65 @@ pub struct RolePlan {
     pub source: Plan,
 }
 
+/// Whether resolving `plan` runs a `credential_process` command.
+fn runs_a_command(plan: &Plan) -> bool {
+    match plan {
+        Plan::Process { .. } => true,
+        Plan::AssumeRole(role) => runs_a_command(&role.source),
+        _ => false,
+    }
+}
+
+/// `plan`, unless it runs a `credential_process` written in an AWS file that sits in the
+/// git work tree git-dvc runs in. Any branch can change such a file (a committed
+/// `.dvc/config` can name it as `configpath`), and git-dvc's checkout and pre-push hooks
+/// run by themselves on `git checkout` and `git push`: a command from there would run
+/// whatever a branch's author wrote. DVC runs it on `dvc pull`; git-dvc refuses it and
+/// says how to keep the command (in a file outside the repository).
+pub fn refuse_commands_from_the_repository(
+    plan: Plan,
+    files: &[Option<String>],
+) -> std::result::Result<Plan, String> {
+    if !runs_a_command(&plan) {
+        return Ok(plan);
+    }
+    let Some(top) = std::env::current_dir().ok().and_then(|d| work_tree_top(&d)) else {
+        return Ok(plan);
+    };
+    for file in files.iter().flatten() {
+        let Ok(real) = std::path::Path::new(file).canonicalize() else {
+            continue;
+        };
+        if real.starts_with(&top) {
+            let profile = match &plan {
+                Plan::Process { profile, .. } => profile.clone(),
+                Plan::AssumeRole(role) => role.profile.clone(),
+                _ => String::new(),
+            };
+            return Err(refuse(
+                &profile,
+                format!(
+                    "its `credential_process` comes from {}, inside the git work tree {}: a \
+                     branch can change that file, and git-dvc's hooks would run its command by \
+                     themselves; keep the AWS config file outside the repository (set \
+                     `configpath`/`credentialpath` with `dvc remote modify --local`)",
+                    real.display(),
+                    top.display()
+                ),
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// The top of the git work tree holding `dir` (the nearest directory with a `.git`).
+fn work_tree_top(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let dir = dir.canonicalize().ok()?;
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(std::path::Path::to_path_buf)
+}
+
 fn refuse(profile: &str, message: impl std::fmt::Display) -> String {
     format!("AWS profile '{profile}': {message}")
 }

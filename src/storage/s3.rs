@@ -123,14 +123,21 @@ impl S3Settings {
             .or_else(|| option_str(remote, "credentialpath").map(str::to_string));
         let config_file =
             set("AWS_CONFIG_FILE").or_else(|| option_str(remote, "configpath").map(str::to_string));
-        let read = |file: Option<String>, default: &str| {
+        let path_of = |file: Option<String>, default: &str| {
             file.map(|f| match (f.strip_prefix("~/"), env("HOME")) {
                 (Some(rest), Some(home)) => format!("{home}/{rest}"),
                 _ => f,
             })
             .or_else(|| env("HOME").map(|h| format!("{h}/.aws/{default}")))
-            .map(|file| AwsConfigFile::read(Path::new(&file)))
-            .unwrap_or_default()
+        };
+        let files_in_use = [
+            path_of(config_file.clone(), "config"),
+            path_of(credentials_file.clone(), "credentials"),
+        ];
+        let read = |file: Option<String>, default: &str| {
+            path_of(file, default)
+                .map(|file| AwsConfigFile::read(Path::new(&file)))
+                .unwrap_or_default()
         };
         let shared = SharedFiles {
             config: read(config_file.clone(), "config"),
@@ -204,7 +211,8 @@ impl S3Settings {
             .map(str::to_string);
         let profile_plan = aws_credentials::plan(&shared, profile_name, &|| {
             super::prompt::available().map_err(|why| why.to_string())
-        });
+        })
+        .and_then(|plan| aws_credentials::refuse_commands_from_the_repository(plan, &files_in_use));
         // The STS client's region is the session's, as botocore creates it.
         let sts_region = option_str(remote, "region")
             .map(str::to_string)

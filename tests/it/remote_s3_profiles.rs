@@ -199,3 +199,52 @@ fn assumed_roles_and_credential_processes_sign_as_in_dvc() {
         .assert_stderr_contains("`source_profile = loop1` makes a cycle");
     assert!(proxy.take().is_empty());
 }
+
+/// A `credential_process` in an AWS config file inside the repository (named by a
+/// committed `.dvc/config`'s `configpath`, which any branch can change): git-dvc's hooks run
+/// by themselves, so the command is refused before it runs or any request is made, by the
+/// commands and by the pre-push hook alike. The same profile in a file outside the
+/// repository runs (see above).
+#[test]
+fn a_credential_process_from_a_file_in_the_repository_never_runs() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 1);
+    let marker = env.path("ran");
+    repo.write(
+        "aws/config",
+        format!(
+            "[profile p]\ncredential_process = /bin/sh -c 'touch {}'\n",
+            marker.display()
+        ),
+    );
+    set_remote(
+        &repo,
+        "s3://bucket/prefix",
+        &[
+            ("endpointurl", "http://127.0.0.1:9"),
+            ("region", "us-east-1"),
+            ("profile", "p"),
+            ("configpath", "../aws/config"),
+        ],
+    );
+    repo.commit_all("a profile in the repository");
+    for args in [&["push"][..], &["status", "-c"], &["fetch"]] {
+        let mut cmd = repo.env.command(git_dvc_bin(), &repo.dir);
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .args(args);
+        let run = run_command(cmd, std::time::Duration::from_secs(120));
+        assert_ne!(run.code(), Some(0), "{args:?}: {}", run.describe());
+        assert!(
+            run.stderr.contains("credential_process")
+                && run.stderr.contains("inside the git work tree"),
+            "{args:?}: {}",
+            run.describe()
+        );
+        assert!(!marker.exists(), "{args:?}: the command ran");
+    }
+}
