@@ -1215,3 +1215,20 @@ fn remove_former(project: &Path, path: &str, rec: &OutputState) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_within;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn a_part_holds_itself_and_what_is_below_it_only() {
+        let parts: BTreeSet<String> = ["a".to_string(), "sub/x".to_string()].into();
+        for inside in ["a", "a/b", "sub/x", "sub/x/y/z"] {
+            assert!(is_within(&parts, inside), "{inside}");
+        }
+        for outside in ["", "ab", "a.txt", "sub", "sub/xy", "sub/x.bin", "b/a"] {
+            assert!(!is_within(&parts, outside), "{outside}");
+        }
+    }
+}
