@@ -13,7 +13,7 @@ use crate::sync::MemberCheck;
 pub struct SelectionArgs {
     /// Limit to these `.dvc` files, `dvc.yaml[:stage]` files, stage names or output paths.
     /// Targets that overlap select their union; a path inside a tracked directory selects
-    /// the whole directory.
+    /// the whole directory (`pull` then checks out only that path, as `checkout` does).
     #[arg(value_name = "TARGETS")]
     pub targets: Vec<String>,
 

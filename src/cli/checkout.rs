@@ -19,7 +19,8 @@ use crate::workspace::checkout::{
 #[derive(Debug, Clone, Args)]
 pub struct CheckoutArgs {
     /// Limit to these `.dvc` files, `dvc.yaml[:stage]` files, stage names or output paths
-    /// (a path inside a tracked directory selects the whole directory).
+    /// (a path inside a tracked directory checks out only that file or subdirectory: the
+    /// rest of the directory is not touched, even with `-f`).
     #[arg(value_name = "TARGETS")]
     pub targets: Vec<String>,
     /// Also check out the outputs of the stages the targets depend on.

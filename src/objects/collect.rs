@@ -211,6 +211,10 @@ pub struct WorkspaceOutput {
     pub file: String,
     /// A `dvc import` from another repository: git-dvc never fetches its data.
     pub repo_import: bool,
+    /// A directory output that targets named only paths inside of (`data/a`,
+    /// `data/sub`): those paths, relative to the output; checkout touches nothing else of
+    /// it, as DVC's granular checkout. `None`: the whole output.
+    pub within: Option<std::collections::BTreeSet<String>>,
 }
 
 pub fn collect(
@@ -411,7 +415,9 @@ pub fn collect(
         for (i, unit) in found.iter().enumerate() {
             if keep {
                 for (j, out) in unit.parsed.outputs.iter().enumerate() {
-                    let selected = selection.as_ref().is_none_or(|sel| sel.contains(&(i, j)));
+                    let selected = selection
+                        .as_ref()
+                        .is_none_or(|sel| sel.outputs.contains(&(i, j)));
                     let path = repo_path(&unit.dir, &out.path);
                     if let (true, true, Some(path)) = (selected, out.cache, path) {
                         workspace_outputs.push(WorkspaceOutput {
@@ -420,6 +426,9 @@ pub fn collect(
                             isexec: out.isexec,
                             file: join(prefix, &unit.file),
                             repo_import: unit.parsed.is_repo_import,
+                            within: selection
+                                .as_ref()
+                                .and_then(|sel| sel.within.get(&(i, j)).cloned()),
                         });
                     }
                 }
@@ -432,7 +441,7 @@ pub fn collect(
             }
             for (j, out) in unit.parsed.outputs.iter().enumerate() {
                 if let Some(sel) = &selection {
-                    if !sel.contains(&(i, j)) {
+                    if !sel.outputs.contains(&(i, j)) {
                         continue;
                     }
                 }

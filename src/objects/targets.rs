@@ -6,8 +6,10 @@
 //!
 //! A path inside a tracked directory selects the whole directory output: uploading one
 //! member and the `.dir` (as DVC does) would leave a manifest without its other members.
+//! Checkout takes such a target as DVC does, granularly: [`Selected::within`] says which
+//! part of the directory it names, and only that part of the work tree is touched.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::collect::{repo_path, FoundUnit, Unit};
 use super::glob_targets::{self, GlobBase};
@@ -26,6 +28,18 @@ pub struct Targets {
 
 /// (unit index, output index) pairs selected in a walk's unit list.
 pub type Selection = HashSet<(usize, usize)>;
+
+/// What targets select: outputs, and for directory outputs that only paths inside them
+/// selected (`data/a`, `data/sub`), those paths relative to the output.
+#[derive(Debug, Default)]
+pub struct Selected {
+    /// Every selected output (a directory named only through a path inside it too: push
+    /// and fetch take the whole directory).
+    pub outputs: Selection,
+    /// Directory outputs that no target selected whole: the paths inside them the targets
+    /// named (what checkout restores, as DVC's granular checkout).
+    pub within: HashMap<(usize, usize), BTreeSet<String>>,
+}
 
 impl Targets {
     /// `prefix` is the current directory relative to the repository root (`""` at the root),
@@ -52,7 +66,7 @@ impl Targets {
         &self,
         found: &[FoundUnit<'_>],
         glob_base: GlobBase<'_>,
-    ) -> Result<Selection, Error> {
+    ) -> Result<Selected, Error> {
         let expansion = match self.glob {
             true => Some(glob_targets::expand(
                 &self.given,
@@ -64,6 +78,8 @@ impl Targets {
         };
         let given = expansion.as_ref().map_or(&self.given, |e| &e.matches);
         let mut selection = Selection::new();
+        let mut whole = Selection::new();
+        let mut within: HashMap<(usize, usize), BTreeSet<String>> = HashMap::new();
         for typed in given {
             // Each target on its own, then the union: targets that overlap (`a.txt
             // a.txt.dvc`, a stage and its output, `d d/1`) each still select something.
@@ -80,14 +96,18 @@ impl Targets {
                 GlobBase::WorkTree(dir) => dir.join(target).is_dir(),
                 GlobBase::Tracked { .. } => false,
             };
-            if self.recursive && on_disk && is_directory_output(found, target) {
+            if self.recursive
+                && on_disk
+                && (is_directory_output(found, target) || inside_directory_output(found, target))
+            {
                 // DVC: with -R, a directory is searched for DVC files only; a tracked
-                // directory holds none, so it selects nothing (and is no error). One not
-                // checked out (a fresh clone, a revision) is no directory to DVC: it names
-                // the output.
+                // directory (or one inside it) holds none, so it selects nothing (and is
+                // no error). One not checked out (a fresh clone, a revision) is no
+                // directory to DVC: it names the output (or the part of it).
                 select_where(found, &mut mine, |unit, _| {
                     unit.file.starts_with(&format!("{target}/"))
                 });
+                whole.extend(mine.iter().copied());
                 selection.extend(mine);
                 continue;
             }
@@ -100,12 +120,28 @@ impl Targets {
             if mine.is_empty() && !matched_empty(found, target) {
                 return Err(TargetError::NotAnOutputOrStage(target.to_string()).into());
             }
+            for &(i, j) in &mine {
+                match part_inside(&found[i], j, target) {
+                    Some(part) => {
+                        within.entry((i, j)).or_default().insert(part);
+                    }
+                    None => {
+                        whole.insert((i, j));
+                    }
+                }
+            }
             selection.extend(mine);
         }
         if self.with_deps {
             add_upstream(found, &mut selection);
         }
-        Ok(selection)
+        // An output some target selected whole is checked out whole (what `-d` adds is a
+        // stage's output, never a path inside one).
+        within.retain(|key, _| !whole.contains(key));
+        Ok(Selected {
+            outputs: selection,
+            within,
+        })
     }
 }
 
@@ -156,6 +192,26 @@ fn is_directory_output(found: &[FoundUnit<'_>], target: &str) -> bool {
                 && out.hash.as_ref().is_some_and(|h| h.oid.is_dir())
         })
     })
+}
+
+/// Whether `target` is a path strictly inside a directory output.
+fn inside_directory_output(found: &[FoundUnit<'_>], target: &str) -> bool {
+    found
+        .iter()
+        .any(|unit| (0..unit.parsed.outputs.len()).any(|j| part_inside(unit, j, target).is_some()))
+}
+
+/// The part of the directory output `j` of `unit` that `target` names, relative to the
+/// output (`a`, `sub/b`), when `target` is a path strictly inside it and not the declaring
+/// file; `None` when the target names something else (the output, its DVC file, a stage).
+fn part_inside(unit: &FoundUnit<'_>, j: usize, target: &str) -> Option<String> {
+    let out = &unit.parsed.outputs[j];
+    if unit.file == target || !out.hash.as_ref().is_some_and(|h| h.oid.is_dir()) {
+        return None;
+    }
+    let out_path = repo_path(&unit.dir, &out.path)?;
+    let part = target.strip_prefix(&format!("{out_path}/"))?;
+    (!part.is_empty()).then(|| part.to_string())
 }
 
 /// A target that names a DVC file whose outputs are all unpushable still "exists".

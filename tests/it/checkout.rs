@@ -955,3 +955,180 @@ fn what_dvc_add_just_wrote_is_adopted_not_rewritten_under_each_cache_type() {
         assert_eq!(now[3] == then[3], !exec_fixed, "{label}: run.sh");
     }
 }
+
+/// A target inside a directory output (`data/a.txt`, `data/sub`) checks out only that part
+/// of the directory, as DVC's granular checkout: the rest of it (unsaved edits, files of
+/// the user's own) is neither refused nor touched, even with `-f`.
+#[test]
+fn a_target_inside_a_directory_checks_out_only_that_part_as_dvc() {
+    let env = TestEnv::new();
+    let ours = clone(&env, "ours", None);
+    let theirs = clone(&env, "theirs", None);
+    side_by_side("first pull", &ours, &theirs, &["pull", "-q"]);
+    let both = |f: &dyn Fn(&Repo<'_>)| {
+        f(&ours);
+        f(&theirs);
+    };
+    // Unsaved work elsewhere in the output.
+    both(&|r| {
+        fs::remove_file(r.path("data/a.txt")).unwrap();
+        r.write("data/sub/b.txt", "precious work\n");
+        r.write("data/mynotes", "notes\n");
+    });
+    let untouched = |label: &str| {
+        for r in [&ours, &theirs] {
+            assert_eq!(r.read("data/sub/b.txt"), b"precious work\n", "{label}");
+            assert_eq!(r.read("data/mynotes"), b"notes\n", "{label}");
+        }
+    };
+    let run = side_by_side("member", &ours, &theirs, &["checkout", "data/a.txt"]);
+    assert_eq!(run.out(), "M       data/");
+    untouched("member");
+    both(&|r| fs::remove_file(r.path("data/a.txt")).unwrap());
+    let run = side_by_side(
+        "member -f",
+        &ours,
+        &theirs,
+        &["checkout", "-f", "data/a.txt"],
+    );
+    assert_eq!(run.out(), "M       data/");
+    untouched("member -f");
+    let run = side_by_side(
+        "noop",
+        &ours,
+        &theirs,
+        &["checkout", "--summary", "data/a.txt"],
+    );
+    assert_eq!(run.out(), "No changes.");
+    // A modified member is refused alone, and replaced alone with -f.
+    both(&|r| r.write("data/a.txt", "changed\n"));
+    let run = side_by_side("modified", &ours, &theirs, &["checkout", "data/a.txt"]);
+    assert_eq!(run.code(), Some(255));
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.describe());
+    let run = side_by_side(
+        "modified -f",
+        &ours,
+        &theirs,
+        &["checkout", "-f", "--summary", "data/a.txt"],
+    );
+    assert_eq!(run.out(), "1 file modified");
+    untouched("modified -f");
+
+    // A subdirectory: only its subtree; extra files inside it are refused, then deleted
+    // with -f; a changed member outside it stays.
+    both(&|r| {
+        r.write("data/a.txt", "changed again\n");
+        fs::remove_file(r.path("data/sub/deeper/empty2")).unwrap();
+        r.write("data/sub/extra", "extra\n");
+    });
+    let run = side_by_side("subdir", &ours, &theirs, &["checkout", "data/sub/deeper"]);
+    assert_eq!(run.out(), "M       data/");
+    both(&|r| r.write("data/sub/b.txt", "b\n"));
+    let run = side_by_side("subdir unsaved", &ours, &theirs, &["checkout", "data/sub"]);
+    assert_eq!(run.code(), Some(255));
+    assert!(
+        run.stderr.ends_with("/data/sub/extra\n"),
+        "{}",
+        run.describe()
+    );
+    both(&|r| {
+        r.write("data/sub/b.txt", "precious work\n");
+        fs::create_dir_all(r.path("data/sub/newdir")).unwrap();
+        r.write("data/sub/newdir/x", "x\n");
+    });
+    let run = side_by_side(
+        "subdir -f",
+        &ours,
+        &theirs,
+        &["checkout", "-f", "--summary", "data/sub/"],
+    );
+    assert_eq!(run.out(), "1 file modified and 3 files deleted");
+    for r in [&ours, &theirs] {
+        assert_eq!(r.read("data/a.txt"), b"changed again\n");
+        assert_eq!(r.read("data/mynotes"), b"notes\n");
+        assert_eq!(r.read("data/sub/b.txt"), b"b\n");
+    }
+    // A path the directory does not hold: nothing, or the extra file there.
+    let run = side_by_side("absent member", &ours, &theirs, &["checkout", "data/zzz"]);
+    assert_eq!((run.code(), run.out()), (Some(0), ""));
+    both(&|r| r.write("data/zzz", "mine\n"));
+    side_by_side("extra target", &ours, &theirs, &["checkout", "data/zzz"]);
+    side_by_side(
+        "extra target -f",
+        &ours,
+        &theirs,
+        &["checkout", "-f", "data/zzz"],
+    );
+    // -R: a directory inside the output on disk holds no DVC file, so nothing; one not
+    // there names that part of the output.
+    both(&|r| fs::remove_file(r.path("data/sub/b.txt")).unwrap());
+    let run = side_by_side(
+        "-R on disk",
+        &ours,
+        &theirs,
+        &["checkout", "-R", "data/sub"],
+    );
+    assert_eq!(run.out(), "");
+    both(&|r| fs::remove_dir_all(r.path("data/sub")).unwrap());
+    let run = side_by_side("-R absent", &ours, &theirs, &["checkout", "-R", "data/sub"]);
+    assert_eq!(run.out(), "M       data/");
+    assert_eq!(ours.read("data/a.txt"), b"changed again\n");
+    // Then the whole output, as DVC.
+    side_by_side(
+        "whole",
+        &ours,
+        &theirs,
+        &["checkout", "-f", "data", "--summary"],
+    );
+    assert_dvc_content("whole", &ours);
+}
+
+/// `pull` with a target inside a directory output: the checkout is DVC's granular one;
+/// the fetch takes the whole directory (git-dvc keeps a `.dir` in the cache only with all
+/// its members), so only the count of fetched files differs from DVC's.
+#[test]
+fn pull_with_a_target_inside_a_directory_as_dvc() {
+    let env = TestEnv::new();
+    let ours = clone(&env, "ours", None);
+    let theirs = clone(&env, "theirs", None);
+    let a = ours.try_git_dvc(&["pull", "data/sub/b.txt"]);
+    let b = theirs.try_dvc(&["pull", "data/sub/b.txt"]);
+    assert_eq!(
+        (a.code(), b.code()),
+        (Some(0), Some(0)),
+        "{}\n{}",
+        a.describe(),
+        b.describe()
+    );
+    assert_eq!(b.out(), "A       data/\n2 files fetched and 1 file added");
+    assert_eq!(
+        a.out(),
+        "A       data/\n8 files fetched and 1 file added",
+        "{}",
+        a.describe()
+    );
+    assert_same_work_trees("member of a fresh clone", &ours, &theirs, &[]);
+    // The rest of the directory is in our cache: a checkout needs no download.
+    ours.git_dvc(&["checkout", "data"])
+        .assert_stdout_is("M       data/");
+    theirs.dvc(&["pull", "-q", "data"]);
+    assert_same_work_trees("the rest", &ours, &theirs, &[]);
+    side_by_side("full pull", &ours, &theirs, &["pull"]);
+    // Unsaved work elsewhere in the output survives `pull -f` of a member.
+    for r in [&ours, &theirs] {
+        fs::remove_file(r.path("data/a.txt")).unwrap();
+        r.write("data/sub/b.txt", "precious work\n");
+        r.write("data/mynotes", "notes\n");
+    }
+    let run = side_by_side(
+        "pull -f member",
+        &ours,
+        &theirs,
+        &["pull", "-f", "data/a.txt"],
+    );
+    assert_eq!(run.out(), "M       data/\n1 file added");
+    for r in [&ours, &theirs] {
+        assert_eq!(r.read("data/sub/b.txt"), b"precious work\n");
+        assert_eq!(r.read("data/mynotes"), b"notes\n");
+    }
+}

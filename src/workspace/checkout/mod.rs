@@ -279,7 +279,16 @@ pub fn run(
         if plan.changed() {
             dirty = true;
         }
-        let record = plan.record();
+        let mut record = plan.record();
+        if let (Some(parts), Some(old)) = (&plan.within, state.outputs.get(&plan.path)) {
+            // A part checked out: what the state knew of the rest still holds (of a
+            // directory: a single file that stood there before is gone).
+            for (rel, f) in &old.files {
+                if !rel.is_empty() && !is_within(parts, rel) {
+                    record.files.entry(rel.clone()).or_insert_with(|| f.clone());
+                }
+            }
+        }
         if let Some(reason) = plan.failure() {
             // As DVC: a failed output has no line and no count (what of it could be made
             // is in place all the same, and recorded below).
@@ -405,6 +414,9 @@ struct Old {
 /// One output's work: what is there, what should be, and the steps between.
 struct Plan {
     path: String,
+    /// Only these paths inside the (directory) output are checked out: everything else
+    /// in it is neither read nor touched.
+    within: Option<BTreeSet<String>>,
     abs: PathBuf,
     file: String,
     kind: HashKind,
@@ -465,6 +477,10 @@ fn plan_output(
     let expected = Expected::load(cache, &hash, out.isexec, manifest_limit)?;
     let found = scan::scan(&abs, project)
         .map_err(|e| FailReason::Other(format!("cannot read {}: {e}", abs.display())))?;
+    let (expected, found) = match &out.within {
+        Some(parts) => narrow(expected, found, parts, &abs, &out.path)?,
+        None => (expected, found),
+    };
     let mut contents = HashMap::new();
     // What the state already knows.
     let recorded = state.outputs.get(&out.path);
@@ -488,6 +504,7 @@ fn plan_output(
     }
     Ok(Plan {
         path: out.path.clone(),
+        within: out.within.clone(),
         abs,
         file: out.file.clone(),
         kind: hash.kind,
@@ -508,6 +525,57 @@ fn plan_output(
         modified: 0,
         deleted: 0,
     })
+}
+
+/// Whether `rel` (relative to a directory output) is one of `parts` or inside one.
+fn is_within(parts: &BTreeSet<String>, rel: &str) -> bool {
+    parts.iter().any(|p| {
+        rel.strip_prefix(p.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// A directory output checked out in part (DVC's granular checkout of `data/a` or
+/// `data/sub`): what should be and what is there, both cut down to `parts`, so that
+/// nothing else of the directory is compared, deleted or replaced, even with `--force`.
+fn narrow(
+    expected: Expected,
+    found: Found,
+    parts: &BTreeSet<String>,
+    abs: &Path,
+    path: &str,
+) -> Result<(Expected, Found), FailReason> {
+    let expected = match expected {
+        Expected::Dir {
+            mut members,
+            mut dirs,
+        } => {
+            members.retain(|rel, _| is_within(parts, rel));
+            dirs.retain(|rel| is_within(parts, rel));
+            Expected::Dir { members, dirs }
+        }
+        file => file,
+    };
+    let found = match found {
+        Found::Absent => Found::Absent,
+        // Replacing the file would touch more than the target (DVC crashes here).
+        Found::Leaf(_) => {
+            return Err(FailReason::Other(format!(
+                "{} is a file where the directory output goes: check out '{path}' whole to \
+                 replace it",
+                abs.display()
+            )))
+        }
+        Found::Dir {
+            mut entries,
+            mut dirs,
+        } => {
+            entries.retain(|rel, _| is_within(parts, rel));
+            dirs.retain(|rel| is_within(parts, rel));
+            Found::Dir { entries, dirs }
+        }
+    };
+    Ok((expected, found))
 }
 
 /// Refuses an output below a symbolic link (or a file) inside the project: writing there
@@ -1146,4 +1214,21 @@ fn remove_former(project: &Path, path: &str, rec: &OutputState) -> bool {
         let _ = fs::remove_dir(&abs);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_within;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn a_part_holds_itself_and_what_is_below_it_only() {
+        let parts: BTreeSet<String> = ["a".to_string(), "sub/x".to_string()].into();
+        for inside in ["a", "a/b", "sub/x", "sub/x/y/z"] {
+            assert!(is_within(&parts, inside), "{inside}");
+        }
+        for outside in ["", "ab", "a.txt", "sub", "sub/xy", "sub/x.bin", "b/a"] {
+            assert!(!is_within(&parts, outside), "{outside}");
+        }
+    }
 }
