@@ -134,7 +134,7 @@ pub fn collect_with(
 ) -> Result<(RepoContext, Collected), Error> {
     let (ctx, revisions) = open(cwd, request, RepoContext::open)?;
     let (snapshots, blobs) = snapshot::build(&ctx, &revisions, include_workspace)?;
-    let collected = finish(&ctx, snapshots, &blobs, request, None)?;
+    let collected = finish(&ctx, snapshots, &blobs, request, None, true)?;
     Ok((ctx, collected))
 }
 
@@ -145,7 +145,7 @@ pub fn collect_in(ctx: &RepoContext, request: &SyncRequest) -> Result<Collected,
         return Err(Error::NotDvcRepo(ctx.root.clone()));
     }
     let (snapshots, blobs) = snapshot::build(ctx, &request.revisions, true)?;
-    finish(ctx, snapshots, &blobs, request, None)
+    finish(ctx, snapshots, &blobs, request, None, true)
 }
 
 /// The cached outputs that `files` (DVC files, project-relative) declare in `commit`,
@@ -195,13 +195,16 @@ fn open(
 /// Routes the snapshots' outputs to remotes. With `storage`, every snapshot's remotes are
 /// defined by that config alone (`check --storage-config`, as the server uses
 /// `$GIT_DIR/dvc/config`); without it, committed remote definitions must match the user's
-/// own config (nested projects': that project's).
+/// own config (nested projects': that project's). `keep_parses`: the run may reuse and add
+/// to the `.dvc` parses kept in the git directory (not for `check`, which vouches for what
+/// it reads).
 fn finish(
     ctx: &RepoContext,
     mut snapshots: Vec<snapshot::Snapshot>,
     blobs: &snapshot::BlobSource,
     request: &SyncRequest,
     storage: Option<&Arc<DvcConfig>>,
+    keep_parses: bool,
 ) -> Result<Collected, Error> {
     let mut nested_configured = std::collections::HashMap::new();
     for snap in &mut snapshots {
@@ -231,6 +234,7 @@ fn finish(
         cache: Some(&ctx.cache),
         failed_revisions: request.failed_revisions,
         keep_workspace_outputs: request.workspace_outputs,
+        parsed_cache_in: keep_parses.then(|| ctx.git.git_dir().to_path_buf()),
         ..CollectOptions::default()
     };
     collect::collect(&snapshots, blobs, &options, &ctx.root)
@@ -293,7 +297,7 @@ pub fn collect_with_nested(
             s
         }));
     }
-    let collected = finish(&ctx, snapshots, &blobs, request, storage)?;
+    let collected = finish(&ctx, snapshots, &blobs, request, storage, false)?;
     Ok((ctx, collected))
 }
 

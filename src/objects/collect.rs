@@ -14,6 +14,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::glob_targets::GlobBase;
+use super::parsed_cache::{self, ParsedCache};
 use super::pipeline_inputs::{PipelineResolver, PipelineUnit, Place};
 use super::snapshot::{BlobSource, ConfigKey, Snapshot};
 use super::targets::{TargetError, Targets};
@@ -113,6 +114,9 @@ pub struct CollectOptions<'a> {
     /// would hold them (a collection of committed revisions only): the checkout hooks ask
     /// what the commit they moved from declared.
     pub keep_committed_outputs: bool,
+    /// The git directory whose kept `.dvc` parses ([`super::parsed_cache`]) this run may
+    /// use and add to: the client commands that cover many revisions, never a check.
+    pub parsed_cache_in: Option<std::path::PathBuf>,
 }
 
 /// What a revision that cannot be collected (a DVC file DVC rejects, an output pinned to a
@@ -248,17 +252,53 @@ pub fn collect(
     let mut units: Vec<(&String, &Unit)> = first_seen.iter().map(|(u, (p, _))| (p, u)).collect();
     units.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let units: Vec<Unit> = units.into_iter().map(|(_, u)| u.clone()).collect();
+    let dvc_files = units
+        .iter()
+        .filter(|u| matches!(u, Unit::DvcFile(_)))
+        .count();
+    let mut kept = options
+        .parsed_cache_in
+        .as_deref()
+        .filter(|_| dvc_files >= parsed_cache::WORTH_IT)
+        .map(|git_dir| ParsedCache::load(git_dir, blobs.git().limits().dvc_file));
+    let from_kept = |unit: &Unit| match (unit, &kept) {
+        (Unit::DvcFile(oid), Some(kept)) => kept.get(oid).map(|k| ParsedUnit {
+            outputs: k.outputs.clone(),
+            is_repo_import: k.is_repo_import,
+            deps: Vec::new(),
+        }),
+        _ => None,
+    };
     // One handle per batch, so its cache of delta bases serves the batch.
-    let parsed: HashMap<Unit, Result<ParsedUnit, String>> = units
+    let parsed: Vec<(Unit, Result<ParsedUnit, String>, bool)> = units
         .par_chunks(PARSE_BATCH)
         .flat_map_iter(|batch| {
             let repo = blobs.git().local();
             batch
                 .iter()
-                .map(|unit| (unit.clone(), parse_unit(&repo, blobs, unit)))
+                .map(|unit| match from_kept(unit) {
+                    Some(p) => (unit.clone(), Ok(p), true),
+                    None => (unit.clone(), parse_unit(&repo, blobs, unit), false),
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
+    if let Some(mut cache) = kept.take() {
+        for (unit, result, was_kept) in &parsed {
+            if let (Unit::DvcFile(oid), Ok(p), false) = (unit, result, was_kept) {
+                cache.insert(
+                    *oid,
+                    parsed_cache::Kept {
+                        outputs: p.outputs.clone(),
+                        is_repo_import: p.is_repo_import,
+                    },
+                );
+            }
+        }
+        cache.save();
+    }
+    let parsed: HashMap<Unit, Result<ParsedUnit, String>> =
+        parsed.into_iter().map(|(u, r, _)| (u, r)).collect();
 
     // 2. Snapshots DVC cannot collect are skipped, as DVC's push skips them, or stop the
     //    command, as DVC's status does.

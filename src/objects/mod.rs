@@ -6,6 +6,7 @@ pub mod checkout_scope;
 pub mod collect;
 pub mod expand;
 pub mod glob_targets;
+pub mod parsed_cache;
 pub mod pipeline_index;
 pub mod pipeline_inputs;
 pub mod projects;
