@@ -28,6 +28,7 @@ mod hooks_pre_receive_s3;
 mod install;
 mod integrity;
 mod interrupted;
+mod parsed_cache;
 mod pipeline_templates;
 mod push_equivalence;
 mod remote_azure;
