@@ -44,11 +44,18 @@ pub fn config_failure(err: &Error) -> Option<i32> {
         return None;
     }
     error(&format!("configuration error - {config}"));
-    if let crate::dvc::config::ConfigError::Invalid { file, .. } = config {
-        eprintln!(
+    match config {
+        crate::dvc::config::ConfigError::Invalid { file, .. } => eprintln!(
             "hint: fix or remove it in {file}: DVC refuses this configuration too \
              (the options each remote type takes: https://dvc.org/doc/command-reference/remote/modify)"
-        );
+        ),
+        crate::dvc::config::ConfigError::Syntax {
+            file,
+            line,
+            configobj: true,
+            ..
+        } => eprintln!("hint: fix line {line} of {file}: DVC cannot parse it either"),
+        _ => {}
     }
     Some(CONFIG_ERROR_EXIT)
 }

@@ -84,6 +84,32 @@ const CASES: &[(&str, &str, &str)] = &[
         "['remote \"r\"']\n    url = @STORE@\n    shared = GROUP\n    jobs = x\n    sse = y\n",
         "",
     ),
+    // configobj's own errors: DVC prints the message twice, the file goes on our hint.
+    (
+        "a duplicate section",
+        "['remote \"r\"']\n    url = @STORE@\n[core]\n    no_scm = true\n",
+        "",
+    ),
+    (
+        "a duplicate key",
+        "['remote \"r\"']\n    url = @STORE@\n    url = @STORE@\n",
+        "",
+    ),
+    (
+        "a line that is neither section nor key",
+        "['remote \"r\"']\n    url = @STORE@\nfoo\n",
+        "",
+    ),
+    (
+        "several bad lines",
+        "['remote \"r\"']\n    url = @STORE@\nfoo\n[x\n",
+        "",
+    ),
+    (
+        "a duplicate section in config.local",
+        "['remote \"r\"']\n    url = @STORE@\n",
+        "[core]\n[core]\n",
+    ),
     // Accepted by both.
     (
         "shared in any case, deprecated keys, unknown feature keys",
