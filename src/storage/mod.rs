@@ -338,7 +338,8 @@ pub fn option_seconds(
     let seconds = if fraction {
         v.parse::<f64>().ok()
     } else {
-        v.parse::<u64>().ok().map(|s| s as f64)
+        // As DVC's schema reads an int (`٤` is 4).
+        crate::dvc::config_schema::py_int(v).map(|s| s as f64)
     };
     match seconds {
         Some(s) if s.is_finite() && s >= min && s <= MAX_TIMEOUT_SECS => {

@@ -110,7 +110,19 @@ const CASES: &[(&str, &str, &str)] = &[
         "['remote \"r\"']\n    url = @STORE@\n",
         "[core]\n[core]\n",
     ),
+    (
+        "a zero in full-width digits",
+        "['remote \"r\"']\n    url = @STORE@\n    jobs = \u{ff10}\n",
+        "",
+    ),
     // Accepted by both.
+    (
+        "counts in other scripts' digits, as Python's int() reads them",
+        "['remote \"r\"']\n    url = @STORE@\n    jobs = \u{664}\n['remote \"s\"']\n    \
+         url = @STORE@\n    jobs = \u{ff14}\n['remote \"t\"']\n    url = @STORE@\n    \
+         jobs = +1_0\n",
+        "",
+    ),
     (
         "shared in any case, deprecated keys, unknown feature keys",
         "['remote \"r\"']\n    url = @STORE@\n    shared = Group\n    no_traverse = true\n\
