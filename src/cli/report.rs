@@ -35,6 +35,15 @@ pub fn config_failure(err: &Error) -> Option<i32> {
             return None;
         }
         error(&format!("configuration error - {}", e.message));
+        if e.learn_more {
+            error(&e.message);
+            eprintln!(
+                "Learn more about configuration settings at <https://man.dvc.org/remote/modify>."
+            );
+            if let Some(remote) = &e.remote {
+                eprintln!("hint: in the options of remote '{remote}'");
+            }
+        }
         return Some(CONFIG_ERROR_EXIT);
     }
     let Error::Config(config) = err else {

@@ -63,6 +63,9 @@ pub struct StorageError {
     /// A remote configuration DVC refuses too (its `ConfigError`): commands stop with
     /// DVC's "configuration error" and exit code 251.
     pub config: bool,
+    /// `config` in DVC's own words (a remote library's `ConfigError`): DVC prints the
+    /// message twice, the second time with "Learn more about configuration settings".
+    pub learn_more: bool,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -76,6 +79,7 @@ impl StorageError {
             key: None,
             status: None,
             config: false,
+            learn_more: false,
             source: None,
         }
     }
@@ -87,6 +91,16 @@ impl StorageError {
             format!("config file error: remote '{remote}': {message}"),
         );
         e.config = true;
+        e
+    }
+
+    /// A remote option combination DVC's remote library refuses, `message` in its words
+    /// (printed as DVC prints its `ConfigError`).
+    pub fn dvc_config(remote: &str, message: impl Into<String>) -> StorageError {
+        let mut e = StorageError::new(ErrorKind::Other, message);
+        e.config = true;
+        e.learn_more = true;
+        e.remote = Some(remote.to_string());
         e
     }
 

@@ -16,7 +16,7 @@
 //! | `allow_anonymous_login` | unsigned requests |
 //! | `read_timeout`, `connect_timeout` | seconds |
 //! | `listobjects` | deprecated and ignored, as in DVC |
-//! | `grant_*` | refused: git-dvc cannot send them |
+//! | `grant_*` | refused: git-dvc cannot send them (with `acl`, refused in DVC's words, as DVC refuses the pair) |
 //! | `cache_regions` | DVC's schema takes no value from a file for it (`expected bool`); its default applies |
 //!
 //! Region discovery (`cache_regions`, on by default in dvc-s3): when the remote names
@@ -104,6 +104,24 @@ impl S3Settings {
         remote: &RemoteConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<S3Settings, StorageError> {
+        // dvc-s3's checks, in its order and words.
+        if option_str(remote, "sse_customer_key").is_some()
+            && option_str(remote, "sse_kms_key_id").is_some()
+        {
+            return Err(StorageError::dvc_config(
+                &remote.name,
+                "`sse_kms_key_id` and `sse_customer_key` AWS S3 config options are mutually \
+                 exclusive",
+            ));
+        }
+        if option_str(remote, "acl").is_some()
+            && UNSUPPORTED.iter().any(|key| option_str(remote, key).is_some())
+        {
+            return Err(StorageError::dvc_config(
+                &remote.name,
+                "`acl` and `grant_*` AWS S3 config options are mutually exclusive",
+            ));
+        }
         for key in UNSUPPORTED {
             if remote.options.contains_key(*key) {
                 return Err(config_error(
@@ -180,14 +198,6 @@ impl S3Settings {
             option_str(remote, "sse_customer_key"),
         ) {
             (alg, Some(key)) => {
-                if option_str(remote, "sse_kms_key_id").is_some() {
-                    return Err(config_error(
-                        remote,
-                        "`sse_kms_key_id` and `sse_customer_key` AWS S3 config options are \
-                         mutually exclusive"
-                            .to_string(),
-                    ));
-                }
                 let key = base64::engine::general_purpose::STANDARD
                     .decode(key.trim())
                     .map_err(|_| {

@@ -215,6 +215,46 @@ fn every_command_stops_on_a_config_dvc_refuses() {
     repo.try_dvc(&["push"]).assert_code(251);
 }
 
+/// Option combinations DVC's S3 library refuses (its `ConfigError`): DVC's three lines
+/// (the message twice, then "Learn more …") and exit 251, side by side, before any request
+/// (the endpoint is a closed port). Our hint comes after.
+#[test]
+fn s3_option_conflicts_are_dvcs() {
+    let env = TestEnv::new();
+    for (i, options) in [
+        "    sse_kms_key_id = abc\n    sse_customer_key = AAEC\n",
+        "    acl = private\n    grant_read = id=someone\n",
+        // DVC checks SSE first.
+        "    acl = private\n    grant_read = id=x\n    sse_customer_key = AAEC\n    \
+         sse_kms_key_id = abc\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let repo = env.dvc_repo(&format!("case{i}"));
+        repo.dvc_add_file("data.txt", "data\n");
+        repo.write(
+            ".dvc/config",
+            format!(
+                "[core]\n    remote = r\n['remote \"r\"']\n    url = s3://bkt/p\n    \
+                 endpointurl = http://127.0.0.1:9\n{options}"
+            ),
+        );
+        for args in [&["push"][..], &["status", "-c"]] {
+            let theirs = repo.try_dvc(args);
+            let ours = repo.try_git_dvc(args);
+            theirs.assert_code(251);
+            ours.assert_code(251);
+            let dvc_lines: Vec<&str> = theirs.stderr.lines().collect();
+            assert_eq!(dvc_lines.len(), 3, "{}", theirs.describe());
+            assert!(dvc_lines[0].contains("mutually exclusive"), "{}", theirs.describe());
+            let our_lines: Vec<&str> = ours.stderr.lines().collect();
+            assert_eq!(our_lines[..3], dvc_lines[..], "{options}{args:?}");
+            assert_eq!(our_lines.get(3), Some(&"hint: in the options of remote 'r'"));
+        }
+    }
+}
+
 /// A revision whose committed `.dvc/config` DVC refuses: `push -T` skips it with DVC's
 /// warning, `status -c -T` stops with DVC's error.
 #[test]
