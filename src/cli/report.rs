@@ -14,6 +14,9 @@ pub fn error(message: &str) {
 /// DVC's exit code for a configuration it refuses to load (`configuration error`).
 pub const CONFIG_ERROR_EXIT: i32 = 251;
 
+/// DVC's exit code for an error it did not expect (its "unexpected error").
+pub const UNEXPECTED_ERROR_EXIT: i32 = 255;
+
 /// Whether `err` is a configuration DVC refuses (see [`config_failure`]): exit 251 even
 /// under `-q`, which prints nothing.
 pub fn is_config_failure(err: &Error) -> bool {
@@ -74,6 +77,19 @@ pub fn config_failure(err: &Error) -> Option<i32> {
 pub fn fail(what: &str, err: &Error) -> i32 {
     if let Some(code) = config_failure(err) {
         return code;
+    }
+    if let Error::Storage(e) = err {
+        if e.unexpected {
+            // DVC's words for an exception it did not expect, and its exit code.
+            error(&format!("unexpected error - {}", e.message));
+            eprintln!(
+                "\nHaving any troubles? Hit us up at https://dvc.org/support, we are always happy to help!"
+            );
+            if let Some(hint) = &e.hint {
+                eprintln!("hint: {hint}");
+            }
+            return UNEXPECTED_ERROR_EXIT;
+        }
     }
     if let Error::NoRevisionCollected { warnings, .. } = err {
         // DVC's `failed to collect '<rev>', skipping` for each, before the error.

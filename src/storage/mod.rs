@@ -66,6 +66,10 @@ pub struct StorageError {
     /// `config` in DVC's own words (a remote library's `ConfigError`): DVC prints the
     /// message twice, the second time with "Learn more about configuration settings".
     pub learn_more: bool,
+    /// What DVC reports as an "unexpected error" (exit 255), in its words.
+    pub unexpected: bool,
+    /// git-dvc's line after DVC's (`hint: …`).
+    pub hint: Option<String>,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -80,6 +84,8 @@ impl StorageError {
             status: None,
             config: false,
             learn_more: false,
+            unexpected: false,
+            hint: None,
             source: None,
         }
     }
@@ -102,6 +108,19 @@ impl StorageError {
         e.learn_more = true;
         e.remote = Some(remote.to_string());
         e
+    }
+
+    /// A failure DVC reports as an "unexpected error" (exit 255), `message` in its words.
+    pub fn unexpected(message: impl Into<String>) -> StorageError {
+        let mut e = StorageError::new(ErrorKind::Other, message);
+        e.unexpected = true;
+        e
+    }
+
+    /// git-dvc's hint, printed after DVC's lines.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> StorageError {
+        self.hint = Some(hint.into());
+        self
     }
 
     /// Records which remote and key the failure was about.
