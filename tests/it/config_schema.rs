@@ -307,6 +307,34 @@ fn a_revision_whose_config_dvc_refuses_fails_to_collect() {
                 data['remote']['r']['bogus']";
     theirs.assert_stderr_contains(line);
     ours.assert_stderr_contains(line);
+
+    // `-A` names each commit by its full id (and leaves `-a`/`-T` out); a commit met by
+    // several names is named by all (`br,bad`), as DVC does.
+    repo.git(&["branch", "br", "bad"]);
+    let full = repo.rev_parse("bad");
+    for (args, name) in [
+        (&["push", "-A"][..], full.as_str()),
+        (&["status", "-c", "-A"], full.as_str()),
+        (&["push", "-a", "-A"], full.as_str()),
+        (&["push", "-a", "-T"], "br,bad"),
+    ] {
+        let theirs = repo.try_dvc(args);
+        let ours = repo.try_git_dvc(args);
+        assert_eq!(ours.code(), theirs.code(), "{args:?}");
+        let collect = |r: &Run| {
+            r.stderr
+                .lines()
+                .filter(|l| l.to_lowercase().contains("failed to collect"))
+                .map(|l| l.split('\'').nth(1).unwrap_or(l).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(collect(&ours), collect(&theirs), "{args:?}");
+        assert!(
+            collect(&ours).first().map(String::as_str) == Some(name),
+            "{args:?}: {}",
+            ours.describe()
+        );
+    }
 }
 
 /// The server refuses a storage config DVC would refuse (fail closed: nothing is routed by
