@@ -68,8 +68,8 @@ pub struct StorageError {
     pub learn_more: bool,
     /// What DVC reports as an "unexpected error" (exit 255), in its words.
     pub unexpected: bool,
-    /// git-dvc's line after DVC's (`hint: …`).
-    pub hint: Option<String>,
+    /// git-dvc's line after DVC's (`hint: …`); boxed, as it is rare and errors stay small.
+    pub hint: Option<Box<String>>,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -119,7 +119,7 @@ impl StorageError {
 
     /// git-dvc's hint, printed after DVC's lines.
     pub fn with_hint(mut self, hint: impl Into<String>) -> StorageError {
-        self.hint = Some(hint.into());
+        self.hint = Some(Box::new(hint.into()));
         self
     }
 

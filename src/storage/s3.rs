@@ -118,7 +118,9 @@ impl S3Settings {
             ));
         }
         if option_str(remote, "acl").is_some()
-            && UNSUPPORTED.iter().any(|key| option_str(remote, key).is_some())
+            && UNSUPPORTED
+                .iter()
+                .any(|key| option_str(remote, key).is_some())
         {
             return Err(StorageError::dvc_config(
                 &remote.name,
@@ -831,7 +833,11 @@ mod tests {
         // A named profile no file has is noted (and `open` stops on it), even with keys.
         let r = remote(
             "s3://b",
-            &[("profile", "nosuch"), ("access_key_id", "a"), ("secret_access_key", "b")],
+            &[
+                ("profile", "nosuch"),
+                ("access_key_id", "a"),
+                ("secret_access_key", "b"),
+            ],
         );
         let s = S3Settings::from_remote(&r, &no_env).unwrap();
         assert_eq!(s.missing_profile.unwrap().0, "nosuch");

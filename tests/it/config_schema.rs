@@ -247,10 +247,17 @@ fn s3_option_conflicts_are_dvcs() {
             ours.assert_code(251);
             let dvc_lines: Vec<&str> = theirs.stderr.lines().collect();
             assert_eq!(dvc_lines.len(), 3, "{}", theirs.describe());
-            assert!(dvc_lines[0].contains("mutually exclusive"), "{}", theirs.describe());
+            assert!(
+                dvc_lines[0].contains("mutually exclusive"),
+                "{}",
+                theirs.describe()
+            );
             let our_lines: Vec<&str> = ours.stderr.lines().collect();
             assert_eq!(our_lines[..3], dvc_lines[..], "{options}{args:?}");
-            assert_eq!(our_lines.get(3), Some(&"hint: in the options of remote 'r'"));
+            assert_eq!(
+                our_lines.get(3),
+                Some(&"hint: in the options of remote 'r'")
+            );
         }
     }
 }

@@ -284,8 +284,12 @@ fn a_profile_no_file_has_stops_as_in_dvc() {
             .args(args);
         run_command(cmd, Duration::from_secs(120))
     };
-    let base = [("endpointurl", "http://127.0.0.1:9"), ("region", "us-east-1")];
-    let cases: [(&[(&str, &str)], &[(&str, &str)]); 4] = [
+    let base = [
+        ("endpointurl", "http://127.0.0.1:9"),
+        ("region", "us-east-1"),
+    ];
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Pairs, Pairs); 4] = [
         (&[("profile", "nosuch")], &[("AWS_PROFILE", "there")]),
         (
             &[],
@@ -300,7 +304,11 @@ fn a_profile_no_file_has_stops_as_in_dvc() {
             &[("AWS_DEFAULT_PROFILE", "nosuch"), ("AWS_PROFILE", "there")],
         ),
         (
-            &[("profile", "nosuch"), ("access_key_id", "k"), ("secret_access_key", "s")],
+            &[
+                ("profile", "nosuch"),
+                ("access_key_id", "k"),
+                ("secret_access_key", "s"),
+            ],
             &[],
         ),
     ];
@@ -315,9 +323,9 @@ fn a_profile_no_file_has_stops_as_in_dvc() {
             ours.assert_code(255);
             let lines = theirs.stderr.lines().count();
             assert!(
-                theirs
-                    .stderr
-                    .starts_with("ERROR: unexpected error - The config profile (nosuch) could not be found\n"),
+                theirs.stderr.starts_with(
+                    "ERROR: unexpected error - The config profile (nosuch) could not be found\n"
+                ),
                 "{}",
                 theirs.describe()
             );
