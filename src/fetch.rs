@@ -19,7 +19,7 @@ use crate::limits::Limits;
 use crate::objects::collect::Direction;
 use crate::objects::expand::{self, FetchedManifests, InvalidManifest, ManifestRules, ObjectSet};
 use crate::objects::{DestinationObjects, Provenance};
-use crate::storage::{self, Storage, StorageError};
+use crate::storage::{Storage, StorageError};
 use crate::transfer::download_plan::{DirDownload, DownloadPlan, FileDownload};
 
 pub struct CacheAssessment {
@@ -34,13 +34,14 @@ pub struct CacheAssessment {
     manifests: FetchedManifests,
 }
 
-/// Expands `dest` and checks the cache for each object, under the repository's `limits`.
+/// Expands `dest` and checks the cache for each object, under the repository's `limits`;
+/// `storage` is `dest`'s remote, opened.
 pub fn assess(
     dest: DestinationObjects,
+    storage: Arc<dyn Storage>,
     cache: &LocalCache,
     limits: &Limits,
 ) -> Result<CacheAssessment, Error> {
-    let storage: Arc<dyn Storage> = Arc::from(storage::open(&dest.remote, limits)?);
     let named = format!("remote '{}' ({})", dest.remote.name, storage.describe());
     let (set, manifests) = expand::expand_keeping_manifests(
         &dest,

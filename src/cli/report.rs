@@ -14,6 +14,9 @@ pub fn error(message: &str) {
 /// DVC's exit code for a configuration it refuses to load (`configuration error`).
 pub const CONFIG_ERROR_EXIT: i32 = 251;
 
+/// DVC's exit code for an error it did not expect (its "unexpected error").
+pub const UNEXPECTED_ERROR_EXIT: i32 = 255;
+
 /// Whether `err` is a configuration DVC refuses (see [`config_failure`]): exit 251 even
 /// under `-q`, which prints nothing.
 pub fn is_config_failure(err: &Error) -> bool {
@@ -35,6 +38,15 @@ pub fn config_failure(err: &Error) -> Option<i32> {
             return None;
         }
         error(&format!("configuration error - {}", e.message));
+        if e.learn_more {
+            error(&e.message);
+            eprintln!(
+                "Learn more about configuration settings at <https://man.dvc.org/remote/modify>."
+            );
+            if let Some(remote) = &e.remote {
+                eprintln!("hint: in the options of remote '{remote}'");
+            }
+        }
         return Some(CONFIG_ERROR_EXIT);
     }
     let Error::Config(config) = err else {
@@ -44,11 +56,18 @@ pub fn config_failure(err: &Error) -> Option<i32> {
         return None;
     }
     error(&format!("configuration error - {config}"));
-    if let crate::dvc::config::ConfigError::Invalid { file, .. } = config {
-        eprintln!(
+    match config {
+        crate::dvc::config::ConfigError::Invalid { file, .. } => eprintln!(
             "hint: fix or remove it in {file}: DVC refuses this configuration too \
              (the options each remote type takes: https://dvc.org/doc/command-reference/remote/modify)"
-        );
+        ),
+        crate::dvc::config::ConfigError::Syntax {
+            file,
+            line,
+            configobj: true,
+            ..
+        } => eprintln!("hint: fix line {line} of {file}: DVC cannot parse it either"),
+        _ => {}
     }
     Some(CONFIG_ERROR_EXIT)
 }
@@ -58,6 +77,19 @@ pub fn config_failure(err: &Error) -> Option<i32> {
 pub fn fail(what: &str, err: &Error) -> i32 {
     if let Some(code) = config_failure(err) {
         return code;
+    }
+    if let Error::Storage(e) = err {
+        if e.unexpected {
+            // DVC's words for an exception it did not expect, and its exit code.
+            error(&format!("unexpected error - {}", e.message));
+            eprintln!(
+                "\nHaving any troubles? Hit us up at https://dvc.org/support, we are always happy to help!"
+            );
+            if let Some(hint) = &e.hint {
+                eprintln!("hint: {hint}");
+            }
+            return UNEXPECTED_ERROR_EXIT;
+        }
     }
     if let Error::NoRevisionCollected { warnings, .. } = err {
         // DVC's `failed to collect '<rev>', skipping` for each, before the error.

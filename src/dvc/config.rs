@@ -93,13 +93,15 @@ pub type Settings = BTreeMap<String, String>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A file that cannot be parsed. `message` is configobj's wording, or ours for
-    /// things DVC rejects later.
-    #[error("config file error: {file}: {message}")]
+    /// A file that cannot be parsed. `message` is configobj's wording (`configobj`:
+    /// printed as DVC does, which repeats it, the file going on a hint line), or ours
+    /// for things DVC rejects later (printed with the file).
+    #[error("config file error: {}", syntax_text(.file, .message, *.configobj))]
     Syntax {
         file: String,
         line: usize,
         message: String,
+        configobj: bool,
     },
     #[error("config file error: {}: {source}", path.display())]
     Io {
@@ -121,6 +123,16 @@ pub enum ConfigError {
     /// kind), in DVC's words; `file` is the config file that set it.
     #[error("config file error: {message}")]
     Invalid { message: String, file: String },
+}
+
+/// DVC's `config file error: <configobj's message>: <the same>` (its `ConfigError`
+/// wraps configobj's and prints both); ours name the file.
+fn syntax_text(file: &str, message: &str, configobj: bool) -> String {
+    if configobj {
+        format!("{message}: {message}")
+    } else {
+        format!("{file}: {message}")
+    }
 }
 
 impl ConfigError {
@@ -238,8 +250,14 @@ impl ConfigLevel {
             file: source.clone(),
             line,
             message,
+            configobj: false,
         };
-        let doc = configobj::parse(text).map_err(|e| syntax(e.line, e.message))?;
+        let doc = configobj::parse(text).map_err(|e| ConfigError::Syntax {
+            file: source.clone(),
+            line: e.line,
+            message: e.message,
+            configobj: e.configobj,
+        })?;
         if let Some(entry) = doc.scalars.first() {
             return Err(syntax(
                 entry.line,
@@ -363,6 +381,7 @@ impl ConfigLevel {
                 file: source.clone(),
                 line,
                 message: format!("invalid UTF-8 at line {line}."),
+                configobj: false,
             }
         })?;
         let absolute = if path.is_absolute() {
@@ -1164,9 +1183,10 @@ line'''
         assert!(matches!(err, ConfigError::Syntax { line: 3, .. }));
         assert_eq!(
             err.to_string(),
-            "config file error: .dvc/config: Invalid line ('foo') (matched as neither section \
-             nor keyword) at line 3."
+            "config file error: Invalid line ('foo') (matched as neither section nor keyword) \
+             at line 3.: Invalid line ('foo') (matched as neither section nor keyword) at line 3."
         );
+        assert_eq!(err.file().as_deref(), Some(".dvc/config"));
         let err = ConfigLevel::parse("# c\nremote = x\n", "/r", "f").unwrap_err();
         assert_eq!(
             err.to_string(),

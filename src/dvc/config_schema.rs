@@ -614,11 +614,22 @@ fn in_range(n: f64, min: Option<i64>, max: Option<i64>) -> Result<(), String> {
     Ok(())
 }
 
-/// Python's `int(str)`: surrounding whitespace, a sign, digits with single underscores
-/// between them. (Values too big for i64 are treated as not numbers: DVC would accept
-/// them, and then no count or timeout could use them.)
+/// Python's `int(str)`: surrounding whitespace (what `str.isspace` calls whitespace), a
+/// sign, decimal digits of any script (Unicode category Nd: `٤`, `４`) with single
+/// underscores between them. (Values too big for i64 are treated as not numbers: DVC would
+/// accept them, and then no count or timeout could use them.)
 pub fn py_int(text: &str) -> Option<i64> {
-    let t = text.trim();
+    // CPython first maps each decimal digit to its ASCII one and each space to ' '
+    // (`_PyUnicode_TransformDecimalAndSpaceToASCII`), then parses ASCII.
+    let ascii: String = text
+        .chars()
+        .map(|c| match decimal_value(c) {
+            Some(d) => char::from(b'0' + d),
+            None if py_isspace(c) => ' ',
+            None => c,
+        })
+        .collect();
+    let t = ascii.trim_matches(|c: char| c == ' ' || ('\t'..='\r').contains(&c));
     let (negative, digits) = match t.as_bytes().first()? {
         b'+' => (false, &t[1..]),
         b'-' => (true, &t[1..]),
@@ -629,6 +640,37 @@ pub fn py_int(text: &str) -> Option<i64> {
     }
     let n: i64 = digits.replace('_', "").parse().ok()?;
     Some(if negative { -n } else { n })
+}
+
+/// The first code point (digit zero) of each run of ten Unicode decimal digits
+/// (category Nd), as in the Unicode 14.0 database of DVC's Python 3.11.
+const DECIMAL_ZEROS: &[u32] = &[
+    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+    0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+];
+
+/// Python's `unicodedata.decimal(c)`.
+fn decimal_value(c: char) -> Option<u8> {
+    let cp = u32::from(c);
+    let i = DECIMAL_ZEROS
+        .partition_point(|&zero| zero <= cp)
+        .checked_sub(1)?;
+    let d = cp - DECIMAL_ZEROS[i];
+    (d < 10).then_some(d as u8)
+}
+
+/// Python's `str.isspace` for a non-ASCII character (CPython maps those to ' '; of the
+/// ASCII ones, `int()` then skips only `\t`..`\r` and ' ', not `\x1c`..`\x1f`).
+fn py_isspace(c: char) -> bool {
+    matches!(
+        c,
+        '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
 }
 
 /// Python's `float(str)`: whitespace, `inf`/`nan` in any case, exponents, underscores
@@ -914,6 +956,16 @@ mod tests {
         assert_eq!(py_int(" 12 "), Some(12));
         assert_eq!(py_int("-1_000"), Some(-1000));
         assert_eq!(py_int("1__0"), None);
+        // Any script's decimal digits and any Python whitespace, as `int()` takes them.
+        assert_eq!(py_int("\u{664}"), Some(4));
+        assert_eq!(py_int("\u{ff14}\u{ff12}"), Some(42));
+        assert_eq!(py_int("\u{3000}-1_\u{1d7ce}\u{2003}"), Some(-10));
+        assert_eq!(py_int("\u{a0}7\u{85}"), Some(7));
+        assert_eq!(py_int("\u{1c}7"), None);
+        assert_eq!(py_int("\u{b2}"), None); // superscript two: No, not Nd
+        assert_eq!(py_int("\u{2160}"), None); // Roman numeral one: Nl
+        assert_eq!(py_int("\u{200b}1"), None); // zero-width space is not whitespace
+        assert_eq!(py_int("\u{669}\u{66a}"), None);
         assert_eq!(py_int("1.5"), None);
         assert_eq!(py_int(""), None);
         assert_eq!(py_float("1e3"), Some(1000.0));

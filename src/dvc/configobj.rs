@@ -89,6 +89,9 @@ pub struct ParseError {
     /// 1-based line number.
     pub line: usize,
     pub message: String,
+    /// configobj's own error (DVC prints it, twice); false for what git-dvc refuses
+    /// beyond configobj (nested sections, interpolation, limits).
+    pub configobj: bool,
 }
 
 /// The matcher recurses once per list item or bracket: a line may have at most this
@@ -112,6 +115,7 @@ pub fn parse(text: &str) -> Result<Document, ParseError> {
         errors.push(ParseError {
             line: idx + 1,
             message: format!("{text} at line {}.", idx + 1),
+            configobj: true,
         })
     };
     // configobj's section tree, as far as its errors need it: for each open level
@@ -137,6 +141,7 @@ pub fn parse(text: &str) -> Result<Document, ParseError> {
             return Err(ParseError {
                 line: idx + 1,
                 message,
+                configobj: false,
             });
         }
         if let Some(caps) = PATTERNS.section.match_at(line) {
@@ -234,6 +239,7 @@ pub fn parse(text: &str) -> Result<Document, ParseError> {
                 message: format!(
                     "Parsing failed with several errors.\nFirst error at line {line}."
                 ),
+                configobj: true,
             });
         }
     }
@@ -242,6 +248,7 @@ pub fn parse(text: &str) -> Result<Document, ParseError> {
         return Err(ParseError {
             line,
             message: format!("Nested sections are not supported at line {line}."),
+            configobj: false,
         });
     }
     interpolate(&mut doc)?;
@@ -406,6 +413,7 @@ fn interpolate(doc: &mut Document) -> Result<(), ParseError> {
                     "{message} (in the value of '{}' at line {}).",
                     entry.key, entry.line
                 ),
+                configobj: false,
             };
             let strings = match &mut entry.value {
                 Value::Str(s) => std::slice::from_mut(s),

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::notice::{Notice, Observer, Plan, Transfer, TransferFailure};
 use super::SyncRequest;
@@ -114,7 +115,26 @@ fn fetch_destination(
     outcome: &mut FetchOutcome,
 ) -> Result<(), Error> {
     let jobs = super::jobs_for(&dest.remote, request.jobs);
-    let assessment = fetch::assess(dest, &ctx.cache, &ctx.git.limits())?;
+    let limits = ctx.git.limits();
+    let storage = match storage::open(&dest.remote, &limits) {
+        Ok(storage) => storage,
+        Err(e) if e.unexpected => {
+            // DVC cannot connect (its file system raised as it was made): every object
+            // of the remote fails to download, and the command goes on.
+            for (hash, prov) in &dest.objects {
+                let error = StorageError::new(e.kind, e.message.clone());
+                outcome.failed.push(TransferFailure::object(
+                    &dest.remote.name,
+                    hash,
+                    Some(prov),
+                    error,
+                ));
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let assessment = fetch::assess(dest, Arc::from(storage), &ctx.cache, &limits)?;
     let remote = assessment.remote.name.clone();
     // The manifests that cannot be trusted fail (their directories' files with them);
     // everything else still lands.

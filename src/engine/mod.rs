@@ -318,7 +318,8 @@ pub fn jobs_for(remote: &RemoteConfig, requested: Option<usize>) -> usize {
             remote
                 .options
                 .get("jobs")
-                .and_then(|j| j.parse::<usize>().ok())
+                .and_then(|j| crate::dvc::config_schema::py_int(j))
+                .and_then(|j| usize::try_from(j).ok())
         })
         .unwrap_or_else(|| {
             4 * std::thread::available_parallelism()

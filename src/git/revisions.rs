@@ -41,14 +41,12 @@ pub fn select(repo: &GitRepo, selection: &RevisionSelection) -> Result<Vec<Revis
     let local = repo.local();
     let mut found = RevisionCollector::default();
 
-    if selection.all_branches {
-        for (name, oid) in refs_with_prefix(&local, "refs/heads/")? {
-            found.add(&local, oid, name)?;
-        }
-    }
-    if selection.all_tags {
-        for (name, oid) in refs_with_prefix(&local, "refs/tags/")? {
-            found.add(&local, oid, name)?;
+    // DVC's order (`iter_revs`): the revisions named, then all commits (named by their
+    // full id; `-A` makes DVC skip `-a`/`-T`, whose commits it holds anyway), else the
+    // branches and the tags. A commit met again adds its name (`main,v1`).
+    for spec in &selection.revs {
+        for (oid, label) in resolve_spec(&local, spec)? {
+            found.add(&local, oid, label)?;
         }
     }
     if selection.all_commits {
@@ -64,12 +62,18 @@ pub fn select(repo: &GitRepo, selection: &RevisionSelection) -> Result<Vec<Revis
             }
         }
         for commit in walk(&local, tips, Vec::new())? {
-            found.add(&local, commit, short(&commit))?;
+            found.add(&local, commit, commit.to_string())?;
         }
-    }
-    for spec in &selection.revs {
-        for (oid, label) in resolve_spec(&local, spec)? {
-            found.add(&local, oid, label)?;
+    } else {
+        if selection.all_branches {
+            for (name, oid) in refs_with_prefix(&local, "refs/heads/")? {
+                found.add(&local, oid, name)?;
+            }
+        }
+        if selection.all_tags {
+            for (name, oid) in refs_with_prefix(&local, "refs/tags/")? {
+                found.add(&local, oid, name)?;
+            }
         }
     }
     Ok(found.revisions)
@@ -247,7 +251,18 @@ impl RevisionCollector {
         let Some(commit) = peel_to_commit(repo, oid)? else {
             return Ok(());
         };
+        let label = label
+            .strip_prefix("refs/heads/")
+            .or_else(|| label.strip_prefix("refs/tags/"))
+            .map(str::to_string)
+            .unwrap_or(label);
         if !self.seen.insert(commit) {
+            // DVC groups the names of one commit: `','.join(names)`, each once.
+            if let Some(known) = self.revisions.iter_mut().find(|r| r.commit == commit) {
+                if !known.label.split(',').any(|name| name == label) {
+                    known.label = format!("{},{label}", known.label);
+                }
+            }
             return Ok(());
         }
         let tree = match self.trees.get(&commit) {
@@ -255,11 +270,6 @@ impl RevisionCollector {
             None => root_tree(repo, commit)?,
         };
         self.trees.insert(commit, tree);
-        let label = label
-            .strip_prefix("refs/heads/")
-            .or_else(|| label.strip_prefix("refs/tags/"))
-            .map(str::to_string)
-            .unwrap_or(label);
         self.revisions.push(Revision {
             commit,
             tree,

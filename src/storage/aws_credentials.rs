@@ -82,6 +82,11 @@ impl SharedFiles {
         Some(out)
     }
 
+    /// Whether botocore's profile map has `profile` (a section of either file).
+    pub fn has_profile(&self, profile: &str) -> bool {
+        self.merged(profile).is_some()
+    }
+
     fn keys_in(values: Option<&HashMap<String, String>>) -> Option<Credential> {
         let values = values?;
         let get = |k: &str| values.get(k).filter(|v| !v.is_empty()).cloned();

@@ -63,6 +63,13 @@ pub struct StorageError {
     /// A remote configuration DVC refuses too (its `ConfigError`): commands stop with
     /// DVC's "configuration error" and exit code 251.
     pub config: bool,
+    /// `config` in DVC's own words (a remote library's `ConfigError`): DVC prints the
+    /// message twice, the second time with "Learn more about configuration settings".
+    pub learn_more: bool,
+    /// What DVC reports as an "unexpected error" (exit 255), in its words.
+    pub unexpected: bool,
+    /// git-dvc's line after DVC's (`hint: …`); boxed, as it is rare and errors stay small.
+    pub hint: Option<Box<String>>,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -76,6 +83,9 @@ impl StorageError {
             key: None,
             status: None,
             config: false,
+            learn_more: false,
+            unexpected: false,
+            hint: None,
             source: None,
         }
     }
@@ -88,6 +98,29 @@ impl StorageError {
         );
         e.config = true;
         e
+    }
+
+    /// A remote option combination DVC's remote library refuses, `message` in its words
+    /// (printed as DVC prints its `ConfigError`).
+    pub fn dvc_config(remote: &str, message: impl Into<String>) -> StorageError {
+        let mut e = StorageError::new(ErrorKind::Other, message);
+        e.config = true;
+        e.learn_more = true;
+        e.remote = Some(remote.to_string());
+        e
+    }
+
+    /// A failure DVC reports as an "unexpected error" (exit 255), `message` in its words.
+    pub fn unexpected(message: impl Into<String>) -> StorageError {
+        let mut e = StorageError::new(ErrorKind::Other, message);
+        e.unexpected = true;
+        e
+    }
+
+    /// git-dvc's hint, printed after DVC's lines.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> StorageError {
+        self.hint = Some(Box::new(hint.into()));
+        self
     }
 
     /// Records which remote and key the failure was about.
@@ -338,7 +371,8 @@ pub fn option_seconds(
     let seconds = if fraction {
         v.parse::<f64>().ok()
     } else {
-        v.parse::<u64>().ok().map(|s| s as f64)
+        // As DVC's schema reads an int (`٤` is 4).
+        crate::dvc::config_schema::py_int(v).map(|s| s as f64)
     };
     match seconds {
         Some(s) if s.is_finite() && s >= min && s <= MAX_TIMEOUT_SECS => {

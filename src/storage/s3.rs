@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `endpointurl` | the server (`http://127.0.0.1:9000`); path-style addressing; else, as botocore: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url` (or its `services` section's `s3`) in the config file |
 //! | `region` | else `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile's `region` in the config file, `us-east-1`; without `region`, `AWS_REGION` and `endpointurl`, the bucket's own region is asked first (below) |
-//! | `profile` | the named profile of the shared files; as in botocore, an explicit profile also shuts out the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` environment (`AWS_PROFILE` does not) |
+//! | `profile` | the named profile of the shared files (one neither file has stops the command, as botocore); as in botocore, an explicit profile also shuts out the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` environment (`AWS_PROFILE` does not) |
 //! | `access_key_id`, `secret_access_key`, `session_token` | static credentials, tried first |
 //! | `credentialpath`, `configpath` | the shared credentials / config files, unless `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE` is set (DVC only sets those when unset) |
 //! | `use_ssl` | `false`: plain HTTP to the default endpoint (or an `endpointurl` without scheme) |
@@ -16,7 +16,7 @@
 //! | `allow_anonymous_login` | unsigned requests |
 //! | `read_timeout`, `connect_timeout` | seconds |
 //! | `listobjects` | deprecated and ignored, as in DVC |
-//! | `grant_*` | refused: git-dvc cannot send them |
+//! | `grant_*` | refused: git-dvc cannot send them (with `acl`, refused in DVC's words, as DVC refuses the pair) |
 //! | `cache_regions` | DVC's schema takes no value from a file for it (`expected bool`); its default applies |
 //!
 //! Region discovery (`cache_regions`, on by default in dvc-s3): when the remote names
@@ -92,6 +92,9 @@ pub struct S3Settings {
     /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set (used unless the remote
     /// names a profile).
     pub env_keys: bool,
+    /// A profile named by the remote or the environment that neither AWS file has (its
+    /// name, and our hint): botocore stops on it.
+    pub missing_profile: Option<(String, String)>,
 }
 
 fn config_error(remote: &RemoteConfig, message: String) -> StorageError {
@@ -104,6 +107,26 @@ impl S3Settings {
         remote: &RemoteConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<S3Settings, StorageError> {
+        // dvc-s3's checks, in its order and words.
+        if option_str(remote, "sse_customer_key").is_some()
+            && option_str(remote, "sse_kms_key_id").is_some()
+        {
+            return Err(StorageError::dvc_config(
+                &remote.name,
+                "`sse_kms_key_id` and `sse_customer_key` AWS S3 config options are mutually \
+                 exclusive",
+            ));
+        }
+        if option_str(remote, "acl").is_some()
+            && UNSUPPORTED
+                .iter()
+                .any(|key| option_str(remote, key).is_some())
+        {
+            return Err(StorageError::dvc_config(
+                &remote.name,
+                "`acl` and `grant_*` AWS S3 config options are mutually exclusive",
+            ));
+        }
         for key in UNSUPPORTED {
             if remote.options.contains_key(*key) {
                 return Err(config_error(
@@ -116,7 +139,11 @@ impl S3Settings {
         let use_ssl = option_bool(remote, "use_ssl")?.unwrap_or(true);
         let own_profile = option_str(remote, "profile").map(str::to_string);
         let profile_explicit = own_profile.is_some();
-        let profile = own_profile.or_else(|| env("AWS_PROFILE").filter(|p| !p.is_empty()));
+        // botocore's `profile` variable: `AWS_DEFAULT_PROFILE`, then `AWS_PROFILE`; set
+        // but empty still names a profile (one no file has).
+        let env_profile = env("AWS_DEFAULT_PROFILE").or_else(|| env("AWS_PROFILE"));
+        let named_profile = own_profile.clone().or_else(|| env_profile.clone());
+        let profile = own_profile.or_else(|| env_profile.filter(|p| !p.is_empty()));
         // DVC does `os.environ.setdefault(...)` with these: the variables win.
         let set = |var: &str| env(var).filter(|v| !v.is_empty());
         let credentials_file = set("AWS_SHARED_CREDENTIALS_FILE")
@@ -143,6 +170,25 @@ impl S3Settings {
             config: read(config_file.clone(), "config"),
             credentials: read(credentials_file.clone(), "credentials"),
         };
+        // botocore stops on a profile named (by the remote or the environment) that
+        // neither file has, whatever other credentials there are ([`open`] says so).
+        let missing_profile = named_profile
+            .filter(|name| !shared.has_profile(name))
+            .map(|name| {
+                let by = if profile_explicit {
+                    format!("remote '{}'", remote.name)
+                } else if env("AWS_DEFAULT_PROFILE").is_some() {
+                    "AWS_DEFAULT_PROFILE".to_string()
+                } else {
+                    "AWS_PROFILE".to_string()
+                };
+                let hint = format!(
+                    "profile '{name}' (named by {by}) is in neither {} nor {}",
+                    files_in_use[0].as_deref().unwrap_or("~/.aws/config"),
+                    files_in_use[1].as_deref().unwrap_or("~/.aws/credentials"),
+                );
+                (name, hint)
+            });
         let shared_config = &shared.config;
         let profile_name = profile.as_deref().unwrap_or("default");
         let endpoint = option_str(remote, "endpointurl")
@@ -180,14 +226,6 @@ impl S3Settings {
             option_str(remote, "sse_customer_key"),
         ) {
             (alg, Some(key)) => {
-                if option_str(remote, "sse_kms_key_id").is_some() {
-                    return Err(config_error(
-                        remote,
-                        "`sse_kms_key_id` and `sse_customer_key` AWS S3 config options are \
-                         mutually exclusive"
-                            .to_string(),
-                    ));
-                }
                 let key = base64::engine::general_purpose::STANDARD
                     .decode(key.trim())
                     .map_err(|_| {
@@ -246,6 +284,7 @@ impl S3Settings {
             profile_plan: Some(profile_plan),
             sts: Some(sts),
             env_keys,
+            missing_profile,
         })
     }
 
@@ -556,6 +595,13 @@ fn bucket_region(http: &HttpSettings, url: &str) -> Result<Option<String>, Stora
 
 pub fn open(remote: &RemoteConfig) -> Result<ObjectStore, StorageError> {
     let mut settings = S3Settings::from_remote(remote, &|k| std::env::var(k).ok())?;
+    if let Some((name, hint)) = &settings.missing_profile {
+        // botocore's ProfileNotFound, which DVC does not expect.
+        return Err(StorageError::unexpected(format!(
+            "The config profile ({name}) could not be found"
+        ))
+        .with_hint(hint.clone()));
+    }
     if let Some(refusal) = settings.profile_refusal() {
         return Err(config_error(remote, refusal.to_string()));
     }
@@ -784,6 +830,19 @@ mod tests {
         // An algorithm without a key would make S3 refuse every upload.
         let r = remote("s3://b", &[("sse_customer_algorithm", "AES256")]);
         assert!(S3Settings::from_remote(&r, &no_env).is_err());
+        // A named profile no file has is noted (and `open` stops on it), even with keys.
+        let r = remote(
+            "s3://b",
+            &[
+                ("profile", "nosuch"),
+                ("access_key_id", "a"),
+                ("secret_access_key", "b"),
+            ],
+        );
+        let s = S3Settings::from_remote(&r, &no_env).unwrap();
+        assert_eq!(s.missing_profile.unwrap().0, "nosuch");
+        let s = S3Settings::from_remote(&remote("s3://b", &[]), &no_env).unwrap();
+        assert_eq!(s.missing_profile, None);
         // SSE-C and KMS exclude each other, in DVC's words.
         let r = remote(
             "s3://b",

@@ -110,16 +110,22 @@ impl SshSettings {
         let (host, url_user, url_port, path) = (parsed.host, parsed.user, parsed.port, parsed.path);
         let port = match option_str(remote, "port") {
             Some(p) => Some(
-                p.parse::<u16>()
-                    .map_err(|_| config_error(remote, format!("port '{p}' is not a number")))?,
+                crate::dvc::config_schema::py_int(p)
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| config_error(remote, format!("port '{p}' is not a number")))?,
             ),
             None => url_port,
         };
         let timeout = super::option_seconds(remote, "timeout", false)?;
         let max_sessions = match option_str(remote, "max_sessions") {
-            Some(m) => Some(m.parse::<usize>().ok().filter(|m| *m > 0).ok_or_else(|| {
-                config_error(remote, format!("max_sessions '{m}' is not a count"))
-            })?),
+            Some(m) => Some(
+                crate::dvc::config_schema::py_int(m)
+                    .and_then(|m| usize::try_from(m).ok())
+                    .filter(|m| *m > 0)
+                    .ok_or_else(|| {
+                        config_error(remote, format!("max_sessions '{m}' is not a count"))
+                    })?,
+            ),
             None => None,
         };
         if option_bool(remote, "gss_auth")? == Some(true) {
@@ -290,7 +296,8 @@ pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
     let jobs = remote
         .options
         .get("jobs")
-        .and_then(|j| j.parse::<usize>().ok())
+        .and_then(|j| crate::dvc::config_schema::py_int(j))
+        .and_then(|j| usize::try_from(j).ok())
         .unwrap_or(usize::MAX);
     let max = settings
         .max_sessions

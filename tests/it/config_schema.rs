@@ -84,7 +84,45 @@ const CASES: &[(&str, &str, &str)] = &[
         "['remote \"r\"']\n    url = @STORE@\n    shared = GROUP\n    jobs = x\n    sse = y\n",
         "",
     ),
+    // configobj's own errors: DVC prints the message twice, the file goes on our hint.
+    (
+        "a duplicate section",
+        "['remote \"r\"']\n    url = @STORE@\n[core]\n    no_scm = true\n",
+        "",
+    ),
+    (
+        "a duplicate key",
+        "['remote \"r\"']\n    url = @STORE@\n    url = @STORE@\n",
+        "",
+    ),
+    (
+        "a line that is neither section nor key",
+        "['remote \"r\"']\n    url = @STORE@\nfoo\n",
+        "",
+    ),
+    (
+        "several bad lines",
+        "['remote \"r\"']\n    url = @STORE@\nfoo\n[x\n",
+        "",
+    ),
+    (
+        "a duplicate section in config.local",
+        "['remote \"r\"']\n    url = @STORE@\n",
+        "[core]\n[core]\n",
+    ),
+    (
+        "a zero in full-width digits",
+        "['remote \"r\"']\n    url = @STORE@\n    jobs = \u{ff10}\n",
+        "",
+    ),
     // Accepted by both.
+    (
+        "counts in other scripts' digits, as Python's int() reads them",
+        "['remote \"r\"']\n    url = @STORE@\n    jobs = \u{664}\n['remote \"s\"']\n    \
+         url = @STORE@\n    jobs = \u{ff14}\n['remote \"t\"']\n    url = @STORE@\n    \
+         jobs = +1_0\n",
+        "",
+    ),
     (
         "shared in any case, deprecated keys, unknown feature keys",
         "['remote \"r\"']\n    url = @STORE@\n    shared = Group\n    no_traverse = true\n\
@@ -177,6 +215,53 @@ fn every_command_stops_on_a_config_dvc_refuses() {
     repo.try_dvc(&["push"]).assert_code(251);
 }
 
+/// Option combinations DVC's S3 library refuses (its `ConfigError`): DVC's three lines
+/// (the message twice, then "Learn more …") and exit 251, side by side, before any request
+/// (the endpoint is a closed port). Our hint comes after.
+#[test]
+fn s3_option_conflicts_are_dvcs() {
+    let env = TestEnv::new();
+    for (i, options) in [
+        "    sse_kms_key_id = abc\n    sse_customer_key = AAEC\n",
+        "    acl = private\n    grant_read = id=someone\n",
+        // DVC checks SSE first.
+        "    acl = private\n    grant_read = id=x\n    sse_customer_key = AAEC\n    \
+         sse_kms_key_id = abc\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let repo = env.dvc_repo(&format!("case{i}"));
+        repo.dvc_add_file("data.txt", "data\n");
+        repo.write(
+            ".dvc/config",
+            format!(
+                "[core]\n    remote = r\n['remote \"r\"']\n    url = s3://bkt/p\n    \
+                 endpointurl = http://127.0.0.1:9\n{options}"
+            ),
+        );
+        for args in [&["push"][..], &["status", "-c"]] {
+            let theirs = repo.try_dvc(args);
+            let ours = repo.try_git_dvc(args);
+            theirs.assert_code(251);
+            ours.assert_code(251);
+            let dvc_lines: Vec<&str> = theirs.stderr.lines().collect();
+            assert_eq!(dvc_lines.len(), 3, "{}", theirs.describe());
+            assert!(
+                dvc_lines[0].contains("mutually exclusive"),
+                "{}",
+                theirs.describe()
+            );
+            let our_lines: Vec<&str> = ours.stderr.lines().collect();
+            assert_eq!(our_lines[..3], dvc_lines[..], "{options}{args:?}");
+            assert_eq!(
+                our_lines.get(3),
+                Some(&"hint: in the options of remote 'r'")
+            );
+        }
+    }
+}
+
 /// A revision whose committed `.dvc/config` DVC refuses: `push -T` skips it with DVC's
 /// warning, `status -c -T` stops with DVC's error.
 #[test]
@@ -229,6 +314,34 @@ fn a_revision_whose_config_dvc_refuses_fails_to_collect() {
                 data['remote']['r']['bogus']";
     theirs.assert_stderr_contains(line);
     ours.assert_stderr_contains(line);
+
+    // `-A` names each commit by its full id (and leaves `-a`/`-T` out); a commit met by
+    // several names is named by all (`br,bad`), as DVC does.
+    repo.git(&["branch", "br", "bad"]);
+    let full = repo.rev_parse("bad");
+    for (args, name) in [
+        (&["push", "-A"][..], full.as_str()),
+        (&["status", "-c", "-A"], full.as_str()),
+        (&["push", "-a", "-A"], full.as_str()),
+        (&["push", "-a", "-T"], "br,bad"),
+    ] {
+        let theirs = repo.try_dvc(args);
+        let ours = repo.try_git_dvc(args);
+        assert_eq!(ours.code(), theirs.code(), "{args:?}");
+        let collect = |r: &Run| {
+            r.stderr
+                .lines()
+                .filter(|l| l.to_lowercase().contains("failed to collect"))
+                .map(|l| l.split('\'').nth(1).unwrap_or(l).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(collect(&ours), collect(&theirs), "{args:?}");
+        assert!(
+            collect(&ours).first().map(String::as_str) == Some(name),
+            "{args:?}: {}",
+            ours.describe()
+        );
+    }
 }
 
 /// The server refuses a storage config DVC would refuse (fail closed: nothing is routed by

@@ -248,3 +248,107 @@ fn a_credential_process_from_a_file_in_the_repository_never_runs() {
         assert!(!marker.exists(), "{args:?}: the command ran");
     }
 }
+
+/// A profile that neither AWS file has, named by the remote, `AWS_PROFILE` or
+/// `AWS_DEFAULT_PROFILE` (botocore's first): `push` and `status -c` stop with botocore's
+/// words as DVC's "unexpected error" (exit 255), whatever other keys there are; `fetch`
+/// fails its downloads (exit 1). Side by side with DVC, no server needed.
+#[test]
+fn a_profile_no_file_has_stops_as_in_dvc() {
+    let env = TestEnv::new();
+    let repo = env.dvc_repo("repo");
+    remotes::sample_data(&repo, 1);
+    let aws = env.mkdir("aws");
+    std::fs::write(
+        aws.join("credentials"),
+        "[there]\naws_access_key_id = a\naws_secret_access_key = b\n",
+    )
+    .unwrap();
+    let files = [
+        ("AWS_CONFIG_FILE", aws.join("config").display().to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            aws.join("credentials").display().to_string(),
+        ),
+    ];
+    let run = |program: &std::path::Path, args: &[&str], vars: &[(&str, &str)]| {
+        let mut cmd = repo.env.command(program, &repo.dir);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(files.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(vars.iter().copied())
+            .args(args);
+        run_command(cmd, Duration::from_secs(120))
+    };
+    let base = [
+        ("endpointurl", "http://127.0.0.1:9"),
+        ("region", "us-east-1"),
+    ];
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Pairs, Pairs); 4] = [
+        (&[("profile", "nosuch")], &[("AWS_PROFILE", "there")]),
+        (
+            &[],
+            &[
+                ("AWS_PROFILE", "nosuch"),
+                ("AWS_ACCESS_KEY_ID", "k"),
+                ("AWS_SECRET_ACCESS_KEY", "s"),
+            ],
+        ),
+        (
+            &[],
+            &[("AWS_DEFAULT_PROFILE", "nosuch"), ("AWS_PROFILE", "there")],
+        ),
+        (
+            &[
+                ("profile", "nosuch"),
+                ("access_key_id", "k"),
+                ("secret_access_key", "s"),
+            ],
+            &[],
+        ),
+    ];
+    for (options, vars) in cases {
+        let mut all = base.to_vec();
+        all.extend_from_slice(options);
+        set_remote(&repo, "s3://bucket/prefix", &all);
+        for args in [&["push"][..], &["status", "-c"]] {
+            let theirs = run(&dvc3_bin(), args, vars);
+            let ours = run(&git_dvc_bin(), args, vars);
+            theirs.assert_code(255);
+            ours.assert_code(255);
+            let lines = theirs.stderr.lines().count();
+            assert!(
+                theirs.stderr.starts_with(
+                    "ERROR: unexpected error - The config profile (nosuch) could not be found\n"
+                ),
+                "{}",
+                theirs.describe()
+            );
+            assert!(
+                ours.stderr.starts_with(&theirs.stderr),
+                "{options:?} {vars:?} {args:?}\nours: {}\nDVC: {}",
+                ours.describe(),
+                theirs.describe()
+            );
+            let rest: Vec<&str> = ours.stderr.lines().skip(lines).collect();
+            assert!(
+                rest.len() == 1 && rest[0].starts_with("hint: profile 'nosuch'"),
+                "{}",
+                ours.describe()
+            );
+        }
+        let theirs = run(&dvc3_bin(), &["fetch"], vars);
+        let ours = run(&git_dvc_bin(), &["fetch"], vars);
+        theirs.assert_code(1);
+        ours.assert_code(1);
+        for r in [&theirs, &ours] {
+            r.assert_stderr_contains("The config profile (nosuch) could not be found");
+            r.assert_stderr_contains("ERROR: failed to fetch data from the cloud - ");
+        }
+    }
+}
