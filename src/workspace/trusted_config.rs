@@ -10,7 +10,9 @@
 //! config, or the user's own `git dvc pull`/`git dvc fetch`.
 //!
 //! The record lives in the per-work-tree git directory (`$GIT_DIR/dvc/trusted-config`),
-//! where no checkout can write: a file committed under `.dvc/tmp/` cannot forge it.
+//! where no checkout can write: a file committed under `.dvc/tmp/` cannot forge it. A new
+//! linked work tree starts from the main work tree's record, so `git worktree add` of
+//! someone's branch does not make that branch's config trusted either.
 
 use std::fs;
 use std::path::{Path, PathBuf};

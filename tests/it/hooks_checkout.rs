@@ -716,3 +716,38 @@ fn later_moves_on_a_repointed_branch_do_not_fetch_from_it_either() {
     git(&clone, &["checkout", "elsewhere-data"]);
     assert_eq!(clone.read("moved.txt"), b"only in the other storage\n");
 }
+
+/// `git worktree add` of a branch whose config points the remote elsewhere: the new work
+/// tree starts from the main work tree's trusted config, so its hook does not fetch from
+/// the branch's remote either.
+#[test]
+fn a_worktree_of_a_repointed_branch_does_not_fetch_from_it() {
+    let env = world();
+    let clone = clone_with_hooks(&env, "clone");
+    clone.git_dvc(&["pull"]);
+    git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
+    clone.write(
+        ".dvc/config",
+        "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../elsewhere\n",
+    );
+    let oid = clone.dvc_add_file("moved.txt", "only in the other storage\n");
+    clone.commit_all("the remote moves");
+    let rel = object_rel_path(&oid, false);
+    fs::create_dir_all(env.path("elsewhere").join(&rel).parent().unwrap()).unwrap();
+    fs::copy(
+        clone.cache_object(&oid, false),
+        env.path("elsewhere").join(&rel),
+    )
+    .unwrap();
+    git(&clone, &["checkout", "-q", "main"]);
+
+    let wt = env.path("wt");
+    let run = git(
+        &clone,
+        &["worktree", "add", wt.to_str().unwrap(), "elsewhere"],
+    );
+    run.assert_stderr_contains("did not ask the remote");
+    let wt = env.repo_at(wt);
+    assert!(!wt.path("moved.txt").exists());
+    assert!(!wt.cache_object(&oid, false).exists(), "nothing fetched");
+}

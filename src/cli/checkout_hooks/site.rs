@@ -149,7 +149,18 @@ impl Site {
         let from = match (self.before(kind), recorded) {
             (Some(before), _) => before,
             (None, Some(Some(commit))) => self.known(commit).unwrap_or(self.head),
-            (None, _) => self.head,
+            (None, _) => {
+                // A new linked work tree (`git worktree add ../x their-branch`): the
+                // main work tree's trust, not the branch's own config.
+                let common = repo.common_dir();
+                if common != self.git.git_dir() {
+                    if let Some(config) = trusted_config::read(common) {
+                        let _ = trusted_config::write(self.git.git_dir(), config);
+                        return;
+                    }
+                }
+                self.head
+            }
         };
         if let Ok(config) = committed_config(&repo, from, &self.project) {
             let _ = trusted_config::write(self.git.git_dir(), config);
