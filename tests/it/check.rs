@@ -164,7 +164,8 @@ fn all_branches_tags_and_commits() {
     assert!(!run.stderr.contains("side.txt"), "{}", run.describe());
     let run = repo.try_git_dvc(&["check", "-A"]);
     run.assert_code(1);
-    run.assert_stderr_contains(&format!("main.txt@{} ({old})", short(&old_commit)))
+    // `-A` names every commit by its full id, as DVC's `-A` does.
+    run.assert_stderr_contains(&format!("main.txt@{old_commit} ({old})"))
         .assert_stderr_contains("side.txt@")
         .assert_stderr_contains("tagged.txt@");
 
