@@ -18,6 +18,18 @@ pub fn temp_name() -> String {
     )
 }
 
+/// Writes `bytes` to `path` under a temporary name beside it, then renames: readers see
+/// the old file or the new one, never half of one. Makes the directory first.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("a file has a directory");
+    fs::create_dir_all(dir)?;
+    let temp = dir.join(temp_name());
+    fs::write(&temp, bytes)?;
+    fs::rename(&temp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temp);
+    })
+}
+
 const TEMP_PREFIX: &str = "git-dvc-";
 /// Temporary files older than this are leftovers whoever wrote them (DVC's included).
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);

@@ -97,10 +97,11 @@ impl ParsedCache {
     /// Writes the file when this run learned something (temporary name, then rename).
     /// Best effort: a cache that cannot be written only costs the next run its parses.
     pub fn save(self) {
-        if !self.added || self.entries.len() > MAX_ENTRIES {
-            if self.entries.len() > MAX_ENTRIES {
-                let _ = fs::remove_file(&self.path);
-            }
+        if self.entries.len() > MAX_ENTRIES {
+            let _ = fs::remove_file(&self.path);
+            return;
+        }
+        if !self.added {
             return;
         }
         let entries: Vec<Entry> = self
@@ -111,20 +112,11 @@ impl ParsedCache {
         let Ok(body) = serde_json::to_vec(&entries) else {
             return;
         };
-        let Some(dir) = self.path.parent() else {
-            return;
-        };
-        if fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        let temp = dir.join(crate::temp_files::temp_name());
         let mut bytes = Vec::with_capacity(self.header.len() + 1 + body.len());
         bytes.extend_from_slice(self.header.as_bytes());
         bytes.push(b'\n');
         bytes.extend_from_slice(&body);
-        if fs::write(&temp, &bytes).is_err() || fs::rename(&temp, &self.path).is_err() {
-            let _ = fs::remove_file(&temp);
-        }
+        let _ = crate::temp_files::replace_file(&self.path, &bytes);
     }
 }
 

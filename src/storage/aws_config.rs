@@ -20,6 +20,23 @@ pub struct AwsConfigFile {
     sections: HashMap<String, Section>,
 }
 
+/// botocore's `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the profile's
+/// `ignore_configured_endpoint_urls`): the configured endpoints (variables, config file)
+/// are not used, for S3 and STS alike.
+pub fn configured_endpoints_ignored(
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &AwsConfigFile,
+    profile: &str,
+) -> bool {
+    env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .or_else(|| {
+            config
+                .profile_value(profile, "ignore_configured_endpoint_urls")
+                .map(str::to_string)
+        })
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 impl AwsConfigFile {
     /// The file at `path`; a missing or unreadable file reads as empty, as in botocore.
     pub fn read(path: &Path) -> AwsConfigFile {

@@ -406,13 +406,7 @@ impl StsSettings {
         region: Option<&str>,
     ) -> std::result::Result<StsSettings, String> {
         let set = |k: &str| env(k).filter(|v| !v.is_empty());
-        let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .or_else(|| {
-                config
-                    .profile_value(profile, "ignore_configured_endpoint_urls")
-                    .map(str::to_string)
-            })
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let ignore = super::aws_config::configured_endpoints_ignored(env, config, profile);
         let configured = (!ignore)
             .then(|| {
                 set("AWS_ENDPOINT_URL_STS")

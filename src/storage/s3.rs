@@ -540,13 +540,7 @@ fn configured_endpoint(
     config: &AwsConfigFile,
     profile: &str,
 ) -> Option<String> {
-    let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .or_else(|| {
-            config
-                .profile_value(profile, "ignore_configured_endpoint_urls")
-                .map(str::to_string)
-        })
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let ignore = super::aws_config::configured_endpoints_ignored(env, config, profile);
     if ignore {
         return None;
     }

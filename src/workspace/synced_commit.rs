@@ -40,18 +40,11 @@ pub fn read(dvc_dir: &Path) -> Option<Option<GitOid>> {
 /// Records `commit`, or that the data follows no known commit (`None`: the next hook
 /// checks out everything). Temporary name, then rename.
 pub fn write(dvc_dir: &Path, commit: Option<GitOid>) -> std::io::Result<()> {
-    let path = path(dvc_dir);
-    let dir = path.parent().expect("the record has a directory");
-    fs::create_dir_all(dir)?;
-    let temp = dir.join(crate::temp_files::temp_name());
     let text = match commit {
         Some(commit) => format!("{commit}\n"),
         None => "unknown\n".to_string(),
     };
-    fs::write(&temp, text)?;
-    fs::rename(&temp, &path).inspect_err(|_| {
-        let _ = fs::remove_file(&temp);
-    })
+    crate::temp_files::replace_file(&path(dvc_dir), text.as_bytes())
 }
 
 /// Forgets the record (the data follows no commit, or nobody keeps it current).

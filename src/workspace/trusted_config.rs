@@ -42,18 +42,11 @@ pub fn write(git_dir: &Path, config: Option<GitOid>) -> std::io::Result<()> {
     if read(git_dir) == Some(config) {
         return Ok(());
     }
-    let path = path(git_dir);
-    let dir = path.parent().expect("the record has a directory");
-    fs::create_dir_all(dir)?;
-    let temp = dir.join(crate::temp_files::temp_name());
     let text = match config {
         Some(oid) => format!("{oid}\n"),
         None => "none\n".to_string(),
     };
-    fs::write(&temp, text)?;
-    fs::rename(&temp, &path).inspect_err(|_| {
-        let _ = fs::remove_file(&temp);
-    })
+    crate::temp_files::replace_file(&path(git_dir), text.as_bytes())
 }
 
 #[cfg(test)]

@@ -633,6 +633,22 @@ fn a_subdirectory_project_follows_branch_switches() {
     assert_eq!(ml.read("data.txt"), b"version 1\n");
 }
 
+/// Points remote `r` of the work tree's `.dvc/config` at `../../elsewhere` (the test
+/// environment's `elsewhere` directory).
+fn repoint_remote(clone: &Repo<'_>) {
+    clone.write(
+        ".dvc/config",
+        "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../elsewhere\n",
+    );
+}
+
+/// Copies the cache object `oid` into the `elsewhere` storage.
+fn store_elsewhere(env: &TestEnv, clone: &Repo<'_>, oid: &str) {
+    let target = env.path("elsewhere").join(object_rel_path(oid, false));
+    fs::create_dir_all(target.parent().unwrap()).unwrap();
+    fs::copy(clone.cache_object(oid, false), target).unwrap();
+}
+
 /// A branch whose `.dvc/config` points the remote elsewhere: checking it out must not send
 /// requests (and credentials) there by itself. The hook checks out from the cache, says
 /// why it did not fetch, and fetches once `dvc.trustCommittedRemotes` says so.
@@ -642,19 +658,10 @@ fn a_checkout_that_repoints_the_remote_does_not_fetch_from_it() {
     let clone = clone_with_hooks(&env, "clone");
     clone.git_dvc(&["pull"]);
     git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
-    clone.write(
-        ".dvc/config",
-        "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../elsewhere\n",
-    );
+    repoint_remote(&clone);
     let oid = clone.dvc_add_file("moved.txt", "only in the other storage\n");
     clone.commit_all("the remote moves");
-    let rel = object_rel_path(&oid, false);
-    fs::create_dir_all(env.path("elsewhere").join(&rel).parent().unwrap()).unwrap();
-    fs::copy(
-        clone.cache_object(&oid, false),
-        env.path("elsewhere").join(&rel),
-    )
-    .unwrap();
+    store_elsewhere(&env, &clone, &oid);
     remove_object(&clone.cache_dir(), &oid);
     fs::remove_file(clone.path("moved.txt")).unwrap();
     git(&clone, &["checkout", "-q", "main"]);
@@ -681,21 +688,12 @@ fn later_moves_on_a_repointed_branch_do_not_fetch_from_it_either() {
     let clone = clone_with_hooks(&env, "clone");
     clone.git_dvc(&["pull"]);
     git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
-    clone.write(
-        ".dvc/config",
-        "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../elsewhere\n",
-    );
+    repoint_remote(&clone);
     clone.commit_all("the remote moves, nothing else");
     git(&clone, &["checkout", "-q", "-b", "elsewhere-data"]);
     let oid = clone.dvc_add_file("moved.txt", "only in the other storage\n");
     clone.commit_all("data in the other storage");
-    let rel = object_rel_path(&oid, false);
-    fs::create_dir_all(env.path("elsewhere").join(&rel).parent().unwrap()).unwrap();
-    fs::copy(
-        clone.cache_object(&oid, false),
-        env.path("elsewhere").join(&rel),
-    )
-    .unwrap();
+    store_elsewhere(&env, &clone, &oid);
     let forget = || {
         remove_object(&clone.cache_dir(), &oid);
         let _ = fs::remove_file(clone.path("moved.txt"));
@@ -726,19 +724,10 @@ fn a_worktree_of_a_repointed_branch_does_not_fetch_from_it() {
     let clone = clone_with_hooks(&env, "clone");
     clone.git_dvc(&["pull"]);
     git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
-    clone.write(
-        ".dvc/config",
-        "[core]\n    remote = r\n['remote \"r\"']\n    url = ../../elsewhere\n",
-    );
+    repoint_remote(&clone);
     let oid = clone.dvc_add_file("moved.txt", "only in the other storage\n");
     clone.commit_all("the remote moves");
-    let rel = object_rel_path(&oid, false);
-    fs::create_dir_all(env.path("elsewhere").join(&rel).parent().unwrap()).unwrap();
-    fs::copy(
-        clone.cache_object(&oid, false),
-        env.path("elsewhere").join(&rel),
-    )
-    .unwrap();
+    store_elsewhere(&env, &clone, &oid);
     git(&clone, &["checkout", "-q", "main"]);
 
     let wt = env.path("wt");

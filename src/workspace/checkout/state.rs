@@ -103,12 +103,8 @@ impl WorkTreeState {
         fs::create_dir_all(dir)?;
         // A killed run's half-written state (or record) is of no use to anyone.
         super::scan::sweep_stale_temps(dir);
-        let temp = dir.join(crate::temp_files::temp_name());
         let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        fs::write(&temp, bytes)?;
-        fs::rename(&temp, &path).inspect_err(|_| {
-            let _ = fs::remove_file(&temp);
-        })
+        crate::temp_files::replace_file(&path, &bytes)
     }
 }
 
