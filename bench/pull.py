@@ -5,12 +5,17 @@ machine, in one run.
 
     python3 bench/pull.py --dvc DVC --git-dvc GIT_DVC [--work DIR] [--files N]
                           [--noop-runs R] [--cache-type TYPE]
+                          [--repo many-small|bench] [--preset PRESET]
 
 Normally run through bench/pull.sh, which builds git-dvc and finds DVC.
 
-The repository is fetch.py's many-small one (reference §6's data): one directory output of
-N files (default 5000, 1-4 KiB, in 50 sub-directories) plus 50 single-file outputs, pushed
-once to a local-directory remote with `git dvc push`. Then, in two fresh clones (each with
+With --repo many-small (the default) the repository is fetch.py's many-small one
+(reference §6's data): one directory output of N files (default 5000, 1-4 KiB, in 50
+sub-directories) plus 50 single-file outputs, pushed once to a local-directory remote with
+`git dvc push`. With --repo bench it is the bench repository (gen_repo.py --preset PRESET,
+default full: at HEAD 300 single-file outputs, 20 directory outputs of 300 files and a
+pipeline), whose whole cache is copied to the remote (so the `push: false` output can be
+pulled too, as both tools try to). Then, in two fresh clones (each with
 its own `.dvc/cache`, DVC with a fresh site cache):
 
   1. DVC first pull;           2. DVC no-op pull (site cache of step 1);
@@ -57,6 +62,8 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=5000)
     ap.add_argument("--noop-runs", type=int, default=5)
     ap.add_argument("--cache-type", default=None, help="cache.type for both clones")
+    ap.add_argument("--repo", choices=("many-small", "bench"), default="many-small")
+    ap.add_argument("--preset", default="full", help="gen_repo.py preset for --repo bench")
     ap.add_argument("--timeout", type=float, default=3600)
     a = ap.parse_args()
     work = os.path.abspath(a.work)
@@ -69,16 +76,26 @@ def main() -> int:
     env = dvc_env(work)
     env["DVC_SITE_CACHE_DIR"] = os.path.join(work, "site-cache")
 
-    repo = os.path.join(work, "repo")
-    make_many_small(repo, a.dvc, env, a.files, seed=17)
     remote = os.path.join(work, "remote")
-    with open(os.path.join(repo, ".dvc", "config.local"), "w") as f:
-        f.write(f"['remote \"storage\"']\n    url = {remote}\n")
-    out = subprocess.run([a.git_dvc, "push"], cwd=repo, env=env, capture_output=True,
-                         text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"filling {remote} failed:\n{out.stderr[-3000:]}")
-    print(f"  filled {remote}: {out.stdout.strip()}", flush=True)
+    if a.repo == "bench":
+        gen = os.path.join(work, "gen")
+        print(f"generating the bench repository: gen_repo.py --preset {a.preset}", flush=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_repo.py"), "--out", gen,
+                        "--force", "--preset", a.preset], check=True, stdout=subprocess.DEVNULL)
+        repo = os.path.join(gen, "repo")
+        # A remote holds what a cache holds, in the same layout.
+        subprocess.run(["cp", "-r", os.path.join(repo, ".dvc", "cache"), remote], check=True)
+        print(f"  filled {remote}: a copy of the generated cache", flush=True)
+    else:
+        repo = os.path.join(work, "repo")
+        make_many_small(repo, a.dvc, env, a.files, seed=17)
+        with open(os.path.join(repo, ".dvc", "config.local"), "w") as f:
+            f.write(f"['remote \"storage\"']\n    url = {remote}\n")
+        out = subprocess.run([a.git_dvc, "push"], cwd=repo, env=env, capture_output=True,
+                             text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"filling {remote} failed:\n{out.stderr[-3000:]}")
+        print(f"  filled {remote}: {out.stdout.strip()}", flush=True)
 
     clones = {}
     for tool in ("dvc", "git-dvc"):
@@ -131,7 +148,9 @@ def main() -> int:
         return f"{r(n).seconds / r(d).seconds:.1f}×"
 
     lines = [
-        f"Files in the work tree: {files}; cache.type: {a.cache_type or 'default (reflink,copy)'}.",
+        f"Repository: {a.repo}" + (f" (gen_repo.py --preset {a.preset})" if a.repo == "bench" else "")
+        + f"; files in the work tree: {files}; cache.type: "
+        f"{a.cache_type or 'default (reflink,copy)'}.",
         "",
         "| operation | DVC s | git-dvc s | DVC ÷ git-dvc | `cp -r` twice s | git-dvc ÷ `cp -r` twice "
         "| CPU s DVC / git-dvc | peak RSS DVC / git-dvc |",

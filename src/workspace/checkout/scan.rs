@@ -14,6 +14,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::dvc::cache::{open_object, LocalCache};
 use crate::dvc::hash::{DvcHash, HashKind, ObjectId};
 
@@ -157,54 +159,77 @@ pub fn sweep_stale_temps(dir: &Path) {
 }
 
 /// Every entry below `dir`, without following links: `read_dir`'s file types decide what
-/// is a directory, and one `lstat` per non-directory gives its stamp.
+/// is a directory, and one `lstat` per non-directory gives its stamp. Sub-directories are
+/// listed in parallel: a no-op checkout is these `lstat`s, one per file.
 fn walk(dir: &Path, ignores: &DvcIgnore) -> io::Result<Listing> {
-    let mut entries = BTreeMap::new();
-    let mut dirs = Vec::new();
-    let mut stack: Vec<(PathBuf, String)> = vec![(dir.to_path_buf(), String::new())];
-    while let Some((abs, rel)) = stack.pop() {
-        for item in fs::read_dir(&abs)? {
-            let item = item?;
-            let name = item.file_name();
-            let ft = item.file_type()?;
-            let is_dir = ft.is_dir();
-            if always_ignored(&name, is_dir) {
-                continue;
-            }
-            let path = item.path();
-            if !ignores.matchers.is_empty() && ignores.ignored(&path, is_dir) {
-                continue;
-            }
-            // A temporary file a killed checkout (or fetch) of ours left: removed, never
-            // taken for a user's file (whose content would then be "unsaved").
-            if !is_dir {
-                if let Some(n) = name.to_str().filter(|n| n.starts_with(OUR_TEMP)) {
-                    if crate::temp_files::is_stale_temp(n, &path) {
-                        let _ = fs::remove_file(&path);
-                        continue;
-                    }
-                }
-            }
-            let child = match name.to_str() {
-                Some(n) if rel.is_empty() => n.to_string(),
-                Some(n) => format!("{rel}/{n}"),
-                None => {
-                    // DVC records names as text: a name that is not UTF-8 is no member;
-                    // it is an extra entry whose content is unknown.
-                    let lossy = name.to_string_lossy();
-                    entries.insert(format!("{rel}/{lossy}"), Entry::Special);
+    let mut part = Part::default();
+    walk_dir(dir, "", ignores, &mut part)?;
+    Ok((part.entries.into_iter().collect(), part.dirs))
+}
+
+/// What one directory and everything below it hold.
+#[derive(Default)]
+struct Part {
+    entries: Vec<(String, Entry)>,
+    dirs: Vec<String>,
+}
+
+fn walk_dir(abs: &Path, rel: &str, ignores: &DvcIgnore, part: &mut Part) -> io::Result<()> {
+    let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
+    for item in fs::read_dir(abs)? {
+        let item = item?;
+        let name = item.file_name();
+        let ft = item.file_type()?;
+        let is_dir = ft.is_dir();
+        if always_ignored(&name, is_dir) {
+            continue;
+        }
+        let path = item.path();
+        if !ignores.matchers.is_empty() && ignores.ignored(&path, is_dir) {
+            continue;
+        }
+        // A temporary file a killed checkout (or fetch) of ours left: removed, never
+        // taken for a user's file (whose content would then be "unsaved").
+        if !is_dir {
+            if let Some(n) = name.to_str().filter(|n| n.starts_with(OUR_TEMP)) {
+                if crate::temp_files::is_stale_temp(n, &path) {
+                    let _ = fs::remove_file(&path);
                     continue;
                 }
-            };
-            if is_dir {
-                dirs.push(child.clone());
-                stack.push((path, child));
-            } else {
-                entries.insert(child, entry_of(item.metadata()?));
             }
         }
+        let child = match name.to_str() {
+            Some(n) if rel.is_empty() => n.to_string(),
+            Some(n) => format!("{rel}/{n}"),
+            None => {
+                // DVC records names as text: a name that is not UTF-8 is no member;
+                // it is an extra entry whose content is unknown.
+                let lossy = name.to_string_lossy();
+                part.entries
+                    .push((format!("{rel}/{lossy}"), Entry::Special));
+                continue;
+            }
+        };
+        if is_dir {
+            part.dirs.push(child.clone());
+            subdirs.push((path, child));
+        } else {
+            part.entries.push((child, entry_of(item.metadata()?)));
+        }
     }
-    Ok((entries, dirs))
+    let below: Vec<io::Result<Part>> = subdirs
+        .par_iter()
+        .map(|(abs, rel)| {
+            let mut sub = Part::default();
+            walk_dir(abs, rel, ignores, &mut sub).map(|()| sub)
+        })
+        .collect();
+    for sub in below {
+        let sub = sub?;
+        part.entries.extend(sub.entries);
+        part.dirs.extend(sub.dirs);
+    }
+    Ok(())
 }
 
 /// What a work-tree entry holds, as an object id of `kind`; `None` when it cannot be
