@@ -3,6 +3,7 @@
 of the same objects, on the same repositories, remotes and machine, in one run.
 
     python3 bench/fetch.py --dvc DVC --git-dvc GIT_DVC [--moto MOTO_SERVER] [--s3s-fs S3S_FS]
+                           [--s3rver S3RVER]
                            [--work DIR] [--files N] [--noop-runs R] [--skip-history]
                            [-- GEN_REPO_ARGS]
 
@@ -23,7 +24,10 @@ Scenarios:
               HEADs `files/md5` (s3s-fs answers 500 for a key that is a directory on its
               disk; bench/fetch.sh builds it with that answer fixed) and then finds none of
               the single-file objects in s3s-fs's listings, so it fetches only what the
-              `.dir`s vouch for and reports the rest missing.
+              `.dir`s vouch for and reports the rest missing;
+  s3rver      many-small from s3rver (with --s3rver; npm's Node.js S3 server, objects as
+              files): DVC reads it correctly and it spends a fraction of moto's CPU per
+              request, so this is the S3 comparison where the tools set the pace.
 Requests are counted from each server's log.
 
 Each remote is filled once with `git dvc push -a -T` (tests/it/push_equivalence.rs shows
@@ -54,7 +58,7 @@ sys.path.insert(0, HERE)
 # checkout_hooks.py may still import them from this module.
 from common import (Run, dvc_env, machine_note, make_many_small, measure,  # noqa: E402,F401
                     median_run, rmtree, tree)
-from s3 import Moto, S3sFs  # noqa: E402
+from s3 import Moto, S3rver, S3sFs  # noqa: E402
 
 MEDIUM = ["--commits", "400", "--branches", "25", "--tags", "25", "--dvc-files", "100",
           "--dirs", "6", "--dir-members", "200"]
@@ -155,6 +159,12 @@ class MotoRemote(Moto):
         return s3_options(self.endpoint)
 
 
+class S3rverRemote(S3rver):
+    def remote_options(self) -> str:
+        return (f"    endpointurl = {self.endpoint}\n    access_key_id = {self.access_key}\n"
+                f"    secret_access_key = {self.access_key}\n    region = us-east-1\n")
+
+
 def fmt(r: Run | None) -> str:
     if r is None:
         return "n/a"
@@ -204,6 +214,8 @@ def main() -> int:
     ap.add_argument("--moto", help="also fetch many-small from this moto_server")
     ap.add_argument("--s3s-fs", help="also fetch many-small from this s3s-fs binary "
                     "(git-dvc only: see above)")
+    ap.add_argument("--s3rver", help="also fetch many-small from this s3rver (npm's S3 "
+                    "server, which DVC reads and which is not the bottleneck moto is)")
     ap.add_argument("--work", default=os.path.join(HERE, "..", "target", "bench", "fetch"))
     ap.add_argument("--files", type=int, default=5000)
     ap.add_argument("--noop-runs", type=int, default=5)
@@ -254,6 +266,8 @@ def main() -> int:
         servers.append(("moto", lambda d: MotoRemote(a.moto, d), True))
     if a.s3s_fs:
         servers.append(("s3s-fs", lambda d: S3sFsRemote(a.s3s_fs, d), False))
+    if a.s3rver:
+        servers.append(("s3rver", lambda d: S3rverRemote(a.s3rver, d), True))
     for server_name, start, with_dvc in servers:
         server_dir = os.path.join(work, f"{server_name}-server")
         os.makedirs(server_dir)

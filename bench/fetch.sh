@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark `git dvc fetch -a -T` against `dvc fetch -a -T` (DVC 3.67.1) and `cp -r` of the
 # same objects: the bench repository's history and many small files from a local remote,
-# and many small files from moto and s3s-fs (S3 servers), first fetch and no-op.
+# and many small files from moto, s3s-fs and s3rver (S3 servers), first fetch and no-op.
 #
 #   bench/fetch.sh [bench/fetch.py options: --files N --noop-runs R --skip-history]
 #                  [-- bench/gen_repo.py options for the history repository]
@@ -53,8 +53,22 @@ PY
     fi
     s3s_args=(--s3s-fs "$s3s")
 fi
+# s3rver from npm (once, into target/bench-tools/s3rver): the S3 server DVC reads correctly
+# that is not the bottleneck moto is. GIT_DVC_BENCH_NO_S3RVER=1 skips it.
+s3rver_args=()
+if [ "${GIT_DVC_BENCH_NO_S3RVER:-}" != 1 ] && command -v npm >/dev/null; then
+    tools="$root/target/bench-tools"
+    s3rver="$tools/s3rver/node_modules/.bin/s3rver"
+    if [ ! -x "$s3rver" ]; then
+        echo "installing s3rver 3.7.1 from npm into target/bench-tools/s3rver (once)" >&2
+        mkdir -p "$tools/s3rver"
+        npm install --prefix "$tools/s3rver" --no-audit --no-fund s3rver@3.7.1 >&2
+    fi
+    s3rver_args=(--s3rver "$s3rver")
+fi
 # A copy of the binary: a build in the tree meanwhile must not swap it under the run.
 mkdir -p "$root/target/bench"
 cp "$root/target/release/git-dvc" "$root/target/bench/git-dvc-fetch-bin"
 exec python3 "$root/bench/fetch.py" --dvc "$dvc" --git-dvc "$root/target/bench/git-dvc-fetch-bin" \
-    "${moto_args[@]+"${moto_args[@]}"}" "${s3s_args[@]+"${s3s_args[@]}"}" "$@"
+    "${moto_args[@]+"${moto_args[@]}"}" "${s3s_args[@]+"${s3s_args[@]}"}" \
+    "${s3rver_args[@]+"${s3rver_args[@]}"}" "$@"
