@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows DVC formats; it hands out blob ids and bytes.
 
+mod config_parameters;
 pub mod porcelain;
 pub mod projects;
 pub mod push_range;
@@ -63,10 +64,21 @@ pub struct GitRepo {
 impl GitRepo {
     /// Finds the repository containing `dir`, as git does (`GIT_DIR` honoured).
     pub fn discover(dir: &Path) -> Result<GitRepo, GitError> {
+        // `git -c key=value` settings reach commands and hooks only in the environment.
+        let overrides = config_parameters::from_env();
         let repo = if let Some(git_dir) = std::env::var_os("GIT_DIR") {
-            gix::open(PathBuf::from(git_dir))
+            gix::open_opts(
+                PathBuf::from(git_dir),
+                gix::open::Options::default().cli_overrides(overrides),
+            )
         } else {
-            gix::discover(dir)
+            let mut options = gix::sec::trust::Mapping::<gix::open::Options>::default();
+            if !overrides.is_empty() {
+                options.full = options.full.cli_overrides(overrides.clone());
+                options.reduced = options.reduced.cli_overrides(overrides);
+            }
+            gix::ThreadSafeRepository::discover_opts(dir, Default::default(), options)
+                .map(gix::Repository::from)
         }
         .map_err(|e| {
             let context = format!("{} is not inside a git repository", dir.display());

@@ -740,3 +740,51 @@ fn a_worktree_of_a_repointed_branch_does_not_fetch_from_it() {
     assert!(!wt.path("moved.txt").exists());
     assert!(!wt.cache_object(&oid, false).exists(), "nothing fetched");
 }
+
+/// A branch that commits `.dvc/config.local` (which DVC reads over `.dvc/config`, and
+/// which nobody commits but to redirect) repoints the remote without touching
+/// `.dvc/config`: the hooks never trust such a commit, and do not fetch.
+#[test]
+fn a_committed_config_local_is_never_trusted_by_the_hooks() {
+    let env = world();
+    let clone = clone_with_hooks(&env, "clone");
+    clone.git_dvc(&["pull"]);
+    git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
+    clone.write(
+        ".dvc/config.local",
+        "['remote \"r\"']\n    url = ../../elsewhere\n",
+    );
+    git(&clone, &["add", "-f", ".dvc/config.local"]);
+    let oid = clone.dvc_add_file("moved.txt", "only in the other storage\n");
+    clone.commit_all("config.local moves the remote");
+    store_elsewhere(&env, &clone, &oid);
+    remove_object(&clone.cache_dir(), &oid);
+    fs::remove_file(clone.path("moved.txt")).unwrap();
+    git(&clone, &["checkout", "-q", "main"]);
+    assert!(!clone.path(".dvc/config.local").exists());
+
+    let run = git(&clone, &["checkout", "elsewhere"]);
+    run.assert_stderr_contains("did not ask the remote");
+    assert!(!clone.path("moved.txt").exists());
+    assert!(!clone.cache_object(&oid, false).exists(), "nothing fetched");
+}
+
+/// `git merge --squash` on a branch whose config the hooks do not trust: the squash
+/// leaves HEAD (and its config) as it was, so it does not fetch through it either.
+#[test]
+fn a_squash_onto_a_repointed_branch_does_not_fetch_from_it() {
+    let env = world();
+    let clone = clone_with_hooks(&env, "clone");
+    clone.git_dvc(&["pull"]);
+    git(&clone, &["checkout", "-q", "-b", "elsewhere"]);
+    repoint_remote(&clone);
+    clone.commit_all("the remote moves, nothing else");
+    git(&clone, &["checkout", "-q", "main"]);
+    git(&clone, &["checkout", "-q", "elsewhere"]);
+    upstream_changes(&env, "side", "side.txt", "side\n");
+    git(&clone, &["fetch", "-q"]);
+
+    let run = git(&clone, &["merge", "--squash", "origin/side"]);
+    run.assert_stderr_contains("did not ask the remote");
+    assert!(!clone.path("side.txt").exists(), "nothing fetched");
+}

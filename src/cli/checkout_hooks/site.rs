@@ -115,13 +115,16 @@ impl Site {
         let Ok(head_config) = committed_config(&repo, self.head, &self.project) else {
             return false;
         };
+        let trusted = trusted_config::read(self.git.git_dir());
         if kind == Move::Squash {
+            // The work tree's config must be HEAD's (a squash does not commit), and HEAD's
+            // the one consented to.
             let now = std::fs::read(ctx.dvc_dir.join("config"))
                 .ok()
                 .map(|bytes| crate::git::blob_oid(&bytes));
-            return now == head_config;
+            return now == head_config && trusted.is_none_or(|t| t == head_config);
         }
-        if let Some(trusted) = trusted_config::read(self.git.git_dir()) {
+        if let Some(trusted) = trusted {
             return trusted == head_config;
         }
         // No record could be kept: the commits the work tree came from.
@@ -182,14 +185,44 @@ pub fn trust_head_config(ctx: &RepoContext) {
 }
 
 /// The blob id of `commit`'s `.dvc/config` in the project at `project`.
+/// The `.dvc/config` blob `commit` holds for `project` (`None`: no config). An error also
+/// when the commit's `.dvc` could make the work tree's configuration anything but that
+/// blob, so that it is never trusted: a tracked `config.local` (DVC reads it over
+/// `config`, and nobody commits it but to redirect), or a `.dvc` or `.dvc/config` that
+/// is not a plain directory and file (a link reads another file of the commit).
 fn committed_config(
     repo: &gix::Repository,
     commit: GitOid,
     project: &str,
 ) -> Result<Option<GitOid>, crate::git::GitError> {
+    use crate::git::tree_scan::read_tree;
     let root = crate::git::revisions::root_tree(repo, commit)?;
-    match crate::git::tree_scan::subtree(repo, root, project)? {
-        Some(tree) => crate::git::tree_scan::find_dvc_config(repo, tree),
-        None => Ok(None),
+    let Some(tree) = crate::git::tree_scan::subtree(repo, root, project)? else {
+        return Ok(None);
+    };
+    let untrusted = |what: &str| {
+        Err(crate::git::GitError::msg(
+            format!("commit {commit}"),
+            format!("tracks {what}: its configuration is not the one its .dvc/config says"),
+        ))
+    };
+    let Some(dvc_dir) = read_tree(repo, tree)?
+        .into_iter()
+        .find(|e| e.name == ".dvc")
+    else {
+        return Ok(None);
+    };
+    if !dvc_dir.is_tree {
+        return untrusted(".dvc as something other than a directory");
     }
+    let mut config = None;
+    for entry in read_tree(repo, dvc_dir.oid)? {
+        match entry.name.as_str() {
+            "config.local" => return untrusted(".dvc/config.local"),
+            "config" if !entry.is_blob => return untrusted(".dvc/config as a link or directory"),
+            "config" => config = Some(entry.oid),
+            _ => {}
+        }
+    }
+    Ok(config)
 }
