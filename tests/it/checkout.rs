@@ -1132,3 +1132,60 @@ fn pull_with_a_target_inside_a_directory_as_dvc() {
         assert_eq!(r.read("data/mynotes"), b"notes\n");
     }
 }
+
+/// Inside a directory output: a `.dvcignore` in a sub-directory hides what it names (as
+/// DVC applies it, so `--force` keeps it), a nesting deeper than any thread's stack is
+/// walked, and a name that is not UTF-8 stops the output with its name instead of a
+/// `--force` that claims a change it cannot make.
+#[test]
+fn nested_dvcignore_deep_trees_and_non_utf8_names_inside_an_output() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let repo = env.dvc_repo_with_remote("repo");
+    repo.write("data/a", "a\n");
+    repo.write("data/sub/b", "b\n");
+    repo.dvc(&["add", "-q", "data"]);
+    repo.commit_all("data");
+
+    // A nested .dvcignore: its own file is an extra (DVC lists it too), what it ignores
+    // is not, and survives --force.
+    repo.write("data/sub/x.tmp", "mine\n");
+    repo.write("data/sub/.dvcignore", "*.tmp\n");
+    let run = repo.try_git_dvc(&["checkout"]);
+    run.assert_code(255);
+    assert!(
+        run.stderr.contains("data/sub/.dvcignore"),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stderr.contains("x.tmp"), "{}", run.describe());
+    repo.git_dvc(&["checkout", "--force"]).assert_success();
+    assert_eq!(repo.read("data/sub/x.tmp"), b"mine\n");
+    fs::remove_file(repo.path("data/sub/x.tmp")).unwrap();
+
+    // 1,400 nested directories: listed (as extras), no stack overflow.
+    let mut deep = repo.path("data/deep");
+    for _ in 0..1400 {
+        deep.push("n");
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("leaf"), "leaf\n").unwrap();
+    repo.try_git_dvc(&["checkout"]).assert_code(255);
+    repo.git_dvc(&["checkout", "--force"]).assert_success();
+    assert!(!repo.path("data/deep").exists());
+
+    // A name that is not UTF-8: named, the output fails, nothing claimed.
+    let odd = repo
+        .path("data")
+        .join(std::ffi::OsStr::from_bytes(b"odd-\xff\xfe"));
+    fs::write(&odd, "x").unwrap();
+    let run = repo.try_git_dvc(&["checkout", "--force"]);
+    run.assert_code(255);
+    assert!(
+        run.stderr.contains("not a UTF-8 name"),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.out().contains("M"), "{}", run.describe());
+    assert!(odd.exists());
+}

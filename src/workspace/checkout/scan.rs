@@ -89,8 +89,9 @@ fn always_ignored(name: &std::ffi::OsStr, is_dir: bool) -> bool {
 /// The `.dvcignore` files that apply below a directory: the project's and those of each
 /// directory down to it (gitignore rules, each relative to its own directory; a deeper
 /// file's match wins).
+#[derive(Clone)]
 struct DvcIgnore {
-    matchers: Vec<ignore::gitignore::Gitignore>,
+    matchers: Vec<std::sync::Arc<ignore::gitignore::Gitignore>>,
 }
 
 impl DvcIgnore {
@@ -103,22 +104,29 @@ impl DvcIgnore {
                 dirs.push(cur.clone());
             }
         }
-        let mut matchers = Vec::new();
+        let mut ignores = DvcIgnore {
+            matchers: Vec::new(),
+        };
         for d in dirs {
-            let file = d.join(".dvcignore");
-            if !file.is_file() {
-                continue;
-            }
-            let mut builder = ignore::gitignore::GitignoreBuilder::new(&d);
-            // An unreadable pattern is left out, as a bad line is by git.
-            let _ = builder.add(&file);
-            if let Ok(m) = builder.build() {
-                if m.num_ignores() + m.num_whitelists() > 0 {
-                    matchers.push(m);
-                }
+            if d.join(".dvcignore").is_file() {
+                ignores = ignores.with_file_in(&d);
             }
         }
-        DvcIgnore { matchers }
+        ignores
+    }
+
+    /// These rules and those of `dir`'s own `.dvcignore` (which the caller saw there).
+    fn with_file_in(&self, dir: &Path) -> DvcIgnore {
+        let mut out = self.clone();
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
+        // An unreadable pattern is left out, as a bad line is by git.
+        let _ = builder.add(dir.join(".dvcignore"));
+        if let Ok(m) = builder.build() {
+            if m.num_ignores() + m.num_whitelists() > 0 {
+                out.matchers.push(std::sync::Arc::new(m));
+            }
+        }
+        out
     }
 
     fn ignored(&self, path: &Path, is_dir: bool) -> bool {
@@ -159,28 +167,71 @@ pub fn sweep_stale_temps(dir: &Path) {
 }
 
 /// Every entry below `dir`, without following links: `read_dir`'s file types decide what
-/// is a directory, and one `lstat` per non-directory gives its stamp. Sub-directories are
-/// listed in parallel: a no-op checkout is these `lstat`s, one per file.
+/// is a directory, and one `lstat` per non-directory gives its stamp. The `.dvcignore` of
+/// each directory met applies to it and below, as DVC applies it. The sub-directories of
+/// `dir` are walked in parallel (a no-op checkout is these `lstat`s, one per file), each
+/// one without recursion, whatever its depth.
 fn walk(dir: &Path, ignores: &DvcIgnore) -> io::Result<Listing> {
     let mut part = Part::default();
-    walk_dir(dir, "", ignores, &mut part)?;
+    let subdirs = list_dir(dir, "", ignores, &mut part)?;
+    let below: Vec<io::Result<Part>> = subdirs
+        .into_par_iter()
+        .map(|(abs, rel, ignores)| walk_subtree(abs, rel, ignores))
+        .collect();
+    for sub in below {
+        let sub = sub?;
+        part.entries.extend(sub.entries);
+        part.dirs.extend(sub.dirs);
+    }
     Ok((part.entries.into_iter().collect(), part.dirs))
 }
 
-/// What one directory and everything below it hold.
+/// What a walk found: entries by `/`-separated path, and directories.
 #[derive(Default)]
 struct Part {
     entries: Vec<(String, Entry)>,
     dirs: Vec<String>,
 }
 
-fn walk_dir(abs: &Path, rel: &str, ignores: &DvcIgnore, part: &mut Part) -> io::Result<()> {
-    let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
+/// A directory still to list: its path, its path relative to the output, and the
+/// `.dvcignore` rules in force there.
+type Pending = (PathBuf, String, DvcIgnore);
+
+fn walk_subtree(abs: PathBuf, rel: String, ignores: DvcIgnore) -> io::Result<Part> {
+    let mut part = Part::default();
+    let mut stack: Vec<Pending> = vec![(abs, rel, ignores)];
+    while let Some((abs, rel, ignores)) = stack.pop() {
+        let subdirs = list_dir(&abs, &rel, &ignores, &mut part)?;
+        stack.extend(subdirs);
+    }
+    Ok(part)
+}
+
+/// Lists one directory into `part`; returns its visible sub-directories.
+fn list_dir(
+    abs: &Path,
+    rel: &str,
+    ignores: &DvcIgnore,
+    part: &mut Part,
+) -> io::Result<Vec<Pending>> {
+    let mut items = Vec::new();
+    let mut has_dvcignore = false;
     for item in fs::read_dir(abs)? {
         let item = item?;
-        let name = item.file_name();
         let ft = item.file_type()?;
-        let is_dir = ft.is_dir();
+        has_dvcignore |= !ft.is_dir() && item.file_name() == ".dvcignore";
+        items.push((item, ft.is_dir()));
+    }
+    let own;
+    let ignores = if has_dvcignore {
+        own = ignores.with_file_in(abs);
+        &own
+    } else {
+        ignores
+    };
+    let mut subdirs = Vec::new();
+    for (item, is_dir) in items {
+        let name = item.file_name();
         if always_ignored(&name, is_dir) {
             continue;
         }
@@ -198,38 +249,30 @@ fn walk_dir(abs: &Path, rel: &str, ignores: &DvcIgnore, part: &mut Part) -> io::
                 }
             }
         }
-        let child = match name.to_str() {
-            Some(n) if rel.is_empty() => n.to_string(),
-            Some(n) => format!("{rel}/{n}"),
-            None => {
-                // DVC records names as text: a name that is not UTF-8 is no member;
-                // it is an extra entry whose content is unknown.
-                let lossy = name.to_string_lossy();
-                part.entries
-                    .push((format!("{rel}/{lossy}"), Entry::Special));
-                continue;
-            }
+        let Some(n) = name.to_str() else {
+            // DVC records names as text and cannot check such an output out either (it
+            // stops on the name); nothing here can name, keep or delete it reliably.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is not a UTF-8 name, which DVC cannot track: rename or remove it",
+                    path.display()
+                ),
+            ));
+        };
+        let child = if rel.is_empty() {
+            n.to_string()
+        } else {
+            format!("{rel}/{n}")
         };
         if is_dir {
             part.dirs.push(child.clone());
-            subdirs.push((path, child));
+            subdirs.push((path, child, ignores.clone()));
         } else {
             part.entries.push((child, entry_of(item.metadata()?)));
         }
     }
-    let below: Vec<io::Result<Part>> = subdirs
-        .par_iter()
-        .map(|(abs, rel)| {
-            let mut sub = Part::default();
-            walk_dir(abs, rel, ignores, &mut sub).map(|()| sub)
-        })
-        .collect();
-    for sub in below {
-        let sub = sub?;
-        part.entries.extend(sub.entries);
-        part.dirs.extend(sub.dirs);
-    }
-    Ok(())
+    Ok(subdirs)
 }
 
 /// What a work-tree entry holds, as an object id of `kind`; `None` when it cannot be
