@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::git::revisions::RevisionSelection;
 use crate::objects::collect::{Direction, FailedRevisions, WorkspaceOutput};
 use crate::objects::snapshot::RepoContext;
+use crate::objects::targets::{StageLookup, TargetError};
 use crate::sync::MemberCheck;
 use crate::workspace::checkout::{
     self, CheckoutError, CheckoutOutcome, CheckoutRequest, Cleanup, FailReason, Failure,
@@ -81,29 +82,30 @@ fn fail(quiet: bool, err: &Error) -> i32 {
     match err {
         Error::NotDvcRepo(_) => report::fail("", err),
         Error::Target(t) => {
-            let target = match t {
-                crate::objects::targets::TargetError::NotAnOutputOrStage(t) => t.clone(),
-                crate::objects::targets::TargetError::DidYouMean(t) => t.clone(),
-                crate::objects::targets::TargetError::NoGlobMatches(t) => t.join(" "),
-            };
-            // DVC's stage lookup adds why `dvc.yaml` did not name it either.
-            let no_pipeline = match t {
-                crate::objects::targets::TargetError::NotAnOutputOrStage(_)
-                    if !std::path::Path::new("dvc.yaml").exists() =>
-                {
-                    ": 'dvc.yaml' does not exist"
-                }
-                _ => "",
-            };
-            report::error(&format!(
-                "Did you mean `git checkout {target}`?: {err}{no_pipeline}"
-            ));
+            report::error(&match suggest_git(t) {
+                Some(target) => format!("Did you mean `git checkout {target}`?: {err}"),
+                None => err.to_string(),
+            });
             CHECKOUT_FAILED
         }
         _ => {
             report::fail("", err);
             CHECKOUT_FAILED
         }
+    }
+}
+
+/// The target DVC suggests `git checkout` of (as typed): DVC's checkout adds the hint to
+/// "not an output or a stage" and to a DVC file that does not exist, not to a stage
+/// missing from an existing file, nor to `dvc.lock` given for `dvc.yaml`.
+fn suggest_git(err: &TargetError) -> Option<&str> {
+    match err {
+        TargetError::NotAnOutputOrStage { target, .. } => Some(target),
+        TargetError::Lookup {
+            target,
+            cause: StageLookup::FileMissing(_),
+        } => Some(target),
+        _ => None,
     }
 }
 

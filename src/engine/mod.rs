@@ -105,9 +105,10 @@ pub struct TargetSpec {
 
 impl TargetSpec {
     /// The targets as paths in the project, given where the command runs.
-    fn resolve(&self, cwd_prefix: &str) -> Targets {
+    fn resolve(&self, root: &Path, cwd_prefix: &str) -> Targets {
         Targets::new(
             &self.patterns,
+            root,
             cwd_prefix,
             self.recursive,
             self.with_deps,
@@ -161,7 +162,7 @@ pub fn committed_outputs(
         ..RevisionSelection::default()
     };
     let (snapshots, blobs) = snapshot::build(ctx, &selection, false)?;
-    let targets = Targets::new(files, "", false, false, false);
+    let targets = Targets::new(files, &ctx.root, "", false, false, false);
     let options = CollectOptions {
         direction: Direction::Workspace,
         fallback_config: Some(ctx.workspace_config.clone()),
@@ -220,7 +221,7 @@ fn finish(
     let targets = request
         .targets
         .as_ref()
-        .map(|spec| spec.resolve(&ctx.cwd_prefix));
+        .map(|spec| spec.resolve(&ctx.root, &ctx.cwd_prefix));
     let options = CollectOptions {
         direction: request.direction,
         remote_override: request.remote.clone(),

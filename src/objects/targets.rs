@@ -10,6 +10,7 @@
 //! part of the directory it names, and only that part of the work tree is touched.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use super::collect::{repo_path, FoundUnit, Unit};
 use super::glob_targets::{self, GlobBase};
@@ -21,6 +22,8 @@ pub struct Targets {
     given: Vec<String>,
     /// The current directory relative to the project's directory (`""` at its top).
     prefix: String,
+    /// The project's directory (DVC names a missing DVC file by its absolute path).
+    root: PathBuf,
     pub recursive: bool,
     pub with_deps: bool,
     pub glob: bool,
@@ -46,6 +49,7 @@ impl Targets {
     /// so targets given relative to a subdirectory work as in DVC.
     pub fn new(
         raw: &[String],
+        root: &Path,
         prefix: &str,
         recursive: bool,
         with_deps: bool,
@@ -54,6 +58,7 @@ impl Targets {
         Targets {
             given: raw.to_vec(),
             prefix: prefix.to_string(),
+            root: root.to_path_buf(),
             recursive,
             with_deps,
             glob,
@@ -117,8 +122,11 @@ impl Targets {
                     expansion.holds(&found[i], &found[i].parsed.outputs[j], target)
                 });
             }
-            if mine.is_empty() && !matched_empty(found, target) {
-                return Err(TargetError::NotAnOutputOrStage(target.to_string()).into());
+            // DVC: with -R, a directory holding no DVC file selects nothing, and that is
+            // no error.
+            let empty_dir = self.recursive && on_disk;
+            if mine.is_empty() && !empty_dir && !matched_empty(found, target) {
+                return Err(self.not_found(found, typed, target).into());
             }
             for &(i, j) in &mine {
                 match part_inside(&found[i], j, target) {
@@ -143,6 +151,84 @@ impl Targets {
             within,
         })
     }
+}
+
+impl Targets {
+    /// Why `typed` (`target` in the project) selects nothing, as DVC's stage lookup says it
+    /// (`dvc/repo/stage.py: collect_granular`): a DVC file named that does not exist, by
+    /// its absolute path; `file:stage` naming a file without that stage; anything else is
+    /// "not an output or a stage name", with why the current directory's `dvc.yaml` did
+    /// not name it either.
+    fn not_found(&self, found: &[FoundUnit<'_>], typed: &str, target: &str) -> TargetError {
+        let has_file = |file: &str| found.iter().any(|u| u.file == file);
+        let missing =
+            |file: &str| StageLookup::FileMissing(self.root.join(file).display().to_string());
+        let lookup = |cause| TargetError::Lookup {
+            target: typed.to_string(),
+            cause,
+        };
+        let split = |t: &'_ str| match t.rsplit_once(':') {
+            Some((p, s)) if !s.contains('/') => Some((p.to_string(), s.to_string())),
+            _ => None,
+        };
+        match (split(typed), split(target)) {
+            (Some(_), Some((file, name))) => {
+                // The file `select_target` looked in (`sub:x` is `sub/dvc.yaml:x`).
+                let file = if file.is_empty() || !file.ends_with("dvc.yaml") {
+                    join(&file, "dvc.yaml")
+                } else {
+                    file
+                };
+                if !has_file(&file) {
+                    return lookup(missing(&file));
+                }
+                let cause = StageLookup::StageNotFound {
+                    name,
+                    file: relative_to(&file, &self.prefix),
+                };
+                // With `-d`, DVC looks the target up again as an output first.
+                match self.with_deps {
+                    true => TargetError::NotAnOutputOrStage {
+                        target: typed.to_string(),
+                        cause,
+                    },
+                    false => lookup(cause),
+                }
+            }
+            (None, _) if is_dvc_file_name(target) => lookup(missing(target)),
+            _ => {
+                // A plain name is looked up in the current directory's `dvc.yaml`.
+                let pipeline = join(&self.prefix, "dvc.yaml");
+                let cause = match has_file(&pipeline) {
+                    true => StageLookup::StageNotFound {
+                        name: typed.to_string(),
+                        file: "dvc.yaml".to_string(),
+                    },
+                    false => StageLookup::FileMissing("dvc.yaml".to_string()),
+                };
+                TargetError::NotAnOutputOrStage {
+                    target: typed.to_string(),
+                    cause,
+                }
+            }
+        }
+    }
+}
+
+/// DVC's `is_valid_filename`: `dvc.yaml` or a `.dvc` file.
+fn is_dvc_file_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name == "dvc.yaml" || name.ends_with(".dvc")
+}
+
+/// A project path as DVC shows it from the current directory (`prefix`): `../dvc.yaml`.
+fn relative_to(path: &str, prefix: &str) -> String {
+    let path: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let base: Vec<&str> = prefix.split('/').filter(|p| !p.is_empty()).collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; base.len() - common];
+    parts.extend_from_slice(&path[common..]);
+    parts.join("/")
 }
 
 /// A target given relative to the current directory (`prefix`), relative to the project:
@@ -173,14 +259,47 @@ fn did_you_mean_yaml(target: &str) -> Error {
 /// Targets that select nothing, or that DVC refuses, in DVC's words.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("'{0}' does not exist as an output or a stage name in 'dvc.yaml'")]
-    NotAnOutputOrStage(String),
+    /// DVC's `NoOutputOrStageError` (the target as typed), with its cause.
+    #[error("'{target}' does not exist as an output or a stage name in '{}': {cause}", cause.file())]
+    NotAnOutputOrStage { target: String, cause: StageLookup },
+    /// DVC's stage lookup failed on its own: a DVC file named that does not exist, or a
+    /// `file:stage` whose file lacks the stage.
+    #[error("{cause}")]
+    Lookup { target: String, cause: StageLookup },
     /// `dvc.lock` given (or matched) where `dvc.yaml` is meant.
     #[error("Did you mean: `{0}`?")]
     DidYouMean(String),
     /// `--glob` patterns (as Python shows them) that match nothing.
     #[error("Glob [{}] has no matches.", .0.join(", "))]
     NoGlobMatches(Vec<String>),
+}
+
+/// Why DVC's stage lookup found nothing.
+#[derive(Debug)]
+pub enum StageLookup {
+    /// `StageNotFound`: `file` as DVC shows it (relative to the current directory).
+    StageNotFound { name: String, file: String },
+    /// `StageFileDoesNotExistError`: `dvc.yaml` (the default file) or an absolute path.
+    FileMissing(String),
+}
+
+impl StageLookup {
+    fn file(&self) -> &str {
+        match self {
+            StageLookup::StageNotFound { file, .. } | StageLookup::FileMissing(file) => file,
+        }
+    }
+}
+
+impl std::fmt::Display for StageLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StageLookup::StageNotFound { name, file } => {
+                write!(f, "Stage '{name}' not found inside '{file}' file")
+            }
+            StageLookup::FileMissing(file) => write!(f, "'{file}' does not exist"),
+        }
+    }
 }
 
 /// Whether `target` is the path of a directory output (a `.dir` hash): in a work tree it is

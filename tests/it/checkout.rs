@@ -1189,3 +1189,278 @@ fn nested_dvcignore_deep_trees_and_non_utf8_names_inside_an_output() {
     assert!(!run.out().contains("M"), "{}", run.describe());
     assert!(odd.exists());
 }
+
+/// DVC's unsaved-file paths (absolute, one a line after its message), in the order
+/// git-dvc prints them: breadth first, then by path, which is always one of the orders
+/// DVC's walk gives (it visits each directory's entries in no fixed order). Also checks
+/// that DVC's own list is breadth first.
+#[track_caller]
+fn unsaved_lines(label: &str, run: &Run, repo: &Repo<'_>) -> Vec<String> {
+    let mut lines = run.stderr.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ERROR: Can't remove the following unsaved files without confirmation. Use `--force` to force."),
+        "{label}\n{}",
+        run.describe()
+    );
+    let root = format!("{}/", repo.dir.display());
+    let paths: Vec<String> = lines
+        .map(|l| {
+            l.strip_prefix(&root)
+                .unwrap_or_else(|| panic!("{label}: not absolute: {l}\n{}", run.describe()))
+                .to_string()
+        })
+        .collect();
+    let depth = |p: &String| p.matches('/').count();
+    assert!(
+        paths.windows(2).all(|w| depth(&w[0]) <= depth(&w[1])),
+        "{label}: not breadth first\n{}",
+        run.describe()
+    );
+    paths
+}
+
+/// "Checkout failed" paths, in the order given (DVC's is a set's: no fixed order).
+fn failed_lines(run: &Run) -> Vec<String> {
+    run.stderr
+        .lines()
+        .skip_while(|l| *l != "ERROR: Checkout failed for following targets:")
+        .skip(1)
+        .take_while(|l| *l != "Is your cache up to date?")
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `.dir` object a `.dvc` file names.
+fn dir_oid(repo: &Repo<'_>, dvc_file: &str) -> String {
+    let text = String::from_utf8(repo.read(dvc_file)).unwrap();
+    let line = text.lines().find(|l| l.contains(".dir")).unwrap();
+    line.split_whitespace()
+        .last()
+        .unwrap()
+        .trim_end_matches(".dir")
+        .to_string()
+}
+
+/// Unsaved files and outputs whose objects are missing in one checkout, side by side with
+/// `dvc checkout`: the refusal wins (exit 255, nothing on stdout, nothing touched), and it
+/// names the modified files whose new object is missing too (DVC would delete them to
+/// make the file it cannot make), also inside a directory whose manifest is missing. With
+/// `--force`, the changed outputs' lines on stdout, then "Checkout failed" with the
+/// failed outputs; git-dvc keeps what it cannot replace (README: Differences from DVC).
+#[test]
+fn unsaved_files_win_over_missing_objects_as_in_dvc() {
+    let env = TestEnv::new();
+    let ours = clone(&env, "ours", None);
+    let theirs = clone(&env, "theirs", None);
+    ours.git_dvc(&["pull", "-q"]);
+    theirs.dvc(&["pull", "-q"]);
+    let single = md5_hex(&ours.read("single.bin"));
+    let crlf = md5_hex(&ours.read("crlf.txt"));
+    for r in [&ours, &theirs] {
+        // Unsaved: an edit (object there), an edit whose object is missing, an extra
+        // file deeper down whose name sorts first.
+        r.write("other.txt", "my other edit\n");
+        remove_object(&r.cache_dir(), &single);
+        r.write("single.bin", "my single edit\n");
+        r.write("data/0-extra.txt", "mine\n");
+        // Failed: an output whose object is missing (not an executable: DVC crashes).
+        remove_object(&r.cache_dir(), &crlf);
+        fs::remove_file(r.path("crlf.txt")).unwrap();
+        // A change that needs no refusal.
+        fs::remove_file(r.path("empty.bin")).unwrap();
+    }
+    let before = work_tree(&ours);
+    for args in [
+        &["checkout"][..],
+        &["checkout", "--allow-missing"],
+        &["checkout", "--summary"],
+    ] {
+        let label = args.join(" ");
+        let a = ours.try_git_dvc(args);
+        let b = theirs.try_dvc(args);
+        assert_eq!(
+            (a.code(), b.code()),
+            (Some(255), Some(255)),
+            "{label}\n{}\n{}",
+            a.describe(),
+            b.describe()
+        );
+        assert_eq!((a.out(), b.out()), ("", ""), "{label}");
+        let ours_paths = unsaved_lines(&label, &a, &ours);
+        let mut theirs_paths = unsaved_lines(&label, &b, &theirs);
+        theirs_paths.sort_by_key(|p| (p.matches('/').count(), p.clone()));
+        assert_eq!(ours_paths, theirs_paths, "{label}");
+        assert_eq!(
+            ours_paths,
+            ["other.txt", "single.bin", "data/0-extra.txt"],
+            "{label}"
+        );
+        assert_eq!(work_tree(&ours), before, "{label}: nothing touched");
+    }
+    assert!(
+        !theirs.path("empty.bin").exists(),
+        "DVC touched nothing either"
+    );
+    let a = ours.try_git_dvc(&["checkout", "-q"]);
+    assert_eq!((a.code(), a.out(), a.stderr.as_str()), (Some(255), "", ""));
+
+    let a = ours.try_git_dvc(&["checkout", "-f"]);
+    let b = theirs.try_dvc(&["checkout", "-f"]);
+    assert_eq!(
+        (a.code(), b.code()),
+        (Some(255), Some(255)),
+        "{}\n{}",
+        a.describe(),
+        b.describe()
+    );
+    assert_eq!(a.out(), b.out(), "{}\n{}", a.describe(), b.describe());
+    assert_eq!(
+        a.out(),
+        "M       data/\nM       other.txt\nA       empty.bin"
+    );
+    let mut theirs_failed = failed_lines(&b);
+    theirs_failed.sort();
+    assert_eq!(
+        failed_lines(&a),
+        theirs_failed,
+        "{}\n{}",
+        a.describe(),
+        b.describe()
+    );
+    assert_eq!(failed_lines(&a), ["crlf.txt", "single.bin"]);
+    assert!(a
+        .stderr
+        .ends_with("Is your cache up to date?\n<https://error.dvc.org/missing-files>\n"));
+    // DVC deleted the edit it could not replace; git-dvc keeps it.
+    assert!(!theirs.path("single.bin").exists());
+    assert_eq!(ours.read("single.bin"), b"my single edit\n");
+
+    // A directory whose manifest is missing: its unsaved files are refused, then (forced)
+    // the output fails with the others; DVC deletes the directory, git-dvc keeps it.
+    let manifest = dir_oid(&ours, "data.dvc");
+    fs::remove_file(ours.path("single.bin")).unwrap(); // as DVC left it
+    for r in [&ours, &theirs] {
+        r.write("data/0-extra.txt", "mine again\n");
+        remove_object(&r.cache_dir(), &format!("{manifest}.dir"));
+    }
+    for args in [&["checkout"][..], &["checkout", "data"]] {
+        let label = args.join(" ");
+        let a = ours.try_git_dvc(args);
+        let b = theirs.try_dvc(args);
+        assert_eq!(
+            (a.code(), b.code()),
+            (Some(255), Some(255)),
+            "{label}\n{}\n{}",
+            a.describe(),
+            b.describe()
+        );
+        assert_eq!((a.out(), b.out()), ("", ""), "{label}");
+        assert_eq!(unsaved_lines(&label, &a, &ours), ["data/0-extra.txt"]);
+        assert_eq!(unsaved_lines(&label, &b, &theirs), ["data/0-extra.txt"]);
+    }
+    // Where DVC is wrong: a directory named as a target whose manifest is missing is, to
+    // DVC, checked out (exit 0; "M" when it deleted something); git-dvc says it failed.
+    for r in [&ours, &theirs] {
+        fs::remove_file(r.path("data/0-extra.txt")).unwrap();
+    }
+    let b = theirs.try_dvc(&["checkout", "data"]);
+    assert_eq!(
+        (b.code(), b.out(), b.stderr.as_str()),
+        (Some(0), "", ""),
+        "{}",
+        b.describe()
+    );
+    let a = ours.try_git_dvc(&["checkout", "data"]);
+    assert_eq!(a.code(), Some(255), "{}", a.describe());
+    assert_eq!(failed_lines(&a), ["data"]);
+    for r in [&ours, &theirs] {
+        r.write("data/0-extra.txt", "mine again\n");
+    }
+    // Forced: the unsaved file goes, and the directory fails with the others. DVC
+    // deletes what it can and then, depending on what it deleted, fails the directory or
+    // reports it modified (exit 0 when nothing else failed): git-dvc always fails it.
+    let a = ours.try_git_dvc(&["checkout", "-f"]);
+    let b = theirs.try_dvc(&["checkout", "-f"]);
+    assert_eq!(
+        (a.code(), b.code()),
+        (Some(255), Some(255)),
+        "{}\n{}",
+        a.describe(),
+        b.describe()
+    );
+    assert_eq!(a.out(), "", "{}", a.describe());
+    assert_eq!(failed_lines(&a), ["crlf.txt", "data", "single.bin"]);
+    let mut theirs_failed = failed_lines(&b);
+    theirs_failed.sort();
+    let dvc_failed_data = theirs_failed.contains(&"data".to_string());
+    theirs_failed.retain(|p| p != "data");
+    assert_eq!(
+        theirs_failed,
+        ["crlf.txt", "single.bin"],
+        "{}",
+        b.describe()
+    );
+    assert_eq!(b.out(), if dvc_failed_data { "" } else { "M       data/" });
+    assert!(!theirs.path("data/0-extra.txt").exists());
+    assert_eq!(ours.read("data/0-extra.txt"), b"mine again\n");
+}
+
+/// Targets naming nothing, side by side with `dvc checkout` and `dvc pull`, from the top
+/// and from a subdirectory without a `dvc.yaml`: DVC's message (the target as typed, the
+/// "Did you mean `git checkout …`?" hint where DVC gives it, why its stage lookup failed,
+/// paths as DVC shows them), stdout and exit code.
+#[test]
+fn targets_naming_nothing_say_what_dvc_says() {
+    let env = TestEnv::new();
+    let ours = clone(&env, "ours", None);
+    let theirs = clone(&env, "theirs", None);
+    for r in [&ours, &theirs] {
+        r.write("notes/readme.txt", "not tracked\n");
+    }
+    let rows: &[(&str, &[&str])] = &[
+        ("", &["checkout", "x"]),
+        ("", &["checkout", "dvc.yaml:x"]),
+        ("", &["checkout", ":x"]),
+        ("", &["checkout", "./dvc.yaml:x"]),
+        ("", &["checkout", "-d", "dvc.yaml:x"]),
+        ("", &["checkout", "x.dvc"]),
+        ("", &["checkout", "notes/dvc.yaml:x"]),
+        ("", &["checkout", "dvc.lock:gen"]),
+        ("", &["checkout", "notes/readme.txt"]),
+        ("", &["checkout", "-R", "notes"]),
+        ("", &["checkout", "-q", "x"]),
+        ("", &["pull", "x"]),
+        ("", &["pull", "dvc.yaml:x"]),
+        ("notes", &["checkout", "x"]),
+        ("notes", &["checkout", "."]),
+        ("notes", &["checkout", "-R", "."]),
+        ("notes", &["checkout", ":x"]),
+        ("notes", &["checkout", "readme.txt"]),
+        ("notes", &["checkout", "../dvc.yaml:x"]),
+        ("notes", &["checkout", "../notes/../dvc.yaml:x"]),
+        ("notes", &["pull", "x"]),
+        ("notes", &["pull", "../dvc.yaml:x"]),
+    ];
+    let mut problems = Vec::new();
+    for (cwd, args) in rows {
+        let a = env.try_git_dvc(&ours.path(cwd), args);
+        let b = env.try_dvc(&theirs.path(cwd), args);
+        let strip =
+            |r: &Run, repo: &Repo<'_>| r.stderr.replace(&*repo.dir.to_string_lossy(), "<clone>");
+        if (a.code(), a.out(), strip(&a, &ours)) != (b.code(), b.out(), strip(&b, &theirs)) {
+            problems.push(format!(
+                "in '{cwd}': {}\n{}\n{}",
+                args.join(" "),
+                a.describe(),
+                b.describe()
+            ));
+        }
+        assert!(
+            a.code() != Some(0) || args.contains(&"-R"),
+            "{}",
+            a.describe()
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

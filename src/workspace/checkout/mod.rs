@@ -204,7 +204,9 @@ pub fn run(
     // Nothing is touched before this check.
     if !request.force {
         let mut unsaved: Vec<PathBuf> = plans.iter().flat_map(|p| p.unsaved(cache)).collect();
-        unsaved.sort();
+        // DVC walks the work tree breadth first, each directory in no fixed order: by
+        // depth, then by path, is always one of its orders.
+        unsaved.sort_by(|a, b| (a.components().count(), a).cmp(&(b.components().count(), b)));
         unsaved.dedup();
         if !unsaved.is_empty() {
             return Err(CheckoutError::Unsaved(unsaved));
@@ -276,6 +278,14 @@ pub fn run(
     }
 
     for plan in plans {
+        if plan.unavailable.is_some() {
+            // Nothing read or touched: what the state knows of it still holds.
+            outcome.failed.extend(plan.failure().map(|reason| Failure {
+                path: plan.path.clone(),
+                reason,
+            }));
+            continue;
+        }
         if plan.changed() {
             dirty = true;
         }
@@ -404,8 +414,6 @@ struct Create {
 #[derive(Debug)]
 struct Old {
     rel: String,
-    /// `None`: unknown content (a link out of the project, a special file).
-    oid: Option<ObjectId>,
     /// A new file takes its place by rename: never deleted first, so that a file whose
     /// making fails leaves the old one where it was.
     replaced: bool,
@@ -422,7 +430,8 @@ struct Plan {
     kind: HashKind,
     expected: Expected,
     found: Found,
-    /// Content ids of work-tree entries, from the state or hashed.
+    /// Content ids of work-tree entries, from the state or hashed (`None`: unknown, as a
+    /// link out of the project or a special file).
     contents: HashMap<String, Option<ObjectId>>,
     deletes: Vec<Old>,
     /// A directory where a file goes: the file is made at `staging` (beside the output)
@@ -437,6 +446,12 @@ struct Plan {
     chmods: Vec<(String, bool)>,
     /// Objects the cache lacks.
     missing: Vec<DvcHash>,
+    /// Work-tree files DVC would delete to make what the cache lacks (the file replacing
+    /// them, a directory's manifest): kept here, but refused without `force` all the same
+    /// when unsaved, as DVC refuses them, before anything is touched.
+    at_risk: Vec<String>,
+    /// The directory's manifest is not in the cache: nothing of the output is touched.
+    unavailable: Option<Vec<DvcHash>>,
     errors: Vec<String>,
     /// Kept files, for the state: (rel, content id, metadata as scanned).
     kept: Vec<(String, ObjectId, Option<Stamp>)>,
@@ -474,7 +489,19 @@ fn plan_output(
     let hash = out.hash.clone().ok_or(FailReason::NoHash)?;
     let abs = scan::join(project, &out.path);
     check_ancestors(project, &out.path)?;
-    let expected = Expected::load(cache, &hash, out.isexec, manifest_limit)?;
+    let mut unavailable = None;
+    let expected = match Expected::load(cache, &hash, out.isexec, manifest_limit) {
+        Ok(e) => e,
+        // The work tree is still read: what DVC would delete is refused when unsaved.
+        Err(FailReason::Missing(m)) => {
+            unavailable = Some(m);
+            Expected::Dir {
+                members: BTreeMap::new(),
+                dirs: BTreeSet::new(),
+            }
+        }
+        Err(e) => return Err(e),
+    };
     let found = scan::scan(&abs, project)
         .map_err(|e| FailReason::Other(format!("cannot read {}: {e}", abs.display())))?;
     let (expected, found) = match &out.within {
@@ -518,6 +545,8 @@ fn plan_output(
         creates: Vec::new(),
         chmods: Vec::new(),
         missing: Vec::new(),
+        at_risk: Vec::new(),
+        unavailable,
         errors: Vec::new(),
         kept: Vec::new(),
         prune: Vec::new(),
@@ -673,6 +702,17 @@ impl Plan {
             dirs: BTreeSet::new(),
         };
         let expected = std::mem::replace(&mut self.expected, placeholder);
+        if let Some(missing) = &self.unavailable {
+            self.missing = missing.clone();
+            self.at_risk = match &found {
+                Found::Absent => Vec::new(),
+                Found::Leaf(_) => vec![String::new()],
+                Found::Dir { entries, .. } => entries.keys().cloned().collect(),
+            };
+            self.found = found;
+            self.expected = expected;
+            return;
+        }
         match &found {
             Found::Absent => match &expected {
                 Expected::File { oid, isexec } => {
@@ -706,6 +746,8 @@ impl Plan {
                     }
                     if !self.creates.is_empty() {
                         self.delete("");
+                    } else if !self.missing.is_empty() {
+                        self.at_risk.push(String::new());
                     }
                 }
             },
@@ -721,6 +763,8 @@ impl Plan {
                         self.prune = dirs.clone();
                         self.remove_root_dir = true;
                         self.staging = Some(beside(&self.abs));
+                    } else {
+                        self.at_risk.extend(entries.keys().cloned());
                     }
                 }
                 Expected::Dir {
@@ -772,6 +816,8 @@ impl Plan {
             // is missing.
             if self.create(rel, oid.clone(), isexec, Count::Modified, cache) {
                 self.replace(rel);
+            } else {
+                self.at_risk.push(rel.to_string());
             }
             return;
         }
@@ -806,10 +852,8 @@ impl Plan {
     }
 
     fn delete(&mut self, rel: &str) {
-        let oid = self.content(rel);
         self.deletes.push(Old {
             rel: rel.to_string(),
-            oid,
             replaced: false,
         });
     }
@@ -817,10 +861,8 @@ impl Plan {
     /// `rel` is overwritten by the file made for it (the old content must be saved all
     /// the same, as for a delete).
     fn replace(&mut self, rel: &str) {
-        let oid = self.content(rel);
         self.deletes.push(Old {
             rel: rel.to_string(),
-            oid,
             replaced: true,
         });
     }
@@ -856,18 +898,20 @@ impl Plan {
         true
     }
 
-    /// Files that would be deleted or replaced although their content is not in the cache.
+    /// Files that would be deleted or replaced although their content is not in the cache
+    /// (and those DVC would delete for a missing object: see `at_risk`).
     fn unsaved(&self, cache: &LocalCache) -> Vec<PathBuf> {
-        self.deletes
-            .iter()
-            .filter(|old| match &old.oid {
+        let deleted = self.deletes.iter().map(|old| old.rel.as_str());
+        deleted
+            .chain(self.at_risk.iter().map(String::as_str))
+            .filter(|rel| match self.content(rel) {
                 None => true,
                 Some(oid) => !cache.has_object(&DvcHash {
                     kind: self.kind,
-                    oid: oid.clone(),
+                    oid,
                 }),
             })
-            .map(|old| scan::join(&self.abs, &old.rel))
+            .map(|rel| scan::join(&self.abs, rel))
             .collect()
     }
 
