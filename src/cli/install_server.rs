@@ -76,6 +76,118 @@ pub fn install(force: bool, chain: bool) -> Result<String, String> {
     ))
 }
 
+/// `git dvc uninstall --server`: removes git-dvc's pre-receive hook where `install
+/// --server` put it (only a hook that is exactly one git-dvc shipped, as for the client
+/// hooks) and puts a hook kept by `--chain` back. Returns what was removed and the hooks
+/// left in place because they are not git-dvc's.
+pub fn uninstall() -> Result<(Vec<String>, Vec<String>), String> {
+    let git_dir = git_dir()?;
+    let hooks = hooks_dir()?;
+    let mut removed = Vec::new();
+    let mut refused = Vec::new();
+    match detect(&git_dir, &hooks)? {
+        Layout::Gitolite => return Err(gitolite_removal(&git_dir)),
+        Layout::Plain { hooks } => {
+            let hook = hooks.join("pre-receive");
+            let chained = hooks.join(CHAINED_NAME);
+            match ExistingHook::read(&hook, &is_shipped) {
+                Ok(ExistingHook::Ours(_)) => {
+                    fs::remove_file(&hook)
+                        .map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
+                    if present(&chained) {
+                        fs::rename(&chained, &hook).map_err(|e| {
+                            format!(
+                                "cannot put the previous hook {} back: {e}",
+                                chained.display()
+                            )
+                        })?;
+                        removed.push(format!(
+                            "git-dvc pre-receive hook removed; the previous hook is back in {}",
+                            hook.display()
+                        ));
+                    } else {
+                        removed.push(format!(
+                            "git-dvc pre-receive hook removed from {}",
+                            hook.display()
+                        ));
+                    }
+                }
+                Ok(ExistingHook::None) => {}
+                Ok(_) | Err(_) => refused.push(format!(
+                    "{} is not git-dvc's pre-receive hook; left it in place",
+                    hook.display()
+                )),
+            }
+        }
+        Layout::Gitea { drop_ins } => {
+            remove_drop_in(&drop_ins, "", &mut removed, &mut refused)?;
+        }
+        Layout::GitLab { drop_ins } => {
+            let note = format!(
+                " (GitLab: where custom hooks are applied with `gitaly hooks set`, apply {} again the same way)",
+                git_dir.join("custom_hooks").display()
+            );
+            remove_drop_in(&drop_ins, &note, &mut removed, &mut refused)?;
+        }
+    }
+    if removed.is_empty() && refused.is_empty() {
+        removed.push(format!(
+            "no git-dvc pre-receive hook installed in {}",
+            git_dir.display()
+        ));
+    }
+    Ok((removed, refused))
+}
+
+/// Removes `drop_ins/git-dvc` when it is git-dvc's.
+fn remove_drop_in(
+    drop_ins: &Path,
+    note: &str,
+    removed: &mut Vec<String>,
+    refused: &mut Vec<String>,
+) -> Result<(), String> {
+    let hook = drop_ins.join(DROP_IN_NAME);
+    match ExistingHook::read(&hook, &is_shipped) {
+        Ok(ExistingHook::Ours(_)) => {
+            fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
+            removed.push(format!(
+                "git-dvc pre-receive hook removed from {}{note}",
+                hook.display()
+            ));
+        }
+        Ok(ExistingHook::None) => {}
+        Ok(_) | Err(_) => refused.push(format!(
+            "{} is not git-dvc's pre-receive hook; left it in place",
+            hook.display()
+        )),
+    }
+    Ok(())
+}
+
+/// Where git-dvc's server hook is in this repository, if anywhere (for a plain `git dvc
+/// uninstall`, which removes client hooks only, to point at `--server`).
+pub fn installed_hook() -> Option<PathBuf> {
+    let git_dir = git_dir().ok()?;
+    let hooks = hooks_dir().ok()?;
+    let hook = match detect(&git_dir, &hooks).ok()? {
+        Layout::Gitolite => return None,
+        Layout::Plain { hooks } => hooks.join("pre-receive"),
+        Layout::Gitea { drop_ins } | Layout::GitLab { drop_ins } => drop_ins.join(DROP_IN_NAME),
+    };
+    matches!(
+        ExistingHook::read(&hook, &is_shipped),
+        Ok(ExistingHook::Ours(_))
+    )
+    .then_some(hook)
+}
+
+fn gitolite_removal(git_dir: &Path) -> String {
+    format!(
+        "nothing removed: gitolite manages the hooks of {} (`git dvc install --server` wrote none there). As the gitolite user, remove git-dvc where you added it: ~/local/hooks/common/pre-receive, or `option hook.pre-receive = git-dvc` in gitolite-admin's conf/gitolite.conf and ~/local/hooks/repo-specific/git-dvc; then run `gitolite setup --hooks-only`.",
+        git_dir.display()
+    )
+}
+
 /// The hook `--print` and `--output` write.
 pub fn hook_text() -> Result<String, String> {
     server_hook_text()
