@@ -195,6 +195,47 @@ fn proxy_jump_chain_to_a_name_only_the_last_bastion_resolves() {
     drop(config);
 }
 
+/// HOME is not the account's home here (as on CI runners and in sandboxes): the ProxyJump
+/// hop, a separate `ssh` reading a generated config, uses the key and the default
+/// known_hosts that `~` names under $HOME, as the main connection and DVC do, not those
+/// under the account's home (where there are none).
+#[test]
+fn proxy_jump_hop_reads_the_files_under_home() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let target = kit.start(&env, "target-sshd", None);
+    let bastion = kit.start(&env, "bastion", None);
+    let config = write_ssh_config(
+        &env,
+        &format!(
+            "Host dvc-store\n  HostName 127.0.0.1\n  Port {tp}\n  User {user}\n\
+             \x20 IdentityFile ~/.ssh/target_key\n  ProxyJump jump\n  StrictHostKeyChecking yes\n\
+             Host jump\n  HostName 127.0.0.1\n  Port {bp}\n  User {user}\n\
+             \x20 IdentityFile ~/.ssh/jump_key\n  StrictHostKeyChecking yes\n",
+            tp = target.port,
+            bp = bastion.port,
+            user = kit.user,
+        ),
+    );
+    copy_key(&kit, &env.path("home/.ssh/jump_key"));
+    copy_key(&kit, &env.path("home/.ssh/target_key"));
+    let key = kit.host_key();
+    fs::write(
+        env.path("home/.ssh/known_hosts"),
+        format!(
+            "[127.0.0.1]:{} {key}\n[127.0.0.1]:{} {key}\n",
+            bastion.port, target.port
+        ),
+    )
+    .unwrap();
+    let (dir, url) = data_dir(&env, "jump-home");
+    remotes::push_then_dvc_pull(&env, &RemoteSetup::new(url, &[]));
+    assert!(remotes::dir_has_files(&dir.join("files")));
+    drop(config);
+}
+
 /// A fresh ed25519 public key (`type base64`), standing for a server's changed key.
 fn other_host_key(env: &TestEnv) -> String {
     let path = env.path("other_host_key");
