@@ -115,6 +115,9 @@ pub fn run(args: PreReceiveArgs) -> i32 {
         }
     };
     pusher.log_to(settings.log.clone());
+    // Warnings from storage (an SSH host key) reach the pusher the same way as the rest.
+    let warnings = pusher.clone();
+    crate::storage::route_warnings(Box::new(move |text| warnings.say(text)));
     let fail_open = settings.fail_open;
     let timeout = settings.timeout;
     let (tx, rx) = mpsc::channel();

@@ -15,6 +15,7 @@ const GITLAB_PREFIX: &str = "GL-HOOK-ERR: ";
 const HIDDEN: &str = "<server path>";
 
 /// The hook's output channel to the pusher (stderr).
+#[derive(Clone)]
 pub struct Pusher {
     gitlab: bool,
     log: Option<PathBuf>,

@@ -143,16 +143,19 @@ pub enum Agent {
     Socket(PathBuf),
 }
 
-/// `StrictHostKeyChecking`.
+/// `StrictHostKeyChecking`. A changed key is refused unless `no`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrictHostKeys {
     /// `yes`: an unknown host is refused too.
     Yes,
-    /// `ask` (the default) and `accept-new`: an unknown host is accepted as DVC accepts it
-    /// (git-dvc does not prompt or write known_hosts); a changed key is refused.
+    /// `accept-new`: an unknown host's key is accepted and recorded, as by `ssh`.
     AcceptNew,
-    /// `no`: a changed key is reported and accepted, with password authentication off, as
-    /// by `ssh`.
+    /// `ask` (the default): on a terminal, asked as `ssh` asks, and recorded when accepted;
+    /// refused with `BatchMode yes`; elsewhere (a hook) accepted as DVC accepts every host,
+    /// and not recorded.
+    Ask,
+    /// `no`: an unknown host's key is accepted and recorded; a changed key is reported and
+    /// accepted, with password authentication off, as by `ssh`.
     No,
 }
 
@@ -175,6 +178,10 @@ pub struct ClientConfig {
     pub identity_files: Vec<IdentityFile>,
     pub agent: Agent,
     pub known_hosts_files: Vec<PathBuf>,
+    /// The first `UserKnownHostsFile`: where `ssh` records a newly accepted host key.
+    pub record_file: Option<PathBuf>,
+    /// `HashKnownHosts yes`: a recorded host name is hashed.
+    pub hash_known_hosts: bool,
     pub strict_host_keys: StrictHostKeys,
     /// `HostKeyAlias`: the name host keys are recorded under instead of the host name.
     pub host_key_alias: Option<String>,
@@ -480,7 +487,8 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
     let mut agent_raw = None;
     let mut user_known = Vec::new();
     let mut global_known = Vec::new();
-    let mut strict = StrictHostKeys::AcceptNew;
+    let mut strict = StrictHostKeys::Ask;
+    let mut hash_known = false;
     let mut alias = None;
     let mut timeout = None;
     let mut proxy_command = None;
@@ -508,9 +516,11 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
                 strict = match value {
                     "yes" | "true" => StrictHostKeys::Yes,
                     "no" | "false" | "off" => StrictHostKeys::No,
-                    _ => StrictHostKeys::AcceptNew,
+                    "accept-new" => StrictHostKeys::AcceptNew,
+                    _ => StrictHostKeys::Ask,
                 }
             }
+            "hashknownhosts" => hash_known = matches!(value, "yes" | "true"),
             "hostkeyalias" if value != "none" => alias = Some(value.to_string()),
             "connecttimeout" => {
                 timeout = value
@@ -566,11 +576,16 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
         Some(v) => Agent::Socket(PathBuf::from(tokens.expand(v, "IdentityAgent")?)),
     };
     let mut known_hosts_files = Vec::new();
-    for raw in user_known.iter().chain(&global_known) {
+    let mut record_file = None;
+    for (n, raw) in user_known.iter().chain(&global_known).enumerate() {
         if raw == "none" {
             continue;
         }
-        known_hosts_files.push(PathBuf::from(tokens.expand(raw, "UserKnownHostsFile")?));
+        let file = PathBuf::from(tokens.expand(raw, "UserKnownHostsFile")?);
+        if n == 0 && !user_known.is_empty() {
+            record_file = Some(file.clone());
+        }
+        known_hosts_files.push(file);
     }
     let route = match (proxy_command, &proxy_jump) {
         (Some(cmd), _) => Route::Command(tokens.expand_command(&cmd)?),
@@ -584,6 +599,8 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
         identity_files,
         agent,
         known_hosts_files,
+        record_file,
+        hash_known_hosts: hash_known,
         strict_host_keys: strict,
         host_key_alias: alias,
         connect_timeout: timeout,
@@ -874,7 +891,7 @@ mod tests {
         assert_eq!(c.agent, Agent::Disabled);
         assert_eq!(c.connect_timeout, None);
         assert_eq!(c.host_key_name(), "alias.example");
-        assert_eq!(c.strict_host_keys, StrictHostKeys::AcceptNew);
+        assert_eq!(c.strict_host_keys, StrictHostKeys::Ask);
     }
 
     #[test]
