@@ -176,7 +176,11 @@ fn write_output(file: &Path, args: &InstallArgs) -> Result<String, String> {
         None => &install_server::is_shipped,
         Some(hook) => &|text: &str| hook.is_shipped(text),
     };
-    match ExistingHook::read(file, shipped)? {
+    let again = match args.server {
+        true => "git dvc install --server --output FILE",
+        false => "git dvc install --output FILE",
+    };
+    match ExistingHook::read_for(file, shipped, again)? {
         ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
         _ if args.force => {}
         existing => {
@@ -473,6 +477,15 @@ impl ExistingHook {
         path: &Path,
         shipped: &dyn Fn(&str) -> bool,
     ) -> Result<ExistingHook, String> {
+        Self::read_for(path, shipped, "git dvc install")
+    }
+
+    /// [`Self::read`]; `again` is the command the refusal says to run again.
+    pub(super) fn read_for(
+        path: &Path,
+        shipped: &dyn Fn(&str) -> bool,
+        again: &str,
+    ) -> Result<ExistingHook, String> {
         // `symlink_metadata`: a dangling symlink is still somebody's hook.
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExistingHook::None),
@@ -480,7 +493,7 @@ impl ExistingHook {
         }
         let bytes = fs::read(path).map_err(|e| {
             format!(
-                "cannot read the existing hook {}: {e}\nMove it aside (or make it readable) and run `git dvc install` again.",
+                "cannot read the existing hook {}: {e}\nMove it aside (or make it readable) and run `{again}` again.",
                 path.display()
             )
         })?;

@@ -496,6 +496,61 @@ fn gitlab_layout_installs_in_custom_hooks() {
     assert_eq!(bare.try_rev_parse("main").as_deref(), Some(&*head));
 }
 
+/// A `core.hooksPath` whose pre-receive runs `gitaly-hooks`, in a repository that has
+/// neither a `@hashed` path nor `gitlab.fullpath`: GitLab's all the same. git-dvc goes in
+/// custom_hooks (with the GitLab steps), never over Gitaly's wrapper, even with --force;
+/// Gitea's driver without a pre-receive.d yet is recognised the same way.
+#[test]
+fn forge_hooks_are_recognised_by_what_they_run() {
+    let env = TestEnv::new();
+    let bare = env.bare_repo("plain-path.git");
+    let gitaly = env.path("gitaly-runtime/hooks");
+    let wrapper = "#!/bin/sh\nexec /opt/gitlab/embedded/bin/gitaly-hooks pre-receive \"$@\"\n";
+    write_script(&gitaly.join("pre-receive"), wrapper);
+    bare.git(&["config", "core.hooksPath", gitaly.to_str().unwrap()]);
+    for args in [
+        &["install", "--server"][..],
+        &["install", "--server", "--force"][..],
+    ] {
+        let run = env.git_dvc(&bare.dir, args);
+        run.assert_stdout_contains_all(&[
+            &format!(
+                "git-dvc pre-receive hook installed in {}",
+                bare.dir
+                    .join("custom_hooks/pre-receive.d/git-dvc")
+                    .display()
+            ),
+            "gitaly hooks set",
+        ]);
+        assert!(!run.stdout.contains("--force"), "{}", run.describe());
+        assert_eq!(
+            std::fs::read_to_string(gitaly.join("pre-receive")).unwrap(),
+            wrapper
+        );
+    }
+
+    let gitea = env.bare_repo("gitea-no-drop-ins.git");
+    write_script(&gitea.dir.join("hooks/pre-receive"), GITEA_DRIVER);
+    let run = env.git_dvc(&gitea.dir, &["install", "--server"]);
+    run.assert_stdout_contains_all(&["Gitea/Forgejo"]);
+    assert!(gitea.dir.join("hooks/pre-receive.d/git-dvc").is_file());
+    assert_eq!(
+        std::fs::read_to_string(gitea.dir.join("hooks/pre-receive")).unwrap(),
+        GITEA_DRIVER
+    );
+
+    // A dangling symlink where git-dvc's drop-in goes: the hint names --server.
+    std::fs::remove_file(gitea.dir.join("hooks/pre-receive.d/git-dvc")).unwrap();
+    std::os::unix::fs::symlink(
+        env.path("nowhere"),
+        gitea.dir.join("hooks/pre-receive.d/git-dvc"),
+    )
+    .unwrap();
+    let run = env.try_git_dvc(&gitea.dir, &["install", "--server"]);
+    run.assert_code(1)
+        .assert_stderr_contains("run `git dvc install --server` again");
+}
+
 /// gitolite owns the hooks: nothing is written, and the steps are printed.
 #[test]
 fn gitolite_repository_gets_steps_not_a_hook() {
