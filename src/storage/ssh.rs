@@ -49,8 +49,9 @@ use host_keys::{HostKeyCheck, Verdict};
 const DEFAULT_MAX_SESSIONS: usize = 8;
 /// DVC's default `timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1800);
-/// Connection timeouts after which a run stops connecting: `ssh` itself makes one attempt
-/// (`ConnectionAttempts 1`); one more absorbs a server that dropped a single connection.
+/// Connection timeouts (of the default timeout) after which a run stops connecting: `ssh`
+/// itself makes one attempt (`ConnectionAttempts 1`); one more absorbs a server that
+/// dropped a single connection. A configured timeout is waited once.
 const CONNECT_TIMEOUTS_TOLERATED: usize = 2;
 /// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
 const ERROR_TIMEOUT: i32 = -9;
@@ -462,7 +463,8 @@ impl SshStorage {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
         {
-            return Err(StorageError::new(ErrorKind::Transient, why));
+            // Final: retrying would only add backoff to a wait already given up on.
+            return Err(StorageError::new(ErrorKind::Other, why));
         }
         let (password, passphrase) = self.secrets()?;
         let c = &self.client;
@@ -475,18 +477,25 @@ impl SshStorage {
                 ),
             )
         };
-        let timeout = self
-            .settings
-            .timeout
-            .or(c.connect_timeout)
-            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        // A second timeout is remembered (see `timed_out`).
+        let configured = self.settings.timeout.or(c.connect_timeout);
+        let timeout = configured.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        // A timeout the user set is the wait they asked for, as `ssh` waits it once: the
+        // first is final. The default one is tried once more. The final one is remembered
+        // (see `timed_out`) and not retried.
+        let tolerated = match configured {
+            Some(_) => 1,
+            None => CONNECT_TIMEOUTS_TOLERATED,
+        };
         let timed_out = |detail: String| {
             let seen = self.connect_timeouts.fetch_add(1, Ordering::SeqCst) + 1;
-            if seen < CONNECT_TIMEOUTS_TOLERATED {
+            if seen < tolerated {
                 return transient(format!("{detail} (timed out)"));
             }
-            let e = transient(format!("{detail} (timed out; not tried again in this run)"));
+            let mut e = transient(format!(
+                "{detail} (timed out after {} s; not tried again in this run)",
+                timeout.as_secs()
+            ));
+            e.kind = ErrorKind::Other;
             *self.timed_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message.clone());
             e
         };
