@@ -4,9 +4,11 @@
 //! 22), or the bare `HostKeyAlias`; never the URL's alias. `StrictHostKeyChecking`
 //! decides what an unknown or changed key means.
 //!
-//! DVC checks no host key at all (sshfs passes `known_hosts=None`); git-dvc accepts an
-//! unknown host as DVC does (unless `StrictHostKeyChecking yes`) but refuses a key that
-//! contradicts what the user recorded, and any key marked `@revoked`.
+//! DVC checks no host key at all (sshfs passes `known_hosts=None`); git-dvc treats an
+//! unknown host as `ssh` does where it can (`accept-new` and `no` record its key with
+//! [`known_hosts_line`] and [`record`]; `ask` asks on a terminal), and in a hook, where
+//! nobody can be asked, accepts it as DVC does; it refuses a key that contradicts what the
+//! user recorded, and any key marked `@revoked`.
 //!
 //! The lines are matched here, as OpenSSH matches them (libssh2 compares names
 //! literally): comma lists of patterns with `*` and `?`, `!negation`, hashed `|1|` names.
