@@ -377,7 +377,7 @@ _git_dvc_words() {
             return 0
             ;;
         git_dvc__subcmd__uninstall)
-            opts="-h --help"
+            opts="-h --server --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -176,7 +176,11 @@ fn write_output(file: &Path, args: &InstallArgs) -> Result<String, String> {
         None => &install_server::is_shipped,
         Some(hook) => &|text: &str| hook.is_shipped(text),
     };
-    match ExistingHook::read(file, shipped)? {
+    let again = match args.server {
+        true => "git dvc install --server --output FILE",
+        false => "git dvc install --output FILE",
+    };
+    match ExistingHook::read_for(file, shipped, again)? {
         ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
         _ if args.force => {}
         existing => {
@@ -206,8 +210,23 @@ fn write_output(file: &Path, args: &InstallArgs) -> Result<String, String> {
     })
 }
 
-pub fn uninstall() -> i32 {
-    let (removed, refused) = match try_uninstall() {
+#[derive(Debug, Clone, Args)]
+pub struct UninstallArgs {
+    /// Remove the server-side pre-receive hook instead (in a bare repository), from where
+    /// `install --server` put it: hooks/pre-receive (putting a hook kept by `--chain` back),
+    /// Gitea/Forgejo's hooks/pre-receive.d/git-dvc, GitLab's
+    /// custom_hooks/pre-receive.d/git-dvc.
+    #[arg(long)]
+    pub server: bool,
+}
+
+pub fn uninstall(args: UninstallArgs) -> i32 {
+    let done = if args.server {
+        install_server::uninstall()
+    } else {
+        try_uninstall()
+    };
+    let (removed, refused) = match done {
         Ok(done) => done,
         Err(message) => {
             super::report::error(&message);
@@ -392,10 +411,31 @@ fn try_uninstall() -> Result<(Vec<String>, Vec<String>), String> {
         }
     }
     if removed.is_empty() && refused.is_empty() {
-        removed.push("no git-dvc hooks installed".to_string());
+        removed.push(nothing_to_remove());
     }
     forget_synced_commit();
     Ok((removed, refused))
+}
+
+/// No client hook of git-dvc's here: say what there is instead (the server hook, which
+/// only `--server` removes).
+fn nothing_to_remove() -> String {
+    let server = install_server::installed_hook();
+    match (server, is_bare_repository()) {
+        (Some(hook), _) => format!(
+            "no git-dvc client hooks installed; git-dvc's server (pre-receive) hook is in {}: `git dvc uninstall --server` removes it",
+            hook.display()
+        ),
+        (None, true) => "no git-dvc client hooks installed (a bare repository has none; `git dvc uninstall --server` removes the server hook)".to_string(),
+        (None, false) => "no git-dvc hooks installed".to_string(),
+    }
+}
+
+fn is_bare_repository() -> bool {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--is-bare-repository"])
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"true"))
 }
 
 /// Without the hooks nobody keeps the checkout hooks' record of the data current
@@ -437,6 +477,15 @@ impl ExistingHook {
         path: &Path,
         shipped: &dyn Fn(&str) -> bool,
     ) -> Result<ExistingHook, String> {
+        Self::read_for(path, shipped, "git dvc install")
+    }
+
+    /// [`Self::read`]; `again` is the command the refusal says to run again.
+    pub(super) fn read_for(
+        path: &Path,
+        shipped: &dyn Fn(&str) -> bool,
+        again: &str,
+    ) -> Result<ExistingHook, String> {
         // `symlink_metadata`: a dangling symlink is still somebody's hook.
         match fs::symlink_metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExistingHook::None),
@@ -444,7 +493,7 @@ impl ExistingHook {
         }
         let bytes = fs::read(path).map_err(|e| {
             format!(
-                "cannot read the existing hook {}: {e}\nMove it aside (or make it readable) and run `git dvc install` again.",
+                "cannot read the existing hook {}: {e}\nMove it aside (or make it readable) and run `{again}` again.",
                 path.display()
             )
         })?;

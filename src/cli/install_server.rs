@@ -76,6 +76,118 @@ pub fn install(force: bool, chain: bool) -> Result<String, String> {
     ))
 }
 
+/// `git dvc uninstall --server`: removes git-dvc's pre-receive hook where `install
+/// --server` put it (only a hook that is exactly one git-dvc shipped, as for the client
+/// hooks) and puts a hook kept by `--chain` back. Returns what was removed and the hooks
+/// left in place because they are not git-dvc's.
+pub fn uninstall() -> Result<(Vec<String>, Vec<String>), String> {
+    let git_dir = git_dir()?;
+    let hooks = hooks_dir()?;
+    let mut removed = Vec::new();
+    let mut refused = Vec::new();
+    match detect(&git_dir, &hooks)? {
+        Layout::Gitolite => return Err(gitolite_removal(&git_dir)),
+        Layout::Plain { hooks } => {
+            let hook = hooks.join("pre-receive");
+            let chained = hooks.join(CHAINED_NAME);
+            match ExistingHook::read(&hook, &is_shipped) {
+                Ok(ExistingHook::Ours(_)) => {
+                    fs::remove_file(&hook)
+                        .map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
+                    if present(&chained) {
+                        fs::rename(&chained, &hook).map_err(|e| {
+                            format!(
+                                "cannot put the previous hook {} back: {e}",
+                                chained.display()
+                            )
+                        })?;
+                        removed.push(format!(
+                            "git-dvc pre-receive hook removed; the previous hook is back in {}",
+                            hook.display()
+                        ));
+                    } else {
+                        removed.push(format!(
+                            "git-dvc pre-receive hook removed from {}",
+                            hook.display()
+                        ));
+                    }
+                }
+                Ok(ExistingHook::None) => {}
+                Ok(_) | Err(_) => refused.push(format!(
+                    "{} is not git-dvc's pre-receive hook; left it in place",
+                    hook.display()
+                )),
+            }
+        }
+        Layout::Gitea { drop_ins } => {
+            remove_drop_in(&drop_ins, "", &mut removed, &mut refused)?;
+        }
+        Layout::GitLab { drop_ins } => {
+            let note = format!(
+                " (GitLab: where custom hooks are applied with `gitaly hooks set`, apply {} again the same way)",
+                git_dir.join("custom_hooks").display()
+            );
+            remove_drop_in(&drop_ins, &note, &mut removed, &mut refused)?;
+        }
+    }
+    if removed.is_empty() && refused.is_empty() {
+        removed.push(format!(
+            "no git-dvc pre-receive hook installed in {}",
+            git_dir.display()
+        ));
+    }
+    Ok((removed, refused))
+}
+
+/// Removes `drop_ins/git-dvc` when it is git-dvc's.
+fn remove_drop_in(
+    drop_ins: &Path,
+    note: &str,
+    removed: &mut Vec<String>,
+    refused: &mut Vec<String>,
+) -> Result<(), String> {
+    let hook = drop_ins.join(DROP_IN_NAME);
+    match ExistingHook::read(&hook, &is_shipped) {
+        Ok(ExistingHook::Ours(_)) => {
+            fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
+            removed.push(format!(
+                "git-dvc pre-receive hook removed from {}{note}",
+                hook.display()
+            ));
+        }
+        Ok(ExistingHook::None) => {}
+        Ok(_) | Err(_) => refused.push(format!(
+            "{} is not git-dvc's pre-receive hook; left it in place",
+            hook.display()
+        )),
+    }
+    Ok(())
+}
+
+/// Where git-dvc's server hook is in this repository, if anywhere (for a plain `git dvc
+/// uninstall`, which removes client hooks only, to point at `--server`).
+pub fn installed_hook() -> Option<PathBuf> {
+    let git_dir = git_dir().ok()?;
+    let hooks = hooks_dir().ok()?;
+    let hook = match detect(&git_dir, &hooks).ok()? {
+        Layout::Gitolite => return None,
+        Layout::Plain { hooks } => hooks.join("pre-receive"),
+        Layout::Gitea { drop_ins } | Layout::GitLab { drop_ins } => drop_ins.join(DROP_IN_NAME),
+    };
+    matches!(
+        ExistingHook::read(&hook, &is_shipped),
+        Ok(ExistingHook::Ours(_))
+    )
+    .then_some(hook)
+}
+
+fn gitolite_removal(git_dir: &Path) -> String {
+    format!(
+        "nothing removed: gitolite manages the hooks of {} (`git dvc install --server` wrote none there). As the gitolite user, remove git-dvc where you added it: ~/local/hooks/common/pre-receive, or `option hook.pre-receive = git-dvc` in gitolite-admin's conf/gitolite.conf and ~/local/hooks/repo-specific/git-dvc; then run `gitolite setup --hooks-only`.",
+        git_dir.display()
+    )
+}
+
 /// The hook `--print` and `--output` write.
 pub fn hook_text() -> Result<String, String> {
     server_hook_text()
@@ -99,11 +211,16 @@ fn detect(git_dir: &Path, hooks: &Path) -> Result<Layout, String> {
     }
     let hook = hooks.join("pre-receive");
     let drop_ins = hooks.join("pre-receive.d");
-    if drop_ins.is_dir() {
-        if let Ok(text) = fs::read_to_string(&hook) {
-            if runs_drop_ins(&text) {
-                return Ok(Layout::Gitea { drop_ins });
-            }
+    // The forge's own hook, known by what it runs: never somebody's hook to replace.
+    let text = fs::read_to_string(&hook).ok();
+    if runs_gitaly(&hook, text.as_deref()) {
+        return Ok(Layout::GitLab {
+            drop_ins: git_dir.join("custom_hooks").join("pre-receive.d"),
+        });
+    }
+    if let Some(text) = &text {
+        if text.contains(GITEA_MARK) || (drop_ins.is_dir() && runs_drop_ins(text)) {
+            return Ok(Layout::Gitea { drop_ins });
         }
     }
     Ok(Layout::Plain {
@@ -111,10 +228,20 @@ fn detect(git_dir: &Path, hooks: &Path) -> Result<Layout, String> {
     })
 }
 
+/// The first lines of Gitea's (and Forgejo's) generated hooks.
+const GITEA_MARK: &str = "AUTO GENERATED BY GITEA";
+
+/// Gitaly's hook: `gitaly-hooks` itself (a symlink to it, as Gitaly lays its hooks out) or
+/// a script that runs it.
+fn runs_gitaly(hook: &Path, text: Option<&str>) -> bool {
+    let linked = fs::read_link(hook).is_ok_and(|t| t.to_string_lossy().contains("gitaly-hooks"));
+    linked || text.is_some_and(|t| t.contains("gitaly-hooks"))
+}
+
 /// Gitea's (and Forgejo's) generated driver, or any hook that runs `pre-receive.d/*` the
 /// same way (each with its own copy of stdin is the driver's job, not ours).
 fn runs_drop_ins(text: &str) -> bool {
-    text.contains("AUTO GENERATED BY GITEA")
+    text.contains(GITEA_MARK)
         || (text.contains(".d/*") && (text.contains("hookname") || text.contains("pre-receive.d")))
 }
 
@@ -149,7 +276,7 @@ fn install_plain(hooks: &Path, force: bool, chain: bool) -> Result<String, Strin
     let hook = hooks.join("pre-receive");
     let chained = hooks.join(CHAINED_NAME);
     let mut note = String::new();
-    match ExistingHook::read(&hook, &is_shipped)? {
+    match ExistingHook::read_for(&hook, &is_shipped, "git dvc install --server")? {
         ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
         _ if force => {}
         _ if chain => {
@@ -188,7 +315,7 @@ fn install_drop_in(drop_ins: &Path, force: bool) -> Result<PathBuf, String> {
     fs::create_dir_all(drop_ins)
         .map_err(|e| format!("cannot create {}: {e}", drop_ins.display()))?;
     let hook = drop_ins.join(DROP_IN_NAME);
-    match ExistingHook::read(&hook, &is_shipped)? {
+    match ExistingHook::read_for(&hook, &is_shipped, "git dvc install --server")? {
         ExistingHook::None | ExistingHook::Empty | ExistingHook::Ours(_) => {}
         _ if force => {}
         existing => {

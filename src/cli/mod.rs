@@ -246,7 +246,15 @@ Examples:
     ///
     /// Removes pre-push, post-checkout, post-merge and post-rewrite where they are
     /// git-dvc's; a hook that is not git-dvc's is left in place (and named: exit status 1).
-    Uninstall,
+    /// With `--server`, in a bare repository, removes the pre-receive hook `install
+    /// --server` wrote instead, from where it wrote it (hooks/pre-receive, putting back a
+    /// hook kept by `--chain`; Gitea/Forgejo's hooks/pre-receive.d/git-dvc; GitLab's
+    /// custom_hooks/pre-receive.d/git-dvc); for gitolite it says what to undo there.
+    #[command(after_long_help = "\
+Examples:
+  git dvc uninstall              In a clone: remove the client hooks
+  git dvc uninstall --server     In a bare repository: remove the pre-receive hook")]
+    Uninstall(install::UninstallArgs),
     /// Run by the pre-push hook: upload the data of the commits being pushed.
     ///
     /// Reads git's `<local ref> <local oid> <remote ref> <remote oid>` lines on stdin. The
@@ -354,7 +362,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Pull(args) => pull::run(args),
         Command::Status(args) => status::run(args),
         Command::Install(args) => install::install(args),
-        Command::Uninstall => install::uninstall(),
+        Command::Uninstall(args) => install::uninstall(args),
         Command::PrePush(args) => pre_push::run(args),
         Command::PreReceive(args) => pre_receive::run(args),
         Command::PostCheckout(args) => checkout_hooks::post_checkout(args),

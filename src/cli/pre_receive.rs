@@ -115,6 +115,10 @@ pub fn run(args: PreReceiveArgs) -> i32 {
         }
     };
     pusher.log_to(settings.log.clone());
+    pusher.hide_also(server_paths(&git, settings.check.server_wide.as_deref()));
+    // Warnings from storage (an SSH host key) reach the pusher the same way as the rest.
+    let warnings = pusher.clone();
+    crate::storage::route_warnings(Box::new(move |text| warnings.say(text)));
     let fail_open = settings.fail_open;
     let timeout = settings.timeout;
     let (tx, rx) = mpsc::channel();
@@ -183,6 +187,67 @@ pub fn run(args: PreReceiveArgs) -> i32 {
             1
         }
     }
+}
+
+/// The server's own paths, hidden whole from the pusher: the repository, its DVC
+/// configs, the server-wide one, and the local storage they name (`url = /…`, or relative
+/// to the config file).
+fn server_paths(git: &GitRepo, server_wide: Option<&Path>) -> Vec<String> {
+    let dvc_dir = git.git_dir().join("dvc");
+    let mut paths = vec![git.git_dir().to_path_buf(), dvc_dir.clone()];
+    if let Ok(cwd) = std::env::current_dir() {
+        paths.push(cwd);
+    }
+    let mut configs = Vec::new();
+    for dir in std::iter::once(dvc_dir.clone()).chain(
+        std::fs::read_dir(dvc_dir.join("projects"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    ) {
+        configs.push(dir.join("config"));
+        configs.push(dir.join("config.local"));
+    }
+    if let Some(file) = server_wide {
+        paths.push(file.to_path_buf());
+        configs.push(file.to_path_buf());
+        let mut local = file.as_os_str().to_owned();
+        local.push(".local");
+        configs.push(PathBuf::from(local));
+    }
+    for config in configs {
+        let Ok(text) = std::fs::read_to_string(&config) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            if !key.trim().eq_ignore_ascii_case("url") {
+                continue;
+            }
+            let value = value.trim().trim_matches(['"', '\'']);
+            let value = value.strip_prefix("file://").unwrap_or(value);
+            if value.is_empty() || value.contains("://") {
+                continue;
+            }
+            let path = Path::new(value);
+            match config.parent() {
+                Some(dir) if path.is_relative() => paths.push(dir.join(path)),
+                _ => paths.push(path.to_path_buf()),
+            }
+        }
+    }
+    paths
+        .iter()
+        .flat_map(|p| {
+            // The spelled path and the real one (what an error may name).
+            let real = std::fs::canonicalize(p).ok();
+            std::iter::once(p.display().to_string()).chain(real.map(|r| r.display().to_string()))
+        })
+        .map(|p| p.trim_end_matches('/').to_string())
+        .collect()
 }
 
 /// The server's settings; an error names a setting that cannot be used.

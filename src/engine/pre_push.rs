@@ -167,7 +167,9 @@ pub fn pre_push(
 }
 
 /// git's pre-push lines rebuilt for [`RefUpdates::PreCommit`]: every local branch and tag,
-/// and pre-commit's ref, as new to the remote (its tracking refs then say what it has).
+/// HEAD (a detached HEAD is what `git push origin HEAD:refs/heads/x` sends, and on no
+/// branch), and pre-commit's ref, as new to the remote (its tracking refs then say what it
+/// has).
 fn pre_commit_lines(repo: &gix::Repository, to_ref: Option<&str>) -> Result<String, Error> {
     let zero = "0".repeat(40);
     let mut lines = String::new();
@@ -175,6 +177,10 @@ fn pre_commit_lines(repo: &gix::Repository, to_ref: Option<&str>) -> Result<Stri
         for (name, oid) in crate::git::revisions::refs_with_prefix(repo, prefix)? {
             lines.push_str(&format!("{name} {oid} {name} {zero}\n"));
         }
+    }
+    // An unborn HEAD has no commit to send.
+    if let Ok(head) = repo.head_id() {
+        lines.push_str(&format!("HEAD {head} HEAD {zero}\n"));
     }
     if let Some(to) = to_ref {
         if to.len() == 40 && to.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -253,6 +253,25 @@ pub trait Storage: Send + Sync {
 
 /// Opens the storage a remote's URL names, shaped by the repository's `limits` (the
 /// multipart threshold); its read-only calls are retried on transient failures.
+/// Where storage warnings go (a changed host key accepted, a host key recorded): stderr,
+/// unless the command routes them, as the server check does through what it tells the
+/// pusher (redacted, with GitLab's prefix).
+type WarningSink = Box<dyn Fn(&str) + Send + Sync>;
+static WARNINGS: std::sync::OnceLock<WarningSink> = std::sync::OnceLock::new();
+
+/// Routes storage warnings (once per process; later calls are ignored).
+pub fn route_warnings(sink: WarningSink) {
+    let _ = WARNINGS.set(sink);
+}
+
+/// A warning from a storage backend, to wherever the command routed them.
+pub fn warn(text: &str) {
+    match WARNINGS.get() {
+        Some(sink) => sink(text),
+        None => eprintln!("{text}"),
+    }
+}
+
 pub fn open(remote: &RemoteConfig, limits: &Limits) -> Result<Box<dyn Storage>, StorageError> {
     Ok(Box::new(retrying::Retrying(open_backend(remote, limits)?)))
 }

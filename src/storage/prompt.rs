@@ -52,6 +52,30 @@ pub fn available() -> Result<(), Unavailable> {
         .map_err(|_| Unavailable::NoTerminal)
 }
 
+/// Asks `prompt` on the terminal and reads one line, echoed (a yes/no question).
+pub fn line(prompt: &str) -> Result<String, Unavailable> {
+    if !ALLOWED.load(Ordering::SeqCst) {
+        return Err(Unavailable::Hook);
+    }
+    let _one = TTY.lock().unwrap_or_else(|e| e.into_inner());
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| Unavailable::NoTerminal)?;
+    let mut out = &tty;
+    let _ = out.write_all(prompt.as_bytes());
+    let _ = out.flush();
+    let mut line = String::new();
+    BufReader::new(&tty)
+        .read_line(&mut line)
+        .map_err(|_| Unavailable::NoTerminal)?;
+    while line.ends_with(['\n', '\r']) {
+        line.pop();
+    }
+    Ok(line)
+}
+
 /// Prints `prompt` on the terminal and reads one line without echo (the newline removed).
 pub fn secret(prompt: &str) -> Result<String, Unavailable> {
     if !ALLOWED.load(Ordering::SeqCst) {

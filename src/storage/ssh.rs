@@ -42,15 +42,16 @@ use ssh2::{ErrorCode, MethodType, OpenFlags, OpenType, Session, Sftp};
 
 use super::{denied_message, option_bool, option_str, prompt, ErrorKind, Storage, StorageError};
 use crate::dvc::config::RemoteConfig;
-use client_config::{Agent, ClientConfig, Context, Query, RedirectedConfig, Route};
+use client_config::{Agent, ClientConfig, Context, Query, RedirectedConfig, Route, StrictHostKeys};
 use host_keys::{HostKeyCheck, Verdict};
 
 /// sshfs opens 10 channels, 2 of them for shell commands.
 const DEFAULT_MAX_SESSIONS: usize = 8;
 /// DVC's default `timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1800);
-/// Connection timeouts after which a run stops connecting: `ssh` itself makes one attempt
-/// (`ConnectionAttempts 1`); one more absorbs a server that dropped a single connection.
+/// Connection timeouts (of the default timeout) after which a run stops connecting: `ssh`
+/// itself makes one attempt (`ConnectionAttempts 1`); one more absorbs a server that
+/// dropped a single connection. A configured timeout is waited once.
 const CONNECT_TIMEOUTS_TOLERATED: usize = 2;
 /// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
 const ERROR_TIMEOUT: i32 = -9;
@@ -266,6 +267,9 @@ pub struct SshStorage {
     asked: Mutex<Option<Asked>>,
     typed: auth::TypedPassphrases,
     warned_host_key: AtomicBool,
+    /// An unknown host's key once accepted (and recorded) in this run: later connections
+    /// take the same key without asking again, and no other.
+    accepted_host_key: Mutex<Option<Vec<u8>>>,
     /// Why connecting timed out, once it has [`CONNECT_TIMEOUTS_TOLERATED`] times: later
     /// connections of this run fail at once instead of waiting out the timeout again for
     /// every retry and every parallel job. One timeout alone is retried, as a server that
@@ -330,6 +334,7 @@ pub fn open(remote: &RemoteConfig) -> Result<SshStorage, StorageError> {
         asked: Mutex::new(None),
         typed: auth::TypedPassphrases::default(),
         warned_host_key: AtomicBool::new(false),
+        accepted_host_key: Mutex::new(None),
         timed_out: Mutex::new(None),
         connect_timeouts: AtomicUsize::new(0),
     })
@@ -458,7 +463,8 @@ impl SshStorage {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
         {
-            return Err(StorageError::new(ErrorKind::Transient, why));
+            // Final: retrying would only add backoff to a wait already given up on.
+            return Err(StorageError::new(ErrorKind::Other, why));
         }
         let (password, passphrase) = self.secrets()?;
         let c = &self.client;
@@ -471,18 +477,25 @@ impl SshStorage {
                 ),
             )
         };
-        let timeout = self
-            .settings
-            .timeout
-            .or(c.connect_timeout)
-            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        // A second timeout is remembered (see `timed_out`).
+        let configured = self.settings.timeout.or(c.connect_timeout);
+        let timeout = configured.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        // A timeout the user set is the wait they asked for, as `ssh` waits it once: the
+        // first is final. The default one is tried once more. The final one is remembered
+        // (see `timed_out`) and not retried.
+        let tolerated = match configured {
+            Some(_) => 1,
+            None => CONNECT_TIMEOUTS_TOLERATED,
+        };
         let timed_out = |detail: String| {
             let seen = self.connect_timeouts.fetch_add(1, Ordering::SeqCst) + 1;
-            if seen < CONNECT_TIMEOUTS_TOLERATED {
+            if seen < tolerated {
                 return transient(format!("{detail} (timed out)"));
             }
-            let e = transient(format!("{detail} (timed out; not tried again in this run)"));
+            let mut e = transient(format!(
+                "{detail} (timed out after {} s; not tried again in this run)",
+                timeout.as_secs()
+            ));
+            e.kind = ErrorKind::Other;
             *self.timed_out.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.message.clone());
             e
         };
@@ -613,23 +626,116 @@ impl SshStorage {
         check: &HostKeyCheck,
         recorded: &host_keys::RecordedKeys,
     ) -> Result<bool, StorageError> {
-        let verdict = match session.host_key() {
-            Some((key, _)) => check.judge(recorded, key),
-            None => Verdict::Refused("the server sent no host key".to_string()),
+        let Some((key, _)) = session.host_key() else {
+            return Err(self.host_key_refused("the server sent no host key"));
         };
-        match verdict {
-            Verdict::Known | Verdict::Unknown => Ok(true),
+        match check.judge(recorded, key) {
+            Verdict::Known => Ok(true),
+            Verdict::Unknown => {
+                self.accept_unknown(session, check, key)?;
+                Ok(true)
+            }
             Verdict::ChangedAccepted(warning) => {
                 if !self.warned_host_key.swap(true, Ordering::Relaxed) {
-                    eprintln!("remote '{}' ({}): {warning}", self.remote, self.url);
+                    super::warn(&format!(
+                        "remote '{}' ({}): {warning}",
+                        self.remote, self.url
+                    ));
                 }
                 Ok(false)
             }
-            Verdict::Refused(why) => Err(StorageError::new(
-                ErrorKind::Denied,
-                format!("remote '{}' ({}): {why}", self.remote, self.url),
-            )),
+            Verdict::Refused(why) => Err(self.host_key_refused(&why)),
         }
+    }
+
+    fn host_key_refused(&self, why: &str) -> StorageError {
+        StorageError::new(
+            ErrorKind::Denied,
+            format!("remote '{}' ({}): {why}", self.remote, self.url),
+        )
+    }
+
+    /// An unknown host's key, as `ssh` treats it: `accept-new` and `no` record it in the
+    /// first UserKnownHostsFile; `ask` asks on a terminal (and records it when accepted),
+    /// refuses with `BatchMode yes`, and elsewhere (a hook) accepts it as DVC does, without
+    /// recording it. A key that cannot be recorded is a warning, not an error.
+    fn accept_unknown(
+        &self,
+        session: &Session,
+        check: &HostKeyCheck,
+        key: &[u8],
+    ) -> Result<(), StorageError> {
+        let mut accepted = self
+            .accepted_host_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(earlier) = accepted.as_ref() {
+            if earlier.as_slice() == key {
+                return Ok(());
+            }
+            return Err(self.host_key_refused(&format!(
+                "the host key of {} changed during this run; someone may be impersonating it",
+                check.name
+            )));
+        }
+        let c = &self.client;
+        let kind = host_keys::key_type(key);
+        if c.strict_host_keys == StrictHostKeys::Ask {
+            if c.batch_mode {
+                return Err(self.host_key_refused(&format!(
+                    "the host key of {} is not known and cannot be confirmed \
+                     (StrictHostKeyChecking ask with BatchMode yes), as ssh refuses it; connect \
+                     once with `ssh` to check and record it",
+                    check.name
+                )));
+            }
+            if prompt::available().is_err() {
+                *accepted = Some(key.to_vec());
+                return Ok(());
+            }
+            let fingerprint = session
+                .host_key_hash(ssh2::HashType::Sha256)
+                .map(|h| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD_NO_PAD.encode(h)
+                })
+                .unwrap_or_default();
+            let question = format!(
+                "The authenticity of host '{}' can't be established.\n{kind} key fingerprint is \
+                 SHA256:{fingerprint}.\nAre you sure you want to continue connecting \
+                 (yes/no/[fingerprint])? ",
+                check.name
+            );
+            let answer = prompt::line(&question).unwrap_or_default();
+            let answer = answer.trim();
+            if !(answer.eq_ignore_ascii_case("yes") || answer == format!("SHA256:{fingerprint}")) {
+                return Err(self.host_key_refused(&format!(
+                    "host key verification failed: the key of {} was not accepted",
+                    check.name
+                )));
+            }
+        }
+        if let Some(file) = &c.record_file {
+            let recorded = host_keys::known_hosts_line(check.name, key, c.hash_known_hosts)
+                .ok_or_else(|| std::io::Error::other("unreadable key"))
+                .and_then(|line| host_keys::record(file, &line));
+            super::warn(&match recorded {
+                Ok(()) => format!(
+                    "remote '{}': permanently added the host key of '{}' ({kind}) to {}",
+                    self.remote,
+                    check.name,
+                    file.display()
+                ),
+                Err(e) => format!(
+                    "remote '{}': warning: could not add the host key of '{}' to {}: {e}",
+                    self.remote,
+                    check.name,
+                    file.display()
+                ),
+            });
+        }
+        *accepted = Some(key.to_vec());
+        Ok(())
     }
 
     /// Runs `op` on a pooled connection. A connection whose operation failed at the

@@ -184,3 +184,32 @@ fn pre_commit_framework_runs_the_checkout_hooks() {
     repo.git(&["rebase", "-q", "other"]);
     assert_eq!(repo.read("data.txt"), b"other data\n");
 }
+
+/// Under pre-commit, a detached HEAD pushed as a second ref (`git push origin main
+/// $SHA:refs/heads/exp`): pre-commit names only main, yet HEAD's data is uploaded too.
+#[test]
+fn pre_commit_framework_uploads_a_detached_head_pushed_as_a_later_ref() {
+    let Some(pre_commit) = remotes::server_var("GIT_DVC_TEST_PRE_COMMIT") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let m = managed(&env, &pre_commit);
+    m.repo.git(&["push", "-q", "origin", "main"]);
+    m.repo.write("notes.md", "a new commit on main\n");
+    m.repo.commit_all("notes");
+    m.repo.git(&["checkout", "-q", "--detach"]);
+    let detached = m
+        .repo
+        .dvc_add_file("exp.txt", "only on the detached HEAD\n");
+    let sha = m.repo.commit_all("experiment");
+    let run = m
+        .repo
+        .try_git(&["push", "origin", "main", &format!("{sha}:refs/heads/exp")]);
+    run.assert_success();
+    assert_eq!(m.server.try_rev_parse("exp").as_deref(), Some(&*sha));
+    assert!(
+        remote_has(&m.storage, &detached, false),
+        "the detached commit's data was not uploaded\n{}",
+        run.describe()
+    );
+}

@@ -496,6 +496,61 @@ fn gitlab_layout_installs_in_custom_hooks() {
     assert_eq!(bare.try_rev_parse("main").as_deref(), Some(&*head));
 }
 
+/// A `core.hooksPath` whose pre-receive runs `gitaly-hooks`, in a repository that has
+/// neither a `@hashed` path nor `gitlab.fullpath`: GitLab's all the same. git-dvc goes in
+/// custom_hooks (with the GitLab steps), never over Gitaly's wrapper, even with --force;
+/// Gitea's driver without a pre-receive.d yet is recognised the same way.
+#[test]
+fn forge_hooks_are_recognised_by_what_they_run() {
+    let env = TestEnv::new();
+    let bare = env.bare_repo("plain-path.git");
+    let gitaly = env.path("gitaly-runtime/hooks");
+    let wrapper = "#!/bin/sh\nexec /opt/gitlab/embedded/bin/gitaly-hooks pre-receive \"$@\"\n";
+    write_script(&gitaly.join("pre-receive"), wrapper);
+    bare.git(&["config", "core.hooksPath", gitaly.to_str().unwrap()]);
+    for args in [
+        &["install", "--server"][..],
+        &["install", "--server", "--force"][..],
+    ] {
+        let run = env.git_dvc(&bare.dir, args);
+        run.assert_stdout_contains_all(&[
+            &format!(
+                "git-dvc pre-receive hook installed in {}",
+                bare.dir
+                    .join("custom_hooks/pre-receive.d/git-dvc")
+                    .display()
+            ),
+            "gitaly hooks set",
+        ]);
+        assert!(!run.stdout.contains("--force"), "{}", run.describe());
+        assert_eq!(
+            std::fs::read_to_string(gitaly.join("pre-receive")).unwrap(),
+            wrapper
+        );
+    }
+
+    let gitea = env.bare_repo("gitea-no-drop-ins.git");
+    write_script(&gitea.dir.join("hooks/pre-receive"), GITEA_DRIVER);
+    let run = env.git_dvc(&gitea.dir, &["install", "--server"]);
+    run.assert_stdout_contains_all(&["Gitea/Forgejo"]);
+    assert!(gitea.dir.join("hooks/pre-receive.d/git-dvc").is_file());
+    assert_eq!(
+        std::fs::read_to_string(gitea.dir.join("hooks/pre-receive")).unwrap(),
+        GITEA_DRIVER
+    );
+
+    // A dangling symlink where git-dvc's drop-in goes: the hint names --server.
+    std::fs::remove_file(gitea.dir.join("hooks/pre-receive.d/git-dvc")).unwrap();
+    std::os::unix::fs::symlink(
+        env.path("nowhere"),
+        gitea.dir.join("hooks/pre-receive.d/git-dvc"),
+    )
+    .unwrap();
+    let run = env.try_git_dvc(&gitea.dir, &["install", "--server"]);
+    run.assert_code(1)
+        .assert_stderr_contains("run `git dvc install --server` again");
+}
+
 /// gitolite owns the hooks: nothing is written, and the steps are printed.
 #[test]
 fn gitolite_repository_gets_steps_not_a_hook() {
@@ -600,6 +655,94 @@ fn server_chain_keeps_the_existing_hook() {
     assert_rejected(&run, &server, "main", None, &head);
     std::fs::remove_file(env.path("policy-refuses")).unwrap();
     assert_accepted(&repo.try_git(&["push", "origin", "main"]));
+}
+
+/// `uninstall --server` undoes `install --server --chain`: the kept hook is back, byte for
+/// byte; a plain `uninstall` in the bare repository names the server hook and `--server`
+/// instead of claiming nothing is installed; a hook that is not git-dvc's stays.
+#[test]
+fn server_uninstall_restores_the_chained_hook() {
+    let env = TestEnv::new();
+    let bare = env.bare_repo("server.git");
+    let hook = bare.dir.join("hooks/pre-receive");
+    let chained = bare.dir.join("hooks/pre-receive.before-git-dvc");
+    let policy = "#!/bin/sh
+# the site's policy
+exit 0
+";
+    write_script(&hook, policy);
+    env.git_dvc(&bare.dir, &["install", "--server", "--chain"]);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), server_hook());
+
+    let run = env.git_dvc(&bare.dir, &["uninstall"]);
+    run.assert_stdout_contains_all(&[
+        &format!("server (pre-receive) hook is in {}", hook.display()),
+        "git dvc uninstall --server",
+    ]);
+    assert!(
+        !run.stdout.contains("no git-dvc hooks installed"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), server_hook());
+
+    let run = env.git_dvc(&bare.dir, &["uninstall", "--server"]);
+    run.assert_stdout_contains_all(&[&format!(
+        "git-dvc pre-receive hook removed; the previous hook is back in {}",
+        hook.display()
+    )]);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), policy);
+    assert_eq!(file_mode(&hook), 0o755);
+    assert!(!chained.exists());
+
+    // Now the policy hook alone: not git-dvc's, left in place and named.
+    let run = env.try_git_dvc(&bare.dir, &["uninstall", "--server"]);
+    run.assert_code(1)
+        .assert_stderr_contains("is not git-dvc's pre-receive hook; left it in place");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), policy);
+    std::fs::remove_file(&hook).unwrap();
+    env.git_dvc(&bare.dir, &["uninstall", "--server"])
+        .assert_stdout_contains_all(&["no git-dvc pre-receive hook installed"]);
+    env.git_dvc(&bare.dir, &["uninstall"])
+        .assert_stdout_contains_all(&["a bare repository has none", "uninstall --server"]);
+}
+
+/// `uninstall --server` under the forges' layouts removes git-dvc's drop-in only.
+#[test]
+fn server_uninstall_removes_the_forge_drop_ins() {
+    let env = TestEnv::new();
+    let record = env.path("gitea-hook-saw");
+    let gitea = gitea_repo(&env, &record);
+    env.git_dvc(&gitea.dir, &["install", "--server"]);
+    let drop_in = gitea.dir.join("hooks/pre-receive.d/git-dvc");
+    assert!(drop_in.is_file());
+    env.git_dvc(&gitea.dir, &["uninstall"])
+        .assert_stdout_contains_all(&[&format!("hook is in {}", drop_in.display())]);
+    env.git_dvc(&gitea.dir, &["uninstall", "--server"])
+        .assert_stdout_contains_all(&[&format!(
+            "git-dvc pre-receive hook removed from {}",
+            drop_in.display()
+        )]);
+    assert!(!drop_in.exists());
+    assert_eq!(
+        std::fs::read_to_string(gitea.dir.join("hooks/pre-receive")).unwrap(),
+        GITEA_DRIVER
+    );
+    assert!(gitea.dir.join("hooks/pre-receive.d/gitea").is_file());
+
+    let gitlab = env.bare_repo("repositories/@hashed/d4/73/d4735e3a265e16eee03f59718b9b5d03.git");
+    env.git_dvc(&gitlab.dir, &["install", "--server"]);
+    let drop_in = gitlab.dir.join("custom_hooks/pre-receive.d/git-dvc");
+    assert!(drop_in.is_file());
+    env.git_dvc(&gitlab.dir, &["uninstall", "--server"])
+        .assert_stdout_contains_all(&[
+            &format!(
+                "git-dvc pre-receive hook removed from {}",
+                drop_in.display()
+            ),
+            "gitaly hooks set",
+        ]);
+    assert!(!drop_in.exists());
 }
 
 /// A hooks directory shared through `core.hooksPath` gets the hook, with a warning.

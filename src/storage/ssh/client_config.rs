@@ -143,16 +143,19 @@ pub enum Agent {
     Socket(PathBuf),
 }
 
-/// `StrictHostKeyChecking`.
+/// `StrictHostKeyChecking`. A changed key is refused unless `no`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrictHostKeys {
     /// `yes`: an unknown host is refused too.
     Yes,
-    /// `ask` (the default) and `accept-new`: an unknown host is accepted as DVC accepts it
-    /// (git-dvc does not prompt or write known_hosts); a changed key is refused.
+    /// `accept-new`: an unknown host's key is accepted and recorded, as by `ssh`.
     AcceptNew,
-    /// `no`: a changed key is reported and accepted, with password authentication off, as
-    /// by `ssh`.
+    /// `ask` (the default): on a terminal, asked as `ssh` asks, and recorded when accepted;
+    /// refused with `BatchMode yes`; elsewhere (a hook) accepted as DVC accepts every host,
+    /// and not recorded.
+    Ask,
+    /// `no`: an unknown host's key is accepted and recorded; a changed key is reported and
+    /// accepted, with password authentication off, as by `ssh`.
     No,
 }
 
@@ -175,6 +178,10 @@ pub struct ClientConfig {
     pub identity_files: Vec<IdentityFile>,
     pub agent: Agent,
     pub known_hosts_files: Vec<PathBuf>,
+    /// The first `UserKnownHostsFile`: where `ssh` records a newly accepted host key.
+    pub record_file: Option<PathBuf>,
+    /// `HashKnownHosts yes`: a recorded host name is hashed.
+    pub hash_known_hosts: bool,
     pub strict_host_keys: StrictHostKeys,
     /// `HostKeyAlias`: the name host keys are recorded under instead of the host name.
     pub host_key_alias: Option<String>,
@@ -241,35 +248,71 @@ fn check_user(user: &str) -> Result<(), ResolveError> {
     }
 }
 
-/// The user config `ssh -F` reads when `HOME` is redirected: `$HOME/.ssh/config`, then the
+/// The config `ssh -F` reads when `HOME` is redirected: `$HOME/.ssh/config`, then the
 /// system-wide file, as `ssh` reads its own two. Kept (and removed) with the storage.
+///
+/// `ssh` expands `~` (in the user config, and in its defaults `~/.ssh/known_hosts`,
+/// `~/.ssh/id_*`) to the account's home, never `$HOME`; the ProxyJump hops are separate
+/// `ssh` processes reading this file, so it names the files they use by absolute path
+/// under `$HOME`, as the main connection reads them: each hop's `UserKnownHostsFile` and
+/// `IdentityFile`s as resolved for it (first: the first value obtained wins), and for any
+/// other host the default known_hosts files under `$HOME`.
 pub struct RedirectedConfig {
     file: tempfile::TempPath,
+    home: PathBuf,
 }
 
 impl RedirectedConfig {
     pub fn path(&self) -> &Path {
         &self.file
     }
+
+    /// Rewrites the file with `hop_blocks` (`Host` blocks) first.
+    fn write(&self, hop_blocks: &str) -> Result<(), ResolveError> {
+        std::fs::write(&self.file, redirected_text(&self.home, hop_blocks))
+            .map_err(|e| ResolveError::Config(format!("cannot write a temporary ssh config: {e}")))
+    }
+}
+
+/// A path as an ssh_config argument: quoted, `%` escaped (ssh expands tokens in these
+/// options); None for one that cannot be written (a `"`, a line break, a `${`).
+fn config_path(p: &Path) -> Option<String> {
+    let s = p.to_str()?;
+    if s.contains(['"', '\n', '\r']) || s.contains("${") {
+        return None;
+    }
+    Some(format!("\"{}\"", s.replace('%', "%%")))
+}
+
+fn redirected_text(home: &Path, hop_blocks: &str) -> String {
+    let quote = |p: &Path| format!("\"{}\"", p.display());
+    let defaults: Vec<String> = ["known_hosts", "known_hosts2"]
+        .iter()
+        .filter_map(|n| config_path(&home.join(".ssh").join(n)))
+        .collect();
+    let defaults = match defaults.len() {
+        2 => format!("Match all\nUserKnownHostsFile {}\n", defaults.join(" ")),
+        _ => String::new(),
+    };
+    format!(
+        "# git-dvc: HOME is not the account's home; read the user config there, as DVC does,\n\
+         # and the files `~` means there (ssh would take the account's home for `~`).\n\
+         {hop_blocks}Match all\nInclude {}\nInclude /etc/ssh/ssh_config\n{defaults}",
+        quote(&home.join(".ssh/config"))
+    )
 }
 
 fn redirected_config(home: &Path) -> Result<RedirectedConfig, ResolveError> {
-    use std::io::Write;
-    let quote = |p: &Path| format!("\"{}\"", p.display());
-    let text = format!(
-        "# git-dvc: HOME is not the account's home; read the user config there, as DVC does.\n\
-         Include {}\nInclude /etc/ssh/ssh_config\n",
-        quote(&home.join(".ssh/config"))
-    );
-    let mut file = tempfile::Builder::new()
+    let file = tempfile::Builder::new()
         .prefix("git-dvc-ssh-config-")
         .tempfile()
         .map_err(|e| ResolveError::Config(format!("cannot write a temporary ssh config: {e}")))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| ResolveError::Config(format!("cannot write a temporary ssh config: {e}")))?;
-    Ok(RedirectedConfig {
+    let config = RedirectedConfig {
         file: file.into_temp_path(),
-    })
+        home: home.to_path_buf(),
+    };
+    config.write("")?;
+    Ok(config)
 }
 
 /// Resolves `query` with `ssh -G` (or, without an `ssh` program, the minimal reader).
@@ -286,10 +329,40 @@ pub fn resolve_with_file(
         Some(home) => Some(redirected_config(home)?),
         None => None,
     };
+    let file = redirected.as_ref().map(|r| r.path());
+    let Some(text) = ssh_dump(query, ctx, file)? else {
+        return Ok((super::host_blocks::fallback(query, ctx), None));
+    };
+    let mut cfg = parse_dump(&text, query, ctx)?;
+    if let (Some(r), Route::Jump(hops)) = (&redirected, &cfg.route) {
+        let mut blocks = String::new();
+        for hop in hops.split(',') {
+            let hop = parse_hop(hops, hop)?;
+            let hop_query = Query {
+                host: hop.host,
+                user: hop.user,
+                port: hop.port,
+            };
+            if let Some(text) = ssh_dump(&hop_query, ctx, file)? {
+                blocks.push_str(&hop_block(&text, &hop_query, ctx)?);
+            }
+        }
+        r.write(&blocks)?;
+    }
+    cfg.config_file = file.map(Path::to_path_buf);
+    Ok((cfg, redirected))
+}
+
+/// `ssh -G` for `query` (with `-F file`); None without an `ssh` program.
+fn ssh_dump(
+    query: &Query,
+    ctx: &Context,
+    file: Option<&Path>,
+) -> Result<Option<String>, ResolveError> {
     let mut cmd = Command::new(&ctx.ssh_program);
     cmd.arg("-G");
-    if let Some(r) = &redirected {
-        cmd.arg("-F").arg(r.path());
+    if let Some(f) = file {
+        cmd.arg("-F").arg(f);
     }
     if let Some(u) = &query.user {
         cmd.arg("-l").arg(u);
@@ -301,9 +374,7 @@ pub fn resolve_with_file(
     let shown = format!("ssh -G {}", query.host);
     let output = match run_bounded(cmd, RESOLVE_TIMEOUT) {
         Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((super::host_blocks::fallback(query, ctx), None));
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(ResolveError::Ssh {
                 command: shown,
@@ -322,10 +393,32 @@ pub fn resolve_with_file(
             },
         });
     }
-    let text = String::from_utf8_lossy(&output.1);
-    let mut cfg = parse_dump(&text, query, ctx)?;
-    cfg.config_file = redirected.as_ref().map(|r| r.path().to_path_buf());
-    Ok((cfg, redirected))
+    Ok(Some(String::from_utf8_lossy(&output.1).into_owned()))
+}
+
+/// The `Host` block naming, by absolute path, the known_hosts and identity files a hop
+/// uses as git-dvc resolves them (`~` as `$HOME`), from its `ssh -G` output.
+fn hop_block(text: &str, query: &Query, ctx: &Context) -> Result<String, ResolveError> {
+    let cfg = parse_dump(text, query, ctx)?;
+    // `known_hosts_files` is the user files, then the global ones.
+    let global = text
+        .lines()
+        .find_map(|l| l.strip_prefix("globalknownhostsfile "))
+        .map_or(0, |v| v.split_whitespace().filter(|f| *f != "none").count());
+    let user_known = &cfg.known_hosts_files[..cfg.known_hosts_files.len().saturating_sub(global)];
+    let mut block = format!("Host {}\n", query.host);
+    let known: Vec<String> = user_known.iter().filter_map(|f| config_path(f)).collect();
+    if !known.is_empty() {
+        block.push_str(&format!("  UserKnownHostsFile {}\n", known.join(" ")));
+    }
+    // Only those that exist: ssh adds its defaults (under the account's home) when none is
+    // named, as it would have anyway.
+    for identity in cfg.identity_files.iter().filter(|i| i.path.exists()) {
+        if let Some(path) = config_path(&identity.path) {
+            block.push_str(&format!("  IdentityFile {path}\n"));
+        }
+    }
+    Ok(block)
 }
 
 /// `resolve_with_file` for callers that open no ProxyJump hop (tests, diagnostics).
@@ -394,7 +487,8 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
     let mut agent_raw = None;
     let mut user_known = Vec::new();
     let mut global_known = Vec::new();
-    let mut strict = StrictHostKeys::AcceptNew;
+    let mut strict = StrictHostKeys::Ask;
+    let mut hash_known = false;
     let mut alias = None;
     let mut timeout = None;
     let mut proxy_command = None;
@@ -422,9 +516,11 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
                 strict = match value {
                     "yes" | "true" => StrictHostKeys::Yes,
                     "no" | "false" | "off" => StrictHostKeys::No,
-                    _ => StrictHostKeys::AcceptNew,
+                    "accept-new" => StrictHostKeys::AcceptNew,
+                    _ => StrictHostKeys::Ask,
                 }
             }
+            "hashknownhosts" => hash_known = matches!(value, "yes" | "true"),
             "hostkeyalias" if value != "none" => alias = Some(value.to_string()),
             "connecttimeout" => {
                 timeout = value
@@ -480,11 +576,16 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
         Some(v) => Agent::Socket(PathBuf::from(tokens.expand(v, "IdentityAgent")?)),
     };
     let mut known_hosts_files = Vec::new();
-    for raw in user_known.iter().chain(&global_known) {
+    let mut record_file = None;
+    for (n, raw) in user_known.iter().chain(&global_known).enumerate() {
         if raw == "none" {
             continue;
         }
-        known_hosts_files.push(PathBuf::from(tokens.expand(raw, "UserKnownHostsFile")?));
+        let file = PathBuf::from(tokens.expand(raw, "UserKnownHostsFile")?);
+        if n == 0 && !user_known.is_empty() {
+            record_file = Some(file.clone());
+        }
+        known_hosts_files.push(file);
     }
     let route = match (proxy_command, &proxy_jump) {
         (Some(cmd), _) => Route::Command(tokens.expand_command(&cmd)?),
@@ -498,6 +599,8 @@ pub fn parse_dump(text: &str, query: &Query, ctx: &Context) -> Result<ClientConf
         identity_files,
         agent,
         known_hosts_files,
+        record_file,
+        hash_known_hosts: hash_known,
         strict_host_keys: strict,
         host_key_alias: alias,
         connect_timeout: timeout,
@@ -670,8 +773,21 @@ pub fn split_jump(value: &str) -> Result<(Option<String>, JumpHop), ResolveError
         Some((e, l)) => (Some(e.to_string()), l),
         None => (None, value),
     };
-    let bad = || ResolveError::Config(format!("ProxyJump '{value}': cannot read '{last}'"));
-    let rest = last.strip_prefix("ssh://").unwrap_or(last);
+    let last = parse_hop(value, last)?;
+    if let Some(e) = &extra {
+        if e.starts_with('-') || e.chars().any(|c| c.is_whitespace()) {
+            return Err(ResolveError::Config(format!(
+                "ProxyJump '{value}': cannot read '{e}'"
+            )));
+        }
+    }
+    Ok((extra, last))
+}
+
+/// One hop of the ProxyJump `value`.
+fn parse_hop(value: &str, hop: &str) -> Result<JumpHop, ResolveError> {
+    let bad = || ResolveError::Config(format!("ProxyJump '{value}': cannot read '{hop}'"));
+    let rest = hop.strip_prefix("ssh://").unwrap_or(hop);
     let (user, hostport) = match rest.rsplit_once('@') {
         Some((u, h)) => (Some(u.to_string()), h),
         None => (None, rest),
@@ -694,12 +810,7 @@ pub fn split_jump(value: &str) -> Result<(Option<String>, JumpHop), ResolveError
     if let Some(u) = &user {
         check_user(u).map_err(|_| bad())?;
     }
-    if let Some(e) = &extra {
-        if e.starts_with('-') || e.chars().any(|c| c.is_whitespace()) {
-            return Err(bad());
-        }
-    }
-    Ok((extra, JumpHop { user, host, port }))
+    Ok(JumpHop { user, host, port })
 }
 
 #[cfg(test)]
@@ -780,7 +891,7 @@ mod tests {
         assert_eq!(c.agent, Agent::Disabled);
         assert_eq!(c.connect_timeout, None);
         assert_eq!(c.host_key_name(), "alias.example");
-        assert_eq!(c.strict_host_keys, StrictHostKeys::AcceptNew);
+        assert_eq!(c.strict_host_keys, StrictHostKeys::Ask);
     }
 
     #[test]
@@ -822,6 +933,38 @@ mod tests {
         assert_eq!((last.host.as_str(), last.port), ("::1", Some(22)));
         assert!(split_jump("b:port").is_err());
         assert!(split_jump("-oProxyCommand=x").is_err());
+    }
+
+    /// A hop's files by absolute path under `$HOME`, `%` escaped; the defaults likewise.
+    #[test]
+    fn hop_blocks_name_files_under_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("sandbox");
+        std::fs::create_dir_all(home.join(".ssh")).unwrap();
+        std::fs::write(home.join(".ssh/jump%key"), "k").unwrap();
+        let dump = "user j\nhostname 10.0.0.1\nport 22\nidentityfile ~/.ssh/jump%%key\n\
+                    identityfile ~/.ssh/missing\n\
+                    userknownhostsfile ~/.ssh/known_hosts /acct/.ssh/kh\n\
+                    globalknownhostsfile /etc/ssh/ssh_known_hosts\n";
+        let block = hop_block(
+            dump,
+            &query("bastion"),
+            &ctx(home.to_str().unwrap(), "/acct"),
+        )
+        .unwrap();
+        let h = home.display();
+        assert_eq!(
+            block,
+            format!(
+                "Host bastion\n  UserKnownHostsFile \"{h}/.ssh/known_hosts\" \"{h}/.ssh/kh\"\n\
+                 \x20 IdentityFile \"{h}/.ssh/jump%%key\"\n"
+            )
+        );
+        let text = redirected_text(&home, &block);
+        assert!(text.contains(&format!("{block}Match all\nInclude \"{h}/.ssh/config\"")));
+        assert!(text.ends_with(&format!(
+            "Match all\nUserKnownHostsFile \"{h}/.ssh/known_hosts\" \"{h}/.ssh/known_hosts2\"\n"
+        )));
     }
 
     /// The real `ssh -G`, where installed: Include, Match exec and the `-l`/`-p` overrides.

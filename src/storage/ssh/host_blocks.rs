@@ -48,7 +48,9 @@ pub(super) fn fallback(query: &Query, ctx: &Context) -> ClientConfig {
         known_hosts_files: home
             .map(|h| vec![h.join(".ssh/known_hosts")])
             .unwrap_or_default(),
-        strict_host_keys: StrictHostKeys::AcceptNew,
+        record_file: home.map(|h| h.join(".ssh/known_hosts")),
+        hash_known_hosts: false,
+        strict_host_keys: StrictHostKeys::Ask,
         host_key_alias: None,
         connect_timeout: None,
         route: Route::Direct,

@@ -4,9 +4,11 @@
 //! 22), or the bare `HostKeyAlias`; never the URL's alias. `StrictHostKeyChecking`
 //! decides what an unknown or changed key means.
 //!
-//! DVC checks no host key at all (sshfs passes `known_hosts=None`); git-dvc accepts an
-//! unknown host as DVC does (unless `StrictHostKeyChecking yes`) but refuses a key that
-//! contradicts what the user recorded, and any key marked `@revoked`.
+//! DVC checks no host key at all (sshfs passes `known_hosts=None`); git-dvc treats an
+//! unknown host as `ssh` does where it can (`accept-new` and `no` record its key with
+//! [`known_hosts_line`] and [`record`]; `ask` asks on a terminal), and in a hook, where
+//! nobody can be asked, accepts it as DVC does; it refuses a key that contradicts what the
+//! user recorded, and any key marked `@revoked`.
 //!
 //! The lines are matched here, as OpenSSH matches them (libssh2 compares names
 //! literally): comma lists of patterns with `*` and `?`, `!negation`, hashed `|1|` names.
@@ -54,8 +56,9 @@ pub struct HostKeyCheck<'a> {
     pub strict: StrictHostKeys,
 }
 
-/// A key recorded for the host: where, and its wire blob.
+/// A key recorded for the host: where (the file, and `file:line`), and its wire blob.
 struct Recorded {
+    file: PathBuf,
     place: String,
     blob: Vec<u8>,
 }
@@ -121,7 +124,11 @@ impl HostKeyCheck<'_> {
                 match parse_line(line) {
                     Some(Line::Revoked { blob }) => out.revoked.push(Revoked { place, blob }),
                     Some(Line::Key { hosts, blob }) if host_matches(self.name, hosts) => {
-                        out.keys.push(Recorded { place, blob })
+                        out.keys.push(Recorded {
+                            file: file.clone(),
+                            place,
+                            blob,
+                        })
                     }
                     _ => {}
                 }
@@ -157,10 +164,18 @@ impl HostKeyCheck<'_> {
                  authentication disabled"
             ))
         } else {
+            // One command per file holding an entry: `ssh-keygen -R` alone edits only
+            // ~/.ssh/known_hosts.
+            let mut files: Vec<&Path> = recorded.keys.iter().map(|k| k.file.as_path()).collect();
+            files.dedup();
+            let commands: Vec<String> = files
+                .iter()
+                .map(|f| format!("ssh-keygen -R '{}' -f '{}'", self.name, f.display()))
+                .collect();
             Verdict::Refused(format!(
                 "{what}; if the server was reinstalled, remove its old entry \
-                 (ssh-keygen -R '{}'), otherwise someone may be impersonating it",
-                self.name
+                 ({}), otherwise someone may be impersonating it",
+                commands.join("; ")
             ))
         }
     }
@@ -182,6 +197,63 @@ impl HostKeyCheck<'_> {
             Verdict::Unknown
         }
     }
+}
+
+/// The known_hosts line `ssh` appends for a newly accepted key: the name (hashed as
+/// `|1|salt|hmac` with `HashKnownHosts yes`), the key type and the key.
+pub fn known_hosts_line(name: &str, key: &[u8], hashed: bool) -> Option<String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let kind = blob_type(key)?;
+    let host = if hashed {
+        let salt: [u8; 20] = rand::random();
+        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&salt).ok()?;
+        mac.update(name.as_bytes());
+        format!(
+            "|1|{}|{}",
+            b64.encode(salt),
+            b64.encode(mac.finalize().into_bytes())
+        )
+    } else {
+        name.to_string()
+    };
+    Some(format!("{host} {kind} {}\n", b64.encode(key)))
+}
+
+/// The key type of a wire blob, for messages (`ssh-ed25519`).
+pub fn key_type(key: &[u8]) -> String {
+    blob_type(key).unwrap_or_else(|| "unknown key type".to_string())
+}
+
+/// Appends `line` to `file` as `ssh` records a host key, creating the directory (mode
+/// 0700, as `ssh` creates ~/.ssh) when it is missing.
+pub fn record(file: &Path, line: &str) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(file)?;
+    // A last line without its newline would swallow ours.
+    let mut text = String::new();
+    if f.seek(SeekFrom::End(0))? > 0 {
+        f.seek(SeekFrom::End(-1))?;
+        let mut last = [0u8; 1];
+        f.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            text.push('\n');
+        }
+    }
+    text.push_str(line);
+    f.write_all(text.as_bytes())
 }
 
 enum Line<'a> {
@@ -319,6 +391,44 @@ mod tests {
     }
 
     #[test]
+    fn recorded_lines_are_found_again() {
+        let mut blob = 11u32.to_be_bytes().to_vec();
+        blob.extend_from_slice(b"ssh-ed25519");
+        blob.extend_from_slice(&[0, 0, 0, 1, 7]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("new/.ssh/known_hosts");
+        let plain = known_hosts_line("[127.0.0.1]:2222", &blob, false).unwrap();
+        assert!(
+            plain.starts_with("[127.0.0.1]:2222 ssh-ed25519 "),
+            "{plain}"
+        );
+        let hashed = known_hosts_line("store", &blob, true).unwrap();
+        assert!(
+            hashed.starts_with("|1|") && !hashed.contains("store"),
+            "{hashed}"
+        );
+        record(&file, &plain).unwrap();
+        std::fs::write(&file, std::fs::read_to_string(&file).unwrap().trim_end()).unwrap();
+        record(&file, &hashed).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        for name in ["[127.0.0.1]:2222", "store"] {
+            let check = HostKeyCheck {
+                name,
+                files: std::slice::from_ref(&file),
+                strict: StrictHostKeys::Yes,
+            };
+            assert_eq!(check.judge(&check.recorded(), &blob), Verdict::Known);
+        }
+    }
+
+    #[test]
     fn lookup_names_as_ssh_forms_them() {
         assert_eq!(lookup_name("Store", 22, None), "store");
         assert_eq!(lookup_name("127.0.0.1", 2222, None), "[127.0.0.1]:2222");
@@ -331,6 +441,7 @@ mod tests {
         blob.extend_from_slice(b"ssh-rsa");
         let r = RecordedKeys {
             keys: vec![Recorded {
+                file: PathBuf::new(),
                 place: String::new(),
                 blob,
             }],
