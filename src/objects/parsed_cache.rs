@@ -9,9 +9,10 @@
 //! first line names the git-dvc binary (size and modification time of the running
 //! executable) and the DVC file size limit, and a file with another first line is ignored
 //! and replaced. Only successful parses are kept (a failure is parsed again, so its
-//! message is always today's), and only by the client commands that cover many revisions
-//! (`push`, `status`, `fetch`; never `check` or the server's pre-receive, which read
-//! pushed content and vouch for it). The file lives in the git directory, where no
+//! message is always today's), and only by client commands once a run meets enough blobs
+//! ([`WORTH_IT`]: `push`, `status`, `fetch`, and `checkout`, `pull` and the checkout hooks
+//! in a large work tree; never `check` or the server's pre-receive, which read pushed
+//! content and vouch for it). The file lives in the git directory, where no
 //! checkout writes, and is replaced by rename; one that does not parse is ignored.
 
 use std::collections::HashMap;
@@ -68,14 +69,31 @@ pub struct ParsedCache {
     added: bool,
 }
 
+/// The bytes of the regular file at `path`, opened without blocking: anything else there
+/// (a FIFO would hang every run) counts as no file.
+fn read_regular(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 impl ParsedCache {
     /// The kept parses in `git_dir` for this binary and `dvc_file_limit` (none when the
     /// file is missing, stale or damaged).
     pub fn load(git_dir: &Path, dvc_file_limit: usize) -> ParsedCache {
         let path = git_dir.join("dvc").join("parsed-dvc-files");
         let header = header(dvc_file_limit);
-        let entries = fs::read(&path)
-            .ok()
+        let entries = read_regular(&path)
             .and_then(|bytes| read_entries(&bytes, &header))
             .unwrap_or_default();
         ParsedCache {

@@ -49,9 +49,9 @@ use host_keys::{HostKeyCheck, Verdict};
 const DEFAULT_MAX_SESSIONS: usize = 8;
 /// DVC's default `timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1800);
-/// Connection timeouts (of the default timeout) after which a run stops connecting: `ssh`
-/// itself makes one attempt (`ConnectionAttempts 1`); one more absorbs a server that
-/// dropped a single connection. A configured timeout is waited once.
+/// Connection timeouts (of DVC's `timeout`, or the default) after which a run stops
+/// connecting: one more than `ssh`'s one attempt absorbs a server that dropped a single
+/// connection. An OpenSSH `ConnectTimeout` is waited once, as `ssh` waits it.
 const CONNECT_TIMEOUTS_TOLERATED: usize = 2;
 /// libssh2's `LIBSSH2_ERROR_TIMEOUT`.
 const ERROR_TIMEOUT: i32 = -9;
@@ -477,14 +477,18 @@ impl SshStorage {
                 ),
             )
         };
-        let configured = self.settings.timeout.or(c.connect_timeout);
-        let timeout = configured.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        // A timeout the user set is the wait they asked for, as `ssh` waits it once: the
-        // first is final. The default one is tried once more. The final one is remembered
-        // (see `timed_out`) and not retried.
-        let tolerated = match configured {
-            Some(_) => 1,
-            None => CONNECT_TIMEOUTS_TOLERATED,
+        let timeout = self
+            .settings
+            .timeout
+            .or(c.connect_timeout)
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        // An OpenSSH `ConnectTimeout` is waited once, as `ssh` waits it (one connection
+        // attempt); DVC's `timeout` option, or the default, is tried once more (a server
+        // that dropped a single connection). The final one is remembered (see
+        // `timed_out`) and not retried.
+        let tolerated = match (self.settings.timeout, c.connect_timeout) {
+            (None, Some(_)) => 1,
+            _ => CONNECT_TIMEOUTS_TOLERATED,
         };
         let timed_out = |detail: String| {
             let seen = self.connect_timeouts.fetch_add(1, Ordering::SeqCst) + 1;

@@ -7,7 +7,7 @@
 //! move onto such a branch: the next one starts from it. So the config the data was last
 //! fetched through with the user's consent is recorded here, and a hook fetches only while
 //! HEAD commits that same config blob. Consent is a hook move that did not change the
-//! config, or the user's own `git dvc pull`/`git dvc fetch`.
+//! config, or the user's own `git dvc pull`.
 //!
 //! The record lives in the per-work-tree git directory (`$GIT_DIR/dvc/trusted-config`),
 //! where no checkout can write: a file committed under `.dvc/tmp/` cannot forge it. A new

@@ -173,7 +173,7 @@ impl Site {
 
 /// Records HEAD's committed `.dvc/config` as the one the checkout hooks may fetch
 /// through: the user just fetched through the work tree's config themselves
-/// (`git dvc pull`, `git dvc fetch`). Best effort.
+/// (`git dvc pull`). Best effort.
 pub fn trust_head_config(ctx: &RepoContext) {
     let repo = ctx.git.local();
     let Ok(head) = repo.head_id() else {
