@@ -477,15 +477,28 @@ impl ObjectStore {
         upload: Result<(), StorageError>,
     ) -> Result<(), StorageError> {
         if let Err(e) = upload {
-            let _ = block_on(self.op.delete(temporary));
+            self.discard(temporary);
             return Err(e);
         }
         if let Err(e) = block_on(self.op.rename(temporary, key)) {
             let error = self.error("cannot rename the upload into", key, e);
-            let _ = block_on(self.op.delete(temporary));
+            self.discard(temporary);
             return Err(error);
         }
         Ok(())
+    }
+
+    /// Deletes a failed upload's temporary object, tried a few times: the connection
+    /// that failed the upload often fails the first cleanup too, and a temporary left
+    /// behind stays on the remote for good. Best effort, bounded (0.7 s at most).
+    fn discard(&self, temporary: &str) {
+        for attempt in 0..3 {
+            match block_on(self.op.delete(temporary)) {
+                Ok(()) => return,
+                Err(e) if e.kind() == opendal::ErrorKind::NotFound => return,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(100 << attempt)),
+            }
+        }
     }
 }
 
