@@ -41,6 +41,11 @@ pub enum Unavailable {
 
 /// Whether a prompt could be shown now (without showing one).
 pub fn available() -> Result<(), Unavailable> {
+    terminal().map(drop)
+}
+
+/// The controlling terminal, where prompts are allowed at all.
+fn terminal() -> Result<std::fs::File, Unavailable> {
     if !ALLOWED.load(Ordering::SeqCst) {
         return Err(Unavailable::Hook);
     }
@@ -48,21 +53,13 @@ pub fn available() -> Result<(), Unavailable> {
         .read(true)
         .write(true)
         .open("/dev/tty")
-        .map(drop)
         .map_err(|_| Unavailable::NoTerminal)
 }
 
 /// Asks `prompt` on the terminal and reads one line, echoed (a yes/no question).
 pub fn line(prompt: &str) -> Result<String, Unavailable> {
-    if !ALLOWED.load(Ordering::SeqCst) {
-        return Err(Unavailable::Hook);
-    }
     let _one = TTY.lock().unwrap_or_else(|e| e.into_inner());
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(|_| Unavailable::NoTerminal)?;
+    let tty = terminal()?;
     let mut out = &tty;
     let _ = out.write_all(prompt.as_bytes());
     let _ = out.flush();
@@ -78,15 +75,8 @@ pub fn line(prompt: &str) -> Result<String, Unavailable> {
 
 /// Prints `prompt` on the terminal and reads one line without echo (the newline removed).
 pub fn secret(prompt: &str) -> Result<String, Unavailable> {
-    if !ALLOWED.load(Ordering::SeqCst) {
-        return Err(Unavailable::Hook);
-    }
     let _one = TTY.lock().unwrap_or_else(|e| e.into_inner());
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(|_| Unavailable::NoTerminal)?;
+    let tty = terminal()?;
     let fd = tty.as_raw_fd();
     // SAFETY: termios is plain data; tcgetattr fills it for an open terminal descriptor.
     let mut saved: libc::termios = unsafe { std::mem::zeroed() };
