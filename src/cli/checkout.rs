@@ -222,7 +222,7 @@ impl<'a> Printer<'a> {
 
     /// An output path as DVC shows it: relative to the current directory.
     fn shown(&self, path: &str) -> String {
-        super::status::relative_path(path, &self.ctx.cwd_prefix)
+        crate::objects::targets::relative_path(path, &self.ctx.cwd_prefix)
     }
 
     /// `A\td/`, `M\ta.txt`, `D\trun.sh`, in the outcome's (DVC's) order.

@@ -9,6 +9,7 @@ use crate::engine;
 use crate::engine::notice::{Notice, Observer, Transfer};
 use crate::engine::status::RemoteStatus;
 use crate::error::Error;
+use crate::objects::targets::relative_path;
 use crate::sync::ObjectState;
 use crate::transfer::progress::Progress;
 
@@ -182,20 +183,6 @@ impl<'a> ShownPaths<'a> {
 /// Whether `path` is strictly inside the directory `dir` (both project-relative).
 fn is_inside(path: &str, dir: &str) -> bool {
     path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
-}
-
-/// `os.path.relpath(path, base)` for `/`-separated relative paths (`""` is the top).
-pub(crate) fn relative_path(path: &str, base: &str) -> String {
-    let path: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let base: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
-    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<&str> = vec![".."; base.len() - common];
-    parts.extend_from_slice(&path[common..]);
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    }
 }
 
 #[cfg(test)]

@@ -184,7 +184,7 @@ impl Targets {
                 }
                 let cause = StageLookup::StageNotFound {
                     name,
-                    file: relative_to(&file, &self.prefix),
+                    file: relative_path(&file, &self.prefix),
                 };
                 // With `-d`, DVC looks the target up again as an output first.
                 match self.with_deps {
@@ -221,14 +221,19 @@ fn is_dvc_file_name(path: &str) -> bool {
     name == "dvc.yaml" || name.ends_with(".dvc")
 }
 
-/// A project path as DVC shows it from the current directory (`prefix`): `../dvc.yaml`.
-fn relative_to(path: &str, prefix: &str) -> String {
+/// `os.path.relpath(path, base)` for `/`-separated project paths (`""` is the top): a
+/// project path as DVC shows it from the current directory (`../dvc.yaml`).
+pub(crate) fn relative_path(path: &str, base: &str) -> String {
     let path: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let base: Vec<&str> = prefix.split('/').filter(|p| !p.is_empty()).collect();
+    let base: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
     let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<&str> = vec![".."; base.len() - common];
     parts.extend_from_slice(&path[common..]);
-    parts.join("/")
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
 }
 
 /// A target given relative to the current directory (`prefix`), relative to the project:

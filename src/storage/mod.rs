@@ -251,8 +251,6 @@ pub trait Storage: Send + Sync {
     }
 }
 
-/// Opens the storage a remote's URL names, shaped by the repository's `limits` (the
-/// multipart threshold); its read-only calls are retried on transient failures.
 /// Where storage warnings go (a changed host key accepted, a host key recorded): stderr,
 /// unless the command routes them, as the server check does through what it tells the
 /// pusher (redacted, with GitLab's prefix).
@@ -272,6 +270,8 @@ pub fn warn(text: &str) {
     }
 }
 
+/// Opens the storage a remote's URL names, shaped by the repository's `limits` (the
+/// multipart threshold); its read-only calls are retried on transient failures.
 pub fn open(remote: &RemoteConfig, limits: &Limits) -> Result<Box<dyn Storage>, StorageError> {
     Ok(Box::new(retrying::Retrying(open_backend(remote, limits)?)))
 }
